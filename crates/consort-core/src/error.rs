@@ -1,0 +1,88 @@
+//! The one error type every Consort crate returns.
+
+use std::path::PathBuf;
+
+/// Shorthand for `Result<T, ConsortError>`.
+pub type Result<T, E = ConsortError> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in Consort, as a typed value: bad input never panics.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsortError {
+    /// A file could not be opened, read or written.
+    #[error("cannot access {path}: {source}")]
+    Io {
+        /// The file concerned.
+        path: PathBuf,
+        /// The operating-system error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A data file is malformed (ragged row, non-numeric cell, missing header, ...).
+    #[error("{source_name}, line {line}: {message}")]
+    Parse {
+        /// File name or "<memory>".
+        source_name: String,
+        /// 1-based line number of the offending row.
+        line: usize,
+        /// What is wrong with the row.
+        message: String,
+    },
+    /// A named or indexed column does not exist.
+    #[error("unknown column {requested:?}; the columns are {available:?}")]
+    UnknownColumn {
+        /// What the caller asked for.
+        requested: String,
+        /// The columns the data has.
+        available: Vec<String>,
+    },
+    /// A dataset (or a split of one) holds no rows.
+    #[error("empty dataset: {0}")]
+    EmptyDataset(String),
+    /// Shapes that must agree do not.
+    #[error("shape mismatch: {0}")]
+    ShapeMismatch(String),
+    /// A class label is not in `0..n_classes`.
+    #[error("label {label} out of range: the model has {n_classes} classes")]
+    LabelOutOfRange {
+        /// The offending label.
+        label: usize,
+        /// How many classes there are.
+        n_classes: usize,
+    },
+    /// Training or splitting needs more distinct classes (or more samples per class) than given.
+    #[error("not enough classes: {0}")]
+    TooFewClasses(String),
+    /// A NaN or infinite value where finite numbers are required.
+    #[error("non-finite value (NaN or Inf) in {0}")]
+    NonFinite(String),
+    /// A hyperparameter or option is out of its valid range.
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(String),
+    /// The requested compute backend is not compiled in or cannot start.
+    #[error("backend unavailable: {0}")]
+    Backend(String),
+    /// (De)serialisation of a model, report or checkpoint failed.
+    #[error("serialization failed: {0}")]
+    Serialization(String),
+}
+
+impl ConsortError {
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// An [`InvalidConfig`](Self::InvalidConfig) error from anything printable.
+    pub fn config(message: impl Into<String>) -> Self {
+        Self::InvalidConfig(message.into())
+    }
+}
+
+impl From<serde_json::Error> for ConsortError {
+    fn from(e: serde_json::Error) -> Self {
+        Self::Serialization(e.to_string())
+    }
+}

@@ -1,0 +1,24 @@
+//! # consort-core
+//!
+//! The foundation every Consort crate builds on:
+//!
+//! * [`backend`]: which burn backend runs networks (Cargo features `flex`, `ndarray`, `wgpu`);
+//! * [`seed`]: seeded generators and a lock for burn's global one;
+//! * [`error`]: [`ConsortError`], the typed error returned everywhere;
+//! * [`matrix`]: [`Matrix`], the dense `f32` matrix models read and write;
+//! * [`traits`]: [`Fit`], [`FitWith`], [`Classifier`] and [`ParamGuard`], the one contract that
+//!   networks, classical models and ensembles share.
+
+#![warn(missing_docs)]
+
+pub mod backend;
+pub mod error;
+pub mod matrix;
+pub mod seed;
+pub mod traits;
+
+pub use backend::{BackendKind, default_device};
+pub use burn;
+pub use error::{ConsortError, Result};
+pub use matrix::Matrix;
+pub use traits::{Classifier, Fit, FitWith, ParamGuard, check_input, check_labels};

@@ -1,0 +1,226 @@
+//! Loading and writing datasets as CSV (header row, numeric features, one label column).
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use consort_core::{ConsortError, Matrix, Result};
+
+use crate::dataset::Dataset;
+
+/// Which column holds the class label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LabelColumn {
+    /// The last column (the default, as in Consort's shipped data).
+    Last,
+    /// A column by header name.
+    Name(String),
+    /// A column by 0-based index.
+    Index(usize),
+}
+
+impl LabelColumn {
+    /// Parses a user's `--label` value: a header name, or else a 0-based index.
+    pub fn parse(spec: &str) -> Self {
+        match spec.parse::<usize>() {
+            Ok(i) => Self::Index(i),
+            Err(_) => Self::Name(spec.to_string()),
+        }
+    }
+
+    fn resolve(&self, header: &[String]) -> Result<usize> {
+        let unknown = |requested: String| ConsortError::UnknownColumn {
+            requested,
+            available: header.to_vec(),
+        };
+        match self {
+            Self::Last if header.is_empty() => Err(unknown("<last>".into())),
+            Self::Last => Ok(header.len() - 1),
+            // A header that is literally "3" wins over column index 3.
+            Self::Index(i) => match header.iter().position(|h| h == &i.to_string()) {
+                Some(p) => Ok(p),
+                None if *i < header.len() => Ok(*i),
+                None => Err(unknown(i.to_string())),
+            },
+            Self::Name(n) => header
+                .iter()
+                .position(|h| h == n)
+                .ok_or_else(|| unknown(n.clone())),
+        }
+    }
+}
+
+/// Options for [`read_csv`].
+#[derive(Debug, Clone)]
+pub struct CsvOptions {
+    /// The label column.
+    pub label: LabelColumn,
+    /// Field delimiter (`b','` by default; `b'\t'` for TSV).
+    pub delimiter: u8,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        Self {
+            label: LabelColumn::Last,
+            delimiter: b',',
+        }
+    }
+}
+
+/// Reads a CSV file into a [`Dataset`] named after the file's stem.
+pub fn read_csv(path: impl AsRef<Path>, options: &CsvOptions) -> Result<Dataset> {
+    let path = path.as_ref();
+    let file = File::open(path).map_err(|e| ConsortError::io(path, e))?;
+    let name = path
+        .file_stem()
+        .map_or_else(|| "dataset".to_string(), |s| s.to_string_lossy().into_owned());
+    parse_csv(file, &path.display().to_string(), options).map(|d| d.with_name(name))
+}
+
+/// Parses CSV text from any reader. `source_name` appears in error messages.
+///
+/// Labels may be any strings; classes are their distinct values, sorted numerically when all
+/// are numbers (so `0..9` map to classes `0..9`) and lexicographically otherwise.
+pub fn parse_csv(reader: impl Read, source_name: &str, options: &CsvOptions) -> Result<Dataset> {
+    let parse_err = |line: usize, message: String| ConsortError::Parse {
+        source_name: source_name.to_string(),
+        line,
+        message,
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(options.delimiter)
+        .has_headers(true)
+        .flexible(false)
+        .trim(csv::Trim::All)
+        .from_reader(reader);
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(|e| csv_error(source_name, e))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    if header.is_empty() || header.iter().all(String::is_empty) {
+        return Err(ConsortError::EmptyDataset(format!(
+            "{source_name} has no header row"
+        )));
+    }
+    if header.len() < 2 {
+        return Err(parse_err(
+            1,
+            "need at least one feature column and a label column".into(),
+        ));
+    }
+    let label_col = options.label.resolve(&header)?;
+
+    let mut values = Vec::new();
+    let mut raw_labels = Vec::new();
+    for record in rdr.records() {
+        let record = record.map_err(|e| csv_error(source_name, e))?;
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        for (j, cell) in record.iter().enumerate() {
+            if j == label_col {
+                if cell.is_empty() {
+                    return Err(parse_err(line, "empty label".into()));
+                }
+                raw_labels.push(cell.to_string());
+                continue;
+            }
+            let v: f32 = cell.parse().map_err(|_| {
+                parse_err(
+                    line,
+                    format!("column {:?}: {cell:?} is not a number", header[j]),
+                )
+            })?;
+            if !v.is_finite() {
+                return Err(ConsortError::NonFinite(format!(
+                    "{source_name}, line {line}, column {:?}",
+                    header[j]
+                )));
+            }
+            values.push(v);
+        }
+    }
+    if raw_labels.is_empty() {
+        return Err(ConsortError::EmptyDataset(format!(
+            "{source_name} has a header but no data rows"
+        )));
+    }
+
+    let class_names = sorted_classes(&raw_labels);
+    let labels = raw_labels
+        .iter()
+        .map(|l| class_names.binary_search_by(|c| compare_labels(c, l)))
+        .map(|r| r.expect("every label is one of the classes"))
+        .collect();
+    let feature_names: Vec<String> = header
+        .iter()
+        .enumerate()
+        .filter(|&(j, _)| j != label_col)
+        .map(|(_, h)| h.clone())
+        .collect();
+    let features = Matrix::new(raw_labels.len(), feature_names.len(), values)?;
+    Dataset::with_names("csv", features, labels, feature_names, class_names)
+}
+
+fn csv_error(source_name: &str, e: csv::Error) -> ConsortError {
+    let line = e.position().map_or(0, |p| p.line() as usize);
+    let message = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("row has {len} fields, the header has {expected_len}"),
+        _ => e.to_string(),
+    };
+    if let csv::ErrorKind::Io(io) = e.kind() {
+        return ConsortError::io(
+            source_name,
+            std::io::Error::new(io.kind(), io.to_string()),
+        );
+    }
+    ConsortError::Parse {
+        source_name: source_name.to_string(),
+        line,
+        message,
+    }
+}
+
+/// Numeric order when both labels are numbers, else string order.
+fn compare_labels(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.total_cmp(&y).then_with(|| a.cmp(b)),
+        _ => a.cmp(b),
+    }
+}
+
+fn sorted_classes(labels: &[String]) -> Vec<String> {
+    let all_numeric = labels.iter().all(|l| l.parse::<f64>().is_ok());
+    let distinct: BTreeSet<&String> = labels.iter().collect();
+    let mut classes: Vec<String> = distinct.into_iter().cloned().collect();
+    if all_numeric {
+        classes.sort_by(|a, b| compare_labels(a, b));
+    }
+    classes
+}
+
+/// Writes a dataset as CSV: feature columns, then a `label` column holding class names.
+///
+/// Values are written in Rust's shortest round-trip form, so reading the file back gives
+/// exactly the same dataset.
+pub fn write_csv(dataset: &Dataset, path: impl AsRef<Path>) -> Result<()> {
+    let path = path.as_ref();
+    let io_err = |e: csv::Error| match e.into_kind() {
+        csv::ErrorKind::Io(io) => ConsortError::io(path, io),
+        other => ConsortError::Serialization(format!("{other:?}")),
+    };
+    let mut wtr = csv::Writer::from_path(path).map_err(io_err)?;
+    let mut header: Vec<&str> = dataset.feature_names().iter().map(String::as_str).collect();
+    header.push("label");
+    wtr.write_record(&header).map_err(io_err)?;
+    for (row, &label) in dataset.features().iter_rows().zip(dataset.labels()) {
+        let mut record: Vec<String> = row.iter().map(f32::to_string).collect();
+        record.push(dataset.class_names()[label].clone());
+        wtr.write_record(&record).map_err(io_err)?;
+    }
+    wtr.flush().map_err(|e| ConsortError::io(path, e))
+}

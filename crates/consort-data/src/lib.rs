@@ -1,0 +1,20 @@
+//! # consort-data
+//!
+//! Data in, tensors out: a [`Dataset`] of features and labels, [`read_csv`] / [`write_csv`],
+//! seeded stratified splits and k-fold, a [`StandardScaler`] fitted on training rows only,
+//! batching into burn tensors, and two embedded datasets ([`embedded::digits`],
+//! [`embedded::iris`]).
+
+#![warn(missing_docs)]
+
+pub mod batch;
+pub mod csv;
+pub mod dataset;
+pub mod embedded;
+pub mod scale;
+pub mod split;
+
+pub use crate::csv::{CsvOptions, LabelColumn, parse_csv, read_csv, write_csv};
+pub use dataset::Dataset;
+pub use scale::StandardScaler;
+pub use split::{Fold, Splits, stratified_kfold, train_test_split, train_validation_test_split};

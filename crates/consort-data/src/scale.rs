@@ -1,0 +1,66 @@
+//! Standardisation (zero mean, unit variance per feature), fitted on training data only.
+
+use consort_core::{ConsortError, Matrix, Result};
+use serde::{Deserialize, Serialize};
+
+/// Per-feature mean and standard deviation learnt from a training matrix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StandardScaler {
+    mean: Vec<f32>,
+    std: Vec<f32>,
+}
+
+impl StandardScaler {
+    /// Learns means and (population) standard deviations. Constant features get std 1 so they
+    /// map to 0 rather than to NaN.
+    pub fn fit(x: &Matrix) -> Result<Self> {
+        if x.rows() == 0 {
+            return Err(ConsortError::EmptyDataset(
+                "cannot fit a scaler on zero rows".into(),
+            ));
+        }
+        x.ensure_finite("scaler input")?;
+        let n = x.rows() as f64;
+        let mut sum = vec![0f64; x.cols()];
+        for row in x.iter_rows() {
+            for (s, &v) in sum.iter_mut().zip(row) {
+                *s += f64::from(v);
+            }
+        }
+        let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
+        let mut var = vec![0f64; x.cols()];
+        for row in x.iter_rows() {
+            for ((acc, &v), m) in var.iter_mut().zip(row).zip(&mean) {
+                *acc += (f64::from(v) - m).powi(2);
+            }
+        }
+        let std = var
+            .iter()
+            .map(|v| {
+                let s = (v / n).sqrt();
+                if s < 1e-12 { 1.0 } else { s as f32 }
+            })
+            .collect();
+        Ok(Self {
+            mean: mean.iter().map(|&m| m as f32).collect(),
+            std,
+        })
+    }
+
+    /// Number of features the scaler was fitted on.
+    pub fn n_features(&self) -> usize {
+        self.mean.len()
+    }
+
+    /// Standardises `x` with the fitted statistics.
+    pub fn transform(&self, x: &Matrix) -> Result<Matrix> {
+        x.ensure_cols(self.mean.len(), "scaler input")?;
+        let mut out = x.clone();
+        for i in 0..out.rows() {
+            for ((v, m), s) in out.row_mut(i).iter_mut().zip(&self.mean).zip(&self.std) {
+                *v = (*v - m) / s;
+            }
+        }
+        Ok(out)
+    }
+}

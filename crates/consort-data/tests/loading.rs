@@ -1,0 +1,227 @@
+//! Loader, splits and bad-input behaviour of consort-data.
+
+use std::io::Write;
+
+use consort_core::ConsortError;
+use consort_data::{
+    CsvOptions, LabelColumn, StandardScaler, embedded, parse_csv, read_csv, stratified_kfold,
+    train_test_split, train_validation_test_split, write_csv,
+};
+
+fn parse(text: &str) -> Result<consort_data::Dataset, ConsortError> {
+    parse_csv(text.as_bytes(), "test.csv", &CsvOptions::default())
+}
+
+#[test]
+fn digits_has_the_documented_shape_and_class_counts() {
+    let d = embedded::digits();
+    assert_eq!(d.len(), 1797);
+    assert_eq!(d.n_features(), 64);
+    assert_eq!(d.n_classes(), 10);
+    // scikit-learn's load_digits class counts.
+    assert_eq!(
+        d.class_counts(),
+        vec![178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+    );
+    assert_eq!(d.feature_names()[9], "pixel_1_1");
+    let max = d.features().as_slice().iter().fold(0f32, |m, &v| m.max(v));
+    assert_eq!(max, 16.0);
+}
+
+#[test]
+fn iris_has_three_balanced_classes() {
+    let d = embedded::iris();
+    assert_eq!((d.len(), d.n_features(), d.n_classes()), (150, 4, 3));
+    assert_eq!(d.class_counts(), vec![50, 50, 50]);
+}
+
+#[test]
+fn csv_round_trip_is_lossless() {
+    let dir = tempfile::tempdir().unwrap();
+    for d in [embedded::digits(), embedded::iris()] {
+        let path = dir.path().join(format!("{}.csv", d.name()));
+        write_csv(&d, &path).unwrap();
+        let back = read_csv(&path, &CsvOptions::default()).unwrap();
+        assert_eq!(back.features(), d.features());
+        assert_eq!(back.labels(), d.labels());
+        assert_eq!(back.class_names(), d.class_names());
+        assert_eq!(back.feature_names(), d.feature_names());
+    }
+}
+
+#[test]
+fn label_column_by_name_index_and_string_classes() {
+    let text = "species,a,b\nsetosa,1,2\nvirginica,3,4\nsetosa,5,6\n";
+    let by_name = parse_csv(
+        text.as_bytes(),
+        "t",
+        &CsvOptions {
+            label: LabelColumn::Name("species".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(by_name.class_names(), ["setosa", "virginica"]);
+    assert_eq!(by_name.labels(), [0, 1, 0]);
+    assert_eq!(by_name.feature_names(), ["a", "b"]);
+    assert_eq!(by_name.features().row(1), [3.0, 4.0]);
+    let by_index = parse_csv(
+        text.as_bytes(),
+        "t",
+        &CsvOptions {
+            label: LabelColumn::parse("0"),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(by_index, by_name);
+    // Numeric labels sort numerically, not as strings.
+    let d = parse("x,y\n1,10\n2,2\n3,1\n").unwrap();
+    assert_eq!(d.class_names(), ["1", "2", "10"]);
+    assert_eq!(d.labels(), [2, 1, 0]);
+}
+
+#[test]
+fn missing_file_is_an_io_error() {
+    let err = read_csv("/definitely/not/here.csv", &CsvOptions::default()).unwrap_err();
+    assert!(matches!(err, ConsortError::Io { .. }), "{err}");
+    assert!(err.to_string().contains("/definitely/not/here.csv"));
+}
+
+#[test]
+fn ragged_row_is_a_parse_error_with_its_line() {
+    let err = parse("a,b,label\n1,2,0\n3,1\n").unwrap_err();
+    match err {
+        ConsortError::Parse { line, message, .. } => {
+            assert_eq!(line, 3);
+            assert!(message.contains("2 fields"), "{message}");
+        }
+        other => panic!("expected a parse error, got {other}"),
+    }
+}
+
+#[test]
+fn non_numeric_cell_is_a_parse_error_naming_the_column() {
+    let err = parse("a,b,label\n1,2,0\n3,abc,1\n").unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, ConsortError::Parse { line: 3, .. }), "{text}");
+    assert!(text.contains("\"b\"") && text.contains("abc"), "{text}");
+}
+
+#[test]
+fn unknown_label_column_lists_the_columns() {
+    let err = parse_csv(
+        "a,b\n1,0\n".as_bytes(),
+        "t",
+        &CsvOptions {
+            label: LabelColumn::Name("target".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    match err {
+        ConsortError::UnknownColumn {
+            requested,
+            available,
+        } => {
+            assert_eq!(requested, "target");
+            assert_eq!(available, ["a", "b"]);
+        }
+        other => panic!("{other}"),
+    }
+    assert!(matches!(
+        parse_csv("a,b\n1,0\n".as_bytes(), "t", &CsvOptions { label: LabelColumn::Index(5), ..Default::default() }),
+        Err(ConsortError::UnknownColumn { .. })
+    ));
+}
+
+#[test]
+fn empty_inputs_are_empty_dataset_errors() {
+    assert!(matches!(parse(""), Err(ConsortError::EmptyDataset(_))));
+    assert!(matches!(parse("a,b,label\n"), Err(ConsortError::EmptyDataset(_))));
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.flush().unwrap();
+    assert!(matches!(
+        read_csv(f.path(), &CsvOptions::default()),
+        Err(ConsortError::EmptyDataset(_))
+    ));
+}
+
+#[test]
+fn nan_and_inf_features_are_rejected() {
+    for bad in ["NaN", "nan", "inf", "-inf"] {
+        let err = parse(&format!("a,b,label\n1,2,0\n3,{bad},1\n")).unwrap_err();
+        assert!(matches!(err, ConsortError::NonFinite(_)), "{bad}: {err}");
+        assert!(err.to_string().contains("line 3"), "{err}");
+    }
+}
+
+#[test]
+fn single_class_data_cannot_be_split() {
+    let d = parse("a,label\n1,0\n2,0\n3,0\n4,0\n").unwrap();
+    assert!(matches!(
+        train_test_split(&d, 0.25, 0),
+        Err(ConsortError::TooFewClasses(_))
+    ));
+    assert!(matches!(d.ensure_trainable(), Err(ConsortError::TooFewClasses(_))));
+    let two = parse("a,label\n1,0\n2,0\n3,1\n4,1\n").unwrap();
+    assert!(matches!(
+        train_test_split(&two, 1.5, 0),
+        Err(ConsortError::InvalidConfig(_))
+    ));
+}
+
+#[test]
+fn stratified_split_keeps_class_proportions_and_is_seeded() {
+    let d = embedded::digits();
+    let (train, test) = train_test_split(&d, 0.25, 0).unwrap();
+    assert_eq!(train.len() + test.len(), d.len());
+    assert!((445..=455).contains(&test.len()), "{}", test.len());
+    for (all, t) in d.class_counts().iter().zip(test.class_counts()) {
+        let expected = (*all as f64 * 0.25).round() as usize;
+        assert_eq!(t, expected);
+    }
+    let (train2, test2) = train_test_split(&d, 0.25, 0).unwrap();
+    assert_eq!((train.labels(), test.labels()), (train2.labels(), test2.labels()));
+    let (_, test3) = train_test_split(&d, 0.25, 1).unwrap();
+    assert_ne!(test.features(), test3.features());
+
+    let s = train_validation_test_split(&d, 0.15, 0.25, 0).unwrap();
+    assert_eq!(s.train.len() + s.validation.len() + s.test.len(), d.len());
+    assert!((260..=280).contains(&s.validation.len()), "{}", s.validation.len());
+}
+
+#[test]
+fn stratified_kfold_partitions_every_row_once() {
+    let d = embedded::iris();
+    let folds = stratified_kfold(d.labels(), 3, 5, 7).unwrap();
+    assert_eq!(folds.len(), 5);
+    let mut seen = vec![0; d.len()];
+    for f in &folds {
+        assert_eq!(f.train.len() + f.test.len(), d.len());
+        assert_eq!(f.test.len(), 30);
+        // 10 of each species in every fold.
+        assert_eq!(d.subset(&f.test).class_counts(), vec![10, 10, 10]);
+        f.test.iter().for_each(|&i| seen[i] += 1);
+    }
+    assert!(seen.iter().all(|&c| c == 1));
+    assert!(stratified_kfold(d.labels(), 3, 1, 0).is_err());
+}
+
+#[test]
+fn scaler_uses_training_statistics_only() {
+    let d = embedded::iris();
+    let (train, test) = train_test_split(&d, 0.25, 0).unwrap();
+    let scaler = StandardScaler::fit(train.features()).unwrap();
+    let t = scaler.transform(train.features()).unwrap();
+    for j in 0..4 {
+        let col: Vec<f64> = t.iter_rows().map(|r| f64::from(r[j])).collect();
+        let mean = col.iter().sum::<f64>() / col.len() as f64;
+        let var = col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / col.len() as f64;
+        assert!(mean.abs() < 1e-5 && (var - 1.0).abs() < 1e-4, "{mean} {var}");
+    }
+    // The test set is transformed with the training statistics, so its mean is not exactly 0.
+    let tt = scaler.transform(test.features()).unwrap();
+    assert_eq!(tt.shape(), (test.len(), 4));
+    assert!(scaler.transform(&consort_core::Matrix::zeros(2, 3)).is_err());
+}

@@ -1,0 +1,5 @@
+//! Naive Bayes classifiers.
+
+mod gaussian;
+
+pub use gaussian::{GaussianNb, GaussianNbConfig};

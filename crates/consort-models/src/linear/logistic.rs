@@ -1,0 +1,211 @@
+//! Multinomial logistic regression with L2 regularisation, fitted by L-BFGS.
+
+use consort_core::{
+    Classifier, ConsortError, Fit, Matrix, ParamGuard, Result, check_input, check_labels,
+};
+use consort_data::Dataset;
+use serde::{Deserialize, Serialize};
+
+use super::lbfgs::{LbfgsOptions, minimize};
+
+/// Hyperparameters of [`LogisticRegression`] (scikit-learn's conventions).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogisticRegressionConfig {
+    /// Inverse regularisation strength: the objective is
+    /// `C * sum(cross-entropy) + ||W||^2 / 2` (the intercept is not penalised).
+    pub c: f64,
+    /// L-BFGS iterations at most.
+    pub max_iter: usize,
+    /// Gradient tolerance (on the per-sample-averaged objective).
+    pub tol: f64,
+}
+
+impl Default for LogisticRegressionConfig {
+    fn default() -> Self {
+        Self {
+            c: 1.0,
+            max_iter: 500,
+            tol: 1e-5,
+        }
+    }
+}
+
+impl ParamGuard for LogisticRegressionConfig {
+    fn check(&self) -> Result<()> {
+        if !(self.c.is_finite() && self.c > 0.0) {
+            return Err(ConsortError::config(format!(
+                "logistic regression C must be positive, got {}",
+                self.c
+            )));
+        }
+        if self.max_iter == 0 || !(self.tol.is_finite() && self.tol > 0.0) {
+            return Err(ConsortError::config(
+                "logistic regression needs max_iter >= 1 and tol > 0",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A fitted multinomial logistic regression: `softmax(x W^T + b)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogisticRegression {
+    /// `n_classes x n_features`, row-major.
+    weights: Vec<f64>,
+    /// One intercept per class.
+    intercepts: Vec<f64>,
+    n_features: usize,
+    n_classes: usize,
+    /// L-BFGS iterations the fit took.
+    pub iterations: usize,
+    /// Whether L-BFGS met its tolerance.
+    pub converged: bool,
+}
+
+impl LogisticRegressionConfig {
+    /// Fits on soft targets: one probability row per sample (hard labels are one-hot rows).
+    /// Knowledge distillation into this model uses it with a teacher's probabilities.
+    pub fn fit_soft(&self, x: &Matrix, targets: &Matrix) -> Result<LogisticRegression> {
+        self.check()?;
+        if x.rows() == 0 {
+            return Err(ConsortError::EmptyDataset(
+                "logistic regression needs at least one sample".into(),
+            ));
+        }
+        if targets.rows() != x.rows() || targets.cols() < 2 {
+            return Err(ConsortError::ShapeMismatch(format!(
+                "targets are {}x{}, need {} rows and >= 2 classes",
+                targets.rows(),
+                targets.cols(),
+                x.rows()
+            )));
+        }
+        x.ensure_finite("logistic regression input")?;
+        targets.ensure_finite("logistic regression targets")?;
+        let (n, d, k) = (x.rows(), x.cols(), targets.cols());
+        let xs: Vec<f64> = x.as_slice().iter().map(|&v| f64::from(v)).collect();
+        let ys: Vec<f64> = targets.as_slice().iter().map(|&v| f64::from(v)).collect();
+        // Objective divided by C*n so the tolerance does not depend on the data size.
+        let l2 = 1.0 / (self.c * n as f64);
+
+        let objective = |theta: &[f64], grad: &mut [f64]| -> f64 {
+            let (w, b) = theta.split_at(k * d);
+            grad.iter_mut().for_each(|g| *g = 0.0);
+            let mut loss = 0.0;
+            let mut z = vec![0.0; k];
+            for i in 0..n {
+                let xi = &xs[i * d..(i + 1) * d];
+                for c in 0..k {
+                    z[c] = b[c] + dot(&w[c * d..(c + 1) * d], xi);
+                }
+                let lse = log_sum_exp(&z);
+                let yi = &ys[i * k..(i + 1) * k];
+                for c in 0..k {
+                    let p = (z[c] - lse).exp();
+                    loss -= yi[c] * (z[c] - lse);
+                    let r = (p - yi[c]) / n as f64;
+                    let gw = &mut grad[c * d..(c + 1) * d];
+                    gw.iter_mut().zip(xi).for_each(|(g, &xv)| *g += r * xv);
+                    grad[k * d + c] += r;
+                }
+            }
+            let mut penalty = 0.0;
+            for (g, &wv) in grad[..k * d].iter_mut().zip(w) {
+                *g += l2 * wv;
+                penalty += wv * wv;
+            }
+            loss / n as f64 + 0.5 * l2 * penalty
+        };
+        let result = minimize(
+            objective,
+            vec![0.0; k * d + k],
+            LbfgsOptions {
+                max_iter: self.max_iter,
+                grad_tol: self.tol,
+                memory: 10,
+            },
+        );
+        let mut weights = result.x;
+        let intercepts = weights.split_off(k * d);
+        Ok(LogisticRegression {
+            weights,
+            intercepts,
+            n_features: d,
+            n_classes: k,
+            iterations: result.iterations,
+            converged: result.converged,
+        })
+    }
+}
+
+impl Fit<Dataset> for LogisticRegressionConfig {
+    type Object = LogisticRegression;
+
+    fn fit(&self, data: &Dataset) -> Result<LogisticRegression> {
+        data.ensure_trainable()?;
+        check_labels(data.labels(), data.n_classes())?;
+        self.fit_soft(data.features(), &one_hot(data.labels(), data.n_classes()))
+    }
+}
+
+/// One-hot rows for hard labels.
+pub(crate) fn one_hot(labels: &[usize], n_classes: usize) -> Matrix {
+    let mut m = Matrix::zeros(labels.len(), n_classes);
+    for (i, &l) in labels.iter().enumerate() {
+        m.row_mut(i)[l] = 1.0;
+    }
+    m
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+pub(crate) fn log_sum_exp(z: &[f64]) -> f64 {
+    let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if m == f64::NEG_INFINITY {
+        return m;
+    }
+    m + z.iter().map(|v| (v - m).exp()).sum::<f64>().ln()
+}
+
+impl LogisticRegression {
+    /// The class-by-feature weight matrix.
+    pub fn coefficients(&self) -> Matrix {
+        let w = self.weights.iter().map(|&v| v as f32).collect();
+        Matrix::new(self.n_classes, self.n_features, w).expect("shape kept by construction")
+    }
+
+    /// The per-class intercepts.
+    pub fn intercepts(&self) -> &[f64] {
+        &self.intercepts
+    }
+}
+
+impl Classifier for LogisticRegression {
+    fn n_classes(&self) -> usize {
+        self.n_classes
+    }
+
+    fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
+        check_input(x, self.n_features)?;
+        let (d, k) = (self.n_features, self.n_classes);
+        let mut out = Matrix::zeros(x.rows(), k);
+        let mut z = vec![0.0; k];
+        for (i, row) in x.iter_rows().enumerate() {
+            let xi: Vec<f64> = row.iter().map(|&v| f64::from(v)).collect();
+            for (c, zc) in z.iter_mut().enumerate() {
+                *zc = self.intercepts[c] + dot(&self.weights[c * d..(c + 1) * d], &xi);
+            }
+            let lse = log_sum_exp(&z);
+            for (o, zc) in out.row_mut(i).iter_mut().zip(&z) {
+                *o = (zc - lse).exp() as f32;
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,142 @@
+//! Multi-layer perceptron.
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::tensor::{Device, Tensor, activation};
+use consort_core::{ConsortError, ParamGuard, Result};
+use serde::{Deserialize, Serialize};
+
+use super::{Network, NetworkSpec};
+
+/// Hidden-layer non-linearity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Activation {
+    /// max(0, x).
+    #[default]
+    Relu,
+    /// Gaussian error linear unit.
+    Gelu,
+    /// Hyperbolic tangent.
+    Tanh,
+}
+
+impl Activation {
+    /// Applies the non-linearity.
+    pub fn apply<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
+        match self {
+            Self::Relu => activation::relu(x),
+            Self::Gelu => activation::gelu(x),
+            Self::Tanh => activation::tanh(x),
+        }
+    }
+}
+
+/// Configuration of an [`Mlp`].
+#[derive(Config, Debug)]
+pub struct MlpConfig {
+    /// Input features.
+    pub n_inputs: usize,
+    /// Widths of the hidden layers, input side first.
+    pub hidden: Vec<usize>,
+    /// Output classes.
+    pub n_classes: usize,
+    /// Dropout probability after each hidden layer (training only).
+    #[config(default = 0.0)]
+    pub dropout: f64,
+    /// Hidden-layer non-linearity.
+    #[config(default = "Activation::Relu")]
+    pub activation: Activation,
+}
+
+/// Fully connected network: `Linear -> act -> dropout` per hidden layer, then a linear head.
+#[derive(Module, Debug)]
+pub struct Mlp {
+    hidden: Vec<Linear>,
+    head: Linear,
+    dropout: Dropout,
+    #[module(skip)]
+    activation: Activation,
+}
+
+impl ParamGuard for MlpConfig {
+    fn check(&self) -> Result<()> {
+        if self.n_inputs == 0 || self.n_classes == 0 {
+            return Err(ConsortError::config(format!(
+                "mlp needs at least one input and one class (got {} and {})",
+                self.n_inputs, self.n_classes
+            )));
+        }
+        if self.hidden.contains(&0) {
+            return Err(ConsortError::config("mlp hidden layer widths must be positive"));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(ConsortError::config(format!(
+                "mlp dropout must be in [0, 1), got {}",
+                self.dropout
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl MlpConfig {
+    /// Initialises the network. Call [`ParamGuard::check`] first on user-supplied configs
+    /// ([`NetworkSpec::build`] does).
+    pub fn init(&self, device: &Device) -> Mlp {
+        let mut width = self.n_inputs;
+        let hidden = self
+            .hidden
+            .iter()
+            .map(|&h| {
+                let layer = LinearConfig::new(width, h).init(device);
+                width = h;
+                layer
+            })
+            .collect();
+        Mlp {
+            hidden,
+            head: LinearConfig::new(width, self.n_classes).init(device),
+            dropout: DropoutConfig::new(self.dropout).init(),
+            activation: self.activation,
+        }
+    }
+}
+
+impl Network for Mlp {
+    fn logits(&self, x: Tensor<2>) -> Tensor<2> {
+        self.head.forward(self.features(x))
+    }
+
+    fn features(&self, x: Tensor<2>) -> Tensor<2> {
+        self.hidden.iter().fold(x, |h, layer| {
+            self.dropout
+                .forward(self.activation.apply(layer.forward(h)))
+        })
+    }
+}
+
+impl NetworkSpec for MlpConfig {
+    type Net = Mlp;
+
+    fn name(&self) -> &'static str {
+        "mlp"
+    }
+
+    fn build(&self, n_features: usize, n_classes: usize, device: &Device) -> Result<Mlp> {
+        let config = MlpConfig {
+            n_inputs: n_features,
+            n_classes,
+            ..self.clone()
+        };
+        config.check()?;
+        Ok(config.init(device))
+    }
+
+    fn macs_per_sample(&self, n_features: usize, n_classes: usize) -> u64 {
+        let mut widths = vec![n_features];
+        widths.extend(&self.hidden);
+        widths.push(n_classes);
+        widths.windows(2).map(|w| (w[0] * w[1]) as u64).sum()
+    }
+}

@@ -1,0 +1,43 @@
+//! Large models: burn networks built from `#[derive(Config)]` + `init(&device)`.
+
+mod classifier;
+mod cnn;
+mod mlp;
+
+pub use classifier::NetworkClassifier;
+pub use cnn::{Cnn, CnnConfig};
+pub use mlp::{Activation, Mlp, MlpConfig};
+
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+use consort_core::Result;
+
+/// A classification network over feature rows.
+///
+/// Every network exposes its logits (for losses and probabilities) and its penultimate
+/// features (for transfer learning and feature distillation).
+pub trait Network: Module + 'static {
+    /// Class scores before softmax: `[batch, n_features] -> [batch, n_classes]`.
+    fn logits(&self, x: Tensor<2>) -> Tensor<2>;
+
+    /// Penultimate-layer activations: `[batch, n_features] -> [batch, feature_dim]`.
+    fn features(&self, x: Tensor<2>) -> Tensor<2>;
+}
+
+/// An architecture that can be instantiated for a dataset's shape.
+///
+/// The config carries the architecture; `build` fills in the input and output sizes from the
+/// data, validates the result and initialises the weights on `device`.
+pub trait NetworkSpec: Clone + Send + Sync + std::fmt::Debug {
+    /// The network this spec builds.
+    type Net: Network;
+
+    /// Short human name ("mlp", "cnn").
+    fn name(&self) -> &'static str;
+
+    /// Builds the network for `n_features` inputs and `n_classes` outputs.
+    fn build(&self, n_features: usize, n_classes: usize, device: &Device) -> Result<Self::Net>;
+
+    /// Multiply-accumulate operations of one forward pass for one sample (for compute reports).
+    fn macs_per_sample(&self, n_features: usize, n_classes: usize) -> u64;
+}

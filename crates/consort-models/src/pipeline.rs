@@ -1,0 +1,57 @@
+//! Preprocessing in front of a model: standardisation fitted on the training data only.
+
+use consort_core::{Classifier, Fit, Matrix, Result};
+use consort_data::{Dataset, StandardScaler};
+
+/// Fits a [`StandardScaler`] on the training features, then the inner estimator on the
+/// standardised data. Prediction applies the same scaling first.
+#[derive(Debug, Clone)]
+pub struct Standardized<E>(pub E);
+
+/// A fitted model behind the scaler learnt on its training data.
+#[derive(Debug, Clone)]
+pub struct StandardizedModel<C> {
+    scaler: StandardScaler,
+    inner: C,
+}
+
+impl<C> StandardizedModel<C> {
+    /// The wrapped model (which expects standardised input).
+    pub fn inner(&self) -> &C {
+        &self.inner
+    }
+
+    /// The fitted scaler.
+    pub fn scaler(&self) -> &StandardScaler {
+        &self.scaler
+    }
+}
+
+impl<E: Fit<Dataset>> Fit<Dataset> for Standardized<E> {
+    type Object = StandardizedModel<E::Object>;
+
+    fn fit(&self, data: &Dataset) -> Result<Self::Object> {
+        data.ensure_trainable()?;
+        let scaler = StandardScaler::fit(data.features())?;
+        let scaled = data.with_features(scaler.transform(data.features())?)?;
+        Ok(StandardizedModel {
+            scaler,
+            inner: self.0.fit(&scaled)?,
+        })
+    }
+}
+
+impl<C: Classifier> Classifier for StandardizedModel<C> {
+    fn n_classes(&self) -> usize {
+        self.inner.n_classes()
+    }
+
+    fn n_features(&self) -> usize {
+        self.scaler.n_features()
+    }
+
+    fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
+        consort_core::check_input(x, self.n_features())?;
+        self.inner.predict_proba(&self.scaler.transform(x)?)
+    }
+}

@@ -1,0 +1,5 @@
+//! Decision trees.
+
+mod cart;
+
+pub use cart::{DecisionTree, DecisionTreeConfig, SplitCriterion};

@@ -1,0 +1,70 @@
+//! How fine-tuning strategies plug into the one training loop.
+//!
+//! A strategy never copies the loop: it implements [`TrainingHook`] and is handed to
+//! [`Trainer::fit`](crate::Trainer::fit). Several hooks compose in one run (say, a distillation
+//! loss plus a learning-rate schedule): extra losses add up, task-loss weights multiply, and
+//! learning-rate hooks apply in order.
+
+use burn::tensor::{Int, Tensor};
+
+/// One mini-batch as the loop sees it.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// Input rows, `[batch, n_features]`, on the training device.
+    pub inputs: Tensor<2>,
+    /// Class indices, `[batch]`.
+    pub targets: Tensor<1, Int>,
+    /// Row indices into the training dataset (to look up per-sample data such as a teacher's
+    /// soft labels).
+    pub indices: Vec<usize>,
+}
+
+/// What happened in one epoch.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EpochRecord {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// Mean total training loss over the epoch's batches.
+    pub train_loss: f64,
+    /// Validation cross-entropy, when validating.
+    pub valid_loss: Option<f64>,
+    /// Validation accuracy, when validating.
+    pub valid_accuracy: Option<f64>,
+    /// Learning rate used in this epoch.
+    pub learning_rate: f64,
+    /// Wall time of the epoch including validation.
+    pub seconds: f64,
+}
+
+/// Whether training should go on after an epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    /// Carry on.
+    Continue,
+    /// Stop now (the loop still restores the best weights if it validated).
+    Stop,
+}
+
+/// Extension points of the training loop. Every method has a neutral default.
+pub trait TrainingHook<M> {
+    /// An extra loss term for this batch (distillation, regularisers, ...). `logits` are the
+    /// model's outputs for `batch.inputs`, already computed by the loop.
+    fn extra_loss(&mut self, _model: &M, _batch: &Batch, _logits: &Tensor<2>) -> Option<Tensor<1>> {
+        None
+    }
+
+    /// Weight of the loop's own cross-entropy term (e.g. `alpha` of distillation).
+    fn task_loss_weight(&self) -> f32 {
+        1.0
+    }
+
+    /// Learning rate for `epoch` (1-based), given the rate the previous hooks settled on.
+    fn learning_rate(&mut self, _epoch: usize, lr: f64) -> f64 {
+        lr
+    }
+
+    /// Called after each epoch (after validation).
+    fn on_epoch_end(&mut self, _record: &EpochRecord) -> Control {
+        Control::Continue
+    }
+}

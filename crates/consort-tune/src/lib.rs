@@ -1,0 +1,22 @@
+//! # consort-tune
+//!
+//! The one training loop of Consort. [`Trainer`] runs mini-batch Adam over any
+//! [`consort_models::Network`] with validation, early stopping that restores the best
+//! weights, and a progress line per epoch. Fine-tuning strategies extend it through
+//! [`TrainingHook`]s (extra loss terms, loss weights, learning-rate control, stopping) rather
+//! than copying it. [`NetworkEstimator`] pairs an architecture with a [`TrainConfig`] behind
+//! [`consort_core::Fit`], so networks fit like every other model.
+
+#![warn(missing_docs)]
+
+mod config;
+pub mod early_stopping;
+mod estimator;
+pub mod hooks;
+mod trainer;
+
+pub use config::TrainConfig;
+pub use early_stopping::{EarlyStopping, StopDecision};
+pub use estimator::NetworkEstimator;
+pub use hooks::{Batch, Control, EpochRecord, TrainingHook};
+pub use trainer::{TrainOutcome, Trainer, evaluate};

@@ -1,0 +1,249 @@
+//! The training loop.
+
+use std::time::Instant;
+
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::grad_clipping::GradientClippingConfig;
+use burn::tensor::{Device, activation};
+use consort_core::seed::derive_seed;
+use consort_core::{ConsortError, ParamGuard, Result};
+use consort_data::Dataset;
+use consort_data::batch::{batch_indices, labels_to_tensor, rows_to_tensor, tensor_to_matrix};
+use consort_models::Network;
+
+use crate::config::TrainConfig;
+use crate::early_stopping::{EarlyStopping, StopDecision};
+use crate::hooks::{Batch, Control, EpochRecord, TrainingHook};
+
+/// Rows per forward pass during validation.
+const EVAL_BATCH: usize = 512;
+
+/// The result of a training run.
+#[derive(Debug)]
+pub struct TrainOutcome<M> {
+    /// The trained network (the best validated weights when validating), still in training
+    /// mode on the autodiff device.
+    pub model: M,
+    /// One record per epoch run.
+    pub history: Vec<EpochRecord>,
+    /// The epoch whose weights were kept (1-based).
+    pub best_epoch: usize,
+    /// Whether early stopping or a hook ended training before the last epoch.
+    pub stopped_early: bool,
+}
+
+/// Runs epochs of mini-batch Adam over a [`Network`], with validation, early stopping,
+/// progress output and [`TrainingHook`]s.
+#[derive(Debug, Clone)]
+pub struct Trainer {
+    config: TrainConfig,
+    label: String,
+}
+
+impl Trainer {
+    /// A trainer with the given hyperparameters (validated by [`Trainer::fit`]).
+    pub fn new(config: TrainConfig) -> Self {
+        Self {
+            config,
+            label: "train".into(),
+        }
+    }
+
+    /// Names the run in progress output.
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = label.into();
+        self
+    }
+
+    /// The hyperparameters.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// Trains `model` (initialised on `device`, an autodiff device) on `train`, validating on
+    /// `valid` after every epoch when given.
+    pub fn fit<M: Network>(
+        &self,
+        mut model: M,
+        device: &Device,
+        train: &Dataset,
+        valid: Option<&Dataset>,
+        hooks: &mut [&mut dyn TrainingHook<M>],
+    ) -> Result<TrainOutcome<M>> {
+        let cfg = &self.config;
+        cfg.check()?;
+        if !device.is_autodiff() {
+            return Err(ConsortError::Backend(
+                "training needs an autodiff device (`device.autodiff()`)".into(),
+            ));
+        }
+        train.ensure_trainable()?;
+        if let Some(v) = valid {
+            if v.is_empty() {
+                return Err(ConsortError::EmptyDataset("validation set is empty".into()));
+            }
+            if v.n_features() != train.n_features() || v.n_classes() != train.n_classes() {
+                return Err(ConsortError::ShapeMismatch(format!(
+                    "validation data has {} features / {} classes, training data {} / {}",
+                    v.n_features(),
+                    v.n_classes(),
+                    train.n_features(),
+                    train.n_classes()
+                )));
+            }
+        }
+
+        let mut optim_config = AdamConfig::new();
+        if cfg.weight_decay > 0.0 {
+            optim_config = optim_config.with_weight_decay(Some(WeightDecayConfig::new(cfg.weight_decay)));
+        }
+        if let Some(norm) = cfg.grad_clip_norm {
+            optim_config = optim_config.with_grad_clipping(Some(GradientClippingConfig::Norm(norm)));
+        }
+        let mut optim = optim_config.init();
+        let loss_fn = CrossEntropyLossConfig::new().init(device);
+
+        let mut stopper = cfg.patience.map(|p| EarlyStopping::new(p, 1e-4));
+        let mut best: Option<(M, usize, f64)> = None;
+        let mut history = Vec::with_capacity(cfg.epochs);
+        let mut stopped_early = false;
+
+        for epoch in 1..=cfg.epochs {
+            let start = Instant::now();
+            let lr = hooks
+                .iter_mut()
+                .fold(cfg.learning_rate, |lr, h| h.learning_rate(epoch, lr));
+            let task_weight: f32 = hooks.iter().map(|h| h.task_loss_weight()).product();
+            let mut loss_sum = 0.0;
+            let batches = batch_indices(
+                train.len(),
+                cfg.batch_size,
+                Some(derive_seed(cfg.seed, &format!("epoch{epoch}"))),
+            );
+            let n_batches = batches.len();
+            for indices in batches {
+                let batch = Batch {
+                    inputs: rows_to_tensor(train.features(), &indices, device),
+                    targets: labels_to_tensor(train.labels(), &indices, device),
+                    indices,
+                };
+                let logits = model.logits(batch.inputs.clone());
+                let mut loss = loss_fn.forward(logits.clone(), batch.targets.clone()) * task_weight;
+                for hook in hooks.iter_mut() {
+                    if let Some(extra) = hook.extra_loss(&model, &batch, &logits) {
+                        loss = loss + extra;
+                    }
+                }
+                let value = f64::from(loss.clone().into_scalar::<f32>());
+                if !value.is_finite() {
+                    return Err(ConsortError::NonFinite(format!(
+                        "training loss at epoch {epoch} (lower the learning rate?)"
+                    )));
+                }
+                loss_sum += value;
+                let grads = GradientsParams::from_grads(loss.backward(), &model);
+                model = optim.step(lr, model, grads);
+            }
+
+            let (valid_loss, valid_accuracy) = match valid {
+                Some(v) => {
+                    let (l, a) = evaluate(&model, device, v)?;
+                    (Some(l), Some(a))
+                }
+                None => (None, None),
+            };
+            let record = EpochRecord {
+                epoch,
+                train_loss: loss_sum / n_batches as f64,
+                valid_loss,
+                valid_accuracy,
+                learning_rate: lr,
+                seconds: start.elapsed().as_secs_f64(),
+            };
+            if cfg.progress {
+                eprintln!("{}", self.progress_line(&record));
+            }
+            let mut stop = false;
+            if let Some(vl) = valid_loss {
+                let improved = match stopper.as_mut() {
+                    Some(s) => match s.update(epoch, vl) {
+                        StopDecision::Improved => true,
+                        StopDecision::Wait => false,
+                        StopDecision::Stop => {
+                            stop = true;
+                            false
+                        }
+                    },
+                    None => best.as_ref().is_none_or(|(_, _, b)| vl < *b),
+                };
+                if improved {
+                    best = Some((model.clone(), epoch, vl));
+                }
+            }
+            for hook in hooks.iter_mut() {
+                if hook.on_epoch_end(&record) == Control::Stop {
+                    stop = true;
+                }
+            }
+            history.push(record);
+            if stop {
+                stopped_early = epoch < cfg.epochs;
+                break;
+            }
+        }
+
+        let last_epoch = history.len();
+        let (model, best_epoch) = match best {
+            Some((m, e, _)) => (m, e),
+            None => (model, last_epoch),
+        };
+        if cfg.progress && best_epoch != last_epoch {
+            eprintln!("[{}] restored the weights of epoch {best_epoch}", self.label);
+        }
+        Ok(TrainOutcome {
+            model,
+            history,
+            best_epoch,
+            stopped_early,
+        })
+    }
+
+    fn progress_line(&self, r: &EpochRecord) -> String {
+        let mut line = format!(
+            "[{}] epoch {:>3}/{} loss {:.4}",
+            self.label, r.epoch, self.config.epochs, r.train_loss
+        );
+        if let (Some(l), Some(a)) = (r.valid_loss, r.valid_accuracy) {
+            line.push_str(&format!(" val_loss {l:.4} val_acc {a:.4}"));
+        }
+        line.push_str(&format!(" lr {:.2e} ({:.2}s)", r.learning_rate, r.seconds));
+        line
+    }
+}
+
+/// Mean cross-entropy and accuracy of `model` on `data`, in inference mode.
+pub fn evaluate<M: Network>(
+    model: &M,
+    device: &Device,
+    data: &Dataset,
+) -> Result<(f64, f64)> {
+    let model = model.valid();
+    let device = device.clone().without_autodiff();
+    let indices: Vec<usize> = (0..data.len()).collect();
+    let (mut loss, mut correct) = (0.0, 0usize);
+    for chunk in indices.chunks(EVAL_BATCH) {
+        let x = rows_to_tensor(data.features(), chunk, &device);
+        let log_p = tensor_to_matrix(activation::log_softmax(model.logits(x), 1))?;
+        for (row, &i) in log_p.iter_rows().zip(chunk) {
+            let y = data.labels()[i];
+            loss -= f64::from(row[y]);
+            if consort_core::matrix::argmax(row) == y {
+                correct += 1;
+            }
+        }
+    }
+    let n = data.len().max(1) as f64;
+    Ok((loss / n, correct as f64 / n))
+}
