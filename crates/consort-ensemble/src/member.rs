@@ -1,0 +1,84 @@
+//! Ensemble members and the checks every combiner shares.
+
+use std::sync::Arc;
+
+use consort_core::{Classifier, ConsortError, Matrix, Result};
+
+/// A named fitted classifier taking part in an ensemble.
+///
+/// Members are shared (`Arc`), so one fitted model can sit in several ensembles and still be
+/// evaluated on its own.
+#[derive(Clone)]
+pub struct Member {
+    /// Display name.
+    pub name: String,
+    /// The fitted model.
+    pub model: Arc<dyn Classifier>,
+}
+
+impl std::fmt::Debug for Member {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Member")
+            .field("name", &self.name)
+            .field("n_classes", &self.model.n_classes())
+            .finish()
+    }
+}
+
+impl Member {
+    /// Names a fitted model.
+    pub fn new(name: impl Into<String>, model: Arc<dyn Classifier>) -> Self {
+        Self {
+            name: name.into(),
+            model,
+        }
+    }
+}
+
+/// Checks that there is at least one member and that all agree on classes and features.
+/// Returns `(n_classes, n_features)`.
+pub(crate) fn check_members(members: &[Member]) -> Result<(usize, usize)> {
+    let first = members.first().ok_or_else(|| {
+        ConsortError::config("an ensemble needs at least one member, got none")
+    })?;
+    let (k, d) = (first.model.n_classes(), first.model.n_features());
+    for m in &members[1..] {
+        if m.model.n_classes() != k {
+            return Err(ConsortError::ShapeMismatch(format!(
+                "member {:?} has {} classes, member {:?} has {k}",
+                m.name,
+                m.model.n_classes(),
+                first.name
+            )));
+        }
+        if m.model.n_features() != d {
+            return Err(ConsortError::ShapeMismatch(format!(
+                "member {:?} takes {} features, member {:?} takes {d}",
+                m.name,
+                m.model.n_features(),
+                first.name
+            )));
+        }
+    }
+    Ok((k, d))
+}
+
+/// Every member's class probabilities for `x`, checked for shape.
+pub(crate) fn member_probas(members: &[Member], x: &Matrix) -> Result<Vec<Matrix>> {
+    members
+        .iter()
+        .map(|m| {
+            let p = m.model.predict_proba(x)?;
+            if p.rows() != x.rows() || p.cols() != m.model.n_classes() {
+                return Err(ConsortError::ShapeMismatch(format!(
+                    "member {:?} returned a {}x{} probability matrix for {} rows",
+                    m.name,
+                    p.rows(),
+                    p.cols(),
+                    x.rows()
+                )));
+            }
+            Ok(p)
+        })
+        .collect()
+}

@@ -1,0 +1,110 @@
+//! Hard and soft voting.
+
+use consort_core::matrix::argmax;
+use consort_core::{Classifier, Matrix, Result};
+
+use crate::average::weighted_sum;
+use crate::member::{Member, check_members, member_probas};
+
+/// How members' opinions are combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Voting {
+    /// Each member votes for its most probable class; the majority wins. Ties go to the tied
+    /// class with the highest mean probability, then to the lowest class index.
+    Hard,
+    /// The class with the highest mean probability wins.
+    Soft,
+}
+
+/// A voting ensemble.
+#[derive(Debug, Clone)]
+pub struct VotingEnsemble {
+    members: Vec<Member>,
+    voting: Voting,
+    n_classes: usize,
+    n_features: usize,
+}
+
+impl VotingEnsemble {
+    /// Builds a voting ensemble; members must agree on classes and features.
+    pub fn new(members: Vec<Member>, voting: Voting) -> Result<Self> {
+        let (n_classes, n_features) = check_members(&members)?;
+        Ok(Self {
+            members,
+            voting,
+            n_classes,
+            n_features,
+        })
+    }
+
+    /// The voting rule.
+    pub fn voting(&self) -> Voting {
+        self.voting
+    }
+
+    /// The members.
+    pub fn members(&self) -> &[Member] {
+        &self.members
+    }
+
+    fn mean_proba(&self, probas: &[Matrix]) -> Matrix {
+        let w = vec![1.0 / probas.len() as f64; probas.len()];
+        weighted_sum(probas, &w)
+    }
+
+    /// Vote shares per class (hard voting's probability estimate).
+    fn vote_shares(&self, probas: &[Matrix]) -> Matrix {
+        let (rows, k) = probas[0].shape();
+        let mut votes = Matrix::zeros(rows, k);
+        let share = 1.0 / probas.len() as f32;
+        for p in probas {
+            for (i, row) in p.iter_rows().enumerate() {
+                votes.row_mut(i)[argmax(row)] += share;
+            }
+        }
+        votes
+    }
+}
+
+impl Classifier for VotingEnsemble {
+    fn n_classes(&self) -> usize {
+        self.n_classes
+    }
+
+    fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    /// Soft: the mean probability. Hard: each class's share of the votes.
+    fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
+        let probas = member_probas(&self.members, x)?;
+        Ok(match self.voting {
+            Voting::Soft => self.mean_proba(&probas),
+            Voting::Hard => self.vote_shares(&probas),
+        })
+    }
+
+    fn predict(&self, x: &Matrix) -> Result<Vec<usize>> {
+        let probas = member_probas(&self.members, x)?;
+        let mean = self.mean_proba(&probas);
+        if self.voting == Voting::Soft {
+            return Ok(mean.argmax_rows());
+        }
+        let votes = self.vote_shares(&probas);
+        Ok(votes
+            .iter_rows()
+            .zip(mean.iter_rows())
+            .map(|(v, m)| {
+                let top = v.iter().copied().fold(f32::MIN, f32::max);
+                // Among the classes with the most votes, the highest mean probability wins;
+                // `argmax` resolves exact ties to the lowest index.
+                let tied: Vec<f32> = v
+                    .iter()
+                    .zip(m)
+                    .map(|(&votes, &p)| if votes == top { p } else { f32::NEG_INFINITY })
+                    .collect();
+                argmax(&tied)
+            })
+            .collect())
+    }
+}

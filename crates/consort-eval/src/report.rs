@@ -1,0 +1,194 @@
+//! A run's results as a table a person reads (Markdown) and a file a program reads (JSON).
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use consort_core::{ConsortError, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::ClassificationMetrics;
+
+/// What kind of model a row describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelFamily {
+    /// A neural network.
+    Large,
+    /// A classical model.
+    Small,
+    /// A combination of other models.
+    Ensemble,
+}
+
+impl std::fmt::Display for ModelFamily {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Large => "large",
+            Self::Small => "small",
+            Self::Ensemble => "ensemble",
+        })
+    }
+}
+
+/// One model's results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelResult {
+    /// Display name.
+    pub name: String,
+    /// Large, small or ensemble.
+    pub family: ModelFamily,
+    /// Test-set scores.
+    pub metrics: ClassificationMetrics,
+    /// Wall time of fitting (0 for ensembles of already fitted members).
+    pub fit_seconds: f64,
+    /// Wall time of predicting the whole test set.
+    pub predict_seconds: f64,
+}
+
+/// Facts about the data a report was computed on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataSummary {
+    /// Dataset name.
+    pub name: String,
+    /// Samples in total.
+    pub samples: usize,
+    /// Feature columns.
+    pub features: usize,
+    /// Class names, by label.
+    pub classes: Vec<String>,
+    /// Training samples.
+    pub train_samples: usize,
+    /// Test samples.
+    pub test_samples: usize,
+}
+
+/// The results of one run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Heading.
+    pub title: String,
+    /// The data.
+    pub data: DataSummary,
+    /// Seed of the run.
+    pub seed: u64,
+    /// Backend the networks ran on.
+    pub backend: String,
+    /// One entry per model and ensemble, in the order they ran.
+    pub results: Vec<ModelResult>,
+    /// Remarks (skipped models and why, say).
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    /// The result with the highest accuracy (the first one on ties).
+    pub fn best(&self) -> Option<&ModelResult> {
+        self.results.iter().fold(None, |best: Option<&ModelResult>, r| match best {
+            Some(b) if b.metrics.accuracy >= r.metrics.accuracy => Some(b),
+            _ => Some(r),
+        })
+    }
+
+    /// The results table alone, in Markdown.
+    pub fn table(&self) -> String {
+        let best = self.best().map(|b| b.metrics.accuracy);
+        let mut out = String::from(
+            "| model | family | accuracy | macro-F1 | log-loss | fit (s) | predict (ms) |\n\
+             |---|---|---:|---:|---:|---:|---:|\n",
+        );
+        for r in &self.results {
+            let acc = format!("{:.4}", r.metrics.accuracy);
+            let acc = if Some(r.metrics.accuracy) == best { format!("**{acc}**") } else { acc };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {acc} | {:.4} | {:.4} | {:.2} | {:.1} |",
+                r.name,
+                r.family,
+                r.metrics.macro_f1,
+                r.metrics.log_loss,
+                r.fit_seconds,
+                r.predict_seconds * 1e3
+            );
+        }
+        out
+    }
+
+    /// The whole report in Markdown: data, table, the best model's confusion matrix, notes.
+    pub fn to_markdown(&self) -> String {
+        let d = &self.data;
+        let mut out = format!("# {}\n\n", self.title);
+        let _ = writeln!(
+            out,
+            "Dataset **{}**: {} samples, {} features, {} classes; stratified split {} train / {} test; \
+             seed {}; networks on `{}`.\n",
+            d.name,
+            d.samples,
+            d.features,
+            d.classes.len(),
+            d.train_samples,
+            d.test_samples,
+            self.seed,
+            self.backend
+        );
+        out.push_str(&self.table());
+        if let Some(best) = self.best() {
+            let _ = writeln!(
+                out,
+                "\n## Confusion matrix of {} (rows: true class, columns: predicted)\n",
+                best.name
+            );
+            out.push_str("| true \\ pred |");
+            for c in &d.classes {
+                let _ = write!(out, " {c} |");
+            }
+            out.push_str("\n|---|");
+            out.push_str(&"---:|".repeat(d.classes.len()));
+            out.push('\n');
+            for (c, row) in d.classes.iter().zip(&best.metrics.confusion) {
+                let _ = write!(out, "| **{c}** |");
+                for v in row {
+                    let _ = write!(out, " {v} |");
+                }
+                out.push('\n');
+            }
+        }
+        if !self.notes.is_empty() {
+            out.push_str("\n## Notes\n\n");
+            for n in &self.notes {
+                let _ = writeln!(out, "- {n}");
+            }
+        }
+        out
+    }
+
+    /// The report as pretty-printed JSON.
+    pub fn to_json(&self) -> Result<String> {
+        Ok(serde_json::to_string_pretty(self)?)
+    }
+
+    /// Writes `report.md` and `report.json` into `dir` (created if missing), each atomically.
+    /// Returns the two paths.
+    pub fn write_to(&self, dir: &Path) -> Result<(PathBuf, PathBuf)> {
+        fs::create_dir_all(dir).map_err(|e| ConsortError::io(dir, e))?;
+        let md = dir.join("report.md");
+        let json = dir.join("report.json");
+        write_atomic(&md, self.to_markdown().as_bytes())?;
+        write_atomic(&json, self.to_json()?.as_bytes())?;
+        Ok((md, json))
+    }
+}
+
+/// Writes to a temporary file beside `path`, then renames it into place, so that a reader
+/// never sees half a file and a crash never leaves one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension(format!(
+        "{}.tmp{}",
+        path.extension().and_then(|e| e.to_str()).unwrap_or(""),
+        std::process::id()
+    ));
+    fs::write(&tmp, bytes).map_err(|e| ConsortError::io(&tmp, e))?;
+    fs::rename(&tmp, path).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        ConsortError::io(path, e)
+    })
+}
