@@ -34,11 +34,9 @@ pub fn seeded<T>(device: &Device, seed: u64, f: impl FnOnce() -> T) -> T {
 /// Derives an independent seed for a named sub-task, so that e.g. model 3 of a run does not
 /// share a stream with the data split (SplitMix64 finaliser over seed and label).
 pub fn derive_seed(seed: u64, label: &str) -> u64 {
-    let mut z = label
-        .bytes()
-        .fold(seed ^ 0x9E37_79B9_7F4A_7C15, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3)
-        });
+    let mut z = label.bytes().fold(seed ^ 0x9E37_79B9_7F4A_7C15, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3)
+    });
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -51,8 +49,14 @@ mod tests {
 
     #[test]
     fn same_seed_same_stream() {
-        let a: Vec<u32> = (0..5).map(|_| 0).scan(rng(7), |r, _| Some(r.random())).collect();
-        let b: Vec<u32> = (0..5).map(|_| 0).scan(rng(7), |r, _| Some(r.random())).collect();
+        let a: Vec<u32> = (0..5)
+            .map(|_| 0)
+            .scan(rng(7), |r, _| Some(r.random()))
+            .collect();
+        let b: Vec<u32> = (0..5)
+            .map(|_| 0)
+            .scan(rng(7), |r, _| Some(r.random()))
+            .collect();
         assert_eq!(a, b);
         assert_ne!(derive_seed(1, "mlp"), derive_seed(1, "cnn"));
         assert_eq!(derive_seed(1, "mlp"), derive_seed(1, "mlp"));

@@ -38,7 +38,11 @@ pub fn batch_indices(n: usize, batch_size: usize, shuffle_seed: Option<u64>) -> 
     if let Some(seed) = shuffle_seed {
         order.shuffle(&mut rng(seed));
     }
-    let size = if batch_size == 0 { n.max(1) } else { batch_size };
+    let size = if batch_size == 0 {
+        n.max(1)
+    } else {
+        batch_size
+    };
     order.chunks(size).map(<[usize]>::to_vec).collect()
 }
 

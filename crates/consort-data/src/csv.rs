@@ -73,9 +73,10 @@ impl Default for CsvOptions {
 pub fn read_csv(path: impl AsRef<Path>, options: &CsvOptions) -> Result<Dataset> {
     let path = path.as_ref();
     let file = File::open(path).map_err(|e| ConsortError::io(path, e))?;
-    let name = path
-        .file_stem()
-        .map_or_else(|| "dataset".to_string(), |s| s.to_string_lossy().into_owned());
+    let name = path.file_stem().map_or_else(
+        || "dataset".to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    );
     parse_csv(file, &path.display().to_string(), options).map(|d| d.with_name(name))
 }
 
@@ -173,10 +174,7 @@ fn csv_error(source_name: &str, e: csv::Error) -> ConsortError {
         _ => e.to_string(),
     };
     if let csv::ErrorKind::Io(io) = e.kind() {
-        return ConsortError::io(
-            source_name,
-            std::io::Error::new(io.kind(), io.to_string()),
-        );
+        return ConsortError::io(source_name, std::io::Error::new(io.kind(), io.to_string()));
     }
     ConsortError::Parse {
         source_name: source_name.to_string(),

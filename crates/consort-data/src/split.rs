@@ -133,9 +133,16 @@ pub struct Fold {
 
 /// Stratified k-fold: each class is dealt round-robin over the folds, so every fold holds
 /// about `1/k` of each class and every row is in exactly one test fold.
-pub fn stratified_kfold(labels: &[usize], n_classes: usize, k: usize, seed: u64) -> Result<Vec<Fold>> {
+pub fn stratified_kfold(
+    labels: &[usize],
+    n_classes: usize,
+    k: usize,
+    seed: u64,
+) -> Result<Vec<Fold>> {
     if k < 2 {
-        return Err(ConsortError::config(format!("k-fold needs k >= 2, got {k}")));
+        return Err(ConsortError::config(format!(
+            "k-fold needs k >= 2, got {k}"
+        )));
     }
     if labels.len() < k {
         return Err(ConsortError::EmptyDataset(format!(

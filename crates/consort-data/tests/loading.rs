@@ -130,7 +130,14 @@ fn unknown_label_column_lists_the_columns() {
         other => panic!("{other}"),
     }
     assert!(matches!(
-        parse_csv("a,b\n1,0\n".as_bytes(), "t", &CsvOptions { label: LabelColumn::Index(5), ..Default::default() }),
+        parse_csv(
+            "a,b\n1,0\n".as_bytes(),
+            "t",
+            &CsvOptions {
+                label: LabelColumn::Index(5),
+                ..Default::default()
+            }
+        ),
         Err(ConsortError::UnknownColumn { .. })
     ));
 }
@@ -138,7 +145,10 @@ fn unknown_label_column_lists_the_columns() {
 #[test]
 fn empty_inputs_are_empty_dataset_errors() {
     assert!(matches!(parse(""), Err(ConsortError::EmptyDataset(_))));
-    assert!(matches!(parse("a,b,label\n"), Err(ConsortError::EmptyDataset(_))));
+    assert!(matches!(
+        parse("a,b,label\n"),
+        Err(ConsortError::EmptyDataset(_))
+    ));
     let mut f = tempfile::NamedTempFile::new().unwrap();
     f.flush().unwrap();
     assert!(matches!(
@@ -163,7 +173,10 @@ fn single_class_data_cannot_be_split() {
         train_test_split(&d, 0.25, 0),
         Err(ConsortError::TooFewClasses(_))
     ));
-    assert!(matches!(d.ensure_trainable(), Err(ConsortError::TooFewClasses(_))));
+    assert!(matches!(
+        d.ensure_trainable(),
+        Err(ConsortError::TooFewClasses(_))
+    ));
     let two = parse("a,label\n1,0\n2,0\n3,1\n4,1\n").unwrap();
     assert!(matches!(
         train_test_split(&two, 1.5, 0),
@@ -182,13 +195,20 @@ fn stratified_split_keeps_class_proportions_and_is_seeded() {
         assert_eq!(t, expected);
     }
     let (train2, test2) = train_test_split(&d, 0.25, 0).unwrap();
-    assert_eq!((train.labels(), test.labels()), (train2.labels(), test2.labels()));
+    assert_eq!(
+        (train.labels(), test.labels()),
+        (train2.labels(), test2.labels())
+    );
     let (_, test3) = train_test_split(&d, 0.25, 1).unwrap();
     assert_ne!(test.features(), test3.features());
 
     let s = train_validation_test_split(&d, 0.15, 0.25, 0).unwrap();
     assert_eq!(s.train.len() + s.validation.len() + s.test.len(), d.len());
-    assert!((260..=280).contains(&s.validation.len()), "{}", s.validation.len());
+    assert!(
+        (260..=280).contains(&s.validation.len()),
+        "{}",
+        s.validation.len()
+    );
 }
 
 #[test]
@@ -218,10 +238,17 @@ fn scaler_uses_training_statistics_only() {
         let col: Vec<f64> = t.iter_rows().map(|r| f64::from(r[j])).collect();
         let mean = col.iter().sum::<f64>() / col.len() as f64;
         let var = col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / col.len() as f64;
-        assert!(mean.abs() < 1e-5 && (var - 1.0).abs() < 1e-4, "{mean} {var}");
+        assert!(
+            mean.abs() < 1e-5 && (var - 1.0).abs() < 1e-4,
+            "{mean} {var}"
+        );
     }
     // The test set is transformed with the training statistics, so its mean is not exactly 0.
     let tt = scaler.transform(test.features()).unwrap();
     assert_eq!(tt.shape(), (test.len(), 4));
-    assert!(scaler.transform(&consort_core::Matrix::zeros(2, 3)).is_err());
+    assert!(
+        scaler
+            .transform(&consort_core::Matrix::zeros(2, 3))
+            .is_err()
+    );
 }

@@ -41,7 +41,9 @@ impl AverageEnsemble {
         }
         let total: f64 = weights.iter().sum();
         if total <= 0.0 {
-            return Err(ConsortError::config("ensemble weights must not all be zero"));
+            return Err(ConsortError::config(
+                "ensemble weights must not all be zero",
+            ));
         }
         Ok(Self {
             members,

@@ -38,9 +38,9 @@ impl Member {
 /// Checks that there is at least one member and that all agree on classes and features.
 /// Returns `(n_classes, n_features)`.
 pub(crate) fn check_members(members: &[Member]) -> Result<(usize, usize)> {
-    let first = members.first().ok_or_else(|| {
-        ConsortError::config("an ensemble needs at least one member, got none")
-    })?;
+    let first = members
+        .first()
+        .ok_or_else(|| ConsortError::config("an ensemble needs at least one member, got none"))?;
     let (k, d) = (first.model.n_classes(), first.model.n_features());
     for m in &members[1..] {
         if m.model.n_classes() != k {

@@ -31,7 +31,13 @@ impl Classifier for Fixed {
 }
 
 fn fixed(name: &str, row: &[f32]) -> Member {
-    Member::new(name, Arc::new(Fixed { row: row.to_vec(), n_features: 2 }))
+    Member::new(
+        name,
+        Arc::new(Fixed {
+            row: row.to_vec(),
+            n_features: 2,
+        }),
+    )
 }
 
 #[test]
@@ -81,7 +87,10 @@ fn hard_voting_majority_and_deterministic_ties() {
 
 #[test]
 fn bad_member_sets_are_typed_errors() {
-    assert!(matches!(AverageEnsemble::new(vec![]), Err(ConsortError::InvalidConfig(_))));
+    assert!(matches!(
+        AverageEnsemble::new(vec![]),
+        Err(ConsortError::InvalidConfig(_))
+    ));
     assert!(matches!(
         VotingEnsemble::new(vec![], Voting::Soft),
         Err(ConsortError::InvalidConfig(_))
@@ -92,7 +101,13 @@ fn bad_member_sets_are_typed_errors() {
         AverageEnsemble::new(vec![two.clone(), three]),
         Err(ConsortError::ShapeMismatch(_))
     ));
-    let wide = Member::new("wide", Arc::new(Fixed { row: vec![0.5, 0.5], n_features: 9 }));
+    let wide = Member::new(
+        "wide",
+        Arc::new(Fixed {
+            row: vec![0.5, 0.5],
+            n_features: 9,
+        }),
+    );
     assert!(matches!(
         VotingEnsemble::new(vec![two.clone(), wide], Voting::Hard),
         Err(ConsortError::ShapeMismatch(_))
@@ -119,7 +134,11 @@ fn bad_member_sets_are_typed_errors() {
 
 fn accuracy(model: &dyn Classifier, test: &Dataset) -> f64 {
     let pred = model.predict(test.features()).unwrap();
-    pred.iter().zip(test.labels()).filter(|(p, y)| p == y).count() as f64 / test.len() as f64
+    pred.iter()
+        .zip(test.labels())
+        .filter(|(p, y)| p == y)
+        .count() as f64
+        / test.len() as f64
 }
 
 #[test]
@@ -128,10 +147,20 @@ fn soft_vote_of_large_and_small_models_beats_the_best_small_model() {
     let small: Vec<Member> = vec![
         Member::new(
             "logistic",
-            Arc::new(Standardized(LogisticRegressionConfig::default()).fit(&train).unwrap()),
+            Arc::new(
+                Standardized(LogisticRegressionConfig::default())
+                    .fit(&train)
+                    .unwrap(),
+            ),
         ),
-        Member::new("tree", Arc::new(DecisionTreeConfig::default().fit(&train).unwrap())),
-        Member::new("gnb", Arc::new(GaussianNbConfig::default().fit(&train).unwrap())),
+        Member::new(
+            "tree",
+            Arc::new(DecisionTreeConfig::default().fit(&train).unwrap()),
+        ),
+        Member::new(
+            "gnb",
+            Arc::new(GaussianNbConfig::default().fit(&train).unwrap()),
+        ),
     ];
     let train_cfg = TrainConfig::new().with_epochs(20);
     let large: Vec<Member> = vec![
@@ -163,9 +192,16 @@ fn soft_vote_of_large_and_small_models_beats_the_best_small_model() {
     let soft = VotingEnsemble::new(all.clone(), Voting::Soft).unwrap();
     let hard = VotingEnsemble::new(all.clone(), Voting::Hard).unwrap();
     let avg = AverageEnsemble::new(all).unwrap();
-    let (s, h, a) = (accuracy(&soft, &test), accuracy(&hard, &test), accuracy(&avg, &test));
+    let (s, h, a) = (
+        accuracy(&soft, &test),
+        accuracy(&hard, &test),
+        accuracy(&avg, &test),
+    );
     eprintln!("best small {best_small:.4}, soft vote {s:.4}, hard vote {h:.4}, average {a:.4}");
-    assert!(s >= best_small, "soft vote {s} < best small model {best_small}");
+    assert!(
+        s >= best_small,
+        "soft vote {s} < best small model {best_small}"
+    );
     assert_eq!(s, a, "soft voting is the uniform average");
     assert!(h >= 0.9, "{h}");
 }

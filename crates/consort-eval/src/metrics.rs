@@ -26,7 +26,11 @@ pub fn accuracy(y_true: &[usize], y_pred: &[usize]) -> Result<f64> {
 }
 
 /// `matrix[true][predicted]` counts.
-pub fn confusion_matrix(y_true: &[usize], y_pred: &[usize], n_classes: usize) -> Result<Vec<Vec<usize>>> {
+pub fn confusion_matrix(
+    y_true: &[usize],
+    y_pred: &[usize],
+    n_classes: usize,
+) -> Result<Vec<Vec<usize>>> {
     check_lengths(y_true.len(), y_pred.len())?;
     check_labels(y_true, n_classes)?;
     check_labels(y_pred, n_classes)?;
@@ -53,7 +57,11 @@ pub fn macro_f1(y_true: &[usize], y_pred: &[usize], n_classes: usize) -> Result<
         sum += 2.0 * tp / (actual + predicted) as f64;
         counted += 1;
     }
-    Ok(if counted == 0 { 0.0 } else { sum / counted as f64 })
+    Ok(if counted == 0 {
+        0.0
+    } else {
+        sum / counted as f64
+    })
 }
 
 /// Mean negative log-probability of the true class (probabilities clipped to `[1e-15, 1]`).
@@ -121,18 +129,30 @@ mod tests {
         assert!((f1 - (0.5 + 0.8 + 2.0 / 3.0) / 3.0).abs() < 1e-12, "{f1}");
         let proba = Matrix::from_rows(&[[0.5f32, 0.5], [0.0, 1.0]]).unwrap();
         let ll = log_loss(&[0, 0], &proba).unwrap();
-        assert!((ll - (2f64.ln() + 1e-15f64.ln().abs()) / 2.0).abs() < 1e-6, "{ll}");
+        assert!(
+            (ll - (2f64.ln() + 1e-15f64.ln().abs()) / 2.0).abs() < 1e-6,
+            "{ll}"
+        );
     }
 
     #[test]
     fn bad_inputs_are_errors() {
-        assert!(matches!(accuracy(&[], &[]), Err(ConsortError::EmptyDataset(_))));
-        assert!(matches!(accuracy(&[1], &[1, 2]), Err(ConsortError::ShapeMismatch(_))));
+        assert!(matches!(
+            accuracy(&[], &[]),
+            Err(ConsortError::EmptyDataset(_))
+        ));
+        assert!(matches!(
+            accuracy(&[1], &[1, 2]),
+            Err(ConsortError::ShapeMismatch(_))
+        ));
         assert!(matches!(
             confusion_matrix(&[0, 5], &[0, 0], 3),
             Err(ConsortError::LabelOutOfRange { label: 5, .. })
         ));
         let nan = Matrix::from_rows(&[[f32::NAN, 1.0]]).unwrap();
-        assert!(matches!(log_loss(&[0], &nan), Err(ConsortError::NonFinite(_))));
+        assert!(matches!(
+            log_loss(&[0], &nan),
+            Err(ConsortError::NonFinite(_))
+        ));
     }
 }

@@ -83,10 +83,12 @@ pub struct Report {
 impl Report {
     /// The result with the highest accuracy (the first one on ties).
     pub fn best(&self) -> Option<&ModelResult> {
-        self.results.iter().fold(None, |best: Option<&ModelResult>, r| match best {
-            Some(b) if b.metrics.accuracy >= r.metrics.accuracy => Some(b),
-            _ => Some(r),
-        })
+        self.results
+            .iter()
+            .fold(None, |best: Option<&ModelResult>, r| match best {
+                Some(b) if b.metrics.accuracy >= r.metrics.accuracy => Some(b),
+                _ => Some(r),
+            })
     }
 
     /// The results table alone, in Markdown.
@@ -98,7 +100,11 @@ impl Report {
         );
         for r in &self.results {
             let acc = format!("{:.4}", r.metrics.accuracy);
-            let acc = if Some(r.metrics.accuracy) == best { format!("**{acc}**") } else { acc };
+            let acc = if Some(r.metrics.accuracy) == best {
+                format!("**{acc}**")
+            } else {
+                acc
+            };
             let _ = writeln!(
                 out,
                 "| {} | {} | {acc} | {:.4} | {:.4} | {:.2} | {:.1} |",

@@ -26,7 +26,10 @@ fn report() -> Report {
         },
         seed: 3,
         backend: "flex".into(),
-        results: vec![row("tree", ModelFamily::Small, &bad), row("mlp", ModelFamily::Large, &good)],
+        results: vec![
+            row("tree", ModelFamily::Small, &bad),
+            row("mlp", ModelFamily::Large, &good),
+        ],
         notes: vec!["cnn skipped: features are not an image".into()],
     }
 }
@@ -41,7 +44,10 @@ fn markdown_has_the_table_best_model_and_notes() {
     assert!(md.contains("Confusion matrix of mlp"), "{md}");
     assert!(md.contains("| **yes** | 0 | 2 |"), "{md}");
     assert!(md.contains("- cnn skipped"), "{md}");
-    assert!(md.contains("predict (ms)") && md.contains("| 2.0 |"), "{md}");
+    assert!(
+        md.contains("predict (ms)") && md.contains("| 2.0 |"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -52,7 +58,14 @@ fn json_round_trips_and_files_are_written() {
     let dir = tempfile::tempdir().unwrap();
     let (md, json) = r.write_to(&dir.path().join("run")).unwrap();
     assert_eq!(std::fs::read_to_string(md).unwrap(), r.to_markdown());
-    assert!(std::fs::read_to_string(json).unwrap().contains("\"family\": \"large\""));
+    assert!(
+        std::fs::read_to_string(json)
+            .unwrap()
+            .contains("\"family\": \"large\"")
+    );
     // No temporary files are left behind.
-    assert_eq!(std::fs::read_dir(dir.path().join("run")).unwrap().count(), 2);
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("run")).unwrap().count(),
+        2
+    );
 }

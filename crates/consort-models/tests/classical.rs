@@ -9,7 +9,11 @@ use consort_models::{
 
 fn accuracy(model: &dyn Classifier, test: &Dataset) -> f64 {
     let pred = model.predict(test.features()).unwrap();
-    let hits = pred.iter().zip(test.labels()).filter(|(p, y)| p == y).count();
+    let hits = pred
+        .iter()
+        .zip(test.labels())
+        .filter(|(p, y)| p == y)
+        .count();
     hits as f64 / test.len() as f64
 }
 
@@ -20,7 +24,9 @@ fn digits_split() -> (Dataset, Dataset) {
 #[test]
 fn logistic_regression_on_digits() {
     let (train, test) = digits_split();
-    let model = Standardized(LogisticRegressionConfig::default()).fit(&train).unwrap();
+    let model = Standardized(LogisticRegressionConfig::default())
+        .fit(&train)
+        .unwrap();
     let acc = accuracy(&model, &test);
     eprintln!("logistic regression digits accuracy {acc:.4}");
     assert!(acc >= 0.95, "{acc}");
@@ -35,7 +41,10 @@ fn decision_tree_on_digits() {
     let (train, test) = digits_split();
     let tree = DecisionTreeConfig::default().fit(&train).unwrap();
     let acc = accuracy(&tree, &test);
-    eprintln!("decision tree digits accuracy {acc:.4}, depth {}", tree.depth());
+    eprintln!(
+        "decision tree digits accuracy {acc:.4}, depth {}",
+        tree.depth()
+    );
     assert!(acc >= 0.80, "{acc}");
     assert!(tree.depth() <= 10);
     let entropy = DecisionTreeConfig {
@@ -60,7 +69,11 @@ fn gaussian_nb_on_digits() {
 fn every_classical_model_learns_iris() {
     let (train, test) = train_test_split(&embedded::iris(), 0.25, 0).unwrap();
     let models: Vec<Box<dyn Classifier>> = vec![
-        Box::new(Standardized(LogisticRegressionConfig::default()).fit(&train).unwrap()),
+        Box::new(
+            Standardized(LogisticRegressionConfig::default())
+                .fit(&train)
+                .unwrap(),
+        ),
         Box::new(DecisionTreeConfig::default().fit(&train).unwrap()),
         Box::new(GaussianNbConfig::default().fit(&train).unwrap()),
     ];
@@ -98,11 +111,17 @@ fn soft_label_fitting_follows_the_targets() {
     let soft = Matrix::from_rows(&[[0.9f32, 0.1], [0.9, 0.1], [0.2, 0.8], [0.2, 0.8]]).unwrap();
     let tree = DecisionTreeConfig::default().fit_soft(&x, &soft).unwrap();
     assert_eq!(tree.predict_proba(&x).unwrap(), soft);
-    let lr = LogisticRegressionConfig { c: 1e4, ..Default::default() }
-        .fit_soft(&x, &soft)
-        .unwrap();
+    let lr = LogisticRegressionConfig {
+        c: 1e4,
+        ..Default::default()
+    }
+    .fit_soft(&x, &soft)
+    .unwrap();
     let p = lr.predict_proba(&x).unwrap();
-    assert!((p.get(0, 0) - 0.9).abs() < 0.05 && (p.get(3, 1) - 0.8).abs() < 0.05, "{p:?}");
+    assert!(
+        (p.get(0, 0) - 0.9).abs() < 0.05 && (p.get(3, 1) - 0.8).abs() < 0.05,
+        "{p:?}"
+    );
 }
 
 #[test]
@@ -115,13 +134,24 @@ fn bad_input_is_a_typed_error() {
     ));
     let mut bad = test.features().clone();
     bad.as_mut_slice()[7] = f32::NAN;
-    assert!(matches!(nb.predict_proba(&bad), Err(ConsortError::NonFinite(_))));
     assert!(matches!(
-        LogisticRegressionConfig { c: -1.0, ..Default::default() }.fit(&train),
+        nb.predict_proba(&bad),
+        Err(ConsortError::NonFinite(_))
+    ));
+    assert!(matches!(
+        LogisticRegressionConfig {
+            c: -1.0,
+            ..Default::default()
+        }
+        .fit(&train),
         Err(ConsortError::InvalidConfig(_))
     ));
     assert!(matches!(
-        DecisionTreeConfig { max_depth: Some(0), ..Default::default() }.fit(&train),
+        DecisionTreeConfig {
+            max_depth: Some(0),
+            ..Default::default()
+        }
+        .fit(&train),
         Err(ConsortError::InvalidConfig(_))
     ));
     let empty = train.subset(&[]);
@@ -129,7 +159,9 @@ fn bad_input_is_a_typed_error() {
         GaussianNbConfig::default().fit(&empty),
         Err(ConsortError::EmptyDataset(_))
     ));
-    let one_class: Vec<usize> = (0..train.len()).filter(|&i| train.labels()[i] == 3).collect();
+    let one_class: Vec<usize> = (0..train.len())
+        .filter(|&i| train.labels()[i] == 3)
+        .collect();
     assert!(matches!(
         DecisionTreeConfig::default().fit(&train.subset(&one_class)),
         Err(ConsortError::TooFewClasses(_))

@@ -7,14 +7,18 @@ use std::hint::black_box;
 use consort_core::seed::seeded;
 use consort_core::{BackendKind, Fit};
 use consort_data::{StandardScaler, embedded, train_test_split};
-use consort_models::{DecisionTreeConfig, GaussianNbConfig, LogisticRegressionConfig, MlpConfig, NetworkSpec};
+use consort_models::{
+    DecisionTreeConfig, GaussianNbConfig, LogisticRegressionConfig, MlpConfig, NetworkSpec,
+};
 use consort_tune::{TrainConfig, Trainer};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn benches(c: &mut Criterion) {
     let (train, _) = train_test_split(&embedded::digits(), 0.25, 0).unwrap();
     let scaler = StandardScaler::fit(train.features()).unwrap();
-    let scaled = train.with_features(scaler.transform(train.features()).unwrap()).unwrap();
+    let scaled = train
+        .with_features(scaler.transform(train.features()).unwrap())
+        .unwrap();
 
     let mut group = c.benchmark_group("digits_fit");
     group.sample_size(10);

@@ -54,7 +54,10 @@ impl ParamGuard for TrainConfig {
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return Err(ConsortError::config("weight decay must be >= 0"));
         }
-        if self.grad_clip_norm.is_some_and(|c| !(c.is_finite() && c > 0.0)) {
+        if self
+            .grad_clip_norm
+            .is_some_and(|c| !(c.is_finite() && c > 0.0))
+        {
             return Err(ConsortError::config("gradient clip norm must be positive"));
         }
         if !(0.0..1.0).contains(&self.validation_fraction) {

@@ -79,7 +79,10 @@ mod tests {
             .collect();
         use StopDecision::*;
         // 0.795 is within min_delta of 0.8: not an improvement.
-        assert_eq!(decisions, vec![Improved, Improved, Wait, Stop, Improved, Wait, Stop]);
+        assert_eq!(
+            decisions,
+            vec![Improved, Improved, Wait, Stop, Improved, Wait, Stop]
+        );
         assert_eq!(es.best(), Some(0.7));
         assert_eq!(es.best_epoch(), 4);
     }

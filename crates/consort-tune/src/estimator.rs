@@ -8,6 +8,9 @@ use consort_models::{NetworkClassifier, NetworkSpec};
 use crate::config::TrainConfig;
 use crate::trainer::{TrainOutcome, Trainer};
 
+/// A fitted network together with the record of its training run.
+pub type FittedNetwork<N> = (NetworkClassifier<N>, TrainOutcome<N>);
+
 /// Fits a network of architecture `spec` with the training loop: the estimator side of
 /// [`NetworkClassifier`].
 #[derive(Debug, Clone)]
@@ -40,7 +43,7 @@ impl<S: NetworkSpec> NetworkEstimator<S> {
     pub fn fit_with_history(
         &self,
         data: &Dataset,
-    ) -> Result<(NetworkClassifier<S::Net>, TrainOutcome<S::Net>)> {
+    ) -> Result<FittedNetwork<S::Net>> {
         self.train.check()?;
         data.ensure_trainable()?;
         let kind = match self.backend {

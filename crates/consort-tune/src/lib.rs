@@ -17,6 +17,6 @@ mod trainer;
 
 pub use config::TrainConfig;
 pub use early_stopping::{EarlyStopping, StopDecision};
-pub use estimator::NetworkEstimator;
+pub use estimator::{FittedNetwork, NetworkEstimator};
 pub use hooks::{Batch, Control, EpochRecord, TrainingHook};
 pub use trainer::{TrainOutcome, Trainer, evaluate};

@@ -2,10 +2,10 @@
 
 use std::time::Instant;
 
+use burn::grad_clipping::GradientClippingConfig;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsParams};
-use burn::grad_clipping::GradientClippingConfig;
 use burn::tensor::{Device, activation};
 use consort_core::seed::derive_seed;
 use consort_core::{ConsortError, ParamGuard, Result};
@@ -97,10 +97,12 @@ impl Trainer {
 
         let mut optim_config = AdamConfig::new();
         if cfg.weight_decay > 0.0 {
-            optim_config = optim_config.with_weight_decay(Some(WeightDecayConfig::new(cfg.weight_decay)));
+            optim_config =
+                optim_config.with_weight_decay(Some(WeightDecayConfig::new(cfg.weight_decay)));
         }
         if let Some(norm) = cfg.grad_clip_norm {
-            optim_config = optim_config.with_grad_clipping(Some(GradientClippingConfig::Norm(norm)));
+            optim_config =
+                optim_config.with_grad_clipping(Some(GradientClippingConfig::Norm(norm)));
         }
         let mut optim = optim_config.init();
         let loss_fn = CrossEntropyLossConfig::new().init(device);
@@ -200,7 +202,10 @@ impl Trainer {
             None => (model, last_epoch),
         };
         if cfg.progress && best_epoch != last_epoch {
-            eprintln!("[{}] restored the weights of epoch {best_epoch}", self.label);
+            eprintln!(
+                "[{}] restored the weights of epoch {best_epoch}",
+                self.label
+            );
         }
         Ok(TrainOutcome {
             model,
@@ -224,11 +229,7 @@ impl Trainer {
 }
 
 /// Mean cross-entropy and accuracy of `model` on `data`, in inference mode.
-pub fn evaluate<M: Network>(
-    model: &M,
-    device: &Device,
-    data: &Dataset,
-) -> Result<(f64, f64)> {
+pub fn evaluate<M: Network>(model: &M, device: &Device, data: &Dataset) -> Result<(f64, f64)> {
     let model = model.valid();
     let device = device.clone().without_autodiff();
     let indices: Vec<usize> = (0..data.len()).collect();

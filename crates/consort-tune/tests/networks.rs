@@ -5,11 +5,17 @@ use consort_core::seed::seeded;
 use consort_core::{BackendKind, Classifier, ConsortError, Fit};
 use consort_data::{Dataset, embedded, train_test_split};
 use consort_models::{CnnConfig, MlpConfig, NetworkSpec, Standardized};
-use consort_tune::{Batch, Control, EpochRecord, NetworkEstimator, TrainConfig, Trainer, TrainingHook};
+use consort_tune::{
+    Batch, Control, EpochRecord, NetworkEstimator, TrainConfig, Trainer, TrainingHook,
+};
 
 fn accuracy(model: &dyn Classifier, test: &Dataset) -> f64 {
     let pred = model.predict(test.features()).unwrap();
-    pred.iter().zip(test.labels()).filter(|(p, y)| p == y).count() as f64 / test.len() as f64
+    pred.iter()
+        .zip(test.labels())
+        .filter(|(p, y)| p == y)
+        .count() as f64
+        / test.len() as f64
 }
 
 fn digits_split() -> (Dataset, Dataset) {
@@ -51,7 +57,10 @@ fn cnn_reaches_096_on_digits() {
     eprintln!("cnn digits accuracy {acc:.4}");
     assert!(acc >= 0.96, "{acc}");
     // Penultimate features are exposed for transfer learning.
-    let feats = cnn.inner().features(&cnn.scaler().transform(test.features()).unwrap()).unwrap();
+    let feats = cnn
+        .inner()
+        .features(&cnn.scaler().transform(test.features()).unwrap())
+        .unwrap();
     assert_eq!(feats.shape(), (test.len(), 128));
 }
 
@@ -103,7 +112,11 @@ impl<M> TrainingHook<M> for ProbeHook {
         lr
     }
     fn on_epoch_end(&mut self, record: &EpochRecord) -> Control {
-        if record.epoch >= self.stop_after { Control::Stop } else { Control::Continue }
+        if record.epoch >= self.stop_after {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
     }
 }
 
@@ -113,7 +126,11 @@ fn hooks_shape_the_loss_schedule_and_stopping() {
     let device = BackendKind::Flex.device().unwrap().autodiff();
     let spec = MlpConfig::new(0, vec![32], 0);
     let model = seeded(&device, 1, || spec.build(64, 10, &device)).unwrap();
-    let mut probe = ProbeHook { lrs: vec![], extra_calls: 0, stop_after: 3 };
+    let mut probe = ProbeHook {
+        lrs: vec![],
+        extra_calls: 0,
+        stop_after: 3,
+    };
     let outcome = Trainer::new(TrainConfig::new().with_epochs(10).with_batch_size(128))
         .fit(model, &device, &train, Some(&test), &mut [&mut probe])
         .unwrap();
@@ -138,17 +155,30 @@ fn invalid_training_configs_are_typed_errors() {
         TrainConfig::new().with_patience(Some(0)),
     ] {
         let est = NetworkEstimator::new(MlpConfig::new(0, vec![8], 0), cfg);
-        assert!(matches!(est.fit(&train), Err(ConsortError::InvalidConfig(_))));
+        assert!(matches!(
+            est.fit(&train),
+            Err(ConsortError::InvalidConfig(_))
+        ));
     }
     let bad = NetworkEstimator::new(MlpConfig::new(0, vec![0], 0), TrainConfig::new());
-    assert!(matches!(bad.fit(&train), Err(ConsortError::InvalidConfig(_))));
+    assert!(matches!(
+        bad.fit(&train),
+        Err(ConsortError::InvalidConfig(_))
+    ));
     let cnn = NetworkEstimator::new(CnnConfig::new(), TrainConfig::new());
     // Iris's 4 features form a valid 2x2 image; 3 features form no image at all.
     let iris = embedded::iris();
     let three = consort_core::Matrix::from_rows(
-        &iris.features().iter_rows().map(|r| r[..3].to_vec()).collect::<Vec<_>>(),
+        &iris
+            .features()
+            .iter_rows()
+            .map(|r| r[..3].to_vec())
+            .collect::<Vec<_>>(),
     )
     .unwrap();
     let iris3 = Dataset::new(three, iris.labels().to_vec(), 3).unwrap();
-    assert!(matches!(cnn.fit(&iris3), Err(ConsortError::ShapeMismatch(_))));
+    assert!(matches!(
+        cnn.fit(&iris3),
+        Err(ConsortError::ShapeMismatch(_))
+    ));
 }

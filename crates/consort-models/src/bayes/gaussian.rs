@@ -136,7 +136,10 @@ impl FitWith<Dataset> for GaussianNb {
             let nb = rows.len() as f64;
             for j in 0..d {
                 let mean_b = rows.iter().map(|r| f64::from(r[j])).sum::<f64>() / nb;
-                let m2_b: f64 = rows.iter().map(|r| (f64::from(r[j]) - mean_b).powi(2)).sum();
+                let m2_b: f64 = rows
+                    .iter()
+                    .map(|r| (f64::from(r[j]) - mean_b).powi(2))
+                    .sum();
                 let (na, i) = (self.counts[c], c * d + j);
                 let delta = mean_b - self.means[i];
                 self.means[i] += delta * nb / (na + nb);

@@ -38,10 +38,7 @@ impl<M: Network> NetworkClassifier<M> {
 
     /// A copy of the network's weights (inference mode).
     pub fn model(&self) -> M {
-        self.model
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.model.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// The device inference runs on.

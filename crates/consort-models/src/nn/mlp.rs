@@ -68,7 +68,9 @@ impl ParamGuard for MlpConfig {
             )));
         }
         if self.hidden.contains(&0) {
-            return Err(ConsortError::config("mlp hidden layer widths must be positive"));
+            return Err(ConsortError::config(
+                "mlp hidden layer widths must be positive",
+            ));
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(ConsortError::config(format!(

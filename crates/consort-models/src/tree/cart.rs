@@ -127,7 +127,13 @@ impl Builder<'_> {
         let total: f64 = mass.iter().sum();
         let proba = mass
             .iter()
-            .map(|&m| if total > 0.0 { (m / total) as f32 } else { 1.0 / self.k as f32 })
+            .map(|&m| {
+                if total > 0.0 {
+                    (m / total) as f32
+                } else {
+                    1.0 / self.k as f32
+                }
+            })
             .collect();
         self.nodes.push(Node::Leaf { proba });
         self.nodes.len() - 1
@@ -142,7 +148,9 @@ impl Builder<'_> {
         let mut left = vec![0.0; self.k];
         let mut right = vec![0.0; self.k];
         for feature in 0..self.x.cols() {
-            idx.sort_unstable_by(|&a, &b| self.x.get(a, feature).total_cmp(&self.x.get(b, feature)));
+            idx.sort_unstable_by(|&a, &b| {
+                self.x.get(a, feature).total_cmp(&self.x.get(b, feature))
+            });
             left.iter_mut().for_each(|v| *v = 0.0);
             let (mut left_total, mut right_total) = (0.0, total);
             right.copy_from_slice(mass);
@@ -154,7 +162,10 @@ impl Builder<'_> {
                 let w: f64 = self.y.row(idx[pos]).iter().map(|&v| f64::from(v)).sum();
                 left_total += w;
                 right_total -= w;
-                let (here, next) = (self.x.get(idx[pos], feature), self.x.get(idx[pos + 1], feature));
+                let (here, next) = (
+                    self.x.get(idx[pos], feature),
+                    self.x.get(idx[pos + 1], feature),
+                );
                 if here == next || pos + 1 < min_leaf || n - pos - 1 < min_leaf {
                     continue;
                 }
@@ -211,7 +222,9 @@ impl DecisionTreeConfig {
     pub fn fit_soft(&self, x: &Matrix, targets: &Matrix) -> Result<DecisionTree> {
         self.check()?;
         if x.rows() == 0 {
-            return Err(ConsortError::EmptyDataset("a tree needs at least one sample".into()));
+            return Err(ConsortError::EmptyDataset(
+                "a tree needs at least one sample".into(),
+            ));
         }
         if targets.rows() != x.rows() || targets.cols() == 0 {
             return Err(ConsortError::ShapeMismatch(format!(
@@ -224,7 +237,9 @@ impl DecisionTreeConfig {
         x.ensure_finite("decision tree input")?;
         targets.ensure_finite("decision tree targets")?;
         if targets.as_slice().iter().any(|&v| v < 0.0) {
-            return Err(ConsortError::config("decision tree targets must be non-negative"));
+            return Err(ConsortError::config(
+                "decision tree targets must be non-negative",
+            ));
         }
         let mut builder = Builder {
             config: self,
@@ -283,7 +298,13 @@ impl DecisionTree {
                     threshold,
                     left,
                     right,
-                } => i = if row[*feature] <= *threshold { *left } else { *right },
+                } => {
+                    i = if row[*feature] <= *threshold {
+                        *left
+                    } else {
+                        *right
+                    }
+                }
             }
         }
     }

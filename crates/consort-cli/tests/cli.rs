@@ -1,0 +1,146 @@
+//! The `consort` binary end to end: a small run, and clear errors on bad input.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn consort(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_consort"))
+        .args(args)
+        .current_dir(cwd)
+        .env("CONSORT_BACKEND", "flex")
+        .output()
+        .expect("the consort binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn run_on_a_user_csv_writes_a_report_in_a_fresh_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("flowers.csv");
+    // Label first and named, string classes: the user-CSV path, not the embedded one.
+    let iris = consort_data::embedded::iris();
+    let mut body = String::from("species,a,b,c,d\n");
+    for (row, &l) in iris.features().iter_rows().zip(iris.labels()) {
+        let name = ["setosa", "versicolor", "virginica"][l];
+        body.push_str(&format!(
+            "{name},{},{},{},{}\n",
+            row[0], row[1], row[2], row[3]
+        ));
+    }
+    std::fs::write(&csv, body).unwrap();
+    let args = [
+        "run",
+        "--data",
+        "flowers.csv",
+        "--label",
+        "species",
+        "--epochs",
+        "40",
+        "--out",
+        "out",
+        "-q",
+    ];
+    let out = consort(&args, dir.path());
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.is_empty(), "--quiet prints no progress: {stderr}");
+    for row in [
+        "mlp 256-256",
+        "logistic regression",
+        "decision tree",
+        "gaussian nb",
+        "soft vote (all)",
+        "hard vote (all)",
+    ] {
+        assert!(
+            stdout.contains(&format!("| {row} |")),
+            "{row} missing:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("cnn skipped"), "{stdout}");
+    let runs: Vec<_> = std::fs::read_dir(dir.path().join("out")).unwrap().collect();
+    assert_eq!(runs.len(), 1);
+    let run_dir = runs[0].as_ref().unwrap().path();
+    let md = std::fs::read_to_string(run_dir.join("report.md")).unwrap();
+    assert!(
+        md.contains("Dataset **flowers**: 150 samples, 4 features, 3 classes"),
+        "{md}"
+    );
+    assert!(md.contains("virginica"), "{md}");
+    let json = std::fs::read_to_string(run_dir.join("report.json")).unwrap();
+    let report: consort_eval::Report = serde_json::from_str(&json).unwrap();
+    let acc = |name: &str| {
+        report
+            .results
+            .iter()
+            .find(|r| r.name == name)
+            .unwrap()
+            .metrics
+            .accuracy
+    };
+    assert!(
+        acc("logistic regression") >= 0.9 && acc("mlp 256-256") >= 0.9,
+        "{md}"
+    );
+
+    // A second run never overwrites the first.
+    let again = consort(&args, dir.path());
+    assert!(again.status.success());
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("out")).unwrap().count(),
+        2
+    );
+}
+
+#[test]
+fn bad_inputs_fail_with_a_clear_message_and_no_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, body: &str| std::fs::write(dir.path().join(name), body).unwrap();
+    write("ragged.csv", "a,b,label\n1,2,0\n3,0\n");
+    write("words.csv", "a,b,label\n1,2,0\n3,x,1\n");
+    write("nan.csv", "a,b,label\n1,2,0\n3,NaN,1\n");
+    write("empty.csv", "");
+    write("one_class.csv", "a,b,label\n1,2,0\n3,4,0\n5,6,0\n7,8,0\n");
+    let cases: [(&[&str], &str); 7] = [
+        (&["--data", "missing.csv"], "missing.csv"),
+        (&["--data", "ragged.csv"], "line 3"),
+        (&["--data", "words.csv"], "\"x\" is not a number"),
+        (&["--data", "nan.csv"], "non-finite"),
+        (&["--data", "empty.csv"], "empty dataset"),
+        (&["--data", "one_class.csv"], "at least 2 classes"),
+        (
+            &["--data", "words.csv", "--label", "target"],
+            "unknown column \"target\"",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = consort(args, dir.path());
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{args:?}: expected {expected:?} in {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    let bad_backend = consort(&["--backend", "tpu"], dir.path());
+    assert_eq!(
+        bad_backend.status.code(),
+        Some(2),
+        "clap rejects unknown backends"
+    );
+    let unknown = consort(&["--dataset", "mnist"], dir.path());
+    assert!(text(&unknown.stderr).contains("available: [\"digits\", \"iris\"]"));
+}
+
+#[test]
+fn listing_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = consort(&["datasets"], dir.path());
+    assert!(text(&out.stdout).contains("digits: 1797 samples, 64 features, 10 classes"));
+    let out = consort(&["backends"], dir.path());
+    assert!(text(&out.stdout).contains("flex: compiled in"));
+}
