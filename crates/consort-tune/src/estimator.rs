@@ -40,10 +40,7 @@ impl<S: NetworkSpec> NetworkEstimator<S> {
     }
 
     /// Fits and also returns the training history.
-    pub fn fit_with_history(
-        &self,
-        data: &Dataset,
-    ) -> Result<FittedNetwork<S::Net>> {
+    pub fn fit_with_history(&self, data: &Dataset) -> Result<FittedNetwork<S::Net>> {
         self.train.check()?;
         data.ensure_trainable()?;
         let kind = match self.backend {
