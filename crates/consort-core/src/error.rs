@@ -55,6 +55,9 @@ pub enum ConsortError {
     /// A NaN or infinite value where finite numbers are required.
     #[error("non-finite value (NaN or Inf) in {0}")]
     NonFinite(String),
+    /// Input values a model cannot take (negative counts for multinomial naive Bayes, say).
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
     /// A hyperparameter or option is out of its valid range.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),

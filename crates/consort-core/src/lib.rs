@@ -5,6 +5,7 @@
 //! * [`backend`]: which burn backend runs networks (Cargo features `flex`, `ndarray`, `wgpu`);
 //! * [`seed`]: seeded generators and a lock for burn's global one;
 //! * [`error`]: [`ConsortError`], the typed error returned everywhere;
+//! * [`io`]: atomic writes and JSON persistence;
 //! * [`matrix`]: [`Matrix`], the dense `f32` matrix models read and write;
 //! * [`traits`]: [`Fit`], [`FitWith`], [`Classifier`] and [`ParamGuard`], the one contract that
 //!   networks, classical models and ensembles share.
@@ -13,6 +14,7 @@
 
 pub mod backend;
 pub mod error;
+pub mod io;
 pub mod matrix;
 pub mod seed;
 pub mod traits;
@@ -21,4 +23,4 @@ pub use backend::{BackendKind, default_device};
 pub use burn;
 pub use error::{ConsortError, Result};
 pub use matrix::Matrix;
-pub use traits::{Classifier, Fit, FitWith, ParamGuard, check_input, check_labels};
+pub use traits::{Classifier, Fit, FitWith, ParamGuard, Regressor, check_input, check_labels};

@@ -7,11 +7,30 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ConsortError, Result};
 
 /// Dense row-major matrix of `f32`.
+///
+/// Deserialisation re-checks the shape, so a corrupted file is an error rather than a later
+/// out-of-bounds panic.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "MatrixRepr")]
 pub struct Matrix {
     rows: usize,
     cols: usize,
     data: Vec<f32>,
+}
+
+#[derive(Deserialize)]
+struct MatrixRepr {
+    rows: usize,
+    cols: usize,
+    data: Vec<f32>,
+}
+
+impl TryFrom<MatrixRepr> for Matrix {
+    type Error = ConsortError;
+
+    fn try_from(r: MatrixRepr) -> Result<Self> {
+        Matrix::new(r.rows, r.cols, r.data)
+    }
 }
 
 impl Matrix {

@@ -66,6 +66,15 @@ impl<C: Classifier + ?Sized> Classifier for Box<C> {
     }
 }
 
+/// A fitted regressor over feature matrices: one real-valued prediction per row.
+pub trait Regressor: Send + Sync {
+    /// Number of input features the model was fitted on.
+    fn n_features(&self) -> usize;
+
+    /// Predicted targets, one per input row.
+    fn predict(&self, x: &Matrix) -> Result<Vec<f32>>;
+}
+
 /// Checks that `x` is a finite matrix with the columns a fitted model expects.
 ///
 /// Every `predict_proba` starts with this, so bad input is a typed error, never a panic.

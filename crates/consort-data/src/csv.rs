@@ -29,7 +29,8 @@ impl LabelColumn {
         }
     }
 
-    fn resolve(&self, header: &[String]) -> Result<usize> {
+    /// The 0-based index of this column in `header`.
+    pub fn resolve(&self, header: &[String]) -> Result<usize> {
         let unknown = |requested: String| ConsortError::UnknownColumn {
             requested,
             available: header.to_vec(),
@@ -191,7 +192,8 @@ fn compare_labels(a: &str, b: &str) -> std::cmp::Ordering {
     }
 }
 
-fn sorted_classes(labels: &[String]) -> Vec<String> {
+/// Distinct labels in class order: numeric when all are numbers, else lexicographic.
+pub(crate) fn sorted_classes(labels: &[String]) -> Vec<String> {
     let all_numeric = labels.iter().all(|l| l.parse::<f64>().is_ok());
     let distinct: BTreeSet<&String> = labels.iter().collect();
     let mut classes: Vec<String> = distinct.into_iter().cloned().collect();

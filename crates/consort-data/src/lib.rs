@@ -11,10 +11,15 @@ pub mod batch;
 pub mod csv;
 pub mod dataset;
 pub mod embedded;
+pub mod regression;
 pub mod scale;
 pub mod split;
+pub mod synthetic;
+pub mod text;
 
 pub use crate::csv::{CsvOptions, LabelColumn, parse_csv, read_csv, write_csv};
 pub use dataset::Dataset;
+pub use regression::RegressionDataset;
 pub use scale::StandardScaler;
 pub use split::{Fold, Splits, stratified_kfold, train_test_split, train_validation_test_split};
+pub use text::{TextDataset, Vocabulary, bag_of_ids, read_text_csv, tokenize};

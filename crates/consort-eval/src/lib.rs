@@ -9,4 +9,4 @@ pub mod metrics;
 pub mod report;
 
 pub use metrics::{ClassificationMetrics, accuracy, confusion_matrix, log_loss, macro_f1};
-pub use report::{DataSummary, ModelFamily, ModelResult, Report, write_atomic};
+pub use report::{DataSummary, ModelFamily, ModelResult, Report};

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use consort_core::io::write_atomic;
 use consort_core::{ConsortError, Result};
 use serde::{Deserialize, Serialize};
 
@@ -182,19 +183,4 @@ impl Report {
         write_atomic(&json, self.to_json()?.as_bytes())?;
         Ok((md, json))
     }
-}
-
-/// Writes to a temporary file beside `path`, then renames it into place, so that a reader
-/// never sees half a file and a crash never leaves one.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension(format!(
-        "{}.tmp{}",
-        path.extension().and_then(|e| e.to_str()).unwrap_or(""),
-        std::process::id()
-    ));
-    fs::write(&tmp, bytes).map_err(|e| ConsortError::io(&tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        ConsortError::io(path, e)
-    })
 }

@@ -2,12 +2,16 @@
 //!
 //! Large and small models behind one contract ([`consort_core::Classifier`]):
 //!
-//! * [`nn`]: burn networks — [`nn::Mlp`], [`nn::Cnn`] — each a `#[derive(Config)]` with
+//! * [`nn`]: burn networks — [`nn::Mlp`], [`nn::Cnn`], [`nn::LstmClassifier`],
+//!   [`nn::TransformerClassifier`] — each a `#[derive(Config)]` with
 //!   `init(&device)`, exposing logits and penultimate features; [`nn::NetworkClassifier`] wraps
 //!   a trained one. Training lives in `consort-tune`.
-//! * [`linear`]: multinomial [`linear::LogisticRegression`] (L2, L-BFGS).
-//! * [`tree`]: CART [`tree::DecisionTree`] (gini / entropy).
-//! * [`bayes`]: [`bayes::GaussianNb`], incremental through [`consort_core::FitWith`].
+//! * [`linear`]: multinomial [`linear::LogisticRegression`] (L2, L-BFGS) and
+//!   [`linear::Ridge`] regression (closed form).
+//! * [`tree`]: CART — [`tree::DecisionTree`] (gini / entropy) and [`tree::RegressionTree`].
+//! * [`bayes`]: [`bayes::GaussianNb`] and [`bayes::MultinomialNb`], both incremental through
+//!   [`consort_core::FitWith`].
+//! * [`neighbors`]: [`neighbors::KNeighbors`] (brute-force kNN).
 //! * [`pipeline`]: [`pipeline::Standardized`], scaling fitted on training rows only.
 //!
 //! Classical models fit on hard labels through [`consort_core::Fit`] and, for logistic
@@ -17,12 +21,17 @@
 
 pub mod bayes;
 pub mod linear;
+pub mod neighbors;
 pub mod nn;
 pub mod pipeline;
 pub mod tree;
 
-pub use bayes::{GaussianNb, GaussianNbConfig};
-pub use linear::{LogisticRegression, LogisticRegressionConfig};
-pub use nn::{Cnn, CnnConfig, Mlp, MlpConfig, Network, NetworkClassifier, NetworkSpec};
+pub use bayes::{GaussianNb, GaussianNbConfig, MultinomialNb, MultinomialNbConfig};
+pub use linear::{LogisticRegression, LogisticRegressionConfig, Ridge, RidgeConfig};
+pub use neighbors::{KNeighbors, KNeighborsConfig, NeighborWeights};
+pub use nn::{
+    Cnn, CnnConfig, LstmClassifier, LstmClassifierConfig, Mlp, MlpConfig, Network,
+    NetworkClassifier, NetworkSpec, TransformerClassifier, TransformerClassifierConfig,
+};
 pub use pipeline::{Standardized, StandardizedModel};
-pub use tree::{DecisionTree, DecisionTreeConfig, SplitCriterion};
+pub use tree::{DecisionTree, DecisionTreeConfig, RegressionTree, SplitCriterion};

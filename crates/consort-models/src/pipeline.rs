@@ -9,7 +9,7 @@ use consort_data::{Dataset, StandardScaler};
 pub struct Standardized<E>(pub E);
 
 /// A fitted model behind the scaler learnt on its training data.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StandardizedModel<C> {
     scaler: StandardScaler,
     inner: C,

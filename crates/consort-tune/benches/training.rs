@@ -1,52 +1,159 @@
-//! One training epoch of the MLP and the fit of each small model on embedded digits.
+//! Fit and predict of every small model on embedded digits, and one training epoch of every
+//! network (the MLP on each compiled CPU backend, to compare backends in one run).
 //!
 //! `cargo bench -p consort-tune --bench training`
+//! (add `--features consort-core/ndarray` to compare flex with ndarray;
+//! `CONSORT_BENCH_WGPU=1` with the wgpu feature to include the GPU).
 
 use std::hint::black_box;
 
 use consort_core::seed::seeded;
-use consort_core::{BackendKind, Fit};
-use consort_data::{StandardScaler, embedded, train_test_split};
+use consort_core::{BackendKind, Classifier, Fit};
+use consort_data::synthetic::{order_sequences, order_vocab_size};
+use consort_data::{Dataset, StandardScaler, embedded, train_test_split};
 use consort_models::{
-    DecisionTreeConfig, GaussianNbConfig, LogisticRegressionConfig, MlpConfig, NetworkSpec,
+    CnnConfig, DecisionTreeConfig, GaussianNbConfig, KNeighborsConfig, LogisticRegressionConfig,
+    LstmClassifierConfig, MlpConfig, MultinomialNbConfig, NetworkSpec, TransformerClassifierConfig,
 };
 use consort_tune::{TrainConfig, Trainer};
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{
+    BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime,
+};
 
-fn benches(c: &mut Criterion) {
+fn epoch<S: NetworkSpec>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    kind: BackendKind,
+    spec: &S,
+    data: &Dataset,
+) {
+    let device = kind.device().unwrap().autodiff();
+    let trainer = Trainer::new(TrainConfig::new().with_epochs(1));
+    group.bench_function(format!("{name}_epoch_{kind}"), |b| {
+        b.iter(|| {
+            let model = seeded(&device, 0, || {
+                spec.build(data.n_features(), data.n_classes(), &device)
+            })
+            .unwrap();
+            black_box(trainer.fit(model, &device, data, None, &mut []).unwrap());
+        })
+    });
+}
+
+fn small_model<E>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    est: E,
+    train: &Dataset,
+    test: &Dataset,
+) where
+    E: Fit<Dataset>,
+    E::Object: Classifier,
+{
+    group.bench_function(format!("{name}_fit"), |b| {
+        b.iter(|| black_box(est.fit(train).unwrap()))
+    });
+    let model = est.fit(train).unwrap();
+    group.bench_function(format!("{name}_predict"), |b| {
+        b.iter(|| black_box(model.predict_proba(test.features()).unwrap()))
+    });
+}
+
+fn backends() -> Vec<BackendKind> {
+    BackendKind::compiled()
+        .into_iter()
+        .filter(|&k| k != BackendKind::Wgpu || std::env::var("CONSORT_BENCH_WGPU").is_ok())
+        .collect()
+}
+
+fn networks(c: &mut Criterion) {
     let (train, _) = train_test_split(&embedded::digits(), 0.25, 0).unwrap();
     let scaler = StandardScaler::fit(train.features()).unwrap();
     let scaled = train
         .with_features(scaler.transform(train.features()).unwrap())
         .unwrap();
+    let sequences = order_sequences(1200, 16, 8, 1).unwrap();
+    let vocab = order_vocab_size(8);
 
-    let mut group = c.benchmark_group("digits_fit");
+    let mut group = c.benchmark_group("network_epoch");
     group.sample_size(10);
-    for kind in BackendKind::compiled() {
-        if kind == BackendKind::Wgpu && std::env::var("CONSORT_BENCH_WGPU").is_err() {
-            continue;
-        }
-        let device = kind.device().unwrap().autodiff();
-        let spec = MlpConfig::new(0, vec![256, 256], 0);
-        let trainer = Trainer::new(TrainConfig::new().with_epochs(1));
-        group.bench_function(format!("mlp_256x256_epoch_{kind}"), |b| {
-            b.iter(|| {
-                let model = seeded(&device, 0, || spec.build(64, 10, &device)).unwrap();
-                black_box(trainer.fit(model, &device, &scaled, None, &mut []).unwrap());
-            })
-        });
+    for kind in backends() {
+        epoch(
+            &mut group,
+            "mlp_256x256",
+            kind,
+            &MlpConfig::new(0, vec![256, 256], 0),
+            &scaled,
+        );
     }
-    group.bench_function("logistic_regression", |b| {
-        b.iter(|| black_box(LogisticRegressionConfig::default().fit(&scaled).unwrap()))
-    });
-    group.bench_function("decision_tree_depth10", |b| {
-        b.iter(|| black_box(DecisionTreeConfig::default().fit(&train).unwrap()))
-    });
-    group.bench_function("gaussian_nb", |b| {
-        b.iter(|| black_box(GaussianNbConfig::default().fit(&train).unwrap()))
-    });
+    let kind = BackendKind::default_kind().unwrap();
+    epoch(&mut group, "cnn", kind, &CnnConfig::new(), &scaled);
+    epoch(
+        &mut group,
+        "lstm",
+        kind,
+        &LstmClassifierConfig::new(vocab),
+        &sequences,
+    );
+    epoch(
+        &mut group,
+        "transformer",
+        kind,
+        &TransformerClassifierConfig::new(vocab),
+        &sequences,
+    );
     group.finish();
 }
 
-criterion_group!(training, benches);
-criterion_main!(training);
+fn small_models(c: &mut Criterion) {
+    let (train, test) = train_test_split(&embedded::digits(), 0.25, 0).unwrap();
+    let scaler = StandardScaler::fit(train.features()).unwrap();
+    let scaled = train
+        .with_features(scaler.transform(train.features()).unwrap())
+        .unwrap();
+    let scaled_test = test
+        .with_features(scaler.transform(test.features()).unwrap())
+        .unwrap();
+
+    let mut group = c.benchmark_group("small_model_digits");
+    group.sample_size(10);
+    small_model(
+        &mut group,
+        "logistic_regression",
+        LogisticRegressionConfig::default(),
+        &scaled,
+        &scaled_test,
+    );
+    small_model(
+        &mut group,
+        "decision_tree_depth10",
+        DecisionTreeConfig::default(),
+        &train,
+        &test,
+    );
+    small_model(
+        &mut group,
+        "gaussian_nb",
+        GaussianNbConfig::default(),
+        &train,
+        &test,
+    );
+    small_model(
+        &mut group,
+        "multinomial_nb",
+        MultinomialNbConfig::default(),
+        &train,
+        &test,
+    );
+    small_model(
+        &mut group,
+        "knn_k5",
+        KNeighborsConfig::default(),
+        &train,
+        &test,
+    );
+    group.finish();
+}
+
+criterion_group!(benches, networks, small_models);
+criterion_main!(benches);

@@ -80,6 +80,7 @@ impl Trainer {
             ));
         }
         train.ensure_trainable()?;
+        model.check_input(train.features())?;
         if let Some(v) = valid {
             if v.is_empty() {
                 return Err(ConsortError::EmptyDataset("validation set is empty".into()));
@@ -93,6 +94,7 @@ impl Trainer {
                     train.n_classes()
                 )));
             }
+            model.check_input(v.features())?;
         }
 
         let mut optim_config = AdamConfig::new();

@@ -1,5 +1,7 @@
 //! Naive Bayes classifiers.
 
 mod gaussian;
+mod multinomial;
 
 pub use gaussian::{GaussianNb, GaussianNbConfig};
+pub use multinomial::{MultinomialNb, MultinomialNbConfig};

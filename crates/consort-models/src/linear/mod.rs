@@ -2,6 +2,8 @@
 
 pub mod lbfgs;
 mod logistic;
+mod ridge;
 
 pub use logistic::{LogisticRegression, LogisticRegressionConfig};
 pub(crate) use logistic::{log_sum_exp, one_hot};
+pub use ridge::{Ridge, RidgeConfig};

@@ -1,12 +1,29 @@
 //! A trained network behind the [`Classifier`] contract.
 
+use std::path::Path;
 use std::sync::Mutex;
 
 use burn::tensor::{Device, activation};
+use consort_core::io::{load_json, save_json};
 use consort_core::{Classifier, ConsortError, Matrix, Result, check_input};
 use consort_data::batch::{rows_to_tensor, tensor_to_matrix};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
-use super::Network;
+use super::{Network, NetworkSpec};
+
+/// File names inside a saved network's folder.
+const WEIGHTS_FILE: &str = "weights.bpk";
+const MANIFEST_FILE: &str = "network.json";
+
+/// What, besides the weights, a saved network needs to be rebuilt.
+#[derive(Serialize, Deserialize)]
+struct Manifest<S> {
+    architecture: String,
+    n_features: usize,
+    n_classes: usize,
+    spec: S,
+}
 
 /// Rows per forward pass at inference: large enough to amortise dispatch, small enough to
 /// bound memory.
@@ -46,6 +63,65 @@ impl<M: Network> NetworkClassifier<M> {
         &self.device
     }
 
+    /// Saves the network into folder `dir`: its weights in burn's format (`weights.bpk`) and
+    /// a manifest with the architecture `spec` and shapes (`network.json`). Both files are
+    /// written to temporary names and renamed into place.
+    pub fn save<S>(&self, spec: &S, dir: &Path) -> Result<()>
+    where
+        S: NetworkSpec<Net = M> + Serialize,
+    {
+        std::fs::create_dir_all(dir).map_err(|e| ConsortError::io(dir, e))?;
+        let weights = dir.join(WEIGHTS_FILE);
+        let tmp = dir.join(format!("{WEIGHTS_FILE}.tmp{}", std::process::id()));
+        self.model()
+            .save_file(&tmp)
+            .map_err(|e| ConsortError::Serialization(format!("{}: {e:?}", tmp.display())))?;
+        std::fs::rename(&tmp, &weights).map_err(|e| ConsortError::io(&weights, e))?;
+        let manifest = Manifest {
+            architecture: spec.name().to_string(),
+            n_features: self.n_features,
+            n_classes: self.n_classes,
+            spec,
+        };
+        save_json(&manifest, &dir.join(MANIFEST_FILE))
+    }
+
+    /// Loads a network saved by [`NetworkClassifier::save`] onto `device` (an inference
+    /// device). The architecture type `S` must be the one it was saved with.
+    pub fn load<S>(dir: &Path, device: &Device) -> Result<Self>
+    where
+        S: NetworkSpec<Net = M> + DeserializeOwned,
+    {
+        let manifest: Manifest<S> = load_json(&dir.join(MANIFEST_FILE))?;
+        if manifest.architecture != manifest.spec.name() {
+            return Err(ConsortError::Serialization(format!(
+                "{} holds a {} network, not a {}",
+                dir.display(),
+                manifest.architecture,
+                manifest.spec.name()
+            )));
+        }
+        let model = manifest
+            .spec
+            .build(manifest.n_features, manifest.n_classes, device)?;
+        let weights = dir.join(WEIGHTS_FILE);
+        if !weights.exists() {
+            return Err(ConsortError::io(
+                &weights,
+                std::io::Error::new(std::io::ErrorKind::NotFound, "weights file missing"),
+            ));
+        }
+        let model = model
+            .try_load_file(&weights)
+            .map_err(|e| ConsortError::Serialization(format!("{}: {e:?}", weights.display())))?;
+        Ok(Self::new(
+            model,
+            device.clone(),
+            manifest.n_features,
+            manifest.n_classes,
+        ))
+    }
+
     /// Penultimate-layer features of `x`, one row per input row.
     pub fn features(&self, x: &Matrix) -> Result<Matrix> {
         self.map_batches(x, |m, t| m.features(t))
@@ -63,6 +139,7 @@ impl<M: Network> NetworkClassifier<M> {
     ) -> Result<Matrix> {
         check_input(x, self.n_features)?;
         let model = self.model();
+        model.check_input(x)?;
         let indices: Vec<usize> = (0..x.rows()).collect();
         let mut values = Vec::new();
         let mut cols = 0;

@@ -2,15 +2,20 @@
 
 mod classifier;
 mod cnn;
+mod lstm;
 mod mlp;
+mod sequence;
+mod transformer;
 
 pub use classifier::NetworkClassifier;
 pub use cnn::{Cnn, CnnConfig};
+pub use lstm::{LstmClassifier, LstmClassifierConfig};
 pub use mlp::{Activation, Mlp, MlpConfig};
+pub use transformer::{TransformerClassifier, TransformerClassifierConfig};
 
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
-use consort_core::Result;
+use consort_core::{Matrix, Result};
 
 /// A classification network over feature rows.
 ///
@@ -22,6 +27,12 @@ pub trait Network: Module + 'static {
 
     /// Penultimate-layer activations: `[batch, n_features] -> [batch, feature_dim]`.
     fn features(&self, x: Tensor<2>) -> Tensor<2>;
+
+    /// Rejects input the network cannot take beyond shape and finiteness (which callers
+    /// check): token ids out of the vocabulary, say. The default accepts everything.
+    fn check_input(&self, _x: &Matrix) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// An architecture that can be instantiated for a dataset's shape.

@@ -1,15 +1,16 @@
-//! CART classification tree (Breiman et al. 1984): greedy binary splits on one feature at a
-//! threshold, chosen to minimise the weighted impurity of the children.
+//! CART trees (Breiman et al. 1984): greedy binary splits on one feature at a threshold, chosen
+//! to minimise the weighted impurity of the children. One builder serves classification
+//! (gini / entropy over class mass, soft labels included) and regression (squared error).
 
 use consort_core::{
-    Classifier, ConsortError, Fit, Matrix, ParamGuard, Result, check_input, check_labels,
+    Classifier, ConsortError, Fit, Matrix, ParamGuard, Regressor, Result, check_input, check_labels,
 };
-use consort_data::Dataset;
+use consort_data::{Dataset, RegressionDataset};
 use serde::{Deserialize, Serialize};
 
 use crate::linear::one_hot;
 
-/// Node impurity measure.
+/// Node impurity measure of classification trees (regression trees use squared error).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum SplitCriterion {
     /// Gini impurity `1 - sum p_k^2`.
@@ -19,24 +20,8 @@ pub enum SplitCriterion {
     Entropy,
 }
 
-impl SplitCriterion {
-    /// Impurity of a node with class mass `counts` summing to `total`.
-    fn impurity(self, counts: &[f64], total: f64) -> f64 {
-        if total <= 0.0 {
-            return 0.0;
-        }
-        match self {
-            Self::Gini => 1.0 - counts.iter().map(|c| (c / total).powi(2)).sum::<f64>(),
-            Self::Entropy => -counts
-                .iter()
-                .filter(|&&c| c > 0.0)
-                .map(|c| (c / total) * (c / total).ln())
-                .sum::<f64>(),
-        }
-    }
-}
-
-/// Hyperparameters of a [`DecisionTree`].
+/// Hyperparameters of a CART tree: the same config fits a [`DecisionTree`] on a [`Dataset`]
+/// and a [`RegressionTree`] on a [`RegressionDataset`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DecisionTreeConfig {
     /// Depth limit (`None`: grow until leaves are pure or too small).
@@ -45,7 +30,7 @@ pub struct DecisionTreeConfig {
     pub min_samples_split: usize,
     /// Each child of a split keeps at least this many samples.
     pub min_samples_leaf: usize,
-    /// Impurity measure.
+    /// Impurity measure of classification trees.
     pub criterion: SplitCriterion,
 }
 
@@ -75,11 +60,64 @@ impl ParamGuard for DecisionTreeConfig {
     }
 }
 
-/// A node of the fitted tree, stored in a flat arena.
+/// What a node's summed per-sample statistics mean.
+#[derive(Debug, Clone, Copy)]
+enum Objective {
+    /// Stats are class masses; cost is impurity times total mass.
+    Classification(SplitCriterion),
+    /// Stats are `[count, sum y, sum y^2]`; cost is the sum of squared errors.
+    Regression,
+}
+
+impl Objective {
+    fn cost(self, s: &[f64]) -> f64 {
+        match self {
+            Self::Classification(c) => {
+                let total: f64 = s.iter().sum();
+                if total <= 0.0 {
+                    return 0.0;
+                }
+                let impurity = match c {
+                    SplitCriterion::Gini => {
+                        1.0 - s.iter().map(|m| (m / total).powi(2)).sum::<f64>()
+                    }
+                    SplitCriterion::Entropy => -s
+                        .iter()
+                        .filter(|&&m| m > 0.0)
+                        .map(|m| (m / total) * (m / total).ln())
+                        .sum::<f64>(),
+                };
+                impurity * total
+            }
+            Self::Regression if s[0] > 0.0 => (s[2] - s[1] * s[1] / s[0]).max(0.0),
+            Self::Regression => 0.0,
+        }
+    }
+
+    fn leaf(self, s: &[f64]) -> Vec<f32> {
+        match self {
+            Self::Classification(_) => {
+                let total: f64 = s.iter().sum();
+                s.iter()
+                    .map(|&m| {
+                        if total > 0.0 {
+                            (m / total) as f32
+                        } else {
+                            1.0 / s.len() as f32
+                        }
+                    })
+                    .collect()
+            }
+            Self::Regression => vec![(s[1] / s[0].max(1.0)) as f32],
+        }
+    }
+}
+
+/// A node of a fitted tree, stored in a flat arena.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 enum Node {
     Leaf {
-        proba: Vec<f32>,
+        value: Vec<f32>,
     },
     Split {
         feature: usize,
@@ -89,188 +127,15 @@ enum Node {
     },
 }
 
-/// A fitted classification tree; leaves hold class distributions.
+/// The fitted arena shared by classification and regression trees.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DecisionTree {
+struct Tree {
     nodes: Vec<Node>,
     n_features: usize,
-    n_classes: usize,
 }
 
-struct Builder<'a> {
-    config: &'a DecisionTreeConfig,
-    x: &'a Matrix,
-    /// Per-sample class mass (one-hot for hard labels), row-major `n x k`.
-    y: &'a Matrix,
-    k: usize,
-    nodes: Vec<Node>,
-}
-
-struct BestSplit {
-    feature: usize,
-    threshold: f32,
-    score: f64,
-}
-
-impl Builder<'_> {
-    fn class_mass(&self, idx: &[usize]) -> Vec<f64> {
-        let mut m = vec![0.0; self.k];
-        for &i in idx {
-            for (a, &v) in m.iter_mut().zip(self.y.row(i)) {
-                *a += f64::from(v);
-            }
-        }
-        m
-    }
-
-    fn leaf(&mut self, mass: &[f64]) -> usize {
-        let total: f64 = mass.iter().sum();
-        let proba = mass
-            .iter()
-            .map(|&m| {
-                if total > 0.0 {
-                    (m / total) as f32
-                } else {
-                    1.0 / self.k as f32
-                }
-            })
-            .collect();
-        self.nodes.push(Node::Leaf { proba });
-        self.nodes.len() - 1
-    }
-
-    fn best_split(&self, idx: &mut [usize], mass: &[f64]) -> Option<BestSplit> {
-        let n = idx.len();
-        let total: f64 = mass.iter().sum();
-        let min_leaf = self.config.min_samples_leaf;
-        let parent = self.config.criterion.impurity(mass, total) * total;
-        let mut best: Option<BestSplit> = None;
-        let mut left = vec![0.0; self.k];
-        let mut right = vec![0.0; self.k];
-        for feature in 0..self.x.cols() {
-            idx.sort_unstable_by(|&a, &b| {
-                self.x.get(a, feature).total_cmp(&self.x.get(b, feature))
-            });
-            left.iter_mut().for_each(|v| *v = 0.0);
-            let (mut left_total, mut right_total) = (0.0, total);
-            right.copy_from_slice(mass);
-            for pos in 0..n - 1 {
-                for (c, &v) in self.y.row(idx[pos]).iter().enumerate() {
-                    left[c] += f64::from(v);
-                    right[c] -= f64::from(v);
-                }
-                let w: f64 = self.y.row(idx[pos]).iter().map(|&v| f64::from(v)).sum();
-                left_total += w;
-                right_total -= w;
-                let (here, next) = (
-                    self.x.get(idx[pos], feature),
-                    self.x.get(idx[pos + 1], feature),
-                );
-                if here == next || pos + 1 < min_leaf || n - pos - 1 < min_leaf {
-                    continue;
-                }
-                let c = self.config.criterion;
-                let score = c.impurity(&left, left_total) * left_total
-                    + c.impurity(&right, right_total) * right_total;
-                if best.as_ref().is_none_or(|b| score < b.score - 1e-12) {
-                    let mid = here + (next - here) / 2.0;
-                    // Guard against the midpoint rounding up to `next` in f32.
-                    let threshold = if mid < next { mid } else { here };
-                    best = Some(BestSplit {
-                        feature,
-                        threshold,
-                        score,
-                    });
-                }
-            }
-        }
-        best.filter(|b| b.score < parent - 1e-12)
-    }
-
-    fn grow(&mut self, idx: &mut [usize], depth: usize) -> usize {
-        let mass = self.class_mass(idx);
-        let total: f64 = mass.iter().sum();
-        let pure = mass.iter().filter(|&&m| m > 1e-12 * total.max(1.0)).count() <= 1;
-        let depth_reached = self.config.max_depth.is_some_and(|d| depth >= d);
-        if pure || depth_reached || idx.len() < self.config.min_samples_split {
-            return self.leaf(&mass);
-        }
-        let Some(split) = self.best_split(idx, &mass) else {
-            return self.leaf(&mass);
-        };
-        let (mut l, mut r): (Vec<usize>, Vec<usize>) = idx
-            .iter()
-            .partition(|&&i| self.x.get(i, split.feature) <= split.threshold);
-        // Reserve this node's slot, then grow the children.
-        self.nodes.push(Node::Leaf { proba: Vec::new() });
-        let me = self.nodes.len() - 1;
-        let left = self.grow(&mut l, depth + 1);
-        let right = self.grow(&mut r, depth + 1);
-        self.nodes[me] = Node::Split {
-            feature: split.feature,
-            threshold: split.threshold,
-            left,
-            right,
-        };
-        me
-    }
-}
-
-impl DecisionTreeConfig {
-    /// Fits on per-sample class distributions (`targets`, one row per sample); hard labels are
-    /// one-hot rows. Distillation into trees uses this with a teacher's probabilities.
-    pub fn fit_soft(&self, x: &Matrix, targets: &Matrix) -> Result<DecisionTree> {
-        self.check()?;
-        if x.rows() == 0 {
-            return Err(ConsortError::EmptyDataset(
-                "a tree needs at least one sample".into(),
-            ));
-        }
-        if targets.rows() != x.rows() || targets.cols() == 0 {
-            return Err(ConsortError::ShapeMismatch(format!(
-                "targets are {}x{}, need {} rows and >= 1 class",
-                targets.rows(),
-                targets.cols(),
-                x.rows()
-            )));
-        }
-        x.ensure_finite("decision tree input")?;
-        targets.ensure_finite("decision tree targets")?;
-        if targets.as_slice().iter().any(|&v| v < 0.0) {
-            return Err(ConsortError::config(
-                "decision tree targets must be non-negative",
-            ));
-        }
-        let mut builder = Builder {
-            config: self,
-            x,
-            y: targets,
-            k: targets.cols(),
-            nodes: Vec::new(),
-        };
-        let mut idx: Vec<usize> = (0..x.rows()).collect();
-        builder.grow(&mut idx, 0);
-        Ok(DecisionTree {
-            nodes: builder.nodes,
-            n_features: x.cols(),
-            n_classes: targets.cols(),
-        })
-    }
-}
-
-impl Fit<Dataset> for DecisionTreeConfig {
-    type Object = DecisionTree;
-
-    fn fit(&self, data: &Dataset) -> Result<DecisionTree> {
-        data.ensure_trainable()?;
-        check_labels(data.labels(), data.n_classes())?;
-        self.fit_soft(data.features(), &one_hot(data.labels(), data.n_classes()))
-    }
-}
-
-impl DecisionTree {
-    /// Depth of the deepest leaf (a lone leaf has depth 0).
-    pub fn depth(&self) -> usize {
+impl Tree {
+    fn depth(&self) -> usize {
         fn walk(nodes: &[Node], i: usize) -> usize {
             match &nodes[i] {
                 Node::Leaf { .. } => 0,
@@ -280,8 +145,7 @@ impl DecisionTree {
         walk(&self.nodes, 0)
     }
 
-    /// Number of leaves.
-    pub fn n_leaves(&self) -> usize {
+    fn n_leaves(&self) -> usize {
         self.nodes
             .iter()
             .filter(|n| matches!(n, Node::Leaf { .. }))
@@ -292,7 +156,7 @@ impl DecisionTree {
         let mut i = 0;
         loop {
             match &self.nodes[i] {
-                Node::Leaf { proba } => return proba,
+                Node::Leaf { value } => return value,
                 Node::Split {
                     feature,
                     threshold,
@@ -310,21 +174,242 @@ impl DecisionTree {
     }
 }
 
+struct Builder<'a> {
+    config: &'a DecisionTreeConfig,
+    objective: Objective,
+    x: &'a Matrix,
+    /// Per-sample statistics, `n x s` (see [`Objective`]).
+    stats: &'a Matrix,
+    nodes: Vec<Node>,
+}
+
+struct BestSplit {
+    feature: usize,
+    threshold: f32,
+    cost: f64,
+}
+
+impl Builder<'_> {
+    fn sum_stats(&self, idx: &[usize]) -> Vec<f64> {
+        let mut s = vec![0.0; self.stats.cols()];
+        for &i in idx {
+            for (a, &v) in s.iter_mut().zip(self.stats.row(i)) {
+                *a += f64::from(v);
+            }
+        }
+        s
+    }
+
+    fn leaf(&mut self, stats: &[f64]) -> usize {
+        self.nodes.push(Node::Leaf {
+            value: self.objective.leaf(stats),
+        });
+        self.nodes.len() - 1
+    }
+
+    fn best_split(&self, idx: &mut [usize], stats: &[f64]) -> Option<BestSplit> {
+        let n = idx.len();
+        let min_leaf = self.config.min_samples_leaf;
+        let parent = self.objective.cost(stats);
+        let mut best: Option<BestSplit> = None;
+        let mut left = vec![0.0; stats.len()];
+        let mut right = vec![0.0; stats.len()];
+        for feature in 0..self.x.cols() {
+            idx.sort_unstable_by(|&a, &b| {
+                self.x.get(a, feature).total_cmp(&self.x.get(b, feature))
+            });
+            left.iter_mut().for_each(|v| *v = 0.0);
+            right.copy_from_slice(stats);
+            for pos in 0..n - 1 {
+                for (c, &v) in self.stats.row(idx[pos]).iter().enumerate() {
+                    left[c] += f64::from(v);
+                    right[c] -= f64::from(v);
+                }
+                let here = self.x.get(idx[pos], feature);
+                let next = self.x.get(idx[pos + 1], feature);
+                if here == next || pos + 1 < min_leaf || n - pos - 1 < min_leaf {
+                    continue;
+                }
+                let cost = self.objective.cost(&left) + self.objective.cost(&right);
+                if best.as_ref().is_none_or(|b| cost < b.cost - 1e-12) {
+                    let mid = here + (next - here) / 2.0;
+                    // Guard against the midpoint rounding up to `next` in f32.
+                    let threshold = if mid < next { mid } else { here };
+                    best = Some(BestSplit {
+                        feature,
+                        threshold,
+                        cost,
+                    });
+                }
+            }
+        }
+        best.filter(|b| b.cost < parent - 1e-12 * parent.abs().max(1.0))
+    }
+
+    fn grow(&mut self, idx: &mut [usize], depth: usize) -> usize {
+        let stats = self.sum_stats(idx);
+        let pure = self.objective.cost(&stats) <= 1e-12;
+        let depth_reached = self.config.max_depth.is_some_and(|d| depth >= d);
+        if pure || depth_reached || idx.len() < self.config.min_samples_split {
+            return self.leaf(&stats);
+        }
+        let Some(split) = self.best_split(idx, &stats) else {
+            return self.leaf(&stats);
+        };
+        let (mut l, mut r): (Vec<usize>, Vec<usize>) = idx
+            .iter()
+            .partition(|&&i| self.x.get(i, split.feature) <= split.threshold);
+        // Reserve this node's slot, then grow the children.
+        self.nodes.push(Node::Leaf { value: Vec::new() });
+        let me = self.nodes.len() - 1;
+        let left = self.grow(&mut l, depth + 1);
+        let right = self.grow(&mut r, depth + 1);
+        self.nodes[me] = Node::Split {
+            feature: split.feature,
+            threshold: split.threshold,
+            left,
+            right,
+        };
+        me
+    }
+}
+
+impl DecisionTreeConfig {
+    fn build(&self, x: &Matrix, stats: &Matrix, objective: Objective) -> Result<Tree> {
+        self.check()?;
+        if x.rows() == 0 {
+            return Err(ConsortError::EmptyDataset(
+                "a tree needs at least one sample".into(),
+            ));
+        }
+        x.ensure_finite("decision tree input")?;
+        let mut builder = Builder {
+            config: self,
+            objective,
+            x,
+            stats,
+            nodes: Vec::new(),
+        };
+        let mut idx: Vec<usize> = (0..x.rows()).collect();
+        builder.grow(&mut idx, 0);
+        Ok(Tree {
+            nodes: builder.nodes,
+            n_features: x.cols(),
+        })
+    }
+
+    /// Fits a classification tree on per-sample class distributions (`targets`, one row per
+    /// sample); hard labels are one-hot rows. Distillation into trees uses this with a
+    /// teacher's probabilities.
+    pub fn fit_soft(&self, x: &Matrix, targets: &Matrix) -> Result<DecisionTree> {
+        if targets.rows() != x.rows() || targets.cols() == 0 {
+            return Err(ConsortError::ShapeMismatch(format!(
+                "targets are {}x{}, need {} rows and >= 1 class",
+                targets.rows(),
+                targets.cols(),
+                x.rows()
+            )));
+        }
+        targets.ensure_finite("decision tree targets")?;
+        if targets.as_slice().iter().any(|&v| v < 0.0) {
+            return Err(ConsortError::InvalidInput(
+                "decision tree targets must be non-negative".into(),
+            ));
+        }
+        Ok(DecisionTree {
+            tree: self.build(x, targets, Objective::Classification(self.criterion))?,
+            n_classes: targets.cols(),
+        })
+    }
+}
+
+/// A fitted classification tree; leaves hold class distributions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionTree {
+    tree: Tree,
+    n_classes: usize,
+}
+
+impl Fit<Dataset> for DecisionTreeConfig {
+    type Object = DecisionTree;
+
+    fn fit(&self, data: &Dataset) -> Result<DecisionTree> {
+        data.ensure_trainable()?;
+        check_labels(data.labels(), data.n_classes())?;
+        self.fit_soft(data.features(), &one_hot(data.labels(), data.n_classes()))
+    }
+}
+
+impl DecisionTree {
+    /// Depth of the deepest leaf (a lone leaf has depth 0).
+    pub fn depth(&self) -> usize {
+        self.tree.depth()
+    }
+
+    /// Number of leaves.
+    pub fn n_leaves(&self) -> usize {
+        self.tree.n_leaves()
+    }
+}
+
 impl Classifier for DecisionTree {
     fn n_classes(&self) -> usize {
         self.n_classes
     }
 
     fn n_features(&self) -> usize {
-        self.n_features
+        self.tree.n_features
     }
 
     fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
-        check_input(x, self.n_features)?;
+        check_input(x, self.tree.n_features)?;
         let mut out = Matrix::zeros(x.rows(), self.n_classes);
         for (i, row) in x.iter_rows().enumerate() {
-            out.row_mut(i).copy_from_slice(self.leaf_of(row));
+            out.row_mut(i).copy_from_slice(self.tree.leaf_of(row));
         }
         Ok(out)
+    }
+}
+
+/// A fitted regression tree; leaves hold the mean target of their samples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegressionTree {
+    tree: Tree,
+}
+
+impl RegressionTree {
+    /// Depth of the deepest leaf.
+    pub fn depth(&self) -> usize {
+        self.tree.depth()
+    }
+
+    /// Number of leaves.
+    pub fn n_leaves(&self) -> usize {
+        self.tree.n_leaves()
+    }
+}
+
+impl Fit<RegressionDataset> for DecisionTreeConfig {
+    type Object = RegressionTree;
+
+    /// Squared-error CART (the `criterion` field applies to classification only).
+    fn fit(&self, data: &RegressionDataset) -> Result<RegressionTree> {
+        data.ensure_trainable()?;
+        let stats: Vec<[f32; 3]> = data.targets().iter().map(|&y| [1.0, y, y * y]).collect();
+        let stats = Matrix::from_rows(&stats)?;
+        Ok(RegressionTree {
+            tree: self.build(data.features(), &stats, Objective::Regression)?,
+        })
+    }
+}
+
+impl Regressor for RegressionTree {
+    fn n_features(&self) -> usize {
+        self.tree.n_features
+    }
+
+    fn predict(&self, x: &Matrix) -> Result<Vec<f32>> {
+        check_input(x, self.tree.n_features)?;
+        Ok(x.iter_rows().map(|r| self.tree.leaf_of(r)[0]).collect())
     }
 }

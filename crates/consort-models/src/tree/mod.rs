@@ -2,4 +2,4 @@
 
 mod cart;
 
-pub use cart::{DecisionTree, DecisionTreeConfig, SplitCriterion};
+pub use cart::{DecisionTree, DecisionTreeConfig, RegressionTree, SplitCriterion};

@@ -1,0 +1,172 @@
+//! Multinomial naive Bayes for count features (bag-of-words, pixel intensities).
+
+use consort_core::{
+    Classifier, ConsortError, Fit, FitWith, Matrix, ParamGuard, Result, check_input, check_labels,
+};
+use consort_data::Dataset;
+use serde::{Deserialize, Serialize};
+
+use crate::linear::log_sum_exp;
+
+/// Hyperparameters of [`MultinomialNb`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MultinomialNbConfig {
+    /// Additive (Laplace / Lidstone) smoothing of feature counts.
+    pub alpha: f64,
+}
+
+impl Default for MultinomialNbConfig {
+    fn default() -> Self {
+        Self { alpha: 1.0 }
+    }
+}
+
+impl ParamGuard for MultinomialNbConfig {
+    fn check(&self) -> Result<()> {
+        if self.alpha.is_finite() && self.alpha > 0.0 {
+            Ok(())
+        } else {
+            Err(ConsortError::config(format!(
+                "multinomial naive Bayes alpha must be > 0, got {}",
+                self.alpha
+            )))
+        }
+    }
+}
+
+/// A fitted multinomial naive Bayes model; incremental through [`FitWith`] (counts add up).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MultinomialNb {
+    alpha: f64,
+    class_counts: Vec<f64>,
+    /// Summed feature values per class, `k x d`.
+    feature_counts: Vec<f64>,
+    n_features: usize,
+}
+
+impl MultinomialNb {
+    /// An untrained model, to be fed with [`FitWith`].
+    pub fn empty(
+        config: &MultinomialNbConfig,
+        n_classes: usize,
+        n_features: usize,
+    ) -> Result<Self> {
+        config.check()?;
+        if n_classes == 0 || n_features == 0 {
+            return Err(ConsortError::config(
+                "naive Bayes needs at least one class and one feature",
+            ));
+        }
+        Ok(Self {
+            alpha: config.alpha,
+            class_counts: vec![0.0; n_classes],
+            feature_counts: vec![0.0; n_classes * n_features],
+            n_features,
+        })
+    }
+}
+
+fn ensure_counts(x: &Matrix) -> Result<()> {
+    match x.as_slice().iter().position(|&v| v < 0.0) {
+        None => Ok(()),
+        Some(p) => Err(ConsortError::InvalidInput(format!(
+            "multinomial naive Bayes needs non-negative counts; row {}, column {} is {}",
+            p / x.cols().max(1),
+            p % x.cols().max(1),
+            x.as_slice()[p]
+        ))),
+    }
+}
+
+impl FitWith<Dataset> for MultinomialNb {
+    fn fit_with(&mut self, data: &Dataset) -> Result<()> {
+        if data.n_features() != self.n_features || data.n_classes() != self.class_counts.len() {
+            return Err(ConsortError::ShapeMismatch(format!(
+                "model has {} features and {} classes, data has {} and {}",
+                self.n_features,
+                self.class_counts.len(),
+                data.n_features(),
+                data.n_classes()
+            )));
+        }
+        check_labels(data.labels(), self.class_counts.len())?;
+        ensure_counts(data.features())?;
+        let d = self.n_features;
+        for (row, &c) in data.features().iter_rows().zip(data.labels()) {
+            self.class_counts[c] += 1.0;
+            for (acc, &v) in self.feature_counts[c * d..(c + 1) * d].iter_mut().zip(row) {
+                *acc += f64::from(v);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Fit<Dataset> for MultinomialNbConfig {
+    type Object = MultinomialNb;
+
+    fn fit(&self, data: &Dataset) -> Result<MultinomialNb> {
+        data.ensure_trainable()?;
+        let mut model = MultinomialNb::empty(self, data.n_classes(), data.n_features())?;
+        model.fit_with(data)?;
+        Ok(model)
+    }
+}
+
+impl Classifier for MultinomialNb {
+    fn n_classes(&self) -> usize {
+        self.class_counts.len()
+    }
+
+    fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
+        check_input(x, self.n_features)?;
+        ensure_counts(x)?;
+        let (d, k) = (self.n_features, self.class_counts.len());
+        let total: f64 = self.class_counts.iter().sum();
+        if total == 0.0 {
+            return Err(ConsortError::EmptyDataset(
+                "naive Bayes has seen no samples yet".into(),
+            ));
+        }
+        // log theta_cj = log((N_cj + alpha) / (N_c + alpha d)).
+        let log_theta: Vec<f64> = (0..k)
+            .flat_map(|c| {
+                let counts = &self.feature_counts[c * d..(c + 1) * d];
+                let denom = (counts.iter().sum::<f64>() + self.alpha * d as f64).ln();
+                counts.iter().map(move |n| (n + self.alpha).ln() - denom)
+            })
+            .collect();
+        let log_prior: Vec<f64> = self
+            .class_counts
+            .iter()
+            .map(|&n| {
+                if n > 0.0 {
+                    (n / total).ln()
+                } else {
+                    f64::NEG_INFINITY
+                }
+            })
+            .collect();
+        let mut out = Matrix::zeros(x.rows(), k);
+        let mut joint = vec![0.0; k];
+        for (i, row) in x.iter_rows().enumerate() {
+            for c in 0..k {
+                joint[c] = log_prior[c]
+                    + row
+                        .iter()
+                        .zip(&log_theta[c * d..(c + 1) * d])
+                        .map(|(&v, lt)| f64::from(v) * lt)
+                        .sum::<f64>();
+            }
+            let lse = log_sum_exp(&joint);
+            for (o, j) in out.row_mut(i).iter_mut().zip(&joint) {
+                *o = (j - lse).exp() as f32;
+            }
+        }
+        Ok(out)
+    }
+}

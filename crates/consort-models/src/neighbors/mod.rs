@@ -1,0 +1,5 @@
+//! Instance-based models.
+
+mod knn;
+
+pub use knn::{KNeighbors, KNeighborsConfig, NeighborWeights};

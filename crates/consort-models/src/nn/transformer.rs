@@ -1,0 +1,145 @@
+//! Transformer encoder classifier: token + learned positional embeddings -> encoder layers
+//! with multi-head self-attention and padding masks -> masked mean pooling -> linear head.
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::transformer::{
+    TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput,
+};
+use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig};
+use burn::tensor::{Device, Int, Tensor};
+use consort_core::{ConsortError, Matrix, ParamGuard, Result};
+
+use super::sequence::{check_token_ids, ids_and_pad_mask, masked_mean};
+use super::{Network, NetworkSpec};
+
+/// Configuration of a [`TransformerClassifier`].
+#[derive(Config, Debug)]
+pub struct TransformerClassifierConfig {
+    /// Token ids are `0..vocab_size` (0 is padding).
+    pub vocab_size: usize,
+    /// Longest sequence (positions `0..max_len`); set from the data by [`NetworkSpec::build`].
+    #[config(default = 64)]
+    pub max_len: usize,
+    /// Model width.
+    #[config(default = 32)]
+    pub d_model: usize,
+    /// Attention heads (must divide `d_model`).
+    #[config(default = 4)]
+    pub n_heads: usize,
+    /// Encoder layers.
+    #[config(default = 2)]
+    pub n_layers: usize,
+    /// Width of the position-wise feed-forward layers.
+    #[config(default = 64)]
+    pub d_ff: usize,
+    /// Dropout inside the encoder (training only).
+    #[config(default = 0.0)]
+    pub dropout: f64,
+    /// Output classes.
+    #[config(default = 2)]
+    pub n_classes: usize,
+}
+
+/// A small BERT-style encoder over token ids.
+#[derive(Module, Debug)]
+pub struct TransformerClassifier {
+    tokens: Embedding,
+    positions: Embedding,
+    encoder: TransformerEncoder,
+    head: Linear,
+    #[module(skip)]
+    vocab_size: usize,
+}
+
+impl ParamGuard for TransformerClassifierConfig {
+    fn check(&self) -> Result<()> {
+        if self.vocab_size < 2 || self.max_len == 0 || self.n_layers == 0 || self.d_ff == 0 {
+            return Err(ConsortError::config(
+                "transformer needs vocab_size >= 2, max_len >= 1, n_layers >= 1 and d_ff >= 1",
+            ));
+        }
+        if self.n_heads == 0 || self.d_model == 0 || !self.d_model.is_multiple_of(self.n_heads) {
+            return Err(ConsortError::config(format!(
+                "transformer d_model ({}) must be a positive multiple of n_heads ({})",
+                self.d_model, self.n_heads
+            )));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(ConsortError::config(
+                "transformer dropout must be in [0, 1)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl TransformerClassifierConfig {
+    /// Initialises the network.
+    pub fn init(&self, device: &Device) -> TransformerClassifier {
+        TransformerClassifier {
+            tokens: EmbeddingConfig::new(self.vocab_size, self.d_model).init(device),
+            positions: EmbeddingConfig::new(self.max_len, self.d_model).init(device),
+            encoder: TransformerEncoderConfig::new(
+                self.d_model,
+                self.d_ff,
+                self.n_heads,
+                self.n_layers,
+            )
+            .with_dropout(self.dropout)
+            .init(device),
+            head: LinearConfig::new(self.d_model, self.n_classes).init(device),
+            vocab_size: self.vocab_size,
+        }
+    }
+}
+
+impl Network for TransformerClassifier {
+    fn logits(&self, x: Tensor<2>) -> Tensor<2> {
+        self.head.forward(self.features(x))
+    }
+
+    fn features(&self, x: Tensor<2>) -> Tensor<2> {
+        let [batch, len] = x.dims();
+        let device = x.device();
+        let (ids, pad) = ids_and_pad_mask(x);
+        let positions = Tensor::<1, Int>::arange(0..len as i64, &device)
+            .reshape([1, len])
+            .repeat_dim(0, batch);
+        let h = self.tokens.forward(ids) + self.positions.forward(positions);
+        let h = self
+            .encoder
+            .forward(TransformerEncoderInput::new(h).mask_pad(pad.clone()));
+        masked_mean(h, pad)
+    }
+
+    fn check_input(&self, x: &Matrix) -> Result<()> {
+        check_token_ids(x, self.vocab_size)
+    }
+}
+
+impl NetworkSpec for TransformerClassifierConfig {
+    type Net = TransformerClassifier;
+
+    fn name(&self) -> &'static str {
+        "transformer"
+    }
+
+    fn build(
+        &self,
+        seq_len: usize,
+        n_classes: usize,
+        device: &Device,
+    ) -> Result<TransformerClassifier> {
+        let config = self.clone().with_n_classes(n_classes).with_max_len(seq_len);
+        config.check()?;
+        Ok(config.init(device))
+    }
+
+    fn macs_per_sample(&self, seq_len: usize, n_classes: usize) -> u64 {
+        let (l, d) = (seq_len, self.d_model);
+        // Q, K, V and output projections, the two attention products, the feed-forward pair.
+        let per_layer = 4 * l * d * d + 2 * l * l * d + 2 * l * d * self.d_ff;
+        (self.n_layers * per_layer + d * n_classes) as u64
+    }
+}
