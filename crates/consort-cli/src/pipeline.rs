@@ -10,8 +10,8 @@ use consort_data::{CsvOptions, Dataset, LabelColumn, embedded, read_csv, train_t
 use consort_ensemble::{AverageEnsemble, Member, Voting, VotingEnsemble};
 use consort_eval::{ClassificationMetrics, DataSummary, ModelFamily, ModelResult, Report};
 use consort_models::{
-    CnnConfig, DecisionTreeConfig, GaussianNbConfig, LogisticRegressionConfig, MlpConfig,
-    Standardized,
+    CnnConfig, DecisionTreeConfig, GaussianNbConfig, KNeighborsConfig, LogisticRegressionConfig,
+    MlpConfig, Standardized,
 };
 use consort_tune::{NetworkEstimator, TrainConfig};
 
@@ -174,6 +174,11 @@ fn candidates(opts: &RunOptions, data: &Dataset, notes: &mut Vec<String>) -> Vec
             family: ModelFamily::Small,
             fit: fitter(GaussianNbConfig::default()),
         },
+        Candidate {
+            name: "knn (k=5)",
+            family: ModelFamily::Small,
+            fit: fitter(Standardized(KNeighborsConfig::default())),
+        },
     ]);
     list
 }
@@ -184,20 +189,14 @@ fn score(
     model: &dyn Classifier,
     test: &Dataset,
     fit_seconds: f64,
-    hard_predict: bool,
 ) -> Result<ModelResult> {
     let start = Instant::now();
-    let proba = model.predict_proba(test.features())?;
-    let predicted = if hard_predict {
-        Some(model.predict(test.features())?)
-    } else {
-        None
-    };
+    let (proba, predicted) = model.predict_with_proba(test.features())?;
     let predict_seconds = start.elapsed().as_secs_f64();
     Ok(ModelResult {
         name: name.to_string(),
         family,
-        metrics: ClassificationMetrics::compute(test.labels(), &proba, predicted.as_deref())?,
+        metrics: ClassificationMetrics::compute(test.labels(), &proba, Some(&predicted))?,
         fit_seconds,
         predict_seconds,
     })
@@ -236,7 +235,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
         let start = Instant::now();
         let model = (c.fit)(&train)?;
         let fit_seconds = start.elapsed().as_secs_f64();
-        let result = score(c.name, c.family, model.as_ref(), &test, fit_seconds, false)?;
+        let result = score(c.name, c.family, model.as_ref(), &test, fit_seconds)?;
         say(format!(
             "[{}/{total}] {}: accuracy {:.4} ({fit_seconds:.1}s)",
             i + 1,
@@ -253,34 +252,25 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
         .filter(|(f, _)| *f == ModelFamily::Large)
         .map(|(_, m)| m.clone())
         .collect();
-    let mut ensembles: Vec<(String, Box<dyn Classifier>, bool)> = vec![
+    let mut ensembles: Vec<(&str, Box<dyn Classifier>)> = vec![
         (
-            "soft vote (all)".into(),
+            "soft vote (all)",
             Box::new(VotingEnsemble::new(all.clone(), Voting::Soft)?),
-            false,
         ),
         (
-            "hard vote (all)".into(),
+            "hard vote (all)",
             Box::new(VotingEnsemble::new(all, Voting::Hard)?),
-            true,
         ),
     ];
     if networks.len() > 1 {
         ensembles.push((
-            "average (networks)".into(),
+            "average (networks)",
             Box::new(AverageEnsemble::new(networks)?),
-            false,
         ));
     }
-    for (name, model, hard) in &ensembles {
-        results.push(score(
-            name,
-            ModelFamily::Ensemble,
-            model.as_ref(),
-            &test,
-            0.0,
-            *hard,
-        )?);
+    for (name, model) in &ensembles {
+        let result = score(name, ModelFamily::Ensemble, model.as_ref(), &test, 0.0)?;
+        results.push(result);
     }
 
     let report = Report {

@@ -56,22 +56,20 @@ impl BackendKind {
 
     /// The inference device of this backend (no autodiff).
     pub fn device(self) -> Result<Device> {
-        if !self.is_compiled() {
-            return Err(ConsortError::Backend(format!(
-                "`{self}` is not compiled in; rebuild with `--features {self}` (compiled: {:?})",
-                Self::compiled()
-            )));
-        }
-        Ok(match self {
+        match self {
             #[cfg(feature = "flex")]
-            Self::Flex => Device::flex(),
+            Self::Flex => return Ok(Device::flex()),
             #[cfg(feature = "ndarray")]
-            Self::Ndarray => Device::ndarray(),
+            Self::Ndarray => return Ok(Device::ndarray()),
             #[cfg(feature = "wgpu")]
-            Self::Wgpu => Device::wgpu(Default::default()),
+            Self::Wgpu => return Ok(Device::wgpu(Default::default())),
             #[allow(unreachable_patterns)]
-            _ => unreachable!("checked by is_compiled"),
-        })
+            _ => {}
+        }
+        Err(ConsortError::Backend(format!(
+            "`{self}` is not compiled in; rebuild with `--features {self}` (compiled: {:?})",
+            Self::compiled()
+        )))
     }
 }
 

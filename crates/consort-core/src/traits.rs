@@ -49,6 +49,14 @@ pub trait Classifier: Send + Sync {
     fn predict(&self, x: &Matrix) -> Result<Vec<usize>> {
         Ok(self.predict_proba(x)?.argmax_rows())
     }
+
+    /// Probabilities and predicted classes in one pass (for models whose prediction is not
+    /// the probabilities' arg-max, such as hard voting, this avoids computing twice).
+    fn predict_with_proba(&self, x: &Matrix) -> Result<(Matrix, Vec<usize>)> {
+        let proba = self.predict_proba(x)?;
+        let predicted = proba.argmax_rows();
+        Ok((proba, predicted))
+    }
 }
 
 impl<C: Classifier + ?Sized> Classifier for Box<C> {
@@ -63,6 +71,9 @@ impl<C: Classifier + ?Sized> Classifier for Box<C> {
     }
     fn predict(&self, x: &Matrix) -> Result<Vec<usize>> {
         (**self).predict(x)
+    }
+    fn predict_with_proba(&self, x: &Matrix) -> Result<(Matrix, Vec<usize>)> {
+        (**self).predict_with_proba(x)
     }
 }
 

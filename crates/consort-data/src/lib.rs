@@ -11,6 +11,7 @@ pub mod batch;
 pub mod csv;
 pub mod dataset;
 pub mod embedded;
+pub mod ratings;
 pub mod regression;
 pub mod scale;
 pub mod split;
@@ -19,6 +20,7 @@ pub mod text;
 
 pub use crate::csv::{CsvOptions, LabelColumn, parse_csv, read_csv, write_csv};
 pub use dataset::Dataset;
+pub use ratings::{Ratings, low_rank_ratings, read_ratings_csv};
 pub use regression::RegressionDataset;
 pub use scale::StandardScaler;
 pub use split::{Fold, Splits, stratified_kfold, train_test_split, train_validation_test_split};

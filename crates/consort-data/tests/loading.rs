@@ -252,3 +252,41 @@ fn scaler_uses_training_statistics_only() {
             .is_err()
     );
 }
+
+#[test]
+fn ratings_load_and_split_per_user() {
+    use consort_data::{low_rank_ratings, read_ratings_csv};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ratings.csv");
+    std::fs::write(
+        &path,
+        "user,item,rating,ts\nann,matrix,5,30\nann,alien,4,10\nann,heat,2,20\nbob,matrix,3,5\nbob,heat,4,6\ncy,alien,1,1\n",
+    )
+    .unwrap();
+    let r = read_ratings_csv(&path, b',').unwrap();
+    assert_eq!((r.len(), r.n_users(), r.n_items()), (6, 3, 3));
+    assert_eq!(r.user_ids, ["ann", "bob", "cy"]);
+    let (train, test) = r.split_per_user(0.34, 0).unwrap();
+    // With timestamps the latest rating of each user is held out; cy has one rating only.
+    assert_eq!(test.len(), 2);
+    assert_eq!(test.values, vec![5.0, 4.0]);
+    assert_eq!(train.len(), 4);
+    assert!(train.users.contains(&2));
+
+    std::fs::write(&path, "user,item,rating\nann,x,five\n").unwrap();
+    assert!(matches!(
+        read_ratings_csv(&path, b','),
+        Err(ConsortError::Parse { line: 2, .. })
+    ));
+    std::fs::write(&path, "user,item\nann,x\n").unwrap();
+    assert!(matches!(
+        read_ratings_csv(&path, b','),
+        Err(ConsortError::Parse { .. })
+    ));
+
+    let g = low_rank_ratings(50, 40, 3, 0.3, 0.1, 7).unwrap();
+    assert_eq!(g, low_rank_ratings(50, 40, 3, 0.3, 0.1, 7).unwrap());
+    let (a, b) = g.split_per_user(0.2, 1).unwrap();
+    assert_eq!(a.len() + b.len(), g.len());
+    assert!((g.mean() - 3.5).abs() < 0.5, "{}", g.mean());
+}

@@ -85,13 +85,18 @@ impl Classifier for VotingEnsemble {
     }
 
     fn predict(&self, x: &Matrix) -> Result<Vec<usize>> {
+        self.predict_with_proba(x).map(|(_, predicted)| predicted)
+    }
+
+    fn predict_with_proba(&self, x: &Matrix) -> Result<(Matrix, Vec<usize>)> {
         let probas = member_probas(&self.members, x)?;
         let mean = self.mean_proba(&probas);
         if self.voting == Voting::Soft {
-            return Ok(mean.argmax_rows());
+            let predicted = mean.argmax_rows();
+            return Ok((mean, predicted));
         }
         let votes = self.vote_shares(&probas);
-        Ok(votes
+        let predicted = votes
             .iter_rows()
             .zip(mean.iter_rows())
             .map(|(v, m)| {
@@ -105,6 +110,7 @@ impl Classifier for VotingEnsemble {
                     .collect();
                 argmax(&tied)
             })
-            .collect())
+            .collect();
+        Ok((votes, predicted))
     }
 }
