@@ -133,12 +133,7 @@ fn bad_member_sets_are_typed_errors() {
 }
 
 fn accuracy(model: &dyn Classifier, test: &Dataset) -> f64 {
-    let pred = model.predict(test.features()).unwrap();
-    pred.iter()
-        .zip(test.labels())
-        .filter(|(p, y)| p == y)
-        .count() as f64
-        / test.len() as f64
+    consort_eval::model_accuracy(model, test.features(), test.labels()).unwrap()
 }
 
 #[test]

@@ -8,5 +8,7 @@
 pub mod metrics;
 pub mod report;
 
-pub use metrics::{ClassificationMetrics, accuracy, confusion_matrix, log_loss, macro_f1};
+pub use metrics::{
+    ClassificationMetrics, accuracy, confusion_matrix, log_loss, macro_f1, model_accuracy,
+};
 pub use report::{DataSummary, ModelFamily, ModelResult, Report};

@@ -1,6 +1,6 @@
 //! Classification metrics.
 
-use consort_core::{ConsortError, Matrix, Result, check_labels};
+use consort_core::{Classifier, ConsortError, Matrix, Result, check_labels};
 use serde::{Deserialize, Serialize};
 
 /// Probabilities are clipped to `[EPS, 1 - EPS]` in the log-loss (scikit-learn's convention).
@@ -23,6 +23,11 @@ pub fn accuracy(y_true: &[usize], y_pred: &[usize]) -> Result<f64> {
     check_lengths(y_true.len(), y_pred.len())?;
     let hits = y_true.iter().zip(y_pred).filter(|(a, b)| a == b).count();
     Ok(hits as f64 / y_true.len() as f64)
+}
+
+/// Accuracy of a fitted classifier on features `x` with true labels `y`.
+pub fn model_accuracy(model: &dyn Classifier, x: &Matrix, y: &[usize]) -> Result<f64> {
+    accuracy(y, &model.predict(x)?)
 }
 
 /// `matrix[true][predicted]` counts.

@@ -8,13 +8,7 @@ use consort_models::{
 };
 
 fn accuracy(model: &dyn Classifier, test: &Dataset) -> f64 {
-    let pred = model.predict(test.features()).unwrap();
-    let hits = pred
-        .iter()
-        .zip(test.labels())
-        .filter(|(p, y)| p == y)
-        .count();
-    hits as f64 / test.len() as f64
+    consort_eval::model_accuracy(model, test.features(), test.labels()).unwrap()
 }
 
 fn digits_split() -> (Dataset, Dataset) {

@@ -10,12 +10,7 @@ use consort_tune::{
 };
 
 fn accuracy(model: &dyn Classifier, test: &Dataset) -> f64 {
-    let pred = model.predict(test.features()).unwrap();
-    pred.iter()
-        .zip(test.labels())
-        .filter(|(p, y)| p == y)
-        .count() as f64
-        / test.len() as f64
+    consort_eval::model_accuracy(model, test.features(), test.labels()).unwrap()
 }
 
 fn digits_split() -> (Dataset, Dataset) {

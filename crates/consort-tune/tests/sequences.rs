@@ -12,12 +12,7 @@ const FILLERS: u32 = 8;
 const LEN: usize = 16;
 
 fn accuracy(model: &dyn Classifier, test: &Dataset) -> f64 {
-    let pred = model.predict(test.features()).unwrap();
-    pred.iter()
-        .zip(test.labels())
-        .filter(|(p, y)| p == y)
-        .count() as f64
-        / test.len() as f64
+    consort_eval::model_accuracy(model, test.features(), test.labels()).unwrap()
 }
 
 fn task() -> (Dataset, Dataset) {
