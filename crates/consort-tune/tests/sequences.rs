@@ -5,7 +5,10 @@ use consort_core::{Classifier, ConsortError, Fit};
 use consort_data::synthetic::{order_sequences, order_vocab_size};
 use consort_data::text::{PAD_ID, UNK_ID};
 use consort_data::{Dataset, LabelColumn, Vocabulary, bag_of_ids, read_text_csv};
-use consort_models::{LstmClassifierConfig, MultinomialNbConfig, TransformerClassifierConfig};
+use consort_models::{
+    LstmClassifierConfig, MultinomialNbConfig, NetworkClassifier, NetworkSpec,
+    TransformerClassifierConfig,
+};
 use consort_tune::{NetworkEstimator, TrainConfig};
 
 const FILLERS: u32 = 8;
@@ -30,24 +33,39 @@ fn bag_of_words_baseline(train: &Dataset, test: &Dataset) -> f64 {
     accuracy(&nb, &bag_of_ids(test, v).unwrap())
 }
 
-#[test]
-fn lstm_sees_order_that_bag_of_words_cannot() {
+/// Trains `spec` on the order task and checks it beats bag-of-words by 15 points and reaches
+/// 0.90; returns the fitted model.
+fn assert_sees_order<S: NetworkSpec>(spec: S, learning_rate: f64) -> NetworkClassifier<S::Net> {
     let (train, test) = task();
     let nb = bag_of_words_baseline(&train, &test);
-    let lstm = NetworkEstimator::new(
-        LstmClassifierConfig::new(order_vocab_size(FILLERS)),
+    let model = NetworkEstimator::new(
+        spec.clone(),
         TrainConfig::new()
             .with_epochs(15)
-            .with_learning_rate(5e-3)
+            .with_learning_rate(learning_rate)
             .with_batch_size(32),
     )
     .fit(&train)
     .unwrap();
-    let acc = accuracy(&lstm, &test);
-    eprintln!("order task: lstm {acc:.4}, multinomial nb {nb:.4}");
+    let acc = accuracy(&model, &test);
+    eprintln!(
+        "order task: {} {acc:.4}, multinomial nb {nb:.4}",
+        spec.name()
+    );
     assert!(acc >= 0.90, "{acc}");
-    assert!(acc >= nb + 0.15, "lstm {acc} vs bag of words {nb}");
+    assert!(
+        acc >= nb + 0.15,
+        "{} {acc} vs bag of words {nb}",
+        spec.name()
+    );
+    model
+}
+
+#[test]
+fn lstm_sees_order_that_bag_of_words_cannot() {
+    let lstm = assert_sees_order(LstmClassifierConfig::new(order_vocab_size(FILLERS)), 5e-3);
     // An id outside the vocabulary is a typed error, not an out-of-bounds panic.
+    let (_, test) = task();
     let mut bad = test.features().select_rows(&[0]);
     bad.as_mut_slice()[3] = 999.0;
     assert!(matches!(
@@ -58,21 +76,10 @@ fn lstm_sees_order_that_bag_of_words_cannot() {
 
 #[test]
 fn transformer_sees_order_that_bag_of_words_cannot() {
-    let (train, test) = task();
-    let nb = bag_of_words_baseline(&train, &test);
-    let transformer = NetworkEstimator::new(
+    assert_sees_order(
         TransformerClassifierConfig::new(order_vocab_size(FILLERS)),
-        TrainConfig::new()
-            .with_epochs(15)
-            .with_learning_rate(2e-3)
-            .with_batch_size(32),
-    )
-    .fit(&train)
-    .unwrap();
-    let acc = accuracy(&transformer, &test);
-    eprintln!("order task: transformer {acc:.4}, multinomial nb {nb:.4}");
-    assert!(acc >= 0.90, "{acc}");
-    assert!(acc >= nb + 0.15, "transformer {acc} vs bag of words {nb}");
+        2e-3,
+    );
 }
 
 #[test]

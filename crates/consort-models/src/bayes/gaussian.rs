@@ -1,12 +1,12 @@
 //! Gaussian naive Bayes: per class, each feature is an independent normal.
 
 use consort_core::{
-    Classifier, ConsortError, Fit, FitWith, Matrix, ParamGuard, Result, check_input, check_labels,
+    Classifier, ConsortError, Fit, FitWith, Matrix, ParamGuard, Result, check_input,
 };
 use consort_data::Dataset;
 use serde::{Deserialize, Serialize};
 
-use crate::linear::log_sum_exp;
+use crate::linear::softmax_into;
 
 /// Hyperparameters of [`GaussianNb`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -111,16 +111,7 @@ impl GaussianNb {
 
 impl FitWith<Dataset> for GaussianNb {
     fn fit_with(&mut self, data: &Dataset) -> Result<()> {
-        if data.n_features() != self.n_features || data.n_classes() != self.counts.len() {
-            return Err(ConsortError::ShapeMismatch(format!(
-                "model has {} features and {} classes, data has {} and {}",
-                self.n_features,
-                self.counts.len(),
-                data.n_features(),
-                data.n_classes()
-            )));
-        }
-        check_labels(data.labels(), self.counts.len())?;
+        super::check_update(data, self.n_features, self.counts.len())?;
         let d = self.n_features;
         for c in 0..self.counts.len() {
             let rows: Vec<&[f32]> = data
@@ -207,10 +198,7 @@ impl Classifier for GaussianNb {
                     }
                 }
             }
-            let lse = log_sum_exp(&joint);
-            for (o, jc) in out.row_mut(i).iter_mut().zip(&joint) {
-                *o = (jc - lse).exp() as f32;
-            }
+            softmax_into(&joint, out.row_mut(i));
         }
         Ok(out)
     }

@@ -1,12 +1,12 @@
 //! Multinomial naive Bayes for count features (bag-of-words, pixel intensities).
 
 use consort_core::{
-    Classifier, ConsortError, Fit, FitWith, Matrix, ParamGuard, Result, check_input, check_labels,
+    Classifier, ConsortError, Fit, FitWith, Matrix, ParamGuard, Result, check_input,
 };
 use consort_data::Dataset;
 use serde::{Deserialize, Serialize};
 
-use crate::linear::log_sum_exp;
+use crate::linear::softmax_into;
 
 /// Hyperparameters of [`MultinomialNb`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,16 +80,7 @@ fn ensure_counts(x: &Matrix) -> Result<()> {
 
 impl FitWith<Dataset> for MultinomialNb {
     fn fit_with(&mut self, data: &Dataset) -> Result<()> {
-        if data.n_features() != self.n_features || data.n_classes() != self.class_counts.len() {
-            return Err(ConsortError::ShapeMismatch(format!(
-                "model has {} features and {} classes, data has {} and {}",
-                self.n_features,
-                self.class_counts.len(),
-                data.n_features(),
-                data.n_classes()
-            )));
-        }
-        check_labels(data.labels(), self.class_counts.len())?;
+        super::check_update(data, self.n_features, self.class_counts.len())?;
         ensure_counts(data.features())?;
         let d = self.n_features;
         for (row, &c) in data.features().iter_rows().zip(data.labels()) {
@@ -162,10 +153,7 @@ impl Classifier for MultinomialNb {
                         .map(|(&v, lt)| f64::from(v) * lt)
                         .sum::<f64>();
             }
-            let lse = log_sum_exp(&joint);
-            for (o, j) in out.row_mut(i).iter_mut().zip(&joint) {
-                *o = (j - lse).exp() as f32;
-            }
+            softmax_into(&joint, out.row_mut(i));
         }
         Ok(out)
     }

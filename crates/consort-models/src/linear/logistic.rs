@@ -161,6 +161,14 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
+/// Writes `softmax(log_scores)` into `out`, stably (log-sum-exp); `-inf` scores get 0.
+pub(crate) fn softmax_into(log_scores: &[f64], out: &mut [f32]) {
+    let lse = log_sum_exp(log_scores);
+    for (o, s) in out.iter_mut().zip(log_scores) {
+        *o = (s - lse).exp() as f32;
+    }
+}
+
 pub(crate) fn log_sum_exp(z: &[f64]) -> f64 {
     let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if m == f64::NEG_INFINITY {
@@ -201,10 +209,7 @@ impl Classifier for LogisticRegression {
             for (c, zc) in z.iter_mut().enumerate() {
                 *zc = self.intercepts[c] + dot(&self.weights[c * d..(c + 1) * d], &xi);
             }
-            let lse = log_sum_exp(&z);
-            for (o, zc) in out.row_mut(i).iter_mut().zip(&z) {
-                *o = (zc - lse).exp() as f32;
-            }
+            softmax_into(&z, out.row_mut(i));
         }
         Ok(out)
     }
