@@ -23,4 +23,7 @@ pub use backend::{BackendKind, default_device};
 pub use burn;
 pub use error::{ConsortError, Result};
 pub use matrix::Matrix;
-pub use traits::{Classifier, Fit, FitWith, ParamGuard, Regressor, check_input, check_labels};
+pub use traits::{
+    Classifier, Fit, FitWith, ParamGuard, Recommend, Regressor, check_input, check_labels,
+    check_user,
+};

@@ -86,6 +86,45 @@ pub trait Regressor: Send + Sync {
     fn predict(&self, x: &Matrix) -> Result<Vec<f32>>;
 }
 
+/// A fitted recommender over dense user and item indices (`0..n_users`, `0..n_items`).
+pub trait Recommend: Send + Sync {
+    /// Number of users the model knows.
+    fn n_users(&self) -> usize;
+
+    /// Number of items the model knows.
+    fn n_items(&self) -> usize;
+
+    /// A relevance score for every item for `user` (higher is more relevant).
+    fn score_items(&self, user: usize) -> Result<Vec<f32>>;
+
+    /// The `k` highest-scoring items for `user` that are not in `exclude` (typically the
+    /// items the user already rated), best first; ties go to the lower item index.
+    fn recommend(&self, user: usize, k: usize, exclude: &[usize]) -> Result<Vec<usize>> {
+        let scores = self.score_items(user)?;
+        let mut skip = vec![false; scores.len()];
+        for &i in exclude {
+            if let Some(s) = skip.get_mut(i) {
+                *s = true;
+            }
+        }
+        let mut candidates: Vec<usize> = (0..scores.len()).filter(|&i| !skip[i]).collect();
+        candidates.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+        candidates.truncate(k);
+        Ok(candidates)
+    }
+}
+
+/// Checks that `user` is below `n_users` (a typed error rather than an index panic).
+pub fn check_user(user: usize, n_users: usize) -> Result<()> {
+    if user < n_users {
+        Ok(())
+    } else {
+        Err(ConsortError::InvalidInput(format!(
+            "user index {user} is out of range: the model knows {n_users} users"
+        )))
+    }
+}
+
 /// Checks that `x` is a finite matrix with the columns a fitted model expects.
 ///
 /// Every `predict_proba` starts with this, so bad input is a typed error, never a panic.

@@ -4,9 +4,11 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use consort_core::seed::rng;
-use consort_core::{ConsortError, Result};
+use consort_core::{ConsortError, Matrix, Result};
 use rand::Rng;
 use rand::seq::SliceRandom;
+
+use crate::RegressionDataset;
 
 /// Ratings with users and items mapped to dense indices `0..n_users` and `0..n_items`.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,6 +69,67 @@ impl Ratings {
             user_ids: self.user_ids.clone(),
             item_ids: self.item_ids.clone(),
         }
+    }
+
+    /// The items each user rated, by user index (sorted, without duplicates).
+    pub fn items_by_user(&self) -> Vec<Vec<usize>> {
+        let mut by_user = vec![Vec::new(); self.n_users()];
+        for (&u, &i) in self.users.iter().zip(&self.items) {
+            by_user[u].push(i);
+        }
+        for items in &mut by_user {
+            items.sort_unstable();
+            items.dedup();
+        }
+        by_user
+    }
+
+    /// `[user, item]` rows (indices as `f32`) with the ratings as targets: explicit feedback
+    /// for a matrix-factorisation network.
+    pub fn to_regression(&self) -> Result<RegressionDataset> {
+        RegressionDataset::new(
+            self.pair_rows(&self.users, &self.items)?,
+            self.values.clone(),
+        )
+    }
+
+    /// Implicit feedback: every distinct rated `(user, item)` pair with target 1, plus
+    /// `negatives` pairs per positive with target 0, drawn (seeded) from the items the user
+    /// did not rate. Users who rated every item get no negatives.
+    pub fn to_implicit(&self, negatives: usize, seed: u64) -> Result<RegressionDataset> {
+        if self.is_empty() {
+            return Err(ConsortError::EmptyDataset("no ratings".into()));
+        }
+        let mut r = rng(seed);
+        let (mut users, mut items, mut targets) = (Vec::new(), Vec::new(), Vec::new());
+        for (u, rated) in self.items_by_user().into_iter().enumerate() {
+            let unrated: Vec<usize> = (0..self.n_items())
+                .filter(|i| rated.binary_search(i).is_err())
+                .collect();
+            for &i in &rated {
+                users.push(u);
+                items.push(i);
+                targets.push(1.0);
+                if unrated.is_empty() {
+                    continue;
+                }
+                for _ in 0..negatives {
+                    users.push(u);
+                    items.push(unrated[r.random_range(0..unrated.len())]);
+                    targets.push(0.0);
+                }
+            }
+        }
+        RegressionDataset::new(self.pair_rows(&users, &items)?, targets)
+    }
+
+    fn pair_rows(&self, users: &[usize], items: &[usize]) -> Result<Matrix> {
+        let rows = users
+            .iter()
+            .zip(items)
+            .flat_map(|(&u, &i)| [u as f32, i as f32])
+            .collect();
+        Matrix::new(users.len(), 2, rows)
     }
 
     /// Per-user split: from every user with at least two ratings, `test_fraction` of their
@@ -195,8 +258,13 @@ impl Indexer {
     }
 }
 
-/// Ratings from a known low-rank model: `rating = mean + b_u + b_i + <p_u, q_i> + noise`,
-/// observed for a random `density` share of the user-item pairs (at least two per user).
+/// Ratings from a known low-rank model: `rating = mean + b_u + b_i + <p_u, q_i> + noise`.
+///
+/// Each user rates `density` of the items (at least two), and, as in real data, not at
+/// random: users pick items they like, with probability growing as `exp(2 * affinity)` where
+/// `affinity = b_i + <p_u, q_i>` (sampled without replacement by the Gumbel-top-k trick). So
+/// which items a user rated carries signal — the premise of top-k recommendation — and
+/// popular items are the generally liked ones.
 pub fn low_rank_ratings(
     n_users: usize,
     n_items: usize,
@@ -223,19 +291,25 @@ pub fn low_rank_ratings(
     let bi: Vec<f32> = (0..n_items).map(|_| normal(0.5)).collect();
     let noise: Vec<f32> = (0..n_users * n_items).map(|_| normal(noise)).collect();
     let mut r = rng(seed.wrapping_add(1));
+    let per_user = ((n_items as f64 * density).round() as usize).clamp(2, n_items);
     let (mut users, mut items, mut values) = (Vec::new(), Vec::new(), Vec::new());
     for u in 0..n_users {
-        let mut chosen: Vec<usize> = (0..n_items).filter(|_| r.random_bool(density)).collect();
-        if chosen.len() < 2 {
-            chosen = (0..n_items).collect::<Vec<_>>();
-            chosen.shuffle(&mut r);
-            chosen.truncate(2);
-        }
+        let dot = |i: usize| -> f32 { (0..rank).map(|k| p[u * rank + k] * q[i * rank + k]).sum() };
+        // Gumbel-top-k: the k largest `log-weight + Gumbel noise` are a weighted sample of k
+        // items without replacement.
+        let mut keyed: Vec<(f32, usize)> = (0..n_items)
+            .map(|i| {
+                let g: f32 = -(-r.random_range(1e-7f32..1.0).ln()).ln();
+                (2.0 * (bi[i] + dot(i)) + g, i)
+            })
+            .collect();
+        keyed.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut chosen: Vec<usize> = keyed[..per_user].iter().map(|&(_, i)| i).collect();
+        chosen.sort_unstable();
         for i in chosen {
-            let dot: f32 = (0..rank).map(|k| p[u * rank + k] * q[i * rank + k]).sum();
             users.push(u);
             items.push(i);
-            values.push(3.5 + bu[u] + bi[i] + dot + noise[u * n_items + i]);
+            values.push(3.5 + bu[u] + bi[i] + dot(i) + noise[u * n_items + i]);
         }
     }
     Ok(Ratings {

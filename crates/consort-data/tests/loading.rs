@@ -288,5 +288,24 @@ fn ratings_load_and_split_per_user() {
     assert_eq!(g, low_rank_ratings(50, 40, 3, 0.3, 0.1, 7).unwrap());
     let (a, b) = g.split_per_user(0.2, 1).unwrap();
     assert_eq!(a.len() + b.len(), g.len());
-    assert!((g.mean() - 3.5).abs() < 0.5, "{}", g.mean());
+    // Users rate what they like: the observed mean sits above the model's 3.5.
+    assert!(g.mean() > 3.6 && g.mean() < 5.0, "{}", g.mean());
+    assert!(g.items_by_user().iter().all(|items| items.len() == 12));
+
+    let explicit = g.to_regression().unwrap();
+    assert_eq!(explicit.len(), g.len());
+    assert_eq!(
+        explicit.features().row(0),
+        &[g.users[0] as f32, g.items[0] as f32]
+    );
+    let implicit = g.to_implicit(3, 0).unwrap();
+    let positives = implicit.targets().iter().filter(|&&t| t == 1.0).count();
+    assert_eq!(positives, g.len());
+    assert_eq!(implicit.len(), 4 * g.len());
+    // Negatives are items the user did not rate.
+    let rated = g.items_by_user();
+    for (row, &t) in implicit.features().iter_rows().zip(implicit.targets()) {
+        let (u, i) = (row[0] as usize, row[1] as usize);
+        assert_eq!(t == 1.0, rated[u].binary_search(&i).is_ok());
+    }
 }

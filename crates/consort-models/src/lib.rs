@@ -3,9 +3,11 @@
 //! Large and small models behind one contract ([`consort_core::Classifier`]):
 //!
 //! * [`nn`]: burn networks — [`nn::Mlp`], [`nn::Cnn`], [`nn::LstmClassifier`],
-//!   [`nn::TransformerClassifier`] — each a `#[derive(Config)]` with
-//!   `init(&device)`, exposing logits and penultimate features; [`nn::NetworkClassifier`] wraps
-//!   a trained one. Training lives in `consort-tune`.
+//!   [`nn::TransformerClassifier`], and the [`nn::MatrixFactorization`] recommender — each a
+//!   `#[derive(Config)]` with `init(&device)`, exposing logits and penultimate features;
+//!   [`nn::NetworkClassifier`] and [`nn::MfRecommender`] wrap trained ones. Training lives in
+//!   `consort-tune`.
+//! * [`recommend`]: the [`recommend::Popularity`] baseline.
 //! * [`linear`]: multinomial [`linear::LogisticRegression`] (L2, L-BFGS) and
 //!   [`linear::Ridge`] regression (closed form).
 //! * [`tree`]: CART — [`tree::DecisionTree`] (gini / entropy) and [`tree::RegressionTree`].
@@ -24,14 +26,17 @@ pub mod linear;
 pub mod neighbors;
 pub mod nn;
 pub mod pipeline;
+pub mod recommend;
 pub mod tree;
 
 pub use bayes::{GaussianNb, GaussianNbConfig, MultinomialNb, MultinomialNbConfig};
 pub use linear::{LogisticRegression, LogisticRegressionConfig, Ridge, RidgeConfig};
 pub use neighbors::{KNeighbors, KNeighborsConfig, NeighborWeights};
 pub use nn::{
-    Cnn, CnnConfig, LstmClassifier, LstmClassifierConfig, Mlp, MlpConfig, Network,
-    NetworkClassifier, NetworkSpec, TransformerClassifier, TransformerClassifierConfig,
+    Cnn, CnnConfig, LstmClassifier, LstmClassifierConfig, MatrixFactorization,
+    MatrixFactorizationConfig, MfRecommender, Mlp, MlpConfig, Network, NetworkClassifier,
+    NetworkSpec, TransformerClassifier, TransformerClassifierConfig,
 };
 pub use pipeline::{Standardized, StandardizedModel};
+pub use recommend::Popularity;
 pub use tree::{DecisionTree, DecisionTreeConfig, RegressionTree, SplitCriterion};

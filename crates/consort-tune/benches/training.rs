@@ -1,5 +1,5 @@
 //! Fit and predict of every small model on embedded digits, and one training epoch of every
-//! network (the MLP on each compiled CPU backend, to compare backends in one run).
+//! network, matrix factorisation included (the MLP on each compiled CPU backend, to compare backends in one run).
 //!
 //! `cargo bench -p consort-tune --bench training`
 //! (add `--features consort-core/ndarray` to compare flex with ndarray;
@@ -7,15 +7,17 @@
 
 use std::hint::black_box;
 
+use burn::tensor::Device;
 use consort_core::seed::seeded;
 use consort_core::{BackendKind, Classifier, Fit};
 use consort_data::synthetic::{order_sequences, order_vocab_size};
-use consort_data::{Dataset, StandardScaler, embedded, train_test_split};
+use consort_data::{Dataset, StandardScaler, embedded, low_rank_ratings, train_test_split};
 use consort_models::{
     CnnConfig, DecisionTreeConfig, GaussianNbConfig, KNeighborsConfig, LogisticRegressionConfig,
-    LstmClassifierConfig, MlpConfig, MultinomialNbConfig, NetworkSpec, TransformerClassifierConfig,
+    LstmClassifierConfig, MatrixFactorizationConfig, MlpConfig, MultinomialNbConfig, Network,
+    NetworkSpec, TransformerClassifierConfig,
 };
-use consort_tune::{TrainConfig, Trainer};
+use consort_tune::{Objective, TrainConfig, Trainer};
 use criterion::{
     BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime,
 };
@@ -27,14 +29,24 @@ fn epoch<S: NetworkSpec>(
     spec: &S,
     data: &Dataset,
 ) {
+    epoch_of(group, name, kind, data, |device| {
+        spec.build(data.n_features(), data.n_classes(), device)
+    });
+}
+
+/// One epoch of a freshly initialised network built by `build`, on any objective.
+fn epoch_of<M: Network, O: Objective>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    kind: BackendKind,
+    data: &O,
+    build: impl Fn(&Device) -> consort_core::Result<M>,
+) {
     let device = kind.device().unwrap().autodiff();
     let trainer = Trainer::new(TrainConfig::new().with_epochs(1));
     group.bench_function(format!("{name}_epoch_{kind}"), |b| {
         b.iter(|| {
-            let model = seeded(&device, 0, || {
-                spec.build(data.n_features(), data.n_classes(), &device)
-            })
-            .unwrap();
+            let model = seeded(&device, 0, || build(&device)).unwrap();
             black_box(trainer.fit(model, &device, data, None, &mut []).unwrap());
         })
     });
@@ -101,6 +113,16 @@ fn networks(c: &mut Criterion) {
         kind,
         &TransformerClassifierConfig::new(vocab),
         &sequences,
+    );
+    // 4,800 ratings of 300 users x 200 items, batches of 64 like the other networks.
+    let ratings = low_rank_ratings(300, 200, 4, 0.1, 0.1, 11).unwrap();
+    let config = MatrixFactorizationConfig::new(300, 200).with_global_mean(ratings.mean());
+    epoch_of(
+        &mut group,
+        "matrix_factorization_16",
+        kind,
+        &ratings.to_regression().unwrap(),
+        |device| config.try_init(device),
     );
     group.finish();
 }

@@ -5,15 +5,17 @@
 //! loss plus a learning-rate schedule): extra losses add up, task-loss weights multiply, and
 //! learning-rate hooks apply in order.
 
-use burn::tensor::{Int, Tensor};
+use burn::tensor::Tensor;
+
+use crate::objective::Targets;
 
 /// One mini-batch as the loop sees it.
 #[derive(Debug, Clone)]
 pub struct Batch {
     /// Input rows, `[batch, n_features]`, on the training device.
     pub inputs: Tensor<2>,
-    /// Class indices, `[batch]`.
-    pub targets: Tensor<1, Int>,
+    /// The objective's targets for these rows.
+    pub targets: Targets,
     /// Row indices into the training dataset (to look up per-sample data such as a teacher's
     /// soft labels).
     pub indices: Vec<usize>,
@@ -26,10 +28,10 @@ pub struct EpochRecord {
     pub epoch: usize,
     /// Mean total training loss over the epoch's batches.
     pub train_loss: f64,
-    /// Validation cross-entropy, when validating.
+    /// Validation loss (the objective's: cross-entropy, MSE, ...), when validating.
     pub valid_loss: Option<f64>,
-    /// Validation accuracy, when validating.
-    pub valid_accuracy: Option<f64>,
+    /// Validation score (accuracy for classification, RMSE for regression), when validating.
+    pub valid_score: Option<f64>,
     /// Learning rate used in this epoch.
     pub learning_rate: f64,
     /// Wall time of the epoch including validation.
@@ -53,7 +55,7 @@ pub trait TrainingHook<M> {
         None
     }
 
-    /// Weight of the loop's own cross-entropy term (e.g. `alpha` of distillation).
+    /// Weight of the objective's own loss term (e.g. `alpha` of distillation).
     fn task_loss_weight(&self) -> f32 {
         1.0
     }

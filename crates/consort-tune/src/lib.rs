@@ -13,10 +13,14 @@ mod config;
 pub mod early_stopping;
 mod estimator;
 pub mod hooks;
+pub mod objective;
+mod recommender;
 mod trainer;
 
 pub use config::TrainConfig;
 pub use early_stopping::{EarlyStopping, StopDecision};
 pub use estimator::{FittedNetwork, NetworkEstimator};
 pub use hooks::{Batch, Control, EpochRecord, TrainingHook};
+pub use objective::{BinaryFeedback, Evaluation, Objective, Targets};
+pub use recommender::{Feedback, MatrixFactorizationEstimator};
 pub use trainer::{TrainOutcome, Trainer, evaluate};

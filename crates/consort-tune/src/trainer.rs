@@ -3,22 +3,19 @@
 use std::time::Instant;
 
 use burn::grad_clipping::GradientClippingConfig;
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::{Device, activation};
+use burn::tensor::Device;
 use consort_core::seed::derive_seed;
 use consort_core::{ConsortError, ParamGuard, Result};
 use consort_data::Dataset;
-use consort_data::batch::{batch_indices, labels_to_tensor, rows_to_tensor, tensor_to_matrix};
+use consort_data::batch::{batch_indices, rows_to_tensor};
 use consort_models::Network;
 
 use crate::config::TrainConfig;
 use crate::early_stopping::{EarlyStopping, StopDecision};
 use crate::hooks::{Batch, Control, EpochRecord, TrainingHook};
-
-/// Rows per forward pass during validation.
-const EVAL_BATCH: usize = 512;
+use crate::objective::Objective;
 
 /// The result of a training run.
 #[derive(Debug)]
@@ -62,14 +59,14 @@ impl Trainer {
         &self.config
     }
 
-    /// Trains `model` (initialised on `device`, an autodiff device) on `train`, validating on
-    /// `valid` after every epoch when given.
-    pub fn fit<M: Network>(
+    /// Trains `model` (initialised on `device`, an autodiff device) to minimise `objective`
+    /// over `train`, validating on `valid` after every epoch when given.
+    pub fn fit<M: Network, O: Objective>(
         &self,
         mut model: M,
         device: &Device,
-        train: &Dataset,
-        valid: Option<&Dataset>,
+        train: &O,
+        valid: Option<&O>,
         hooks: &mut [&mut dyn TrainingHook<M>],
     ) -> Result<TrainOutcome<M>> {
         let cfg = &self.config;
@@ -85,15 +82,7 @@ impl Trainer {
             if v.is_empty() {
                 return Err(ConsortError::EmptyDataset("validation set is empty".into()));
             }
-            if v.n_features() != train.n_features() || v.n_classes() != train.n_classes() {
-                return Err(ConsortError::ShapeMismatch(format!(
-                    "validation data has {} features / {} classes, training data {} / {}",
-                    v.n_features(),
-                    v.n_classes(),
-                    train.n_features(),
-                    train.n_classes()
-                )));
-            }
+            train.check_compatible(v)?;
             model.check_input(v.features())?;
         }
 
@@ -107,7 +96,6 @@ impl Trainer {
                 optim_config.with_grad_clipping(Some(GradientClippingConfig::Norm(norm)));
         }
         let mut optim = optim_config.init();
-        let loss_fn = CrossEntropyLossConfig::new().init(device);
 
         let mut stopper = cfg.patience.map(|p| EarlyStopping::new(p, 1e-4));
         let mut best: Option<(M, usize, f64)> = None;
@@ -130,11 +118,11 @@ impl Trainer {
             for indices in batches {
                 let batch = Batch {
                     inputs: rows_to_tensor(train.features(), &indices, device),
-                    targets: labels_to_tensor(train.labels(), &indices, device),
+                    targets: train.targets(&indices, device),
                     indices,
                 };
                 let logits = model.logits(batch.inputs.clone());
-                let mut loss = loss_fn.forward(logits.clone(), batch.targets.clone()) * task_weight;
+                let mut loss = train.loss(logits.clone(), batch.targets.clone()) * task_weight;
                 for hook in hooks.iter_mut() {
                     if let Some(extra) = hook.extra_loss(&model, &batch, &logits) {
                         loss = loss + extra;
@@ -151,10 +139,10 @@ impl Trainer {
                 model = optim.step(lr, model, grads);
             }
 
-            let (valid_loss, valid_accuracy) = match valid {
+            let (valid_loss, valid_score) = match valid {
                 Some(v) => {
-                    let (l, a) = evaluate(&model, device, v)?;
-                    (Some(l), Some(a))
+                    let e = v.evaluate(&model, device)?;
+                    (Some(e.loss), Some(e.score))
                 }
                 None => (None, None),
             };
@@ -162,12 +150,12 @@ impl Trainer {
                 epoch,
                 train_loss: loss_sum / n_batches as f64,
                 valid_loss,
-                valid_accuracy,
+                valid_score,
                 learning_rate: lr,
                 seconds: start.elapsed().as_secs_f64(),
             };
             if cfg.progress {
-                eprintln!("{}", self.progress_line(&record));
+                eprintln!("{}", self.progress_line(&record, O::SCORE_NAME));
             }
             let mut stop = false;
             if let Some(vl) = valid_loss {
@@ -217,36 +205,22 @@ impl Trainer {
         })
     }
 
-    fn progress_line(&self, r: &EpochRecord) -> String {
+    fn progress_line(&self, r: &EpochRecord, score_name: &str) -> String {
         let mut line = format!(
             "[{}] epoch {:>3}/{} loss {:.4}",
             self.label, r.epoch, self.config.epochs, r.train_loss
         );
-        if let (Some(l), Some(a)) = (r.valid_loss, r.valid_accuracy) {
-            line.push_str(&format!(" val_loss {l:.4} val_acc {a:.4}"));
+        if let (Some(l), Some(a)) = (r.valid_loss, r.valid_score) {
+            line.push_str(&format!(" val_loss {l:.4} val_{score_name} {a:.4}"));
         }
         line.push_str(&format!(" lr {:.2e} ({:.2}s)", r.learning_rate, r.seconds));
         line
     }
 }
 
-/// Mean cross-entropy and accuracy of `model` on `data`, in inference mode.
+/// Mean cross-entropy and accuracy of `model` on `data`, in inference mode: the
+/// classification case of [`Objective::evaluate`].
 pub fn evaluate<M: Network>(model: &M, device: &Device, data: &Dataset) -> Result<(f64, f64)> {
-    let model = model.valid();
-    let device = device.clone().without_autodiff();
-    let indices: Vec<usize> = (0..data.len()).collect();
-    let (mut loss, mut correct) = (0.0, 0usize);
-    for chunk in indices.chunks(EVAL_BATCH) {
-        let x = rows_to_tensor(data.features(), chunk, &device);
-        let log_p = tensor_to_matrix(activation::log_softmax(model.logits(x), 1))?;
-        for (row, &i) in log_p.iter_rows().zip(chunk) {
-            let y = data.labels()[i];
-            loss -= f64::from(row[y]);
-            if consort_core::matrix::argmax(row) == y {
-                correct += 1;
-            }
-        }
-    }
-    let n = data.len().max(1) as f64;
-    Ok((loss / n, correct as f64 / n))
+    let e = data.evaluate(model, device)?;
+    Ok((e.loss, e.score))
 }

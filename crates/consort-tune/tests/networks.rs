@@ -81,7 +81,7 @@ fn early_stopping_restores_the_best_epoch() {
         // Stopped exactly `patience` epochs after the last real improvement.
         assert_eq!(outcome.history.len(), outcome.best_epoch + 3);
     }
-    assert!(outcome.history.iter().all(|r| r.valid_accuracy.is_some()));
+    assert!(outcome.history.iter().all(|r| r.valid_score.is_some()));
 }
 
 /// A hook that scales the task loss, adds an L2 penalty on the logits, decays the learning

@@ -25,6 +25,44 @@ struct Manifest<S> {
     spec: S,
 }
 
+/// Saves `model` into folder `dir`: its weights in burn's format (`weights.bpk`) and
+/// `manifest` as JSON (`network.json`). Both files are written to temporary names and renamed
+/// into place, so an interrupted save never leaves a half-written file under the real name.
+pub(crate) fn save_network<M: Network>(
+    model: &M,
+    manifest: &impl Serialize,
+    dir: &Path,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| ConsortError::io(dir, e))?;
+    let weights = dir.join(WEIGHTS_FILE);
+    let tmp = dir.join(format!("{WEIGHTS_FILE}.tmp{}", std::process::id()));
+    model
+        .clone()
+        .save_file(&tmp)
+        .map_err(|e| ConsortError::Serialization(format!("{}: {e:?}", tmp.display())))?;
+    std::fs::rename(&tmp, &weights).map_err(|e| ConsortError::io(&weights, e))?;
+    save_json(manifest, &dir.join(MANIFEST_FILE))
+}
+
+/// The manifest of a network saved by [`save_network`].
+pub(crate) fn load_manifest<T: DeserializeOwned>(dir: &Path) -> Result<T> {
+    load_json(&dir.join(MANIFEST_FILE))
+}
+
+/// Loads the weights saved by [`save_network`] into `model` (built with the same shapes).
+pub(crate) fn load_weights<M: Network>(model: M, dir: &Path) -> Result<M> {
+    let weights = dir.join(WEIGHTS_FILE);
+    if !weights.exists() {
+        return Err(ConsortError::io(
+            &weights,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "weights file missing"),
+        ));
+    }
+    model
+        .try_load_file(&weights)
+        .map_err(|e| ConsortError::Serialization(format!("{}: {e:?}", weights.display())))
+}
+
 /// Rows per forward pass at inference: large enough to amortise dispatch, small enough to
 /// bound memory.
 const INFERENCE_BATCH: usize = 512;
@@ -70,20 +108,13 @@ impl<M: Network> NetworkClassifier<M> {
     where
         S: NetworkSpec<Net = M> + Serialize,
     {
-        std::fs::create_dir_all(dir).map_err(|e| ConsortError::io(dir, e))?;
-        let weights = dir.join(WEIGHTS_FILE);
-        let tmp = dir.join(format!("{WEIGHTS_FILE}.tmp{}", std::process::id()));
-        self.model()
-            .save_file(&tmp)
-            .map_err(|e| ConsortError::Serialization(format!("{}: {e:?}", tmp.display())))?;
-        std::fs::rename(&tmp, &weights).map_err(|e| ConsortError::io(&weights, e))?;
         let manifest = Manifest {
             architecture: spec.name().to_string(),
             n_features: self.n_features,
             n_classes: self.n_classes,
             spec,
         };
-        save_json(&manifest, &dir.join(MANIFEST_FILE))
+        save_network(&self.model(), &manifest, dir)
     }
 
     /// Loads a network saved by [`NetworkClassifier::save`] onto `device` (an inference
@@ -92,7 +123,7 @@ impl<M: Network> NetworkClassifier<M> {
     where
         S: NetworkSpec<Net = M> + DeserializeOwned,
     {
-        let manifest: Manifest<S> = load_json(&dir.join(MANIFEST_FILE))?;
+        let manifest: Manifest<S> = load_manifest(dir)?;
         if manifest.architecture != manifest.spec.name() {
             return Err(ConsortError::Serialization(format!(
                 "{} holds a {} network, not a {}",
@@ -104,16 +135,7 @@ impl<M: Network> NetworkClassifier<M> {
         let model = manifest
             .spec
             .build(manifest.n_features, manifest.n_classes, device)?;
-        let weights = dir.join(WEIGHTS_FILE);
-        if !weights.exists() {
-            return Err(ConsortError::io(
-                &weights,
-                std::io::Error::new(std::io::ErrorKind::NotFound, "weights file missing"),
-            ));
-        }
-        let model = model
-            .try_load_file(&weights)
-            .map_err(|e| ConsortError::Serialization(format!("{}: {e:?}", weights.display())))?;
+        let model = load_weights(model, dir)?;
         Ok(Self::new(
             model,
             device.clone(),

@@ -3,26 +3,32 @@
 mod classifier;
 mod cnn;
 mod lstm;
+mod matrix_factorization;
 mod mlp;
+mod recommender;
 mod sequence;
 mod transformer;
 
 pub use classifier::NetworkClassifier;
 pub use cnn::{Cnn, CnnConfig};
 pub use lstm::{LstmClassifier, LstmClassifierConfig};
+pub use matrix_factorization::{MatrixFactorization, MatrixFactorizationConfig};
 pub use mlp::{Activation, Mlp, MlpConfig};
+pub use recommender::MfRecommender;
 pub use transformer::{TransformerClassifier, TransformerClassifierConfig};
 
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use consort_core::{Matrix, Result};
 
-/// A classification network over feature rows.
+/// A network over feature rows: a classifier, or (one output column) a regressor such as
+/// [`MatrixFactorization`].
 ///
 /// Every network exposes its logits (for losses and probabilities) and its penultimate
 /// features (for transfer learning and feature distillation).
 pub trait Network: Module + 'static {
-    /// Class scores before softmax: `[batch, n_features] -> [batch, n_classes]`.
+    /// Raw outputs: class scores before softmax, `[batch, n_features] -> [batch, n_classes]`,
+    /// or `[batch, 1]` predictions for a regression network.
     fn logits(&self, x: Tensor<2>) -> Tensor<2>;
 
     /// Penultimate-layer activations: `[batch, n_features] -> [batch, feature_dim]`.
