@@ -24,6 +24,6 @@ pub use burn;
 pub use error::{ConsortError, Result};
 pub use matrix::Matrix;
 pub use traits::{
-    Classifier, Fit, FitWith, ParamGuard, Recommend, Regressor, check_input, check_labels,
-    check_user,
+    Classifier, ClassifierEstimator, Fit, FitWith, ParamGuard, Recommend, Regressor,
+    RegressorEstimator, check_input, check_labels, check_user,
 };

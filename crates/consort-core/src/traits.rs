@@ -4,8 +4,12 @@
 //!   ([`ParamGuard`]) and turns training data into a fitted model.
 //! * A *fitted classifier* implements [`Classifier`]: `predict_proba` returns a
 //!   `rows x n_classes` probability [`Matrix`], `predict` its arg-max.
+//! * [`ClassifierEstimator`] / [`RegressorEstimator`]: any such `Fit`, type-erased, for code
+//!   that refits "any model" (stacking, cross-validation).
 //! * A fitted model that can learn from more data without starting over implements [`FitWith`]
 //!   (continual learning builds on it).
+
+use std::sync::Arc;
 
 use crate::error::{ConsortError, Result};
 use crate::matrix::Matrix;
@@ -57,6 +61,33 @@ pub trait Classifier: Send + Sync {
         let predicted = proba.argmax_rows();
         Ok((proba, predicted))
     }
+
+    /// Multiply-accumulate operations to predict one sample, where the model can state them
+    /// (for the compute reports of cascades); `None` when unknown.
+    fn macs_per_sample(&self) -> Option<u64> {
+        None
+    }
+}
+
+impl<C: Classifier + ?Sized> Classifier for Arc<C> {
+    fn n_classes(&self) -> usize {
+        (**self).n_classes()
+    }
+    fn n_features(&self) -> usize {
+        (**self).n_features()
+    }
+    fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
+        (**self).predict_proba(x)
+    }
+    fn predict(&self, x: &Matrix) -> Result<Vec<usize>> {
+        (**self).predict(x)
+    }
+    fn predict_with_proba(&self, x: &Matrix) -> Result<(Matrix, Vec<usize>)> {
+        (**self).predict_with_proba(x)
+    }
+    fn macs_per_sample(&self) -> Option<u64> {
+        (**self).macs_per_sample()
+    }
 }
 
 impl<C: Classifier + ?Sized> Classifier for Box<C> {
@@ -75,6 +106,9 @@ impl<C: Classifier + ?Sized> Classifier for Box<C> {
     fn predict_with_proba(&self, x: &Matrix) -> Result<(Matrix, Vec<usize>)> {
         (**self).predict_with_proba(x)
     }
+    fn macs_per_sample(&self) -> Option<u64> {
+        (**self).macs_per_sample()
+    }
 }
 
 /// A fitted regressor over feature matrices: one real-valued prediction per row.
@@ -84,6 +118,50 @@ pub trait Regressor: Send + Sync {
 
     /// Predicted targets, one per input row.
     fn predict(&self, x: &Matrix) -> Result<Vec<f32>>;
+}
+
+impl<T: Regressor + ?Sized> Regressor for std::sync::Arc<T> {
+    fn n_features(&self) -> usize {
+        (**self).n_features()
+    }
+
+    fn predict(&self, x: &Matrix) -> Result<Vec<f32>> {
+        (**self).predict(x)
+    }
+}
+
+/// An estimator that fits a classifier on data `D` and hands it back type-erased: what
+/// stacking, cross-validation and tuning need to refit "any model" without knowing its type.
+/// Every [`Fit`] whose fitted object is a [`Classifier`] is one.
+pub trait ClassifierEstimator<D: ?Sized>: Send + Sync {
+    /// Fits a fresh classifier on `data`.
+    fn fit_classifier(&self, data: &D) -> Result<Arc<dyn Classifier>>;
+}
+
+impl<D: ?Sized, E> ClassifierEstimator<D> for E
+where
+    E: Fit<D> + Send + Sync,
+    E::Object: Classifier + 'static,
+{
+    fn fit_classifier(&self, data: &D) -> Result<Arc<dyn Classifier>> {
+        Ok(Arc::new(self.fit(data)?))
+    }
+}
+
+/// The regression counterpart of [`ClassifierEstimator`].
+pub trait RegressorEstimator<D: ?Sized>: Send + Sync {
+    /// Fits a fresh regressor on `data`.
+    fn fit_regressor(&self, data: &D) -> Result<Arc<dyn Regressor>>;
+}
+
+impl<D: ?Sized, E> RegressorEstimator<D> for E
+where
+    E: Fit<D> + Send + Sync,
+    E::Object: Regressor + 'static,
+{
+    fn fit_regressor(&self, data: &D) -> Result<Arc<dyn Regressor>> {
+        Ok(Arc::new(self.fit(data)?))
+    }
 }
 
 /// A fitted recommender over dense user and item indices (`0..n_users`, `0..n_items`).

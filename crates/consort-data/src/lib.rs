@@ -23,5 +23,7 @@ pub use dataset::Dataset;
 pub use ratings::{Ratings, low_rank_ratings, read_ratings_csv};
 pub use regression::RegressionDataset;
 pub use scale::StandardScaler;
-pub use split::{Fold, Splits, stratified_kfold, train_test_split, train_validation_test_split};
+pub use split::{
+    Fold, Splits, kfold, stratified_kfold, train_test_split, train_validation_test_split,
+};
 pub use text::{TextDataset, Vocabulary, bag_of_ids, read_text_csv, tokenize};

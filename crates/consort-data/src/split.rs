@@ -150,20 +150,43 @@ pub fn stratified_kfold(
             labels.len()
         )));
     }
-    let mut fold_of = vec![0usize; labels.len()];
     // Continue the deal where the previous class stopped, so small classes do not all land in
     // fold 0 and fold sizes stay within one of each other.
-    let mut next = 0;
-    for idx in shuffled_by_class(labels, n_classes, seed) {
-        for i in idx {
-            fold_of[i] = next % k;
-            next += 1;
-        }
+    let order: Vec<usize> = shuffled_by_class(labels, n_classes, seed)
+        .into_iter()
+        .flatten()
+        .collect();
+    Ok(deal_folds(&order, k))
+}
+
+/// Plain (unstratified) k-fold over `n` rows, for regression: rows are shuffled with `seed`
+/// and dealt round-robin, so fold sizes differ by at most one.
+pub fn kfold(n: usize, k: usize, seed: u64) -> Result<Vec<Fold>> {
+    if k < 2 {
+        return Err(ConsortError::config(format!(
+            "k-fold needs k >= 2, got {k}"
+        )));
     }
-    Ok((0..k)
+    if n < k {
+        return Err(ConsortError::EmptyDataset(format!(
+            "{k} folds need at least {k} samples, got {n}"
+        )));
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut rng(seed));
+    Ok(deal_folds(&order, k))
+}
+
+/// Deals the rows in `order` round-robin over `k` folds.
+fn deal_folds(order: &[usize], k: usize) -> Vec<Fold> {
+    let mut fold_of = vec![0usize; order.len()];
+    for (position, &i) in order.iter().enumerate() {
+        fold_of[i] = position % k;
+    }
+    (0..k)
         .map(|f| {
-            let (test, train) = (0..labels.len()).partition(|&i| fold_of[i] == f);
+            let (test, train) = (0..order.len()).partition(|&i| fold_of[i] == f);
             Fold { train, test }
         })
-        .collect())
+        .collect()
 }

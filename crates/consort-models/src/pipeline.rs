@@ -50,6 +50,13 @@ impl<C: Classifier> Classifier for StandardizedModel<C> {
         self.scaler.n_features()
     }
 
+    /// The scaling (one per feature) plus the inner model's.
+    fn macs_per_sample(&self) -> Option<u64> {
+        self.inner
+            .macs_per_sample()
+            .map(|m| m + self.scaler.n_features() as u64)
+    }
+
     fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
         consort_core::check_input(x, self.n_features())?;
         self.inner.predict_proba(&self.scaler.transform(x)?)

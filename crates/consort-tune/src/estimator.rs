@@ -71,6 +71,10 @@ impl<S: NetworkSpec> NetworkEstimator<S> {
             device,
             data.n_features(),
             data.n_classes(),
+        )
+        .with_macs_per_sample(
+            self.spec
+                .macs_per_sample(data.n_features(), data.n_classes()),
         );
         Ok((classifier, outcome))
     }

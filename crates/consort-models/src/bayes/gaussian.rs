@@ -162,6 +162,11 @@ impl Classifier for GaussianNb {
         self.n_features
     }
 
+    /// A scaled squared difference per feature and class.
+    fn macs_per_sample(&self) -> Option<u64> {
+        Some((2 * self.n_features * self.counts.len()) as u64)
+    }
+
     fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
         check_input(x, self.n_features)?;
         let (d, k) = (self.n_features, self.counts.len());

@@ -113,6 +113,11 @@ impl Classifier for MultinomialNb {
         self.n_features
     }
 
+    /// One dot product with the log-probabilities per class.
+    fn macs_per_sample(&self) -> Option<u64> {
+        Some((self.n_features * self.class_counts.len()) as u64)
+    }
+
     fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
         check_input(x, self.n_features)?;
         ensure_counts(x)?;

@@ -199,6 +199,11 @@ impl Classifier for LogisticRegression {
         self.n_features
     }
 
+    /// One dot product per class.
+    fn macs_per_sample(&self) -> Option<u64> {
+        Some((self.n_features * self.n_classes) as u64)
+    }
+
     fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
         check_input(x, self.n_features)?;
         let (d, k) = (self.n_features, self.n_classes);

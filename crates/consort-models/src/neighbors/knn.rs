@@ -86,6 +86,11 @@ impl Classifier for KNeighbors {
 
     /// Each class's (weighted) share of the `k` nearest training samples. Distance ties are
     /// broken by training-row order, so results are deterministic.
+    /// A squared distance to every training row.
+    fn macs_per_sample(&self) -> Option<u64> {
+        Some((self.x.rows() * self.x.cols()) as u64)
+    }
+
     fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
         check_input(x, self.x.cols())?;
         let k = self.config.k;

@@ -77,6 +77,7 @@ pub struct NetworkClassifier<M: Network> {
     device: Device,
     n_features: usize,
     n_classes: usize,
+    macs_per_sample: Option<u64>,
 }
 
 impl<M: Network> NetworkClassifier<M> {
@@ -88,7 +89,15 @@ impl<M: Network> NetworkClassifier<M> {
             device,
             n_features,
             n_classes,
+            macs_per_sample: None,
         }
+    }
+
+    /// States the multiply-accumulates of one forward pass (see
+    /// [`NetworkSpec::macs_per_sample`]), for compute reports.
+    pub fn with_macs_per_sample(mut self, macs: u64) -> Self {
+        self.macs_per_sample = Some(macs);
+        self
     }
 
     /// A copy of the network's weights (inference mode).
@@ -136,12 +145,16 @@ impl<M: Network> NetworkClassifier<M> {
             .spec
             .build(manifest.n_features, manifest.n_classes, device)?;
         let model = load_weights(model, dir)?;
+        let macs = manifest
+            .spec
+            .macs_per_sample(manifest.n_features, manifest.n_classes);
         Ok(Self::new(
             model,
             device.clone(),
             manifest.n_features,
             manifest.n_classes,
-        ))
+        )
+        .with_macs_per_sample(macs))
     }
 
     /// Penultimate-layer features of `x`, one row per input row.
@@ -184,6 +197,10 @@ impl<M: Network> Classifier for NetworkClassifier<M> {
 
     fn n_features(&self) -> usize {
         self.n_features
+    }
+
+    fn macs_per_sample(&self) -> Option<u64> {
+        self.macs_per_sample
     }
 
     fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {

@@ -361,6 +361,11 @@ impl Classifier for DecisionTree {
         self.tree.n_features
     }
 
+    /// At most one comparison per level.
+    fn macs_per_sample(&self) -> Option<u64> {
+        Some(self.tree.depth().max(1) as u64)
+    }
+
     fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
         check_input(x, self.tree.n_features)?;
         let mut out = Matrix::zeros(x.rows(), self.n_classes);

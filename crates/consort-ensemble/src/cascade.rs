@@ -1,0 +1,437 @@
+//! The confidence-gated cascade: cheap members answer what they are sure of, the expensive
+//! member only the rest.
+
+use std::time::Instant;
+
+use consort_core::matrix::argmax;
+use consort_core::{Classifier, ConsortError, Matrix, Result, check_input, check_labels};
+use consort_data::Dataset;
+use serde::{Deserialize, Serialize};
+
+use crate::member::{Member, check_members, member_probas};
+
+/// How sure a member is of a sample, from its class probabilities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Confidence {
+    /// The largest class probability.
+    MaxProbability,
+    /// The gap between the two largest class probabilities.
+    Margin,
+}
+
+impl Confidence {
+    /// The confidence of one probability row.
+    pub fn of(self, proba: &[f32]) -> f32 {
+        let (mut first, mut second) = (f32::NEG_INFINITY, f32::NEG_INFINITY);
+        for &p in proba {
+            if p > first {
+                second = first;
+                first = p;
+            } else if p > second {
+                second = p;
+            }
+        }
+        match self {
+            Confidence::MaxProbability => first,
+            Confidence::Margin if second.is_finite() => first - second,
+            Confidence::Margin => first,
+        }
+    }
+}
+
+/// What calibrated thresholds must achieve on the validation data.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum CalibrationTarget {
+    /// Cascade accuracy at least the last member's accuracy minus this (0.005 = half a point),
+    /// escalating as little as possible.
+    AccuracyWithin(f64),
+    /// Each stage escalates at most this share of the samples that reach it.
+    EscalationBudget(f64),
+}
+
+/// An ordered list of members, cheapest first. A sample stops at the first member whose
+/// confidence reaches that stage's threshold; the last member answers whatever is left.
+#[derive(Debug, Clone)]
+pub struct Cascade {
+    members: Vec<Member>,
+    thresholds: Vec<f32>,
+    confidence: Confidence,
+    n_classes: usize,
+    n_features: usize,
+}
+
+/// The outcome of running a cascade on some rows.
+#[derive(Debug, Clone)]
+pub struct CascadeRun {
+    /// Class probabilities of the answering member, per row.
+    pub proba: Matrix,
+    /// Index of the stage that answered each row.
+    pub answered_by: Vec<usize>,
+    /// Rows each stage ran on (every row reaches stage 0).
+    pub rows_per_stage: Vec<usize>,
+    /// Wall time of each stage's predictions.
+    pub seconds_per_stage: Vec<f64>,
+}
+
+/// One stage in a [`CascadeReport`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageReport {
+    /// Member name.
+    pub name: String,
+    /// Its threshold (`None` for the last member, which always answers).
+    pub threshold: Option<f32>,
+    /// Samples that reached this stage.
+    pub reached: usize,
+    /// Samples this stage answered.
+    pub answered: usize,
+    /// Share of all samples answered here.
+    pub share_answered: f64,
+    /// Wall time of this stage's predictions.
+    pub seconds: f64,
+    /// Multiply-accumulates per sample, where the member states them.
+    pub macs_per_sample: Option<u64>,
+}
+
+/// How a cascade did on labelled data, against always running its last member.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CascadeReport {
+    /// Per stage.
+    pub stages: Vec<StageReport>,
+    /// Samples scored.
+    pub samples: usize,
+    /// Accuracy of the cascade.
+    pub accuracy: f64,
+    /// Accuracy of the last member alone.
+    pub last_member_accuracy: f64,
+    /// Share of samples that reached the last member.
+    pub escalated_to_last: f64,
+    /// Wall time of the cascade's predictions.
+    pub seconds: f64,
+    /// Wall time of the last member predicting every sample.
+    pub last_member_seconds: f64,
+    /// Multiply-accumulates of the cascade, where every member states them.
+    pub macs: Option<u64>,
+    /// Multiply-accumulates of the last member on every sample.
+    pub last_member_macs: Option<u64>,
+}
+
+impl CascadeReport {
+    /// Share of the last member's predict time saved (negative: the cascade was slower).
+    pub fn time_saved(&self) -> f64 {
+        1.0 - self.seconds / self.last_member_seconds.max(f64::MIN_POSITIVE)
+    }
+
+    /// Share of the last member's multiply-accumulates saved, where known.
+    pub fn macs_saved(&self) -> Option<f64> {
+        match (self.macs, self.last_member_macs) {
+            (Some(c), Some(l)) if l > 0 => Some(1.0 - c as f64 / l as f64),
+            _ => None,
+        }
+    }
+}
+
+/// One point of the accuracy / escalation trade-off of a cascade's first threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CurvePoint {
+    /// The first stage's threshold.
+    pub threshold: f32,
+    /// Share of samples escalated past the first stage.
+    pub escalated: f64,
+    /// Cascade accuracy.
+    pub accuracy: f64,
+}
+
+/// Which stage answers each row, given every member's probabilities for all rows.
+fn simulate(probas: &[Matrix], thresholds: &[f32], confidence: Confidence) -> Vec<usize> {
+    let last = probas.len() - 1;
+    (0..probas[0].rows())
+        .map(|i| {
+            (0..last)
+                .find(|&m| confidence.of(probas[m].row(i)) >= thresholds[m])
+                .unwrap_or(last)
+        })
+        .collect()
+}
+
+fn simulated_accuracy(probas: &[Matrix], stage: &[usize], labels: &[usize]) -> f64 {
+    let hits = stage
+        .iter()
+        .enumerate()
+        .filter(|&(i, &m)| argmax(probas[m].row(i)) == labels[i])
+        .count();
+    hits as f64 / labels.len() as f64
+}
+
+/// Never-accepting threshold: confidences lie in [0, 1].
+const NEVER: f32 = f32::INFINITY;
+
+impl Cascade {
+    /// A cascade with given thresholds, one per member but the last.
+    pub fn new(members: Vec<Member>, confidence: Confidence, thresholds: Vec<f32>) -> Result<Self> {
+        let (n_classes, n_features) = check_members(&members)?;
+        if thresholds.len() + 1 != members.len() {
+            return Err(ConsortError::ShapeMismatch(format!(
+                "a cascade of {} members needs {} thresholds, got {}",
+                members.len(),
+                members.len() - 1,
+                thresholds.len()
+            )));
+        }
+        if let Some(t) = thresholds.iter().find(|t| t.is_nan() || **t < 0.0) {
+            return Err(ConsortError::config(format!(
+                "cascade thresholds must be >= 0 (infinity: never stop), got {t}"
+            )));
+        }
+        Ok(Self {
+            members,
+            thresholds,
+            confidence,
+            n_classes,
+            n_features,
+        })
+    }
+
+    /// Thresholds calibrated on held-out `valid` to `target`.
+    ///
+    /// For an accuracy target, stages are calibrated from the last-but-one back to the first,
+    /// each to the lowest threshold at and above which (later stages fixed) the cascade stays
+    /// within the tolerance — the whole range above, not just the point, so the choice does
+    /// not ride on one lucky validation sample.
+    pub fn calibrate(
+        members: Vec<Member>,
+        confidence: Confidence,
+        target: CalibrationTarget,
+        valid: &Dataset,
+    ) -> Result<Self> {
+        let (n_classes, n_features) = check_members(&members)?;
+        valid.ensure_trainable()?;
+        check_input(valid.features(), n_features)?;
+        check_labels(valid.labels(), n_classes)?;
+        let probas = member_probas(&members, valid.features())?;
+        let labels = valid.labels();
+        let last = members.len() - 1;
+        let mut thresholds = vec![NEVER; last];
+        match target {
+            CalibrationTarget::AccuracyWithin(tolerance) => {
+                if !(tolerance.is_finite() && tolerance >= 0.0) {
+                    return Err(ConsortError::config(format!(
+                        "accuracy tolerance must be >= 0, got {tolerance}"
+                    )));
+                }
+                let reference = simulated_accuracy(&probas, &vec![last; labels.len()], labels);
+                for m in (0..last).rev() {
+                    let mut candidates: Vec<f32> = (0..labels.len())
+                        .map(|i| confidence.of(probas[m].row(i)))
+                        .collect();
+                    candidates.sort_by(|a, b| b.total_cmp(a));
+                    candidates.dedup();
+                    // Walk down from "never"; stop at the first threshold that breaks the
+                    // target.
+                    for t in candidates {
+                        let mut trial = thresholds.clone();
+                        trial[m] = t;
+                        let stage = simulate(&probas, &trial, confidence);
+                        if simulated_accuracy(&probas, &stage, labels) + 1e-12
+                            < reference - tolerance
+                        {
+                            break;
+                        }
+                        thresholds = trial;
+                    }
+                }
+            }
+            CalibrationTarget::EscalationBudget(budget) => {
+                if !(0.0..=1.0).contains(&budget) {
+                    return Err(ConsortError::config(format!(
+                        "escalation budget must lie in [0, 1], got {budget}"
+                    )));
+                }
+                let mut reaching: Vec<usize> = (0..labels.len()).collect();
+                for m in 0..last {
+                    let mut conf: Vec<f32> = reaching
+                        .iter()
+                        .map(|&i| confidence.of(probas[m].row(i)))
+                        .collect();
+                    conf.sort_by(f32::total_cmp);
+                    let allowed = (budget * conf.len() as f64).floor() as usize;
+                    // Escalate (confidence < t) at most `allowed` samples: t is the
+                    // `allowed`-th smallest confidence (ties can only escalate fewer).
+                    thresholds[m] = conf.get(allowed).copied().unwrap_or(NEVER);
+                    reaching.retain(|&i| confidence.of(probas[m].row(i)) < thresholds[m]);
+                }
+            }
+        }
+        Ok(Self {
+            members,
+            thresholds,
+            confidence,
+            n_classes,
+            n_features,
+        })
+    }
+
+    /// The members, cheapest first.
+    pub fn members(&self) -> &[Member] {
+        &self.members
+    }
+
+    /// The thresholds, one per member but the last.
+    pub fn thresholds(&self) -> &[f32] {
+        &self.thresholds
+    }
+
+    /// The confidence rule.
+    pub fn confidence(&self) -> Confidence {
+        self.confidence
+    }
+
+    /// Runs the cascade: each stage predicts only the rows the earlier stages passed on.
+    pub fn run(&self, x: &Matrix) -> Result<CascadeRun> {
+        check_input(x, self.n_features)?;
+        let n = x.rows();
+        let mut proba = Matrix::zeros(n, self.n_classes);
+        let mut answered_by = vec![0; n];
+        let mut rows_per_stage = Vec::with_capacity(self.members.len());
+        let mut seconds_per_stage = Vec::with_capacity(self.members.len());
+        let mut pending: Vec<usize> = (0..n).collect();
+        for (m, member) in self.members.iter().enumerate() {
+            rows_per_stage.push(pending.len());
+            if pending.is_empty() {
+                seconds_per_stage.push(0.0);
+                continue;
+            }
+            let start = Instant::now();
+            let p = member.model.predict_proba(&x.select_rows(&pending))?;
+            seconds_per_stage.push(start.elapsed().as_secs_f64());
+            if p.rows() != pending.len() || p.cols() != self.n_classes {
+                return Err(ConsortError::ShapeMismatch(format!(
+                    "member {:?} returned a {}x{} probability matrix for {} rows",
+                    member.name,
+                    p.rows(),
+                    p.cols(),
+                    pending.len()
+                )));
+            }
+            let threshold = self.thresholds.get(m).copied().unwrap_or(f32::NEG_INFINITY);
+            let mut still = Vec::new();
+            for (row, &i) in p.iter_rows().zip(&pending) {
+                if self.confidence.of(row) >= threshold {
+                    proba.row_mut(i).copy_from_slice(row);
+                    answered_by[i] = m;
+                } else {
+                    still.push(i);
+                }
+            }
+            pending = still;
+        }
+        Ok(CascadeRun {
+            proba,
+            answered_by,
+            rows_per_stage,
+            seconds_per_stage,
+        })
+    }
+
+    /// Runs the cascade on labelled `data` and, for reference, the last member on every row;
+    /// reports shares, accuracy, time and multiply-accumulates of both.
+    pub fn report(&self, data: &Dataset) -> Result<CascadeReport> {
+        data.ensure_trainable()?;
+        check_labels(data.labels(), self.n_classes)?;
+        let run = self.run(data.features())?;
+        let last = self.members.last().expect("checked non-empty");
+        let start = Instant::now();
+        let reference = last.model.predict(data.features())?;
+        let last_member_seconds = start.elapsed().as_secs_f64();
+        let n = data.len();
+        let labels = data.labels();
+        let accuracy = run
+            .proba
+            .argmax_rows()
+            .iter()
+            .zip(labels)
+            .filter(|(a, b)| a == b)
+            .count() as f64
+            / n as f64;
+        let last_member_accuracy =
+            reference.iter().zip(labels).filter(|(a, b)| a == b).count() as f64 / n as f64;
+        let stages: Vec<StageReport> = self
+            .members
+            .iter()
+            .enumerate()
+            .map(|(m, member)| {
+                let answered = run.answered_by.iter().filter(|&&s| s == m).count();
+                StageReport {
+                    name: member.name.clone(),
+                    threshold: self.thresholds.get(m).copied(),
+                    reached: run.rows_per_stage[m],
+                    answered,
+                    share_answered: answered as f64 / n as f64,
+                    seconds: run.seconds_per_stage[m],
+                    macs_per_sample: member.model.macs_per_sample(),
+                }
+            })
+            .collect();
+        let macs = stages
+            .iter()
+            .map(|s| s.macs_per_sample.map(|m| m * s.reached as u64))
+            .sum();
+        Ok(CascadeReport {
+            escalated_to_last: run.rows_per_stage[self.members.len() - 1] as f64 / n as f64,
+            stages,
+            samples: n,
+            accuracy,
+            last_member_accuracy,
+            seconds: run.seconds_per_stage.iter().sum(),
+            last_member_seconds,
+            macs,
+            last_member_macs: last.model.macs_per_sample().map(|m| m * n as u64),
+        })
+    }
+
+    /// The accuracy / escalation trade-off as the first stage's threshold sweeps over
+    /// `points` quantiles of its confidence on `data` (later thresholds as calibrated).
+    pub fn curve(&self, data: &Dataset, points: usize) -> Result<Vec<CurvePoint>> {
+        data.ensure_trainable()?;
+        check_labels(data.labels(), self.n_classes)?;
+        let probas = member_probas(&self.members, data.features())?;
+        let mut conf: Vec<f32> = (0..data.len())
+            .map(|i| self.confidence.of(probas[0].row(i)))
+            .collect();
+        conf.sort_by(f32::total_cmp);
+        let points = points.max(2);
+        let mut thresholds: Vec<f32> = (0..points)
+            .map(|p| conf[(p * (conf.len() - 1)) / (points - 1)])
+            .chain([NEVER])
+            .collect();
+        thresholds.dedup();
+        Ok(thresholds
+            .into_iter()
+            .map(|t| {
+                let mut trial = self.thresholds.clone();
+                if let Some(first) = trial.first_mut() {
+                    *first = t;
+                }
+                let stage = simulate(&probas, &trial, self.confidence);
+                CurvePoint {
+                    threshold: t,
+                    escalated: stage.iter().filter(|&&s| s > 0).count() as f64 / data.len() as f64,
+                    accuracy: simulated_accuracy(&probas, &stage, data.labels()),
+                }
+            })
+            .collect())
+    }
+}
+
+impl Classifier for Cascade {
+    fn n_classes(&self) -> usize {
+        self.n_classes
+    }
+
+    fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
+        Ok(self.run(x)?.proba)
+    }
+}

@@ -1,0 +1,360 @@
+//! Stacking: a meta-learner trained on the members' out-of-fold predictions.
+
+use std::sync::Arc;
+
+use consort_core::{
+    Classifier, ClassifierEstimator, ConsortError, Matrix, ParamGuard, Regressor,
+    RegressorEstimator, Result, check_input,
+};
+use consort_data::{Dataset, Fold, RegressionDataset, kfold, stratified_kfold};
+use serde::{Deserialize, Serialize};
+
+use crate::member::{Member, check_members, member_probas};
+use crate::regression::{RegressorMember, check_regressors, member_predictions};
+
+/// How a stacked ensemble is trained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StackingConfig {
+    /// Folds of the out-of-fold predictions (stratified for classification).
+    pub folds: usize,
+    /// Also feed the original features to the meta-learner.
+    pub passthrough: bool,
+    /// Seed of the fold assignment.
+    pub seed: u64,
+    /// Print a line per fitted fold to stderr.
+    pub progress: bool,
+}
+
+impl Default for StackingConfig {
+    fn default() -> Self {
+        Self {
+            folds: 5,
+            passthrough: false,
+            seed: 0,
+            progress: false,
+        }
+    }
+}
+
+impl ParamGuard for StackingConfig {
+    fn check(&self) -> Result<()> {
+        if self.folds < 2 {
+            return Err(ConsortError::config(format!(
+                "stacking needs at least 2 folds, got {}",
+                self.folds
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A named estimator: a member of a stacked ensemble before fitting.
+pub struct NamedEstimator<E: ?Sized> {
+    /// Display name (becomes the fitted member's name).
+    pub name: String,
+    /// The hyperparameters, refitted per fold and on all the data.
+    pub estimator: Box<E>,
+}
+
+impl<E: ?Sized> NamedEstimator<E> {
+    /// Names an estimator.
+    pub fn new(name: impl Into<String>, estimator: Box<E>) -> Self {
+        Self {
+            name: name.into(),
+            estimator,
+        }
+    }
+}
+
+/// A classification member to be fitted by stacking.
+pub type ClassifierCandidate = NamedEstimator<dyn ClassifierEstimator<Dataset>>;
+/// A regression member to be fitted by stacking.
+pub type RegressorCandidate = NamedEstimator<dyn RegressorEstimator<RegressionDataset>>;
+
+/// Fills an `n_rows x (n_members * width)` matrix with every member's out-of-fold outputs:
+/// for each fold and member, `fit_predict(member, train_rows, test_rows)` returns the
+/// `test_rows x width` outputs of the member fitted on `train_rows`.
+fn out_of_fold(
+    folds: &[Fold],
+    n_rows: usize,
+    n_members: usize,
+    width: usize,
+    progress: Option<&str>,
+    fit_predict: impl Fn(usize, &[usize], &[usize]) -> Result<Matrix>,
+) -> Result<Matrix> {
+    let mut oof = Matrix::zeros(n_rows, n_members * width);
+    for (f, fold) in folds.iter().enumerate() {
+        for m in 0..n_members {
+            let out = fit_predict(m, &fold.train, &fold.test)?;
+            for (row, &i) in out.iter_rows().zip(&fold.test) {
+                oof.row_mut(i)[m * width..(m + 1) * width].copy_from_slice(row);
+            }
+        }
+        if let Some(label) = progress {
+            eprintln!("[{label}] fold {}/{} fitted", f + 1, folds.len());
+        }
+    }
+    Ok(oof)
+}
+
+/// The meta-learner's input: member outputs, then (with passthrough) the features.
+fn meta_input(outputs: Matrix, x: &Matrix, passthrough: bool) -> Result<Matrix> {
+    if passthrough {
+        Matrix::hstack(&[&outputs, x])
+    } else {
+        Ok(outputs)
+    }
+}
+
+/// A stacked classifier: members' class probabilities (and optionally the features) feed a
+/// meta-learner, trained on out-of-fold probabilities so that it learns how members behave on
+/// data they did not see.
+#[derive(Clone)]
+pub struct StackingClassifier {
+    members: Vec<Member>,
+    meta: Arc<dyn Classifier>,
+    passthrough: bool,
+    n_classes: usize,
+    n_features: usize,
+}
+
+impl std::fmt::Debug for StackingClassifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StackingClassifier")
+            .field("members", &self.members)
+            .field("passthrough", &self.passthrough)
+            .finish()
+    }
+}
+
+impl StackingClassifier {
+    /// Stratified k-fold stacking: for each fold, every candidate is fitted on the other folds
+    /// and predicts this one; `meta` is fitted on those out-of-fold probabilities; finally
+    /// every candidate is refitted on all of `data`.
+    pub fn fit(
+        candidates: &[ClassifierCandidate],
+        meta: &dyn ClassifierEstimator<Dataset>,
+        config: &StackingConfig,
+        data: &Dataset,
+    ) -> Result<Self> {
+        config.check()?;
+        if candidates.is_empty() {
+            return Err(ConsortError::config(
+                "an ensemble needs at least one member, got none",
+            ));
+        }
+        data.ensure_trainable()?;
+        let folds = stratified_kfold(data.labels(), data.n_classes(), config.folds, config.seed)?;
+        let k = data.n_classes();
+        let oof = out_of_fold(
+            &folds,
+            data.len(),
+            candidates.len(),
+            k,
+            config.progress.then_some("stacking"),
+            |m, train, test| {
+                let model = candidates[m]
+                    .estimator
+                    .fit_classifier(&data.subset(train))?;
+                let proba = model.predict_proba(&data.features().select_rows(test))?;
+                if proba.cols() != k {
+                    return Err(ConsortError::ShapeMismatch(format!(
+                        "member {:?} returned {} classes, the data has {k}",
+                        candidates[m].name,
+                        proba.cols()
+                    )));
+                }
+                Ok(proba)
+            },
+        )?;
+        let meta_data =
+            data.with_features(meta_input(oof, data.features(), config.passthrough)?)?;
+        let meta = meta.fit_classifier(&meta_data)?;
+        let members = candidates
+            .iter()
+            .map(|c| Ok(Member::new(&c.name, c.estimator.fit_classifier(data)?)))
+            .collect::<Result<Vec<_>>>()?;
+        Self::assemble(members, meta, config.passthrough)
+    }
+
+    /// Stacking over members that are already fitted ("prefit"): the meta-learner is fitted
+    /// on their probabilities for `holdout`, data the members did not see.
+    pub fn fit_prefit(
+        members: Vec<Member>,
+        meta: &dyn ClassifierEstimator<Dataset>,
+        passthrough: bool,
+        holdout: &Dataset,
+    ) -> Result<Self> {
+        let (_, n_features) = check_members(&members)?;
+        holdout.ensure_trainable()?;
+        check_input(holdout.features(), n_features)?;
+        let outputs = Matrix::hstack(
+            &member_probas(&members, holdout.features())?
+                .iter()
+                .collect::<Vec<_>>(),
+        )?;
+        let meta_data =
+            holdout.with_features(meta_input(outputs, holdout.features(), passthrough)?)?;
+        let meta = meta.fit_classifier(&meta_data)?;
+        Self::assemble(members, meta, passthrough)
+    }
+
+    fn assemble(
+        members: Vec<Member>,
+        meta: Arc<dyn Classifier>,
+        passthrough: bool,
+    ) -> Result<Self> {
+        let (n_classes, n_features) = check_members(&members)?;
+        if meta.n_classes() != n_classes {
+            return Err(ConsortError::ShapeMismatch(format!(
+                "the meta-learner has {} classes, the members {n_classes}",
+                meta.n_classes()
+            )));
+        }
+        Ok(Self {
+            members,
+            meta,
+            passthrough,
+            n_classes,
+            n_features,
+        })
+    }
+
+    /// The fitted members.
+    pub fn members(&self) -> &[Member] {
+        &self.members
+    }
+
+    /// The fitted meta-learner.
+    pub fn meta(&self) -> &Arc<dyn Classifier> {
+        &self.meta
+    }
+
+    /// What the meta-learner sees for `x`.
+    pub fn meta_features(&self, x: &Matrix) -> Result<Matrix> {
+        check_input(x, self.n_features)?;
+        let probas = member_probas(&self.members, x)?;
+        meta_input(
+            Matrix::hstack(&probas.iter().collect::<Vec<_>>())?,
+            x,
+            self.passthrough,
+        )
+    }
+}
+
+impl Classifier for StackingClassifier {
+    fn n_classes(&self) -> usize {
+        self.n_classes
+    }
+
+    fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
+        self.meta.predict_proba(&self.meta_features(x)?)
+    }
+
+    /// The members' and the meta-learner's, where all can state theirs.
+    fn macs_per_sample(&self) -> Option<u64> {
+        self.members
+            .iter()
+            .map(|m| m.model.macs_per_sample())
+            .chain([self.meta.macs_per_sample()])
+            .sum()
+    }
+}
+
+/// A stacked regressor: members' predictions (and optionally the features) feed a
+/// meta-regressor trained on out-of-fold predictions.
+#[derive(Clone)]
+pub struct StackingRegressor {
+    members: Vec<RegressorMember>,
+    meta: Arc<dyn Regressor>,
+    passthrough: bool,
+    n_features: usize,
+}
+
+impl std::fmt::Debug for StackingRegressor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StackingRegressor")
+            .field("members", &self.members)
+            .field("passthrough", &self.passthrough)
+            .finish()
+    }
+}
+
+impl StackingRegressor {
+    /// k-fold stacking (plain folds), then every candidate refitted on all of `data`.
+    pub fn fit(
+        candidates: &[RegressorCandidate],
+        meta: &dyn RegressorEstimator<RegressionDataset>,
+        config: &StackingConfig,
+        data: &RegressionDataset,
+    ) -> Result<Self> {
+        config.check()?;
+        if candidates.is_empty() {
+            return Err(ConsortError::config(
+                "an ensemble needs at least one member, got none",
+            ));
+        }
+        data.ensure_trainable()?;
+        let folds = kfold(data.len(), config.folds, config.seed)?;
+        let oof = out_of_fold(
+            &folds,
+            data.len(),
+            candidates.len(),
+            1,
+            config.progress.then_some("stacking"),
+            |m, train, test| {
+                let model = candidates[m].estimator.fit_regressor(&data.subset(train))?;
+                let x = data.features().select_rows(test);
+                let p = model.predict(&x)?;
+                Matrix::new(p.len(), 1, p)
+            },
+        )?;
+        let meta_data = RegressionDataset::new(
+            meta_input(oof, data.features(), config.passthrough)?,
+            data.targets().to_vec(),
+        )?;
+        let meta = meta.fit_regressor(&meta_data)?;
+        let members = candidates
+            .iter()
+            .map(|c| {
+                Ok(RegressorMember::new(
+                    &c.name,
+                    c.estimator.fit_regressor(data)?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let n_features = check_regressors(&members)?;
+        Ok(Self {
+            members,
+            meta,
+            passthrough: config.passthrough,
+            n_features,
+        })
+    }
+
+    /// The fitted members.
+    pub fn members(&self) -> &[RegressorMember] {
+        &self.members
+    }
+}
+
+impl Regressor for StackingRegressor {
+    fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    fn predict(&self, x: &Matrix) -> Result<Vec<f32>> {
+        check_input(x, self.n_features)?;
+        let preds = member_predictions(&self.members, x)?;
+        let cols: Vec<f32> = (0..x.rows())
+            .flat_map(|i| preds.iter().map(move |p| p[i]))
+            .collect();
+        let outputs = Matrix::new(x.rows(), preds.len(), cols)?;
+        self.meta
+            .predict(&meta_input(outputs, x, self.passthrough)?)
+    }
+}
