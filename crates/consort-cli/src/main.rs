@@ -53,6 +53,10 @@ struct RunArgs {
     /// Training epochs of the networks (default: 30 MLP, 25 CNN).
     #[arg(long)]
     epochs: Option<usize>,
+    /// Folds of the out-of-fold predictions that weighted average, stacking and the cascade
+    /// learn from (at least 2).
+    #[arg(long, default_value_t = 5)]
+    folds: usize,
     /// Folder under which a fresh run folder is created.
     #[arg(long, default_value = "runs")]
     out: PathBuf,
@@ -92,6 +96,7 @@ impl RunArgs {
             epochs: self.epochs,
             out_dir: self.out.clone(),
             backend: self.backend,
+            folds: self.folds,
             progress: !self.quiet,
         })
     }

@@ -1,14 +1,21 @@
 //! The main job: load data, split, fit large and small models, ensemble them, report.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use consort_core::seed::derive_seed;
-use consort_core::{BackendKind, Classifier, ConsortError, Fit, Result};
+use consort_core::{
+    BackendKind, Classifier, ClassifierEstimator, ConsortError, ParamGuard, Result,
+};
 use consort_data::{CsvOptions, Dataset, LabelColumn, embedded, read_csv, train_test_split};
-use consort_ensemble::{AverageEnsemble, Member, Voting, VotingEnsemble};
-use consort_eval::{ClassificationMetrics, DataSummary, ModelFamily, ModelResult, Report};
+use consort_ensemble::{
+    AverageEnsemble, CalibrationTarget, Cascade, ClassifierCandidate, Confidence, Member,
+    NamedEstimator, OutOfFold, StackingClassifier, StackingConfig, Voting, VotingEnsemble,
+};
+use consort_eval::{
+    ClassificationMetrics, CvScores, DataSummary, Disagreement, Figure, LineChart, ModelFamily,
+    ModelResult, Report, Section,
+};
 use consort_models::{
     CnnConfig, DecisionTreeConfig, GaussianNbConfig, KNeighborsConfig, LogisticRegressionConfig,
     MlpConfig, Standardized,
@@ -46,6 +53,9 @@ pub struct RunOptions {
     pub out_dir: PathBuf,
     /// Backend for the networks (`None`: the default).
     pub backend: Option<BackendKind>,
+    /// Folds of the out-of-fold predictions the learned combiners (weights, stacking,
+    /// cascade thresholds) learn from.
+    pub folds: usize,
     /// Print progress to stderr.
     pub progress: bool,
 }
@@ -59,6 +69,7 @@ impl Default for RunOptions {
             epochs: None,
             out_dir: PathBuf::from("runs"),
             backend: None,
+            folds: 5,
             progress: true,
         }
     }
@@ -96,20 +107,19 @@ pub fn load(source: &DataSource) -> Result<Dataset> {
     }
 }
 
-type FitFn = Box<dyn Fn(&Dataset) -> Result<Arc<dyn Classifier>>>;
-
 struct Candidate {
-    name: &'static str,
     family: ModelFamily,
-    fit: FitFn,
+    estimator: ClassifierCandidate,
 }
 
-fn fitter<E>(estimator: E) -> FitFn
+fn candidate<E>(name: &str, family: ModelFamily, estimator: E) -> Candidate
 where
-    E: Fit<Dataset> + 'static,
-    E::Object: Classifier + 'static,
+    E: ClassifierEstimator<Dataset> + 'static,
 {
-    Box::new(move |d| Ok(Arc::new(estimator.fit(d)?) as Arc<dyn Classifier>))
+    Candidate {
+        family,
+        estimator: NamedEstimator::new(name, Box::new(estimator)),
+    }
 }
 
 /// The image side when the features look like a square grey image of at least 4x4.
@@ -132,14 +142,11 @@ fn candidates(opts: &RunOptions, data: &Dataset, notes: &mut Vec<String>) -> Vec
         est.backend = opts.backend;
         est
     };
-    let mut list = vec![Candidate {
-        name: "mlp 256-256",
-        family: ModelFamily::Large,
-        fit: fitter(Standardized(network(
-            MlpConfig::new(0, vec![256, 256], 0),
-            "mlp",
-        ))),
-    }];
+    let mut list = vec![candidate(
+        "mlp 256-256",
+        ModelFamily::Large,
+        Standardized(network(MlpConfig::new(0, vec![256, 256], 0), "mlp")),
+    )];
     match image_side(data.n_features()) {
         Some(side) => {
             let mut est = NetworkEstimator::new(
@@ -147,11 +154,7 @@ fn candidates(opts: &RunOptions, data: &Dataset, notes: &mut Vec<String>) -> Vec
                 train("cnn", 25),
             );
             est.backend = opts.backend;
-            list.push(Candidate {
-                name: "cnn",
-                family: ModelFamily::Large,
-                fit: fitter(Standardized(est)),
-            });
+            list.push(candidate("cnn", ModelFamily::Large, Standardized(est)));
         }
         None => notes.push(format!(
             "cnn skipped: {} features do not form a square image of at least 4x4",
@@ -159,26 +162,26 @@ fn candidates(opts: &RunOptions, data: &Dataset, notes: &mut Vec<String>) -> Vec
         )),
     }
     list.extend([
-        Candidate {
-            name: "logistic regression",
-            family: ModelFamily::Small,
-            fit: fitter(Standardized(LogisticRegressionConfig::default())),
-        },
-        Candidate {
-            name: "decision tree",
-            family: ModelFamily::Small,
-            fit: fitter(DecisionTreeConfig::default()),
-        },
-        Candidate {
-            name: "gaussian nb",
-            family: ModelFamily::Small,
-            fit: fitter(GaussianNbConfig::default()),
-        },
-        Candidate {
-            name: "knn (k=5)",
-            family: ModelFamily::Small,
-            fit: fitter(Standardized(KNeighborsConfig::default())),
-        },
+        candidate(
+            "logistic regression",
+            ModelFamily::Small,
+            Standardized(LogisticRegressionConfig::default()),
+        ),
+        candidate(
+            "decision tree",
+            ModelFamily::Small,
+            DecisionTreeConfig::default(),
+        ),
+        candidate(
+            "gaussian nb",
+            ModelFamily::Small,
+            GaussianNbConfig::default(),
+        ),
+        candidate(
+            "knn (k=5)",
+            ModelFamily::Small,
+            Standardized(KNeighborsConfig::default()),
+        ),
     ]);
     list
 }
@@ -209,6 +212,12 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
             eprintln!("{msg}");
         }
     };
+    // Checked before any fitting: a bad option should not cost a full run.
+    StackingConfig {
+        folds: opts.folds,
+        ..Default::default()
+    }
+    .check()?;
     let data = load(&opts.source)?;
     let backend = match opts.backend {
         Some(b) => b,
@@ -231,19 +240,19 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
     let mut results = Vec::new();
     let mut members = Vec::new();
     for (i, c) in candidates.iter().enumerate() {
-        say(format!("[{}/{total}] fitting {} ...", i + 1, c.name));
+        let name = &c.estimator.name;
+        say(format!("[{}/{total}] fitting {name} ...", i + 1));
         let start = Instant::now();
-        let model = (c.fit)(&train)?;
+        let model = c.estimator.estimator.fit_classifier(&train)?;
         let fit_seconds = start.elapsed().as_secs_f64();
-        let result = score(c.name, c.family, model.as_ref(), &test, fit_seconds)?;
+        let result = score(name, c.family, model.as_ref(), &test, fit_seconds)?;
         say(format!(
-            "[{}/{total}] {}: accuracy {:.4} ({fit_seconds:.1}s)",
+            "[{}/{total}] {name}: accuracy {:.4} ({fit_seconds:.1}s)",
             i + 1,
-            c.name,
             result.metrics.accuracy
         ));
         results.push(result);
-        members.push((c.family, Member::new(c.name, model)));
+        members.push((c.family, Member::new(name, model)));
     }
 
     let all: Vec<Member> = members.iter().map(|(_, m)| m.clone()).collect();
@@ -252,26 +261,101 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
         .filter(|(f, _)| *f == ModelFamily::Large)
         .map(|(_, m)| m.clone())
         .collect();
-    let mut ensembles: Vec<(&str, Box<dyn Classifier>)> = vec![
+    let mut ensembles: Vec<(String, Box<dyn Classifier>)> = vec![
         (
-            "soft vote (all)",
+            "soft vote (all)".into(),
             Box::new(VotingEnsemble::new(all.clone(), Voting::Soft)?),
         ),
         (
-            "hard vote (all)",
-            Box::new(VotingEnsemble::new(all, Voting::Hard)?),
+            "hard vote (all)".into(),
+            Box::new(VotingEnsemble::new(all.clone(), Voting::Hard)?),
         ),
     ];
     if networks.len() > 1 {
         ensembles.push((
-            "average (networks)",
+            "average (networks)".into(),
             Box::new(AverageEnsemble::new(networks)?),
         ));
     }
+
+    // The learned combiners learn from out-of-fold probabilities: every member refitted on
+    // each fold's rest predicts that fold, so weights, meta-learner and thresholds see how
+    // members do on data they did not train on, without a separate validation split.
+    let stacking = StackingConfig {
+        folds: opts.folds,
+        seed: derive_seed(opts.seed, "folds"),
+        progress: opts.progress,
+        ..Default::default()
+    };
+    say(format!(
+        "out-of-fold predictions ({} folds x {total} members) for the learned combiners ...",
+        opts.folds
+    ));
+    let start = Instant::now();
+    let estimators: Vec<ClassifierCandidate> =
+        candidates.into_iter().map(|c| c.estimator).collect();
+    let oof = OutOfFold::compute(&estimators, &stacking, &train)?;
+    let oof_seconds = start.elapsed().as_secs_f64();
+    let weighted = AverageEnsemble::fit_weights_on(all.clone(), &oof.probas, train.labels())?;
+    let weights: Vec<String> = all
+        .iter()
+        .zip(weighted.weights())
+        .map(|(m, w)| format!("{} {w:.3}", m.name))
+        .collect();
+    notes.push(format!(
+        "weighted average: weights fitted on out-of-fold log-loss: {}",
+        weights.join(", ")
+    ));
+    ensembles.push(("weighted average (all)".into(), Box::new(weighted)));
+    let stacked = StackingClassifier::from_out_of_fold(
+        all.clone(),
+        &oof,
+        &LogisticRegressionConfig::default(),
+        false,
+        &train,
+    )?;
+    ensembles.push(("stacking (all, logistic meta)".into(), Box::new(stacked)));
+
+    let mut sections = vec![cross_validation_section(&all, &oof, train.labels())];
+    let mut figures = Vec::new();
+    if let Some((cascade, section, figure)) = cascade(&members, &oof, &train, &test)? {
+        ensembles.push((
+            format!("cascade ({})", cascade_name(&cascade)),
+            Box::new(cascade),
+        ));
+        sections.push(section);
+        figures.push(figure);
+    }
     for (name, model) in &ensembles {
-        let result = score(name, ModelFamily::Ensemble, model.as_ref(), &test, 0.0)?;
+        let fit_seconds = if name.starts_with("weighted") || name.starts_with("stacking") {
+            oof_seconds
+        } else {
+            0.0
+        };
+        let result = score(
+            name,
+            ModelFamily::Ensemble,
+            model.as_ref(),
+            &test,
+            fit_seconds,
+        )?;
+        say(format!("{name}: accuracy {:.4}", result.metrics.accuracy));
         results.push(result);
     }
+    let predictions = all
+        .iter()
+        .map(|m| m.model.predict(test.features()))
+        .collect::<Result<Vec<_>>>()?;
+    let diversity =
+        Disagreement::compute(all.iter().map(|m| m.name.clone()).collect(), &predictions)?;
+    sections.push(Section {
+        heading: "Member diversity (share of test samples on which two members disagree)".into(),
+        body: format!(
+            "{}\nMean pairwise disagreement: {:.3}.",
+            diversity.to_markdown(),
+            diversity.mean()
+        ),
+    });
 
     let report = Report {
         title: format!("Consort run on {}", data.name()),
@@ -286,11 +370,132 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
         seed: opts.seed,
         backend: backend.to_string(),
         results,
+        sections,
+        figures,
         notes,
     };
     let dir = fresh_run_dir(&opts.out_dir, data.name(), opts.seed)?;
     report.write_to(&dir)?;
     Ok(RunOutput { report, dir })
+}
+
+fn cross_validation_section(members: &[Member], oof: &OutOfFold, labels: &[usize]) -> Section {
+    let mut body = String::from("| member | accuracy (mean ± sd over folds) |\n|---|---:|\n");
+    for (m, member) in members.iter().enumerate() {
+        let scores = CvScores::from_folds(oof.fold_accuracies(m, labels));
+        body.push_str(&format!(
+            "| {} | {:.4} ± {:.4} |\n",
+            member.name, scores.mean, scores.std
+        ));
+    }
+    Section {
+        heading: format!(
+            "{}-fold cross-validation on the training split",
+            oof.folds.len()
+        ),
+        body,
+    }
+}
+
+fn cascade_name(cascade: &Cascade) -> String {
+    cascade
+        .members()
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect::<Vec<_>>()
+        .join(" -> ")
+}
+
+/// The cascade logistic regression -> the most accurate network (out of fold), calibrated on
+/// out-of-fold probabilities to stay within half a point of that network; its report on the
+/// test split and its accuracy / escalation curve.
+fn cascade(
+    members: &[(ModelFamily, Member)],
+    oof: &OutOfFold,
+    train: &Dataset,
+    test: &Dataset,
+) -> Result<Option<(Cascade, Section, Figure)>> {
+    let position = |pred: &dyn Fn(&(ModelFamily, Member)) -> bool| members.iter().position(pred);
+    let Some(small) = position(&|(_, m)| m.name == "logistic regression") else {
+        return Ok(None);
+    };
+    let oof_accuracy = |i: usize| {
+        let acc = oof.fold_accuracies(i, train.labels());
+        acc.iter().sum::<f64>() / acc.len() as f64
+    };
+    let Some(large) = (0..members.len())
+        .filter(|&i| members[i].0 == ModelFamily::Large)
+        .max_by(|&a, &b| oof_accuracy(a).total_cmp(&oof_accuracy(b)))
+    else {
+        return Ok(None);
+    };
+    let cascade = Cascade::calibrate_on(
+        vec![members[small].1.clone(), members[large].1.clone()],
+        Confidence::MaxProbability,
+        CalibrationTarget::AccuracyWithin(0.005),
+        &[oof.probas[small].clone(), oof.probas[large].clone()],
+        train.labels(),
+    )?;
+    let report = cascade.report(test)?;
+    let mut body = format!(
+        "{} with max-probability threshold {:.3}, calibrated on out-of-fold predictions to stay \
+         within 0.5 point of {}.\n\n| stage | reached | answered | share | predict (ms) | MACs/sample |\n\
+         |---|---:|---:|---:|---:|---:|\n",
+        cascade_name(&cascade),
+        cascade.thresholds()[0],
+        members[large].1.name
+    );
+    for s in &report.stages {
+        body.push_str(&format!(
+            "| {} | {} | {} | {:.1}% | {:.2} | {} |\n",
+            s.name,
+            s.reached,
+            s.answered,
+            s.share_answered * 100.0,
+            s.seconds * 1e3,
+            s.macs_per_sample.map_or("?".into(), |m| m.to_string())
+        ));
+    }
+    body.push_str(&format!(
+        "\nAccuracy {:.4} vs {:.4} for {} alone; {:.1}% of the test samples escalated; \
+         predict time {:.2} ms vs {:.2} ms ({:.0}% saved){}.\n",
+        report.accuracy,
+        report.last_member_accuracy,
+        members[large].1.name,
+        report.escalated_to_last * 100.0,
+        report.seconds * 1e3,
+        report.last_member_seconds * 1e3,
+        report.time_saved() * 100.0,
+        report.macs_saved().map_or(String::new(), |m| format!(
+            "; {:.0}% of the multiply-accumulates saved",
+            m * 100.0
+        ))
+    ));
+    let curve = cascade.curve(test, 25)?;
+    let figure = Figure {
+        file: "cascade.svg".into(),
+        caption: format!(
+            "Cascade {}: test accuracy against the share escalated, as the threshold varies",
+            cascade_name(&cascade)
+        ),
+        chart: LineChart::new(
+            format!("Cascade {}", cascade_name(&cascade)),
+            "share of samples escalated to the large model",
+            "test accuracy",
+        )
+        .with_series(
+            cascade_name(&cascade),
+            curve.iter().map(|p| (p.escalated, p.accuracy)).collect(),
+        ),
+    };
+    Ok(Some((
+        cascade,
+        Section {
+            heading: "Cascade: small model first".into(),
+            body,
+        },
+        figure,
+    )))
 }
 
 /// `out/<dataset>-<UTC date>-<time>-seed<seed>`, with a numeric suffix if that exists.

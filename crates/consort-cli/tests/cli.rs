@@ -54,6 +54,9 @@ fn run_on_a_user_csv_writes_a_report_in_a_fresh_folder() {
         "gaussian nb",
         "soft vote (all)",
         "hard vote (all)",
+        "weighted average (all)",
+        "stacking (all, logistic meta)",
+        "cascade (logistic regression -> mlp 256-256)",
     ] {
         assert!(
             stdout.contains(&format!("| {row} |")),
@@ -70,6 +73,16 @@ fn run_on_a_user_csv_writes_a_report_in_a_fresh_folder() {
         "{md}"
     );
     assert!(md.contains("virginica"), "{md}");
+    for heading in [
+        "## 5-fold cross-validation on the training split",
+        "## Cascade: small model first",
+        "## Member diversity",
+        "![Cascade logistic regression -> mlp 256-256",
+    ] {
+        assert!(md.contains(heading), "{heading} missing:\n{md}");
+    }
+    let svg = std::fs::read_to_string(run_dir.join("cascade.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("<polyline"));
     let json = std::fs::read_to_string(run_dir.join("report.json")).unwrap();
     let report: consort_eval::Report = serde_json::from_str(&json).unwrap();
     let acc = |name: &str| {
@@ -104,7 +117,8 @@ fn bad_inputs_fail_with_a_clear_message_and_no_panic() {
     write("nan.csv", "a,b,label\n1,2,0\n3,NaN,1\n");
     write("empty.csv", "");
     write("one_class.csv", "a,b,label\n1,2,0\n3,4,0\n5,6,0\n7,8,0\n");
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 8] = [
+        (&["--folds", "1"], "at least 2 folds"),
         (&["--data", "missing.csv"], "missing.csv"),
         (&["--data", "ragged.csv"], "line 3"),
         (&["--data", "words.csv"], "\"x\" is not a number"),

@@ -1,6 +1,6 @@
 //! (Weighted) averaging of member probabilities.
 
-use consort_core::{Classifier, ConsortError, Matrix, Result};
+use consort_core::{Classifier, ConsortError, Matrix, Result, check_labels};
 
 use consort_data::Dataset;
 
@@ -58,9 +58,37 @@ impl AverageEnsemble {
             )));
         }
         let probas = member_probas(&members, valid.features())?;
+        Self::fit_weights_on(members, &probas, valid.labels())
+    }
+
+    /// [`AverageEnsemble::fit_weights`] from the members' held-out probabilities already
+    /// computed (one matrix per member, e.g. [`crate::OutOfFold`]'s) and the true `labels`.
+    pub fn fit_weights_on(
+        members: Vec<Member>,
+        probas: &[Matrix],
+        labels: &[usize],
+    ) -> Result<Self> {
+        let (n_classes, _) = check_members(&members)?;
+        check_labels(labels, n_classes)?;
+        if labels.is_empty() {
+            return Err(ConsortError::EmptyDataset(
+                "no held-out samples to fit weights on".into(),
+            ));
+        }
+        if probas.len() != members.len()
+            || probas
+                .iter()
+                .any(|p| p.rows() != labels.len() || p.cols() != n_classes)
+        {
+            return Err(ConsortError::ShapeMismatch(format!(
+                "{} probability matrices for {} members, {} labels and {n_classes} classes",
+                probas.len(),
+                members.len(),
+                labels.len()
+            )));
+        }
         // p[i][m]: member m's probability of sample i's true class.
-        let p: Vec<Vec<f64>> = valid
-            .labels()
+        let p: Vec<Vec<f64>> = labels
             .iter()
             .enumerate()
             .map(|(i, &y)| probas.iter().map(|pm| f64::from(pm.get(i, y))).collect())

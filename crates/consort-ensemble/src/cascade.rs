@@ -208,7 +208,37 @@ impl Cascade {
         check_input(valid.features(), n_features)?;
         check_labels(valid.labels(), n_classes)?;
         let probas = member_probas(&members, valid.features())?;
-        let labels = valid.labels();
+        Self::calibrate_on(members, confidence, target, &probas, valid.labels())
+    }
+
+    /// [`Cascade::calibrate`] from the members' held-out probabilities already computed (one
+    /// matrix per member, e.g. [`crate::OutOfFold`]'s) and the true `labels`.
+    pub fn calibrate_on(
+        members: Vec<Member>,
+        confidence: Confidence,
+        target: CalibrationTarget,
+        probas: &[Matrix],
+        labels: &[usize],
+    ) -> Result<Self> {
+        let (n_classes, n_features) = check_members(&members)?;
+        check_labels(labels, n_classes)?;
+        if labels.is_empty() {
+            return Err(ConsortError::EmptyDataset(
+                "no held-out samples to calibrate on".into(),
+            ));
+        }
+        if probas.len() != members.len()
+            || probas
+                .iter()
+                .any(|p| p.rows() != labels.len() || p.cols() != n_classes)
+        {
+            return Err(ConsortError::ShapeMismatch(format!(
+                "{} probability matrices for {} members, {} labels and {n_classes} classes",
+                probas.len(),
+                members.len(),
+                labels.len()
+            )));
+        }
         let last = members.len() - 1;
         let mut thresholds = vec![NEVER; last];
         match target {
@@ -218,7 +248,7 @@ impl Cascade {
                         "accuracy tolerance must be >= 0, got {tolerance}"
                     )));
                 }
-                let reference = simulated_accuracy(&probas, &vec![last; labels.len()], labels);
+                let reference = simulated_accuracy(probas, &vec![last; labels.len()], labels);
                 for m in (0..last).rev() {
                     let mut candidates: Vec<f32> = (0..labels.len())
                         .map(|i| confidence.of(probas[m].row(i)))
@@ -230,8 +260,8 @@ impl Cascade {
                     for t in candidates {
                         let mut trial = thresholds.clone();
                         trial[m] = t;
-                        let stage = simulate(&probas, &trial, confidence);
-                        if simulated_accuracy(&probas, &stage, labels) + 1e-12
+                        let stage = simulate(probas, &trial, confidence);
+                        if simulated_accuracy(probas, &stage, labels) + 1e-12
                             < reference - tolerance
                         {
                             break;

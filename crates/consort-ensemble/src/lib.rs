@@ -32,7 +32,7 @@ pub use cascade::{
 pub use member::Member;
 pub use regression::{Combine, RegressionEnsemble, RegressorMember};
 pub use stacking::{
-    ClassifierCandidate, NamedEstimator, RegressorCandidate, StackingClassifier, StackingConfig,
-    StackingRegressor,
+    ClassifierCandidate, NamedEstimator, OutOfFold, RegressorCandidate, StackingClassifier,
+    StackingConfig, StackingRegressor,
 };
 pub use voting::{Voting, VotingEnsemble};

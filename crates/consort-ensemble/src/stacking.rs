@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use consort_core::matrix::argmax;
 use consort_core::{
     Classifier, ClassifierEstimator, ConsortError, Matrix, ParamGuard, Regressor,
     RegressorEstimator, Result, check_input,
@@ -97,6 +98,89 @@ fn out_of_fold(
     Ok(oof)
 }
 
+/// Out-of-fold class probabilities of several candidates on one dataset: the held-out view of
+/// every member that stacking, fitted weights and cascade thresholds can all learn from
+/// without a separate validation split.
+#[derive(Debug, Clone)]
+pub struct OutOfFold {
+    /// The folds used.
+    pub folds: Vec<Fold>,
+    /// One `rows x n_classes` matrix per candidate: row i comes from the candidate fitted on
+    /// the folds that do not hold row i.
+    pub probas: Vec<Matrix>,
+}
+
+impl OutOfFold {
+    /// Fits every candidate on each fold's training part and predicts its held-out part
+    /// (stratified folds).
+    pub fn compute(
+        candidates: &[ClassifierCandidate],
+        config: &StackingConfig,
+        data: &Dataset,
+    ) -> Result<Self> {
+        config.check()?;
+        if candidates.is_empty() {
+            return Err(ConsortError::config(
+                "an ensemble needs at least one member, got none",
+            ));
+        }
+        data.ensure_trainable()?;
+        let folds = stratified_kfold(data.labels(), data.n_classes(), config.folds, config.seed)?;
+        let k = data.n_classes();
+        let all = out_of_fold(
+            &folds,
+            data.len(),
+            candidates.len(),
+            k,
+            config.progress.then_some("out-of-fold"),
+            |m, train, test| {
+                let model = candidates[m]
+                    .estimator
+                    .fit_classifier(&data.subset(train))?;
+                let proba = model.predict_proba(&data.features().select_rows(test))?;
+                if proba.cols() != k {
+                    return Err(ConsortError::ShapeMismatch(format!(
+                        "member {:?} returned {} classes, the data has {k}",
+                        candidates[m].name,
+                        proba.cols()
+                    )));
+                }
+                Ok(proba)
+            },
+        )?;
+        let probas = (0..candidates.len())
+            .map(|m| {
+                let cols: Vec<f32> = all
+                    .iter_rows()
+                    .flat_map(|r| r[m * k..(m + 1) * k].iter().copied())
+                    .collect();
+                Matrix::new(data.len(), k, cols)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self { folds, probas })
+    }
+
+    /// Accuracy of candidate `m` on each fold's held-out part (its cross-validated scores).
+    pub fn fold_accuracies(&self, m: usize, labels: &[usize]) -> Vec<f64> {
+        self.folds
+            .iter()
+            .map(|f| {
+                let hits = f
+                    .test
+                    .iter()
+                    .filter(|&&i| argmax(self.probas[m].row(i)) == labels[i])
+                    .count();
+                hits as f64 / f.test.len().max(1) as f64
+            })
+            .collect()
+    }
+
+    /// The candidates' probabilities side by side (the meta-learner's input).
+    pub fn stacked(&self) -> Result<Matrix> {
+        Matrix::hstack(&self.probas.iter().collect::<Vec<_>>())
+    }
+}
+
 /// The meta-learner's input: member outputs, then (with passthrough) the features.
 fn meta_input(outputs: Matrix, x: &Matrix, passthrough: bool) -> Result<Matrix> {
     if passthrough {
@@ -137,44 +221,36 @@ impl StackingClassifier {
         config: &StackingConfig,
         data: &Dataset,
     ) -> Result<Self> {
-        config.check()?;
-        if candidates.is_empty() {
-            return Err(ConsortError::config(
-                "an ensemble needs at least one member, got none",
-            ));
-        }
-        data.ensure_trainable()?;
-        let folds = stratified_kfold(data.labels(), data.n_classes(), config.folds, config.seed)?;
-        let k = data.n_classes();
-        let oof = out_of_fold(
-            &folds,
-            data.len(),
-            candidates.len(),
-            k,
-            config.progress.then_some("stacking"),
-            |m, train, test| {
-                let model = candidates[m]
-                    .estimator
-                    .fit_classifier(&data.subset(train))?;
-                let proba = model.predict_proba(&data.features().select_rows(test))?;
-                if proba.cols() != k {
-                    return Err(ConsortError::ShapeMismatch(format!(
-                        "member {:?} returned {} classes, the data has {k}",
-                        candidates[m].name,
-                        proba.cols()
-                    )));
-                }
-                Ok(proba)
-            },
-        )?;
-        let meta_data =
-            data.with_features(meta_input(oof, data.features(), config.passthrough)?)?;
-        let meta = meta.fit_classifier(&meta_data)?;
+        let oof = OutOfFold::compute(candidates, config, data)?;
         let members = candidates
             .iter()
             .map(|c| Ok(Member::new(&c.name, c.estimator.fit_classifier(data)?)))
             .collect::<Result<Vec<_>>>()?;
-        Self::assemble(members, meta, config.passthrough)
+        Self::from_out_of_fold(members, &oof, meta, config.passthrough, data)
+    }
+
+    /// Stacking from out-of-fold probabilities already computed (by [`OutOfFold::compute`]
+    /// on `data`) and members already refitted on all of `data`: fits only the meta-learner.
+    pub fn from_out_of_fold(
+        members: Vec<Member>,
+        oof: &OutOfFold,
+        meta: &dyn ClassifierEstimator<Dataset>,
+        passthrough: bool,
+        data: &Dataset,
+    ) -> Result<Self> {
+        check_members(&members)?;
+        if oof.probas.len() != members.len() || oof.probas.iter().any(|p| p.rows() != data.len()) {
+            return Err(ConsortError::ShapeMismatch(format!(
+                "out-of-fold probabilities of {} members for {} members and {} rows",
+                oof.probas.len(),
+                members.len(),
+                data.len()
+            )));
+        }
+        let meta_data =
+            data.with_features(meta_input(oof.stacked()?, data.features(), passthrough)?)?;
+        let meta = meta.fit_classifier(&meta_data)?;
+        Self::assemble(members, meta, passthrough)
     }
 
     /// Stacking over members that are already fitted ("prefit"): the meta-learner is fitted

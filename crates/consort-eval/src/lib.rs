@@ -2,19 +2,26 @@
 //!
 //! Scores and reports: [`metrics`] (accuracy, macro-F1, log-loss, confusion matrix),
 //! [`regression`] (MSE, RMSE, MAE, R²), [`ranking`] (hit rate, precision, recall and NDCG at k
-//! for recommenders) and [`Report`], a run's results as a Markdown table for people and JSON
-//! for programs.
+//! for recommenders), [`diversity`] (pairwise disagreement of ensemble members), [`cv`]
+//! (k-fold cross-validated scores of any estimator), [`plot`] (SVG line charts) and
+//! [`Report`], a run's results as Markdown (with figures) for people and JSON for programs.
 
 #![warn(missing_docs)]
 
+pub mod cv;
+pub mod diversity;
 pub mod metrics;
+pub mod plot;
 pub mod ranking;
 pub mod regression;
 pub mod report;
 
+pub use cv::{CvScores, cross_validate, cross_validate_regressor};
+pub use diversity::Disagreement;
 pub use metrics::{
     ClassificationMetrics, accuracy, confusion_matrix, log_loss, macro_f1, model_accuracy,
 };
+pub use plot::{LineChart, Series};
 pub use ranking::RankingMetrics;
 pub use regression::{RegressionMetrics, mae, mse, r2, rmse};
-pub use report::{DataSummary, ModelFamily, ModelResult, Report};
+pub use report::{DataSummary, Figure, ModelFamily, ModelResult, Report, Section};

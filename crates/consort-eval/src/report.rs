@@ -9,6 +9,7 @@ use consort_core::{ConsortError, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::ClassificationMetrics;
+use crate::plot::LineChart;
 
 /// What kind of model a row describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,6 +80,32 @@ pub struct Report {
     pub results: Vec<ModelResult>,
     /// Remarks (skipped models and why, say).
     pub notes: Vec<String>,
+    /// Extra Markdown sections (cascade report, member diversity, cross-validation...).
+    #[serde(default)]
+    pub sections: Vec<Section>,
+    /// Charts, written next to the report and shown in the Markdown.
+    #[serde(default)]
+    pub figures: Vec<Figure>,
+}
+
+/// A titled block of Markdown in a report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Section {
+    /// Heading (level 2).
+    pub heading: String,
+    /// Markdown body.
+    pub body: String,
+}
+
+/// A chart in a report: written as `file` (SVG) beside `report.md`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Figure {
+    /// File name inside the report folder (`cascade.svg`).
+    pub file: String,
+    /// Caption under the image.
+    pub caption: String,
+    /// The chart.
+    pub chart: LineChart,
 }
 
 impl Report {
@@ -92,12 +119,19 @@ impl Report {
             })
     }
 
-    /// The results table alone, in Markdown.
+    /// The results table alone, in Markdown. Ensembles also show their accuracy against the
+    /// best single model (Δ, in points).
     pub fn table(&self) -> String {
         let best = self.best().map(|b| b.metrics.accuracy);
+        let best_single = self
+            .results
+            .iter()
+            .filter(|r| r.family != ModelFamily::Ensemble)
+            .map(|r| r.metrics.accuracy)
+            .fold(None, |b: Option<f64>, a| Some(b.map_or(a, |b| b.max(a))));
         let mut out = String::from(
-            "| model | family | accuracy | macro-F1 | log-loss | fit (s) | predict (ms) |\n\
-             |---|---|---:|---:|---:|---:|---:|\n",
+            "| model | family | accuracy | Δ best single | macro-F1 | log-loss | fit (s) | predict (ms) |\n\
+             |---|---|---:|---:|---:|---:|---:|---:|\n",
         );
         for r in &self.results {
             let acc = format!("{:.4}", r.metrics.accuracy);
@@ -106,9 +140,15 @@ impl Report {
             } else {
                 acc
             };
+            let delta = match (r.family, best_single) {
+                (ModelFamily::Ensemble, Some(b)) => {
+                    format!("{:+.2}", (r.metrics.accuracy - b) * 100.0)
+                }
+                _ => String::new(),
+            };
             let _ = writeln!(
                 out,
-                "| {} | {} | {acc} | {:.4} | {:.4} | {:.2} | {:.1} |",
+                "| {} | {} | {acc} | {delta} | {:.4} | {:.4} | {:.2} | {:.1} |",
                 r.name,
                 r.family,
                 r.metrics.macro_f1,
@@ -159,6 +199,17 @@ impl Report {
                 out.push('\n');
             }
         }
+        for section in &self.sections {
+            let _ = write!(
+                out,
+                "\n## {}\n\n{}\n",
+                section.heading,
+                section.body.trim_end()
+            );
+        }
+        for figure in &self.figures {
+            let _ = write!(out, "\n![{0}]({1})\n\n*{0}*\n", figure.caption, figure.file);
+        }
         if !self.notes.is_empty() {
             out.push_str("\n## Notes\n\n");
             for n in &self.notes {
@@ -173,10 +224,19 @@ impl Report {
         Ok(serde_json::to_string_pretty(self)?)
     }
 
-    /// Writes `report.md` and `report.json` into `dir` (created if missing), each atomically.
-    /// Returns the two paths.
+    /// Writes `report.md`, `report.json` and the figures into `dir` (created if missing),
+    /// each atomically. Returns the paths of the two reports.
     pub fn write_to(&self, dir: &Path) -> Result<(PathBuf, PathBuf)> {
         fs::create_dir_all(dir).map_err(|e| ConsortError::io(dir, e))?;
+        for figure in &self.figures {
+            if figure.file.contains(['/', '\\']) || figure.file.starts_with('.') {
+                return Err(ConsortError::InvalidInput(format!(
+                    "figure file {:?} must be a plain file name",
+                    figure.file
+                )));
+            }
+            figure.chart.write_svg(&dir.join(&figure.file))?;
+        }
         let md = dir.join("report.md");
         let json = dir.join("report.json");
         write_atomic(&md, self.to_markdown().as_bytes())?;

@@ -1,7 +1,10 @@
 //! Reports render and round-trip.
 
 use consort_core::Matrix;
-use consort_eval::{ClassificationMetrics, DataSummary, ModelFamily, ModelResult, Report};
+use consort_eval::{
+    ClassificationMetrics, DataSummary, Figure, LineChart, ModelFamily, ModelResult, Report,
+    Section,
+};
 
 fn report() -> Report {
     let y = [0, 1, 1, 0];
@@ -29,8 +32,19 @@ fn report() -> Report {
         results: vec![
             row("tree", ModelFamily::Small, &bad),
             row("mlp", ModelFamily::Large, &good),
+            row("vote", ModelFamily::Ensemble, &bad),
         ],
         notes: vec!["cnn skipped: features are not an image".into()],
+        sections: vec![Section {
+            heading: "Cascade".into(),
+            body: "tree answered 60% of the samples.".into(),
+        }],
+        figures: vec![Figure {
+            file: "curve.svg".into(),
+            caption: "Accuracy against escalation".into(),
+            chart: LineChart::new("curve", "escalated", "accuracy")
+                .with_series("tree -> mlp", vec![(0.0, 0.75), (1.0, 1.0)]),
+        }],
     }
 }
 
@@ -39,8 +53,15 @@ fn markdown_has_the_table_best_model_and_notes() {
     let r = report();
     assert_eq!(r.best().unwrap().name, "mlp");
     let md = r.to_markdown();
-    assert!(md.contains("| mlp | large | **1.0000** |"), "{md}");
-    assert!(md.contains("| tree | small | 0.7500 |"), "{md}");
+    assert!(md.contains("| mlp | large | **1.0000** |  |"), "{md}");
+    assert!(md.contains("| tree | small | 0.7500 |  |"), "{md}");
+    // Ensembles are compared with the best single model, in points.
+    assert!(md.contains("| vote | ensemble | 0.7500 | -25.00 |"), "{md}");
+    assert!(md.contains("## Cascade\n\ntree answered 60%"), "{md}");
+    assert!(
+        md.contains("![Accuracy against escalation](curve.svg)"),
+        "{md}"
+    );
     assert!(md.contains("Confusion matrix of mlp"), "{md}");
     assert!(md.contains("| **yes** | 0 | 2 |"), "{md}");
     assert!(md.contains("- cnn skipped"), "{md}");
@@ -63,9 +84,15 @@ fn json_round_trips_and_files_are_written() {
             .unwrap()
             .contains("\"family\": \"large\"")
     );
+    let svg = std::fs::read_to_string(dir.path().join("run/curve.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("tree -&gt; mlp"));
     // No temporary files are left behind.
     assert_eq!(
         std::fs::read_dir(dir.path().join("run")).unwrap().count(),
-        2
+        3
     );
+    // A figure may not escape the report folder.
+    let mut bad = r.clone();
+    bad.figures[0].file = "../x.svg".into();
+    assert!(bad.write_to(&dir.path().join("run2")).is_err());
 }
