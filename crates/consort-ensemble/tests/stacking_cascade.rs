@@ -361,3 +361,21 @@ fn bad_ensembles_are_typed_errors() {
         Err(ConsortError::InvalidConfig(_))
     ));
 }
+
+#[test]
+fn cross_validation_matches_the_out_of_fold_scores() {
+    let d = digits();
+    let config = StackingConfig {
+        seed: 7,
+        ..Default::default()
+    };
+    let cv = consort_eval::cross_validate(&GaussianNbConfig::default(), &d.train, 5, 7).unwrap();
+    let candidates: Vec<ClassifierCandidate> = vec![NamedEstimator::new(
+        "gnb",
+        Box::new(GaussianNbConfig::default()),
+    )];
+    let oof = consort_ensemble::OutOfFold::compute(&candidates, &config, &d.train).unwrap();
+    assert_eq!(cv.folds, oof.fold_accuracies(0, d.train.labels()));
+    eprintln!("gaussian nb 5-fold accuracy {cv}");
+    assert!(cv.mean > 0.75 && cv.std > 0.0 && cv.std < 0.1);
+}

@@ -49,6 +49,13 @@ pub enum Control {
 
 /// Extension points of the training loop. Every method has a neutral default.
 pub trait TrainingHook<M> {
+    /// Checked once before training: errors if the hook cannot serve a training set of
+    /// `n_rows` rows whose network has `n_outputs` outputs (a teacher's soft labels for other
+    /// rows, say).
+    fn check(&self, _n_rows: usize, _n_outputs: usize) -> consort_core::Result<()> {
+        Ok(())
+    }
+
     /// An extra loss term for this batch (distillation, regularisers, ...). `logits` are the
     /// model's outputs for `batch.inputs`, already computed by the loop.
     fn extra_loss(&mut self, _model: &M, _batch: &Batch, _logits: &Tensor<2>) -> Option<Tensor<1>> {

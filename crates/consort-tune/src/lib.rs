@@ -10,17 +10,21 @@
 #![warn(missing_docs)]
 
 mod config;
+pub mod distill;
 pub mod early_stopping;
 mod estimator;
 pub mod hooks;
 pub mod objective;
 mod recommender;
+pub mod schedule;
 mod trainer;
 
 pub use config::TrainConfig;
+pub use distill::{KnowledgeDistillation, distillation_targets, soften};
 pub use early_stopping::{EarlyStopping, StopDecision};
 pub use estimator::{FittedNetwork, NetworkEstimator};
 pub use hooks::{Batch, Control, EpochRecord, TrainingHook};
-pub use objective::{BinaryFeedback, Evaluation, Objective, Targets};
+pub use objective::{BinaryFeedback, Evaluation, Objective, PartiallyLabelled, Targets};
 pub use recommender::{Feedback, MatrixFactorizationEstimator};
+pub use schedule::{ReduceOnPlateau, Schedule, ScheduleHook};
 pub use trainer::{TrainOutcome, Trainer, evaluate};

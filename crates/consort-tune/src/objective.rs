@@ -21,12 +21,22 @@ use consort_models::Network;
 const EVAL_BATCH: usize = 512;
 
 /// The targets of one mini-batch.
+// One value per batch, moved not stored: boxing the larger variant would only add an
+// allocation per step.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Targets {
     /// Class indices, `[batch]`.
     Classes(Tensor<1, Int>),
     /// Real-valued (or 0/1) targets, `[batch]`.
     Values(Tensor<1>),
+    /// Class indices with a 0/1 mask of the rows that have a label, `[batch]` each.
+    MaskedClasses {
+        /// Class indices (arbitrary where unlabelled).
+        classes: Tensor<1, Int>,
+        /// 1 where the row is labelled.
+        mask: Tensor<1>,
+    },
 }
 
 /// A validation pass: the objective's loss and its headline score.
@@ -58,6 +68,9 @@ pub trait Objective {
 
     /// Errors if there is nothing (or too little) to train on.
     fn ensure_trainable(&self) -> Result<()>;
+
+    /// Outputs the network must produce (classes, or 1).
+    fn n_outputs(&self) -> usize;
 
     /// Errors if `valid` cannot validate a model trained on `self` (other shapes or classes).
     fn check_compatible(&self, valid: &Self) -> Result<()>;
@@ -105,7 +118,7 @@ fn single_output(outputs: Tensor<2>) -> Tensor<1> {
 fn expect_values(targets: Targets) -> Tensor<1> {
     match targets {
         Targets::Values(t) => t,
-        Targets::Classes(t) => t.float(),
+        Targets::Classes(t) | Targets::MaskedClasses { classes: t, .. } => t.float(),
     }
 }
 
@@ -131,6 +144,10 @@ impl Objective for Dataset {
         Dataset::ensure_trainable(self)
     }
 
+    fn n_outputs(&self) -> usize {
+        self.n_classes()
+    }
+
     fn check_compatible(&self, valid: &Self) -> Result<()> {
         if valid.n_features() != self.n_features() || valid.n_classes() != self.n_classes() {
             return Err(ConsortError::ShapeMismatch(format!(
@@ -150,7 +167,7 @@ impl Objective for Dataset {
 
     fn loss(&self, outputs: Tensor<2>, targets: Targets) -> Tensor<1> {
         let targets = match targets {
-            Targets::Classes(t) => t,
+            Targets::Classes(t) | Targets::MaskedClasses { classes: t, .. } => t,
             Targets::Values(t) => t.int(),
         };
         CrossEntropyLossConfig::new()
@@ -206,6 +223,10 @@ impl Objective for RegressionDataset {
         RegressionDataset::ensure_trainable(self)
     }
 
+    fn n_outputs(&self) -> usize {
+        1
+    }
+
     fn check_compatible(&self, valid: &Self) -> Result<()> {
         if valid.n_features() != self.n_features() {
             return Err(ConsortError::ShapeMismatch(format!(
@@ -256,6 +277,112 @@ impl Objective for RegressionDataset {
     }
 }
 
+/// Classification where only some rows have labels (the rest are unlabelled transfer data
+/// for a teacher to label, say): cross-entropy over the labelled rows of each batch only,
+/// validated by accuracy on the labelled rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartiallyLabelled {
+    data: Dataset,
+    labelled: Vec<bool>,
+}
+
+impl PartiallyLabelled {
+    /// Rows `features` with `labels[i] = Some(class)` where known.
+    pub fn new(features: Matrix, labels: &[Option<usize>], n_classes: usize) -> Result<Self> {
+        if labels.len() != features.rows() {
+            return Err(ConsortError::ShapeMismatch(format!(
+                "{} feature rows but {} labels",
+                features.rows(),
+                labels.len()
+            )));
+        }
+        let hard: Vec<usize> = labels.iter().map(|l| l.unwrap_or(0)).collect();
+        let data = Dataset::new(features, hard, n_classes)?;
+        Ok(Self {
+            data,
+            labelled: labels.iter().map(Option::is_some).collect(),
+        })
+    }
+
+    /// All rows of `data`, keeping the labels of `labelled_rows` only.
+    pub fn from_dataset(data: &Dataset, labelled_rows: &[usize]) -> Result<Self> {
+        let mut labels = vec![None; data.len()];
+        for &i in labelled_rows {
+            let label = data.labels().get(i).ok_or_else(|| {
+                ConsortError::InvalidInput(format!(
+                    "labelled row {i} is out of range for {} rows",
+                    data.len()
+                ))
+            })?;
+            labels[i] = Some(*label);
+        }
+        Self::new(data.features().clone(), &labels, data.n_classes())
+    }
+
+    /// Number of labelled rows.
+    pub fn n_labelled(&self) -> usize {
+        self.labelled.iter().filter(|&&l| l).count()
+    }
+}
+
+impl Objective for PartiallyLabelled {
+    const SCORE_NAME: &'static str = "acc";
+
+    fn features(&self) -> &Matrix {
+        self.data.features()
+    }
+
+    fn ensure_trainable(&self) -> Result<()> {
+        if self.data.is_empty() {
+            return Err(ConsortError::EmptyDataset("no rows to train on".into()));
+        }
+        Ok(())
+    }
+
+    fn check_compatible(&self, valid: &Self) -> Result<()> {
+        self.data.check_compatible(&valid.data)
+    }
+
+    fn n_outputs(&self) -> usize {
+        self.data.n_classes()
+    }
+
+    fn targets(&self, indices: &[usize], device: &Device) -> Targets {
+        let mask: Vec<f32> = indices
+            .iter()
+            .map(|&i| if self.labelled[i] { 1.0 } else { 0.0 })
+            .collect();
+        Targets::MaskedClasses {
+            classes: labels_to_tensor(self.data.labels(), indices, device),
+            mask: Tensor::from_data(TensorData::new(mask, [indices.len()]), device),
+        }
+    }
+
+    fn loss(&self, outputs: Tensor<2>, targets: Targets) -> Tensor<1> {
+        let (classes, mask) = match targets {
+            Targets::MaskedClasses { classes, mask } => (classes, mask),
+            other => return self.data.loss(outputs, other),
+        };
+        let [batch, _] = outputs.dims();
+        let log_p = activation::log_softmax(outputs, 1)
+            .gather(1, classes.reshape([batch, 1]))
+            .reshape([batch]);
+        let count = mask.clone().sum().clamp_min(1.0);
+        -(log_p * mask).sum() / count
+    }
+
+    fn evaluate<M: Network>(&self, model: &M, device: &Device) -> Result<Evaluation> {
+        let rows: Vec<usize> = (0..self.data.len()).filter(|&i| self.labelled[i]).collect();
+        if rows.is_empty() {
+            return Ok(Evaluation {
+                loss: 0.0,
+                score: 0.0,
+            });
+        }
+        self.data.subset(&rows).evaluate(model, device)
+    }
+}
+
 /// Binary targets (0 or 1) for a network with one output logit: implicit feedback, where 1 is
 /// an observed interaction and 0 a sampled negative.
 #[derive(Debug, Clone, PartialEq)]
@@ -301,6 +428,10 @@ impl Objective for BinaryFeedback {
 
     fn check_compatible(&self, valid: &Self) -> Result<()> {
         self.data.check_compatible(&valid.data)
+    }
+
+    fn n_outputs(&self) -> usize {
+        1
     }
 
     fn targets(&self, indices: &[usize], device: &Device) -> Targets {

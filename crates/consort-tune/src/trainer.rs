@@ -78,6 +78,9 @@ impl Trainer {
         }
         train.ensure_trainable()?;
         model.check_input(train.features())?;
+        for hook in hooks.iter() {
+            hook.check(train.len(), train.n_outputs())?;
+        }
         if let Some(v) = valid {
             if v.is_empty() {
                 return Err(ConsortError::EmptyDataset("validation set is empty".into()));
