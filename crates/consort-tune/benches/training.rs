@@ -114,7 +114,7 @@ fn networks(c: &mut Criterion) {
         &TransformerClassifierConfig::new(vocab),
         &sequences,
     );
-    // 4,800 ratings of 300 users x 200 items, batches of 64 like the other networks.
+    // 6,000 ratings of 300 users x 200 items, batches of 64 like the other networks.
     let ratings = low_rank_ratings(300, 200, 4, 0.1, 0.1, 11).unwrap();
     let config = MatrixFactorizationConfig::new(300, 200).with_global_mean(ratings.mean());
     epoch_of(

@@ -5,6 +5,7 @@
 //! loss plus a learning-rate schedule): extra losses add up, task-loss weights multiply, and
 //! learning-rate hooks apply in order.
 
+use burn::lr_scheduler::module_lr_scheduler::ModuleLearningRate;
 use burn::tensor::Tensor;
 
 use crate::objective::Targets;
@@ -70,6 +71,19 @@ pub trait TrainingHook<M> {
     /// Learning rate for `epoch` (1-based), given the rate the previous hooks settled on.
     fn learning_rate(&mut self, _epoch: usize, lr: f64) -> f64 {
         lr
+    }
+
+    /// Per-parameter-group learning rates for this epoch, from the settled rate `lr`
+    /// (discriminative fine-tuning: a lower rate for the backbone than for the head). The last
+    /// hook that returns one wins; `None` applies `lr` to every parameter.
+    fn module_learning_rate(&mut self, _lr: f64) -> Option<ModuleLearningRate> {
+        None
+    }
+
+    /// Changes the model before `epoch` (1-based) starts: freezing or unfreezing parameter
+    /// groups (gradual unfreezing), say.
+    fn before_epoch(&mut self, _epoch: usize, model: M) -> M {
+        model
     }
 
     /// Called after each epoch (after validation).

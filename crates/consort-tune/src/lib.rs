@@ -14,17 +14,24 @@ pub mod distill;
 pub mod early_stopping;
 mod estimator;
 pub mod hooks;
+pub mod lora;
 pub mod objective;
 mod recommender;
 pub mod schedule;
 mod trainer;
+pub mod transfer;
 
 pub use config::TrainConfig;
 pub use distill::{KnowledgeDistillation, distillation_targets, soften};
 pub use early_stopping::{EarlyStopping, StopDecision};
 pub use estimator::{FittedNetwork, NetworkEstimator};
 pub use hooks::{Batch, Control, EpochRecord, TrainingHook};
+pub use lora::{AdapterBank, LoraConfig, LoraModel};
 pub use objective::{BinaryFeedback, Evaluation, Objective, PartiallyLabelled, Targets};
 pub use recommender::{Feedback, MatrixFactorizationEstimator};
 pub use schedule::{ReduceOnPlateau, Schedule, ScheduleHook};
 pub use trainer::{TrainOutcome, Trainer, evaluate};
+pub use transfer::{
+    DiscriminativeLr, GradualUnfreezing, LinearProbe, ParamCount, count_parameters,
+    freeze_backbone, freeze_paths,
+};

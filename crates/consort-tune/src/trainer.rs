@@ -110,6 +110,14 @@ impl Trainer {
             let lr = hooks
                 .iter_mut()
                 .fold(cfg.learning_rate, |lr, h| h.learning_rate(epoch, lr));
+            let module_lr = hooks
+                .iter_mut()
+                .filter_map(|h| h.module_learning_rate(lr))
+                .last()
+                .unwrap_or_else(|| lr.into());
+            for hook in hooks.iter_mut() {
+                model = hook.before_epoch(epoch, model);
+            }
             let task_weight: f32 = hooks.iter().map(|h| h.task_loss_weight()).product();
             let mut loss_sum = 0.0;
             let batches = batch_indices(
@@ -139,7 +147,7 @@ impl Trainer {
                 }
                 loss_sum += value;
                 let grads = GradientsParams::from_grads(loss.backward(), &model);
-                model = optim.step(lr, model, grads);
+                model = optim.step(module_lr.clone(), model, grads);
             }
 
             let (valid_loss, valid_score) = match valid {

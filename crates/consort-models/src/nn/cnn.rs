@@ -94,6 +94,8 @@ impl ParamGuard for CnnConfig {
     }
 }
 
+impl_has_head!(Cnn);
+
 impl Network for Cnn {
     fn logits(&self, x: Tensor<2>) -> Tensor<2> {
         self.head.forward(self.features(x))

@@ -58,6 +58,8 @@ impl LstmClassifierConfig {
     }
 }
 
+impl_has_head!(LstmClassifier);
+
 impl Network for LstmClassifier {
     fn logits(&self, x: Tensor<2>) -> Tensor<2> {
         self.head.forward(self.features(x))

@@ -105,6 +105,8 @@ impl MlpConfig {
     }
 }
 
+impl_has_head!(Mlp);
+
 impl Network for Mlp {
     fn logits(&self, x: Tensor<2>) -> Tensor<2> {
         self.head.forward(self.features(x))

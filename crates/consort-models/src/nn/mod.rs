@@ -1,5 +1,19 @@
 //! Large models: burn networks built from `#[derive(Config)]` + `init(&device)`.
 
+/// Implements [`HasHead`] for a network whose linear head is the field `head` (used inside
+/// each network's file, where the field is visible).
+macro_rules! impl_has_head {
+    ($network:ty) => {
+        impl $crate::nn::HasHead for $network {
+            fn with_new_head(mut self, n_classes: usize, device: &burn::tensor::Device) -> Self {
+                let d_in = self.head.weight.val().dims()[0];
+                self.head = burn::nn::LinearConfig::new(d_in, n_classes).init(device);
+                self
+            }
+        }
+    };
+}
+
 mod classifier;
 mod cnn;
 mod lstm;
@@ -15,6 +29,7 @@ pub use lstm::{LstmClassifier, LstmClassifierConfig};
 pub use matrix_factorization::{MatrixFactorization, MatrixFactorizationConfig};
 pub use mlp::{Activation, Mlp, MlpConfig};
 pub use recommender::MfRecommender;
+
 pub use transformer::{TransformerClassifier, TransformerClassifierConfig};
 
 use burn::module::Module;
@@ -40,6 +55,17 @@ pub trait Network: Module + 'static {
         Ok(())
     }
 }
+
+/// A network ending in a linear classification head (parameter paths `head.weight`,
+/// `head.bias`), which transfer learning replaces for a new label set. Every classifier network
+/// of Consort is one.
+pub trait HasHead: Network + Sized {
+    /// The same network with a freshly initialised head for `n_classes` classes.
+    fn with_new_head(self, n_classes: usize, device: &Device) -> Self;
+}
+
+/// Parameter-path prefix of every network's head.
+pub const HEAD_PATH: &str = "head";
 
 /// An architecture that can be instantiated for a dataset's shape.
 ///

@@ -94,6 +94,8 @@ impl TransformerClassifierConfig {
     }
 }
 
+impl_has_head!(TransformerClassifier);
+
 impl Network for TransformerClassifier {
     fn logits(&self, x: Tensor<2>) -> Tensor<2> {
         self.head.forward(self.features(x))
