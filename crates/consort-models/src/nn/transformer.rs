@@ -1,5 +1,6 @@
 //! Transformer encoder classifier: token + learned positional embeddings -> encoder layers
-//! with multi-head self-attention and padding masks -> masked mean pooling -> linear head.
+//! with multi-head self-attention and padding masks -> masked mean (or learned attention)
+//! pooling -> linear head.
 
 use burn::config::Config;
 use burn::module::Module;
@@ -7,7 +8,7 @@ use burn::nn::transformer::{
     TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput,
 };
 use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig};
-use burn::tensor::{Device, Int, Tensor};
+use burn::tensor::{Bool, Device, Int, Tensor, activation};
 use consort_core::{ConsortError, Matrix, ParamGuard, Result};
 
 use super::sequence::{check_token_ids, ids_and_pad_mask, masked_mean};
@@ -39,6 +40,10 @@ pub struct TransformerClassifierConfig {
     /// Output classes.
     #[config(default = 2)]
     pub n_classes: usize,
+    /// Pool token states with a learned attention (a scoring layer, softmax over the real
+    /// tokens) instead of their mean.
+    #[config(default = false)]
+    pub attention_pooling: bool,
 }
 
 /// A small BERT-style encoder over token ids.
@@ -47,6 +52,8 @@ pub struct TransformerClassifier {
     tokens: Embedding,
     positions: Embedding,
     encoder: TransformerEncoder,
+    /// Scores each token state for attention pooling (`None`: mean pooling).
+    pool: Option<Linear>,
     head: Linear,
     #[module(skip)]
     vocab_size: usize,
@@ -88,6 +95,9 @@ impl TransformerClassifierConfig {
             )
             .with_dropout(self.dropout)
             .init(device),
+            pool: self
+                .attention_pooling
+                .then(|| LinearConfig::new(self.d_model, 1).init(device)),
             head: LinearConfig::new(self.d_model, self.n_classes).init(device),
             vocab_size: self.vocab_size,
         }
@@ -96,12 +106,9 @@ impl TransformerClassifierConfig {
 
 impl_has_head!(TransformerClassifier);
 
-impl Network for TransformerClassifier {
-    fn logits(&self, x: Tensor<2>) -> Tensor<2> {
-        self.head.forward(self.features(x))
-    }
-
-    fn features(&self, x: Tensor<2>) -> Tensor<2> {
+impl TransformerClassifier {
+    /// Encoded token states `[batch, len, d_model]` and the padding mask.
+    fn encode(&self, x: Tensor<2>) -> (Tensor<3>, Tensor<2, Bool>) {
         let [batch, len] = x.dims();
         let device = x.device();
         let (ids, pad) = ids_and_pad_mask(x);
@@ -112,7 +119,40 @@ impl Network for TransformerClassifier {
         let h = self
             .encoder
             .forward(TransformerEncoderInput::new(h).mask_pad(pad.clone()));
-        masked_mean(h, pad)
+        (h, pad)
+    }
+
+    /// Softmax over the real tokens of each row of the pooling scores.
+    fn pool_weights(pool: &Linear, h: Tensor<3>, pad: Tensor<2, Bool>) -> Tensor<2> {
+        let [batch, len, _] = h.dims();
+        let scores = pool.forward(h).reshape([batch, len]).mask_fill(pad, -1e9);
+        activation::softmax(scores, 1)
+    }
+
+    /// The attention-pooling weights over the tokens of each row of `x` (`[batch, len]`,
+    /// zero on padding, rows summing to 1): which tokens the head reads. `None` with mean
+    /// pooling.
+    pub fn attention_weights(&self, x: Tensor<2>) -> Option<Tensor<2>> {
+        let pool = self.pool.as_ref()?;
+        let (h, pad) = self.encode(x);
+        Some(Self::pool_weights(pool, h, pad))
+    }
+}
+
+impl Network for TransformerClassifier {
+    fn logits(&self, x: Tensor<2>) -> Tensor<2> {
+        self.head.forward(self.features(x))
+    }
+
+    fn features(&self, x: Tensor<2>) -> Tensor<2> {
+        let (h, pad) = self.encode(x);
+        match &self.pool {
+            None => masked_mean(h, pad),
+            Some(pool) => {
+                let weights = Self::pool_weights(pool, h.clone(), pad).unsqueeze_dim::<3>(2);
+                (h * weights).sum_dim(1).squeeze_dim::<2>(1)
+            }
+        }
     }
 
     fn check_input(&self, x: &Matrix) -> Result<()> {
