@@ -1,0 +1,190 @@
+//! Transfer learning and LoRA: a CNN trained on digits 0-4 moves to digits 5-9 with 10
+//! labelled images per class. Compares training from scratch, a frozen convolutional
+//! backbone with a new head, full fine-tuning, discriminative learning rates, gradual
+//! unfreezing, a linear probe and LoRA adapters; saves the adapter alone.
+//!
+//! `cargo run --release -p consort-examples --example transfer`
+
+use burn::module::Module;
+use burn::tensor::Device;
+use consort_core::seed::{derive_seed, rng, seeded};
+use consort_core::{BackendKind, Result, burn};
+use consort_data::{Dataset, StandardScaler, embedded, train_test_split};
+use consort_eval::model_accuracy;
+use consort_examples::{f4, print_table};
+use consort_models::{
+    Cnn, CnnConfig, HasHead, LogisticRegressionConfig, NetworkClassifier, NetworkSpec,
+};
+use consort_tune::{
+    DiscriminativeLr, GradualUnfreezing, LinearProbe, LoraConfig, LoraModel, TrainConfig, Trainer,
+    TrainingHook, count_parameters, freeze_backbone, freeze_paths,
+};
+use rand::seq::SliceRandom;
+
+/// Rows whose label is in `classes`, relabelled from 0; at most `per_class` of each.
+fn select(
+    data: &Dataset,
+    classes: std::ops::Range<usize>,
+    per_class: Option<usize>,
+) -> Result<Dataset> {
+    let mut rows = Vec::new();
+    for c in classes.clone() {
+        let mut of_c: Vec<usize> = (0..data.len()).filter(|&i| data.labels()[i] == c).collect();
+        if let Some(k) = per_class {
+            of_c.shuffle(&mut rng(derive_seed(0, &format!("class{c}"))));
+            of_c.truncate(k);
+        }
+        rows.extend(of_c);
+    }
+    rows.sort_unstable();
+    let labels = rows
+        .iter()
+        .map(|&i| data.labels()[i] - classes.start)
+        .collect();
+    Dataset::new(data.features().select_rows(&rows), labels, classes.len())
+}
+
+struct Run<'a> {
+    target: &'a Dataset,
+    test: &'a Dataset,
+    device: Device,
+}
+
+impl Run<'_> {
+    fn tune(
+        &self,
+        model: Cnn,
+        lr: f64,
+        hooks: &mut [&mut dyn TrainingHook<Cnn>],
+    ) -> Result<(Cnn, f64)> {
+        let cfg = TrainConfig::new().with_epochs(100).with_learning_rate(lr);
+        let model = Trainer::new(cfg)
+            .fit(model, &self.device, self.target, None, hooks)?
+            .model;
+        let acc = self.accuracy(model.clone())?;
+        Ok((model, acc))
+    }
+
+    fn accuracy(&self, model: Cnn) -> Result<f64> {
+        let c = NetworkClassifier::new(model, self.device.clone().without_autodiff(), 64, 5);
+        model_accuracy(&c, self.test.features(), self.test.labels())
+    }
+}
+
+fn main() -> Result<()> {
+    let (train, test) = train_test_split(&embedded::digits(), 0.25, 0)?;
+    let scaler = StandardScaler::fit(train.features())?;
+    let train = train.with_features(scaler.transform(train.features())?)?;
+    let test = test.with_features(scaler.transform(test.features())?)?;
+    let (source, target, target_test) = (
+        select(&train, 0..5, None)?,
+        select(&train, 5..10, Some(10))?,
+        select(&test, 5..10, None)?,
+    );
+    let device = BackendKind::default_kind()?.device()?.autodiff();
+    let cnn = seeded(&device, 1, || CnnConfig::new().build(64, 5, &device))?;
+    let pretrained = Trainer::new(TrainConfig::new().with_epochs(15).with_progress(true))
+        .with_label("pretrain on 0-4")
+        .fit(cnn, &device, &source, None, &mut [])?
+        .model;
+    let run = Run {
+        target: &target,
+        test: &target_test,
+        device: device.clone(),
+    };
+    let new_head = || seeded(&device, 2, || pretrained.clone().with_new_head(5, &device));
+    let share = |m: &Cnn| format!("{:.1}%", count_parameters(m).trainable_share() * 100.0);
+
+    let mut rows = Vec::new();
+    let scratch = seeded(&device, 2, || CnnConfig::new().build(64, 5, &device))?;
+    rows.push(vec![
+        "from scratch".into(),
+        share(&scratch),
+        f4(run.tune(scratch, 2e-3, &mut [])?.1),
+    ]);
+    let frozen = freeze_paths(new_head(), &["conv"]);
+    rows.push(vec![
+        "frozen conv backbone, new head".into(),
+        share(&frozen),
+        f4(run.tune(frozen, 2e-3, &mut [])?.1),
+    ]);
+    let head_only = freeze_backbone(new_head());
+    rows.push(vec![
+        "frozen all but the head".into(),
+        share(&head_only),
+        f4(run.tune(head_only, 2e-3, &mut [])?.1),
+    ]);
+    rows.push(vec![
+        "full fine-tuning".into(),
+        share(&new_head()),
+        f4(run.tune(new_head(), 2e-3, &mut [])?.1),
+    ]);
+    let mut discriminative =
+        DiscriminativeLr::new(vec![(vec!["conv".into(), "dense".into()], 0.1)])?;
+    rows.push(vec![
+        "discriminative LR (backbone x0.1)".into(),
+        share(&new_head()),
+        f4(run.tune(new_head(), 2e-3, &mut [&mut discriminative])?.1),
+    ]);
+    let mut gradual = GradualUnfreezing::new(
+        vec![
+            vec!["dense".into()],
+            vec!["conv2".into()],
+            vec!["conv1".into()],
+        ],
+        20,
+    )?;
+    rows.push(vec![
+        "gradual unfreezing (every 20 epochs)".into(),
+        "grows".into(),
+        f4(run
+            .tune(freeze_backbone(new_head()), 2e-3, &mut [&mut gradual])?
+            .1),
+    ]);
+    let probe = LinearProbe::fit(
+        NetworkClassifier::new(pretrained.clone(), device.clone().without_autodiff(), 64, 5),
+        &LogisticRegressionConfig::default(),
+        &target,
+    )?;
+    rows.push(vec![
+        "linear probe (logistic regression)".into(),
+        "-".into(),
+        f4(model_accuracy(
+            &probe,
+            target_test.features(),
+            target_test.labels(),
+        )?),
+    ]);
+    let mut lora = LoraModel::new(
+        new_head(),
+        LoraConfig::new(8, &["dense.weight"]).with_trainable(&["head"]),
+        &device,
+    )?;
+    let lora_share = format!("{:.1}%", lora.parameters().trainable_share() * 100.0);
+    let (trained, lora_acc) = run.tune(lora.model().clone(), 1e-2, &mut [])?;
+    lora.set_model(trained);
+    rows.push(vec![
+        "LoRA r=8 on dense + new head".into(),
+        lora_share,
+        f4(lora_acc),
+    ]);
+    print_table(&["strategy", "trainable", "5-9 test accuracy"], &rows);
+
+    let dir = std::env::temp_dir().join("consort-transfer-example");
+    let adapter = lora.save_adapter(&dir)?;
+    let full = dir.join("full.bpk");
+    lora.merged()
+        .save_file(&full)
+        .map_err(|e| consort_core::ConsortError::Serialization(format!("{e:?}")))?;
+    println!(
+        "\nadapter saved to {} ({} bytes; the merged model is {} bytes)",
+        adapter.display(),
+        std::fs::metadata(&adapter)
+            .map_err(|e| consort_core::ConsortError::io(&adapter, e))?
+            .len(),
+        std::fs::metadata(&full)
+            .map_err(|e| consort_core::ConsortError::io(&full, e))?
+            .len()
+    );
+    Ok(())
+}
