@@ -104,6 +104,11 @@ fn combiners(c: &mut Criterion) {
     group.bench_function("stacking", |b| {
         b.iter(|| black_box(stacking.predict_proba(x).unwrap()))
     });
+    // The combiners' own work on precomputed member outputs: what they add over the members.
+    let meta_input = stacking.meta_features(x).unwrap();
+    group.bench_function("stacking_meta_learner_only", |b| {
+        b.iter(|| black_box(stacking.meta().predict_proba(&meta_input).unwrap()))
+    });
     group.bench_function("cnn_alone", |b| {
         b.iter(|| black_box(members[4].model.predict_proba(x).unwrap()))
     });
