@@ -7,7 +7,7 @@
 
 use burn::module::Module;
 use burn::tensor::Device;
-use consort_core::seed::{derive_seed, rng, seeded};
+use consort_core::seed::seeded;
 use consort_core::{BackendKind, Result, burn};
 use consort_data::{Dataset, StandardScaler, embedded, train_test_split};
 use consort_eval::model_accuracy;
@@ -19,30 +19,6 @@ use consort_tune::{
     DiscriminativeLr, GradualUnfreezing, LinearProbe, LoraConfig, LoraModel, TrainConfig, Trainer,
     TrainingHook, count_parameters, freeze_backbone, freeze_paths,
 };
-use rand::seq::SliceRandom;
-
-/// Rows whose label is in `classes`, relabelled from 0; at most `per_class` of each.
-fn select(
-    data: &Dataset,
-    classes: std::ops::Range<usize>,
-    per_class: Option<usize>,
-) -> Result<Dataset> {
-    let mut rows = Vec::new();
-    for c in classes.clone() {
-        let mut of_c: Vec<usize> = (0..data.len()).filter(|&i| data.labels()[i] == c).collect();
-        if let Some(k) = per_class {
-            of_c.shuffle(&mut rng(derive_seed(0, &format!("class{c}"))));
-            of_c.truncate(k);
-        }
-        rows.extend(of_c);
-    }
-    rows.sort_unstable();
-    let labels = rows
-        .iter()
-        .map(|&i| data.labels()[i] - classes.start)
-        .collect();
-    Dataset::new(data.features().select_rows(&rows), labels, classes.len())
-}
 
 struct Run<'a> {
     target: &'a Dataset,
@@ -77,9 +53,9 @@ fn main() -> Result<()> {
     let train = train.with_features(scaler.transform(train.features())?)?;
     let test = test.with_features(scaler.transform(test.features())?)?;
     let (source, target, target_test) = (
-        select(&train, 0..5, None)?,
-        select(&train, 5..10, Some(10))?,
-        select(&test, 5..10, None)?,
+        train.with_classes(0..5, None, 0)?,
+        train.with_classes(5..10, Some(10), 0)?,
+        test.with_classes(5..10, None, 0)?,
     );
     let device = BackendKind::default_kind()?.device()?.autodiff();
     let cnn = seeded(&device, 1, || CnnConfig::new().build(64, 5, &device))?;

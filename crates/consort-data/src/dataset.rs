@@ -1,6 +1,8 @@
 //! The in-memory labelled dataset every model trains on.
 
+use consort_core::seed::{derive_seed, rng};
 use consort_core::{ConsortError, Matrix, Result, check_labels};
+use rand::seq::SliceRandom;
 
 /// Features plus class labels, with the names needed to report on them.
 ///
@@ -130,6 +132,42 @@ impl Dataset {
             feature_names: self.feature_names.clone(),
             class_names: self.class_names.clone(),
         }
+    }
+
+    /// The samples of the classes in `classes`, relabelled `0..classes.len()` (class names
+    /// kept): a new label set for transfer learning, say. With `per_class`, at most that many
+    /// samples of each class, chosen with `seed` (few-shot subsets).
+    pub fn with_classes(
+        &self,
+        classes: std::ops::Range<usize>,
+        per_class: Option<usize>,
+        seed: u64,
+    ) -> Result<Self> {
+        if classes.is_empty() || classes.end > self.n_classes() {
+            return Err(ConsortError::InvalidInput(format!(
+                "classes {classes:?} are not a non-empty range within 0..{}",
+                self.n_classes()
+            )));
+        }
+        let mut rows = Vec::new();
+        for c in classes.clone() {
+            let mut of_c: Vec<usize> = (0..self.len()).filter(|&i| self.labels[i] == c).collect();
+            if let Some(k) = per_class {
+                of_c.shuffle(&mut rng(derive_seed(seed, &format!("class{c}"))));
+                of_c.truncate(k);
+            }
+            rows.extend(of_c);
+        }
+        rows.sort_unstable();
+        Self::with_names(
+            self.name.clone(),
+            self.features.select_rows(&rows),
+            rows.iter()
+                .map(|&i| self.labels[i] - classes.start)
+                .collect(),
+            self.feature_names.clone(),
+            self.class_names[classes].to_vec(),
+        )
     }
 
     /// Same samples and names, new features (e.g. after scaling). Rows must match.

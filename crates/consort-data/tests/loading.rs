@@ -309,3 +309,18 @@ fn ratings_load_and_split_per_user() {
         assert_eq!(t == 1.0, rated[u].binary_search(&i).is_ok());
     }
 }
+
+#[test]
+fn class_subsets_relabel_and_sample_per_class() {
+    let iris = consort_data::embedded::iris();
+    let two = iris.with_classes(1..3, Some(5), 0).unwrap();
+    assert_eq!(two.len(), 10);
+    assert_eq!(two.n_classes(), 2);
+    assert_eq!(two.class_counts(), vec![5, 5]);
+    assert_eq!(two.class_names(), &iris.class_names()[1..3]);
+    assert_eq!(two, iris.with_classes(1..3, Some(5), 0).unwrap());
+    assert_ne!(two, iris.with_classes(1..3, Some(5), 1).unwrap());
+    assert_eq!(iris.with_classes(0..1, None, 0).unwrap().len(), 50);
+    assert!(iris.with_classes(2..5, None, 0).is_err());
+    assert!(iris.with_classes(1..1, None, 0).is_err());
+}

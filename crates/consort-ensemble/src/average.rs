@@ -1,10 +1,10 @@
 //! (Weighted) averaging of member probabilities.
 
-use consort_core::{Classifier, ConsortError, Matrix, Result, check_labels};
+use consort_core::{Classifier, ConsortError, Matrix, Result};
 
 use consort_data::Dataset;
 
-use crate::member::{Member, check_members, member_probas};
+use crate::member::{Member, check_held_out, check_members, member_probas};
 use crate::simplex::minimise_on_simplex;
 
 /// Mixture probabilities are floored here in the log-loss, as metrics do.
@@ -68,25 +68,7 @@ impl AverageEnsemble {
         probas: &[Matrix],
         labels: &[usize],
     ) -> Result<Self> {
-        let (n_classes, _) = check_members(&members)?;
-        check_labels(labels, n_classes)?;
-        if labels.is_empty() {
-            return Err(ConsortError::EmptyDataset(
-                "no held-out samples to fit weights on".into(),
-            ));
-        }
-        if probas.len() != members.len()
-            || probas
-                .iter()
-                .any(|p| p.rows() != labels.len() || p.cols() != n_classes)
-        {
-            return Err(ConsortError::ShapeMismatch(format!(
-                "{} probability matrices for {} members, {} labels and {n_classes} classes",
-                probas.len(),
-                members.len(),
-                labels.len()
-            )));
-        }
+        check_held_out(&members, probas, labels)?;
         // p[i][m]: member m's probability of sample i's true class.
         let p: Vec<Vec<f64>> = labels
             .iter()

@@ -8,7 +8,7 @@ use consort_core::{Classifier, ConsortError, Matrix, Result, check_input, check_
 use consort_data::Dataset;
 use serde::{Deserialize, Serialize};
 
-use crate::member::{Member, check_members, member_probas};
+use crate::member::{Member, check_held_out, check_members, member_probas};
 
 /// How sure a member is of a sample, from its class probabilities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -220,25 +220,7 @@ impl Cascade {
         probas: &[Matrix],
         labels: &[usize],
     ) -> Result<Self> {
-        let (n_classes, n_features) = check_members(&members)?;
-        check_labels(labels, n_classes)?;
-        if labels.is_empty() {
-            return Err(ConsortError::EmptyDataset(
-                "no held-out samples to calibrate on".into(),
-            ));
-        }
-        if probas.len() != members.len()
-            || probas
-                .iter()
-                .any(|p| p.rows() != labels.len() || p.cols() != n_classes)
-        {
-            return Err(ConsortError::ShapeMismatch(format!(
-                "{} probability matrices for {} members, {} labels and {n_classes} classes",
-                probas.len(),
-                members.len(),
-                labels.len()
-            )));
-        }
+        let (n_classes, n_features) = check_held_out(&members, probas, labels)?;
         let last = members.len() - 1;
         let mut thresholds = vec![NEVER; last];
         match target {

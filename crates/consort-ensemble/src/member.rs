@@ -82,3 +82,32 @@ pub(crate) fn member_probas(members: &[Member], x: &Matrix) -> Result<Vec<Matrix
         })
         .collect()
 }
+
+/// Checks held-out probabilities computed elsewhere (one `rows x n_classes` matrix per member,
+/// one label per row) against the members. Returns `(n_classes, n_features)`.
+pub(crate) fn check_held_out(
+    members: &[Member],
+    probas: &[Matrix],
+    labels: &[usize],
+) -> Result<(usize, usize)> {
+    let (n_classes, n_features) = check_members(members)?;
+    consort_core::check_labels(labels, n_classes)?;
+    if labels.is_empty() {
+        return Err(ConsortError::EmptyDataset(
+            "no held-out samples to learn from".into(),
+        ));
+    }
+    if probas.len() != members.len()
+        || probas
+            .iter()
+            .any(|p| p.rows() != labels.len() || p.cols() != n_classes)
+    {
+        return Err(ConsortError::ShapeMismatch(format!(
+            "{} probability matrices for {} members, {} labels and {n_classes} classes",
+            probas.len(),
+            members.len(),
+            labels.len()
+        )));
+    }
+    Ok((n_classes, n_features))
+}

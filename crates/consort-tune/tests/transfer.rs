@@ -3,7 +3,7 @@
 
 use burn::module::Module;
 use burn::tensor::Device;
-use consort_core::seed::{derive_seed, rng, seeded};
+use consort_core::seed::seeded;
 use consort_core::{BackendKind, Classifier, burn};
 use consort_data::{Dataset, StandardScaler, embedded, train_test_split};
 use consort_eval::model_accuracy;
@@ -14,31 +14,6 @@ use consort_tune::{
     AdapterBank, DiscriminativeLr, GradualUnfreezing, LinearProbe, LoraConfig, LoraModel,
     TrainConfig, Trainer, TrainingHook, count_parameters, freeze_backbone, freeze_paths,
 };
-use rand::seq::SliceRandom;
-
-/// Rows of `data` whose label is in `classes`, relabelled to `0..classes.len()`.
-fn select(
-    data: &Dataset,
-    classes: std::ops::Range<usize>,
-    per_class: Option<usize>,
-    seed: u64,
-) -> Dataset {
-    let mut rows: Vec<usize> = Vec::new();
-    for c in classes.clone() {
-        let mut of_c: Vec<usize> = (0..data.len()).filter(|&i| data.labels()[i] == c).collect();
-        if let Some(k) = per_class {
-            of_c.shuffle(&mut rng(derive_seed(seed, &format!("class{c}"))));
-            of_c.truncate(k);
-        }
-        rows.extend(of_c);
-    }
-    rows.sort_unstable();
-    let labels = rows
-        .iter()
-        .map(|&i| data.labels()[i] - classes.start)
-        .collect();
-    Dataset::new(data.features().select_rows(&rows), labels, classes.len()).unwrap()
-}
 
 struct Task {
     source: Dataset,
@@ -57,9 +32,9 @@ fn task() -> Task {
     let test = test
         .with_features(scaler.transform(test.features()).unwrap())
         .unwrap();
-    let source = select(&train, 0..5, None, 0);
-    let target = select(&train, 5..10, Some(10), 0);
-    let target_test = select(&test, 5..10, None, 0);
+    let source = train.with_classes(0..5, None, 0).unwrap();
+    let target = train.with_classes(5..10, Some(10), 0).unwrap();
+    let target_test = test.with_classes(5..10, None, 0).unwrap();
     let device = BackendKind::Flex.device().unwrap().autodiff();
     let cnn = seeded(&device, 1, || CnnConfig::new().build(64, 5, &device)).unwrap();
     let pretrained = Trainer::new(TrainConfig::new().with_epochs(15))
