@@ -39,9 +39,7 @@ fn student<O: Objective>(
 
 fn main() -> consort_core::Result<()> {
     let (train, test) = train_test_split(&embedded::digits(), 0.25, 0)?;
-    let scaler = StandardScaler::fit(train.features())?;
-    let train = train.with_features(scaler.transform(train.features())?)?;
-    let test = test.with_features(scaler.transform(test.features())?)?;
+    let (train, test) = StandardScaler::standardize_split(&train, &test)?;
     let teacher = NetworkEstimator::new(
         MlpConfig::new(0, vec![256, 256], 0),
         TrainConfig::new().with_epochs(30).with_progress(true),

@@ -55,9 +55,7 @@ fn run(
 
 fn main() -> Result<()> {
     let (train, test) = train_test_split(&embedded::digits(), 0.25, 0)?;
-    let scaler = StandardScaler::fit(train.features())?;
-    let train = train.with_features(scaler.transform(train.features())?)?;
-    let test = test.with_features(scaler.transform(test.features())?)?;
+    let (train, test) = StandardScaler::standardize_split(&train, &test)?;
     let (fit, valid) = train_test_split(&train, 0.2, 1)?;
     let data = Data { fit, valid, test };
     let device = BackendKind::default_kind()?.device()?.autodiff();

@@ -49,9 +49,7 @@ impl Run<'_> {
 
 fn main() -> Result<()> {
     let (train, test) = train_test_split(&embedded::digits(), 0.25, 0)?;
-    let scaler = StandardScaler::fit(train.features())?;
-    let train = train.with_features(scaler.transform(train.features())?)?;
-    let test = test.with_features(scaler.transform(test.features())?)?;
+    let (train, test) = StandardScaler::standardize_split(&train, &test)?;
     let (source, target, target_test) = (
         train.with_classes(0..5, None, 0)?,
         train.with_classes(5..10, Some(10), 0)?,

@@ -219,10 +219,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
     }
     .check()?;
     let data = load(&opts.source)?;
-    let backend = match opts.backend {
-        Some(b) => b,
-        None => BackendKind::default_kind()?,
-    };
+    let backend = BackendKind::chosen(opts.backend)?;
     backend.device()?;
     say(format!(
         "consort: {} ({} samples, {} features, {} classes), seed {}, networks on {backend}",
@@ -419,13 +416,16 @@ fn cascade(
     let Some(small) = position(&|(_, m)| m.name == "logistic regression") else {
         return Ok(None);
     };
-    let oof_accuracy = |i: usize| {
-        let acc = oof.fold_accuracies(i, train.labels());
-        acc.iter().sum::<f64>() / acc.len() as f64
-    };
     let Some(large) = (0..members.len())
         .filter(|&i| members[i].0 == ModelFamily::Large)
-        .max_by(|&a, &b| oof_accuracy(a).total_cmp(&oof_accuracy(b)))
+        .map(|i| {
+            (
+                i,
+                CvScores::from_folds(oof.fold_accuracies(i, train.labels())).mean,
+            )
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| i)
     else {
         return Ok(None);
     };

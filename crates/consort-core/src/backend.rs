@@ -41,6 +41,15 @@ impl BackendKind {
         Self::ALL.into_iter().filter(|k| k.is_compiled()).collect()
     }
 
+    /// `kind` if given, else [`BackendKind::default_kind`]: how every estimator and the CLI
+    /// resolve an optional backend choice.
+    pub fn chosen(kind: Option<Self>) -> Result<Self> {
+        match kind {
+            Some(k) => Ok(k),
+            None => Self::default_kind(),
+        }
+    }
+
     /// The default: `CONSORT_BACKEND` if set and valid, else the first compiled CPU backend,
     /// else wgpu. CPU comes first on purpose: burn's own default prefers wgpu even on machines
     /// without a GPU.

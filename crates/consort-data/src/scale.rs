@@ -1,6 +1,8 @@
 //! Standardisation (zero mean, unit variance per feature), fitted on training data only.
 
 use consort_core::{ConsortError, Matrix, Result};
+
+use crate::Dataset;
 use serde::{Deserialize, Serialize};
 
 /// Per-feature mean and standard deviation learnt from a training matrix.
@@ -11,6 +13,16 @@ pub struct StandardScaler {
 }
 
 impl StandardScaler {
+    /// Fits a scaler on `train`'s features and returns `train` and `test` scaled by it: the
+    /// test rows never inform the fit.
+    pub fn standardize_split(train: &Dataset, test: &Dataset) -> Result<(Dataset, Dataset)> {
+        let scaler = Self::fit(train.features())?;
+        Ok((
+            train.with_features(scaler.transform(train.features())?)?,
+            test.with_features(scaler.transform(test.features())?)?,
+        ))
+    }
+
     /// Learns means and (population) standard deviations. Constant features get std 1 so they
     /// map to 0 rather than to NaN.
     pub fn fit(x: &Matrix) -> Result<Self> {

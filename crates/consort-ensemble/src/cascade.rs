@@ -220,7 +220,7 @@ impl Cascade {
         probas: &[Matrix],
         labels: &[usize],
     ) -> Result<Self> {
-        let (n_classes, n_features) = check_held_out(&members, probas, labels)?;
+        check_held_out(&members, probas, labels)?;
         let last = members.len() - 1;
         let mut thresholds = vec![NEVER; last];
         match target {
@@ -273,13 +273,7 @@ impl Cascade {
                 }
             }
         }
-        Ok(Self {
-            members,
-            thresholds,
-            confidence,
-            n_classes,
-            n_features,
-        })
+        Self::new(members, confidence, thresholds)
     }
 
     /// The members, cheapest first.

@@ -72,9 +72,20 @@ pub type ClassifierCandidate = NamedEstimator<dyn ClassifierEstimator<Dataset>>;
 /// A regression member to be fitted by stacking.
 pub type RegressorCandidate = NamedEstimator<dyn RegressorEstimator<RegressionDataset>>;
 
-/// Fills an `n_rows x (n_members * width)` matrix with every member's out-of-fold outputs:
-/// for each fold and member, `fit_predict(member, train_rows, test_rows)` returns the
-/// `test_rows x width` outputs of the member fitted on `train_rows`.
+/// Checks what every stacking fit needs before any fold is fitted.
+fn check_stacking(config: &StackingConfig, n_candidates: usize) -> Result<()> {
+    config.check()?;
+    if n_candidates == 0 {
+        return Err(ConsortError::config(
+            "an ensemble needs at least one member, got none",
+        ));
+    }
+    Ok(())
+}
+
+/// Every member's out-of-fold outputs, one `n_rows x width` matrix per member: for each fold
+/// and member, `fit_predict(member, train_rows, test_rows)` returns the `test_rows x width`
+/// outputs of the member fitted on `train_rows`.
 fn out_of_fold(
     folds: &[Fold],
     n_rows: usize,
@@ -82,13 +93,13 @@ fn out_of_fold(
     width: usize,
     progress: Option<&str>,
     fit_predict: impl Fn(usize, &[usize], &[usize]) -> Result<Matrix>,
-) -> Result<Matrix> {
-    let mut oof = Matrix::zeros(n_rows, n_members * width);
+) -> Result<Vec<Matrix>> {
+    let mut oof = vec![Matrix::zeros(n_rows, width); n_members];
     for (f, fold) in folds.iter().enumerate() {
-        for m in 0..n_members {
+        for (m, member_oof) in oof.iter_mut().enumerate() {
             let out = fit_predict(m, &fold.train, &fold.test)?;
             for (row, &i) in out.iter_rows().zip(&fold.test) {
-                oof.row_mut(i)[m * width..(m + 1) * width].copy_from_slice(row);
+                member_oof.row_mut(i).copy_from_slice(row);
             }
         }
         if let Some(label) = progress {
@@ -118,16 +129,11 @@ impl OutOfFold {
         config: &StackingConfig,
         data: &Dataset,
     ) -> Result<Self> {
-        config.check()?;
-        if candidates.is_empty() {
-            return Err(ConsortError::config(
-                "an ensemble needs at least one member, got none",
-            ));
-        }
+        check_stacking(config, candidates.len())?;
         data.ensure_trainable()?;
         let folds = stratified_kfold(data.labels(), data.n_classes(), config.folds, config.seed)?;
         let k = data.n_classes();
-        let all = out_of_fold(
+        let probas = out_of_fold(
             &folds,
             data.len(),
             candidates.len(),
@@ -148,15 +154,6 @@ impl OutOfFold {
                 Ok(proba)
             },
         )?;
-        let probas = (0..candidates.len())
-            .map(|m| {
-                let cols: Vec<f32> = all
-                    .iter_rows()
-                    .flat_map(|r| r[m * k..(m + 1) * k].iter().copied())
-                    .collect();
-                Matrix::new(data.len(), k, cols)
-            })
-            .collect::<Result<Vec<_>>>()?;
         Ok(Self { folds, probas })
     }
 
@@ -368,12 +365,7 @@ impl StackingRegressor {
         config: &StackingConfig,
         data: &RegressionDataset,
     ) -> Result<Self> {
-        config.check()?;
-        if candidates.is_empty() {
-            return Err(ConsortError::config(
-                "an ensemble needs at least one member, got none",
-            ));
-        }
+        check_stacking(config, candidates.len())?;
         data.ensure_trainable()?;
         let folds = kfold(data.len(), config.folds, config.seed)?;
         let oof = out_of_fold(
@@ -389,8 +381,9 @@ impl StackingRegressor {
                 Matrix::new(p.len(), 1, p)
             },
         )?;
+        let outputs = Matrix::hstack(&oof.iter().collect::<Vec<_>>())?;
         let meta_data = RegressionDataset::new(
-            meta_input(oof, data.features(), config.passthrough)?,
+            meta_input(outputs, data.features(), config.passthrough)?,
             data.targets().to_vec(),
         )?;
         let meta = meta.fit_regressor(&meta_data)?;

@@ -129,13 +129,7 @@ fn networks(c: &mut Criterion) {
 
 fn small_models(c: &mut Criterion) {
     let (train, test) = train_test_split(&embedded::digits(), 0.25, 0).unwrap();
-    let scaler = StandardScaler::fit(train.features()).unwrap();
-    let scaled = train
-        .with_features(scaler.transform(train.features()).unwrap())
-        .unwrap();
-    let scaled_test = test
-        .with_features(scaler.transform(test.features()).unwrap())
-        .unwrap();
+    let (scaled, scaled_test) = StandardScaler::standardize_split(&train, &test).unwrap();
 
     let mut group = c.benchmark_group("small_model_digits");
     group.sample_size(10);

@@ -43,10 +43,7 @@ impl<S: NetworkSpec> NetworkEstimator<S> {
     pub fn fit_with_history(&self, data: &Dataset) -> Result<FittedNetwork<S::Net>> {
         self.train.check()?;
         data.ensure_trainable()?;
-        let kind = match self.backend {
-            Some(k) => k,
-            None => BackendKind::default_kind()?,
-        };
+        let kind = BackendKind::chosen(self.backend)?;
         let device = kind.device()?;
         let autodiff = device.clone().autodiff();
         let (train, valid) = if self.train.validation_fraction > 0.0 {

@@ -105,8 +105,12 @@ impl<M: Module> LoraModel<M> {
     /// Attaches fresh adapters to a copy of `base` (on `device`, an autodiff device to train).
     pub fn new(base: M, config: LoraConfig, device: &Device) -> Result<Self> {
         let adapted = config.attach(base.clone(), device)?;
-        if count_parameters(&adapted).trainable == count_parameters(&base.clone().no_grad()).total {
-            return Err(ConsortError::config("LoRA attached no adapter"));
+        // Adapters add parameters; none added means no target path matched a 2-D weight.
+        if count_parameters(&adapted).total == count_parameters(&base).total {
+            return Err(ConsortError::config(format!(
+                "LoRA attached no adapter: no 2-D weight matches {:?}",
+                config.targets
+            )));
         }
         Ok(Self {
             base,

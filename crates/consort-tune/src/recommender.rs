@@ -102,10 +102,7 @@ impl MatrixFactorizationEstimator {
         if ratings.is_empty() {
             return Err(ConsortError::EmptyDataset("no ratings to fit on".into()));
         }
-        let kind = match self.backend {
-            Some(k) => k,
-            None => BackendKind::default_kind()?,
-        };
+        let kind = BackendKind::chosen(self.backend)?;
         let device = kind.device()?;
         let autodiff = device.clone().autodiff();
         let (train, valid) = if self.train.validation_fraction > 0.0 {

@@ -23,13 +23,7 @@ struct Setup {
 
 fn setup() -> Setup {
     let (train, test) = train_test_split(&embedded::digits(), 0.25, 0).unwrap();
-    let scaler = StandardScaler::fit(train.features()).unwrap();
-    let train = train
-        .with_features(scaler.transform(train.features()).unwrap())
-        .unwrap();
-    let test = test
-        .with_features(scaler.transform(test.features()).unwrap())
-        .unwrap();
+    let (train, test) = StandardScaler::standardize_split(&train, &test).unwrap();
     let teacher = NetworkEstimator::new(
         MlpConfig::new(0, vec![256, 256], 0),
         TrainConfig::new().with_epochs(30),

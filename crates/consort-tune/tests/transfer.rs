@@ -25,13 +25,7 @@ struct Task {
 
 fn task() -> Task {
     let (train, test) = train_test_split(&embedded::digits(), 0.25, 0).unwrap();
-    let scaler = StandardScaler::fit(train.features()).unwrap();
-    let train = train
-        .with_features(scaler.transform(train.features()).unwrap())
-        .unwrap();
-    let test = test
-        .with_features(scaler.transform(test.features()).unwrap())
-        .unwrap();
+    let (train, test) = StandardScaler::standardize_split(&train, &test).unwrap();
     let source = train.with_classes(0..5, None, 0).unwrap();
     let target = train.with_classes(5..10, Some(10), 0).unwrap();
     let target_test = test.with_classes(5..10, None, 0).unwrap();
