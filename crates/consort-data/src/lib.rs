@@ -2,11 +2,12 @@
 //!
 //! Data in, tensors out: a [`Dataset`] of features and labels, [`read_csv`] / [`write_csv`],
 //! seeded stratified splits and k-fold, a [`StandardScaler`] fitted on training rows only,
-//! batching into burn tensors, and two embedded datasets ([`embedded::digits`],
+//! translated copies of image rows for augmentation, batching into burn tensors, and two embedded datasets ([`embedded::digits`],
 //! [`embedded::iris`]).
 
 #![warn(missing_docs)]
 
+pub mod augment;
 pub mod batch;
 pub mod csv;
 pub mod dataset;
@@ -19,6 +20,7 @@ pub mod synthetic;
 pub mod text;
 
 pub use crate::csv::{CsvOptions, LabelColumn, parse_csv, read_csv, write_csv};
+pub use augment::{ImageShape, shifted_copies};
 pub use dataset::Dataset;
 pub use ratings::{Ratings, low_rank_ratings, read_ratings_csv};
 pub use regression::RegressionDataset;

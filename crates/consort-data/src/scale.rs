@@ -18,9 +18,14 @@ impl StandardScaler {
     pub fn standardize_split(train: &Dataset, test: &Dataset) -> Result<(Dataset, Dataset)> {
         let scaler = Self::fit(train.features())?;
         Ok((
-            train.with_features(scaler.transform(train.features())?)?,
-            test.with_features(scaler.transform(test.features())?)?,
+            scaler.transform_dataset(train)?,
+            scaler.transform_dataset(test)?,
         ))
+    }
+
+    /// `data` with its features standardised; samples and names unchanged.
+    pub fn transform_dataset(&self, data: &Dataset) -> Result<Dataset> {
+        data.with_features(self.transform(data.features())?)
     }
 
     /// Learns means and (population) standard deviations. Constant features get std 1 so they

@@ -33,7 +33,7 @@ impl<E: Fit<Dataset>> Fit<Dataset> for Standardized<E> {
     fn fit(&self, data: &Dataset) -> Result<Self::Object> {
         data.ensure_trainable()?;
         let scaler = StandardScaler::fit(data.features())?;
-        let scaled = data.with_features(scaler.transform(data.features())?)?;
+        let scaled = scaler.transform_dataset(data)?;
         Ok(StandardizedModel {
             scaler,
             inner: self.0.fit(&scaled)?,

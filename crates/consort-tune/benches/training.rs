@@ -81,9 +81,7 @@ fn backends() -> Vec<BackendKind> {
 fn networks(c: &mut Criterion) {
     let (train, _) = train_test_split(&embedded::digits(), 0.25, 0).unwrap();
     let scaler = StandardScaler::fit(train.features()).unwrap();
-    let scaled = train
-        .with_features(scaler.transform(train.features()).unwrap())
-        .unwrap();
+    let scaled = scaler.transform_dataset(&train).unwrap();
     let sequences = order_sequences(1200, 16, 8, 1).unwrap();
     let vocab = order_vocab_size(8);
 

@@ -26,7 +26,7 @@ pub use distill::{KnowledgeDistillation, distillation_targets, soften};
 pub use early_stopping::{EarlyStopping, StopDecision};
 pub use estimator::{FittedNetwork, NetworkEstimator};
 pub use hooks::{Batch, Control, EpochRecord, TrainingHook};
-pub use lora::{AdapterBank, LoraConfig, LoraModel};
+pub use lora::{AdapterBank, LoraConfig, LoraFactors, LoraModel};
 pub use objective::{BinaryFeedback, Evaluation, Objective, PartiallyLabelled, Targets};
 pub use recommender::{Feedback, MatrixFactorizationEstimator};
 pub use schedule::{ReduceOnPlateau, Schedule, ScheduleHook};

@@ -1,15 +1,19 @@
-//! LoRA adapters on burn's `apply_lora`, with what it lacks: merge, unload, adapter-only save
-//! and load, and several named adapters on one base.
+//! LoRA adapters on burn's reparameterization API, with what burn's own `apply_lora` lacks:
+//! adapters on convolution kernels, rank dropout, merge, unload, adapter-only save and load,
+//! and several named adapters on one base.
 //!
-//! burn adapts 2-D weights (linear layers, embeddings); convolution kernels are 4-D and stay
-//! frozen without an adapter. Fine-tune them with [`crate::transfer`] instead.
+//! burn's `Lora` adapts 2-D weights only. [`LoraFactors`] adapts any weight of two or more
+//! dimensions through its matrix view `[d0, d1 * d2 * ...]`: a linear `[d_in, d_out]` weight as
+//! it is, a conv kernel `[c_out, c_in, kh, kw]` as `[c_out, c_in * kh * kw]` (the usual conv
+//! LoRA, as in PEFT). The update composes into the weight (`W + alpha / r * A B`), so merging
+//! is burn's `materialize` and no layer code changes.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use burn::module::{Lora, Module, ParamGroup};
+use burn::module::{Flag, Module, Param, ParamGroup, Reparameterization, Reparameterizer};
 use burn::store::ModuleRecord;
-use burn::tensor::Device;
+use burn::tensor::{Device, Distribution, Tensor};
 use consort_core::io::{load_json, save_json};
 use consort_core::seed::seeded;
 use consort_core::{ConsortError, ParamGuard, Result};
@@ -28,8 +32,16 @@ pub struct LoraConfig {
     pub rank: usize,
     /// The update is scaled by `alpha / rank`.
     pub alpha: f64,
-    /// Path predicates of the 2-D weights to adapt (`"dense.weight"`, `"mha.query"`).
+    /// Path predicates of the weights to adapt (`"dense.weight"`, `"mha.query"`,
+    /// `"conv2.weight"`); matching parameters of fewer than two dimensions (biases) are not
+    /// adapted.
     pub targets: Vec<String>,
+    /// Probability of dropping each of the `r` rank components of an update while training
+    /// (survivors scaled by `1 / (1 - p)`; nothing is dropped at inference). The update lives in
+    /// weight space, so this rank dropout (as in LyCORIS) stands in for PEFT's dropout on the
+    /// adapter's input.
+    #[serde(default)]
+    pub rank_dropout: f64,
     /// Path predicates of parameters trained in full alongside the adapters (a new `"head"`).
     pub trainable: Vec<String>,
     /// Seed of the `A` factors' initialisation (`B` starts at zero, so the adapted model
@@ -47,20 +59,34 @@ impl ParamGuard for LoraConfig {
                 "LoRA needs rank >= 1, a positive alpha and at least one target path",
             ));
         }
+        if !(0.0..1.0).contains(&self.rank_dropout) {
+            return Err(ConsortError::config(format!(
+                "LoRA rank dropout must be in [0, 1), got {}",
+                self.rank_dropout
+            )));
+        }
         Ok(())
     }
 }
 
 impl LoraConfig {
-    /// Rank `rank`, `alpha = 2 * rank`, adapting `targets`, nothing else trainable, seed 0.
+    /// Rank `rank`, `alpha = 2 * rank`, adapting `targets`, no dropout, nothing else
+    /// trainable, seed 0.
     pub fn new(rank: usize, targets: &[&str]) -> Self {
         Self {
             rank,
             alpha: 2.0 * rank as f64,
             targets: targets.iter().map(|t| t.to_string()).collect(),
+            rank_dropout: 0.0,
             trainable: Vec::new(),
             seed: 0,
         }
+    }
+
+    /// Drops each rank component with probability `p` while training.
+    pub fn with_rank_dropout(mut self, p: f64) -> Self {
+        self.rank_dropout = p;
+        self
     }
 
     /// Also trains the parameters matching `predicates` in full.
@@ -83,13 +109,108 @@ impl LoraConfig {
     /// `base` with adapters attached (base weights frozen, `trainable` unfrozen).
     fn attach<M: Module>(&self, base: M, device: &Device) -> Result<M> {
         self.check()?;
-        let lora = Lora::new(self.rank, self.alpha).set_param_group(Self::group(&self.targets));
-        let adapted = seeded(device, self.seed, || base.apply_lora(lora));
+        let attach = AttachFactors {
+            config: self,
+            targets: Self::group(&self.targets),
+        };
+        let adapted = seeded(device, self.seed, || base.apply_reparameterization(attach));
         Ok(if self.trainable.is_empty() {
             adapted
         } else {
             adapted.unfreeze_group(Self::group(&self.trainable))
         })
+    }
+}
+
+/// The low-rank update of one weight: `scale * A B` with `A: [d0, r]`, `B: [r, d1 * ...]`,
+/// reshaped to the weight's shape and added to it.
+#[derive(Module, Debug)]
+pub struct LoraFactors {
+    /// First factor, `[d0, r]`, drawn from `N(0, 1 / r)`.
+    pub a: Param<Tensor<2>>,
+    /// Second factor, `[r, d1 * ...]`, zero at first so the adapted model starts as its base.
+    pub b: Param<Tensor<2>>,
+    /// `alpha / r`.
+    pub scale: f64,
+    /// Probability of dropping a rank component while training.
+    pub rank_dropout: f64,
+    /// Off in inference mode (`valid`) and when frozen: no dropout then.
+    training: Param<Flag>,
+}
+
+impl LoraFactors {
+    /// The update `scale * A B` as a `[d0, d1 * ...]` matrix; rank components are dropped when
+    /// `train` and this adapter is in training mode.
+    pub fn delta(&self, train: bool) -> Tensor<2> {
+        let a = self.a.val();
+        let a = if train && self.rank_dropout > 0.0 && self.training.is_enabled() {
+            let keep = 1.0 - self.rank_dropout;
+            let [_, rank] = a.dims();
+            let mask = Tensor::<2>::random([1, rank], Distribution::Bernoulli(keep), &a.device());
+            a * mask.div_scalar(keep)
+        } else {
+            a
+        };
+        a.matmul(self.b.val()).mul_scalar(self.scale)
+    }
+}
+
+impl Reparameterization for LoraFactors {
+    // Saved and loaded under `<weight path>.lora.a` / `.b`.
+    const NAME: &'static str = "lora";
+
+    fn apply<const D: usize>(&self, base: Tensor<D>) -> Tensor<D> {
+        // Dropout only where a backward pass can follow, as burn's own Dropout decides.
+        let delta = self
+            .delta(base.device().is_autodiff())
+            .reshape(base.shape());
+        base + delta
+    }
+}
+
+/// Freezes every parameter and attaches [`LoraFactors`] to the targeted weights of two or more
+/// dimensions.
+struct AttachFactors<'a> {
+    config: &'a LoraConfig,
+    targets: ParamGroup,
+}
+
+impl Reparameterizer for AttachFactors<'_> {
+    type Reparam = LoraFactors;
+
+    fn reparameterize<const D: usize>(
+        &mut self,
+        path: &str,
+        param: Param<Tensor<D>>,
+    ) -> (Param<Tensor<D>>, Option<LoraFactors>) {
+        if D < 2 || !self.targets.matches(&param.id, Some(path)) {
+            return (param.set_require_grad(false), None);
+        }
+        let weight = param.base();
+        let dims = weight.dims();
+        let (rows, cols) = (dims[0], dims[1..].iter().product::<usize>());
+        let device = weight.device();
+        let rank = self.config.rank;
+        // Parameters live as long as the module, so they are allocated as burn allocates its
+        // own LoRA factors: outside the dynamic memory pools.
+        let (a, b) = device.memory_persistent_allocations((), |_| {
+            (
+                Tensor::<2>::random(
+                    [rows, rank],
+                    Distribution::Normal(0.0, 1.0 / rank as f64),
+                    &device,
+                ),
+                Tensor::<2>::zeros([rank, cols], &device),
+            )
+        });
+        let factors = LoraFactors {
+            a: Param::from_tensor(a),
+            b: Param::from_tensor(b),
+            scale: self.config.alpha / rank as f64,
+            rank_dropout: self.config.rank_dropout,
+            training: Param::from_bool(true),
+        };
+        (param.set_require_grad(false), Some(factors))
     }
 }
 
@@ -105,10 +226,10 @@ impl<M: Module> LoraModel<M> {
     /// Attaches fresh adapters to a copy of `base` (on `device`, an autodiff device to train).
     pub fn new(base: M, config: LoraConfig, device: &Device) -> Result<Self> {
         let adapted = config.attach(base.clone(), device)?;
-        // Adapters add parameters; none added means no target path matched a 2-D weight.
+        // Adapters add parameters; none added means no target path matched a weight.
         if count_parameters(&adapted).total == count_parameters(&base).total {
             return Err(ConsortError::config(format!(
-                "LoRA attached no adapter: no 2-D weight matches {:?}",
+                "LoRA attached no adapter: no weight of two or more dimensions matches {:?}",
                 config.targets
             )));
         }
