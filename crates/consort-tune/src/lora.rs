@@ -360,3 +360,95 @@ impl<M: Module> AdapterBank<M> {
         &self.base
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::nn::conv::{Conv2d, Conv2dConfig};
+    use burn::tensor::TensorData;
+    use consort_core::BackendKind;
+
+    fn device() -> Device {
+        BackendKind::Flex.device().unwrap().autodiff()
+    }
+
+    #[test]
+    fn conv_kernels_get_factors_of_their_matrix_view() {
+        let device = device();
+        let conv: Conv2d = Conv2dConfig::new([2, 3], [3, 3]).init(&device);
+        let lora = LoraModel::new(conv, LoraConfig::new(2, &["weight"]), &device).unwrap();
+        let factors = lora
+            .model()
+            .weight
+            .reparameterization::<LoraFactors>()
+            .expect("the kernel is adapted");
+        // Kernel [c_out = 3, c_in = 2, 3, 3] seen as [3, 2 * 3 * 3].
+        assert_eq!(factors.a.val().dims(), [3, 2]);
+        assert_eq!(factors.b.val().dims(), [2, 18]);
+        // Only the factors train: 3 * 2 + 2 * 18 of 54 + 3 + 42 parameters.
+        assert_eq!(lora.parameters().trainable, 42);
+        assert_eq!(lora.parameters().total, 54 + 3 + 42);
+        // B starts at zero: the adapted kernel is the base kernel.
+        let x = Tensor::<4>::random([1, 2, 5, 5], Distribution::Default, &device);
+        lora.model()
+            .forward(x.clone())
+            .into_data()
+            .assert_eq(&lora.unload().forward(x).into_data(), true);
+    }
+
+    fn factors(rank_dropout: f64, device: &Device) -> LoraFactors {
+        LoraFactors {
+            a: Param::from_tensor(Tensor::ones([3, 4], device)),
+            b: Param::from_tensor(Tensor::ones([4, 2], device)),
+            scale: 0.5,
+            rank_dropout,
+            training: Param::from_bool(true),
+        }
+    }
+
+    #[test]
+    fn rank_dropout_is_unbiased_in_training_and_off_at_inference() {
+        let device = device();
+        let f = seeded(&device, 3, || factors(0.5, &device));
+        // Without dropout every entry is 0.5 * 4 = 2.
+        let full = TensorData::from([[2.0f32; 2]; 3]);
+        f.delta(false).into_data().assert_eq(&full, true);
+        let draws: Vec<f32> = (0..2000)
+            .map(|_| f.delta(true).into_data().to_vec::<f32>().unwrap()[0])
+            .collect();
+        // Each draw keeps k of 4 components, scaled by 2: entries 0.5 * 2 * k.
+        assert!(draws.iter().all(|d| [0.0, 1.0, 2.0, 3.0, 4.0].contains(d)));
+        assert!(draws.iter().any(|&d| d != 2.0), "dropout never dropped");
+        let mean = draws.iter().sum::<f32>() / draws.len() as f32;
+        // Binomial(4, 0.5) mean 2; the standard error over 2000 draws is 0.022.
+        assert!((mean - 2.0).abs() < 0.1, "{mean}");
+        // Inference mode (and frozen adapters) never drop.
+        let inference = f.clone().valid();
+        for _ in 0..20 {
+            inference.delta(true).into_data().assert_eq(&full, true);
+        }
+        let frozen = f.no_grad().freeze();
+        frozen.delta(true).into_data().assert_eq(&full, true);
+    }
+
+    #[test]
+    fn invalid_configs_are_refused() {
+        let device = device();
+        let conv: Conv2d = Conv2dConfig::new([2, 3], [3, 3]).init(&device);
+        for config in [
+            LoraConfig::new(0, &["weight"]),
+            LoraConfig::new(2, &[]),
+            LoraConfig::new(2, &["weight"]).with_rank_dropout(1.0),
+            LoraConfig::new(2, &["no.such.path"]),
+            LoraConfig::new(2, &["bias"]),
+        ] {
+            assert!(
+                matches!(
+                    LoraModel::new(conv.clone(), config.clone(), &device),
+                    Err(ConsortError::InvalidConfig(_))
+                ),
+                "{config:?}"
+            );
+        }
+    }
+}

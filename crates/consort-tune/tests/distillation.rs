@@ -2,15 +2,18 @@
 //! split with labels; the students see labels for 10% of it and the teacher's soft labels on
 //! all of it.
 
+use consort_core::burn;
 use consort_core::seed::{derive_seed, seeded};
 use consort_core::{BackendKind, Classifier, ConsortError, Fit, Matrix};
 use consort_data::split::stratified_indices;
 use consort_data::{Dataset, StandardScaler, embedded, train_test_split};
 use consort_eval::{accuracy, model_accuracy};
-use consort_models::{LogisticRegressionConfig, MlpConfig, NetworkClassifier, NetworkSpec};
+use consort_models::{
+    LogisticRegressionConfig, Mlp, MlpConfig, Network, NetworkClassifier, NetworkSpec,
+};
 use consort_tune::{
-    KnowledgeDistillation, NetworkEstimator, PartiallyLabelled, TrainConfig, Trainer, TrainingHook,
-    distillation_targets,
+    FeatureDistillation, HintedStudent, KnowledgeDistillation, NetworkEstimator, PartiallyLabelled,
+    TrainConfig, Trainer, TrainingHook, distillation_targets,
 };
 
 struct Setup {
@@ -18,10 +21,18 @@ struct Setup {
     test: Dataset,
     labelled: Vec<usize>,
     teacher_proba: Matrix,
+    /// The teacher's penultimate features (256 wide) of the training rows.
+    teacher_features: Matrix,
     teacher_test: Vec<usize>,
 }
 
-fn setup() -> Setup {
+/// One teacher for every test of this file.
+fn setup() -> &'static Setup {
+    static SETUP: std::sync::OnceLock<Setup> = std::sync::OnceLock::new();
+    SETUP.get_or_init(train_teacher)
+}
+
+fn train_teacher() -> Setup {
     let (train, test) = train_test_split(&embedded::digits(), 0.25, 0).unwrap();
     let (train, test) = StandardScaler::standardize_split(&train, &test).unwrap();
     let teacher = NetworkEstimator::new(
@@ -33,6 +44,7 @@ fn setup() -> Setup {
     let (_, labelled) = stratified_indices(train.labels(), train.n_classes(), 0.1, 3).unwrap();
     Setup {
         teacher_proba: teacher.predict_proba(train.features()).unwrap(),
+        teacher_features: teacher.features(train.features()).unwrap(),
         teacher_test: teacher.predict(test.features()).unwrap(),
         train,
         test,
@@ -44,26 +56,44 @@ fn agreement(a: &[usize], b: &[usize]) -> f64 {
     accuracy(a, b).unwrap()
 }
 
+/// The student: MLP 64-32-10, always initialised the same.
+fn fresh_student(device: &burn::tensor::Device) -> Mlp {
+    let spec = MlpConfig::new(0, vec![32], 0);
+    seeded(device, derive_seed(0, "student"), || {
+        spec.build(64, 10, device)
+    })
+    .unwrap()
+}
+
+/// `model` trained by the loop on `objective` with `hooks`, for `epochs`.
+fn train<M: Network, O: consort_tune::Objective>(
+    model: M,
+    objective: &O,
+    epochs: usize,
+    hooks: &mut [&mut dyn TrainingHook<M>],
+) -> M {
+    let autodiff = BackendKind::Flex.device().unwrap().autodiff();
+    let cfg = TrainConfig::new()
+        .with_epochs(epochs)
+        .with_learning_rate(3e-3);
+    Trainer::new(cfg)
+        .fit(model, &autodiff, objective, None, hooks)
+        .unwrap()
+        .model
+}
+
+fn classifier(model: Mlp) -> NetworkClassifier<Mlp> {
+    NetworkClassifier::new(model, BackendKind::Flex.device().unwrap(), 64, 10)
+}
+
 /// MLP 64-32-10 trained by the loop on `objective` with `hooks`, for `epochs`.
 fn student<O: consort_tune::Objective>(
     objective: &O,
     epochs: usize,
-    hooks: &mut [&mut dyn TrainingHook<consort_models::Mlp>],
-) -> NetworkClassifier<consort_models::Mlp> {
-    let device = BackendKind::Flex.device().unwrap();
-    let autodiff = device.clone().autodiff();
-    let spec = MlpConfig::new(0, vec![32], 0);
-    let model = seeded(&autodiff, derive_seed(0, "student"), || {
-        spec.build(64, 10, &autodiff)
-    })
-    .unwrap();
-    let cfg = TrainConfig::new()
-        .with_epochs(epochs)
-        .with_learning_rate(3e-3);
-    let out = Trainer::new(cfg)
-        .fit(model, &autodiff, objective, None, hooks)
-        .unwrap();
-    NetworkClassifier::new(out.model, device, 64, 10)
+    hooks: &mut [&mut dyn TrainingHook<Mlp>],
+) -> NetworkClassifier<Mlp> {
+    let autodiff = BackendKind::Flex.device().unwrap().autodiff();
+    classifier(train(fresh_student(&autodiff), objective, epochs, hooks))
 }
 
 #[test]
@@ -129,4 +159,46 @@ fn distilled_students_beat_students_trained_on_the_labelled_tenth() {
         .unwrap_err();
     assert!(matches!(err, ConsortError::ShapeMismatch(_)), "{err}");
     assert!(KnowledgeDistillation::from_probabilities(&s.teacher_proba, 4.0, 1.5).is_err());
+}
+
+#[test]
+fn feature_hints_teach_the_student_from_unlabelled_rows() {
+    let s = setup();
+    let labelled_only = s.train.subset(&s.labelled);
+    let partial = PartiallyLabelled::from_dataset(&s.train, &s.labelled).unwrap();
+    let acc = |m: &dyn Classifier| model_accuracy(m, s.test.features(), s.test.labels()).unwrap();
+    let autodiff = BackendKind::Flex.device().unwrap().autodiff();
+    let scratch = acc(&student(&labelled_only, 300, &mut []));
+
+    // FitNets: 10% labels, plus the teacher's 256 features on every row as hints for the
+    // student's 32 through a learned 32 -> 256 regressor.
+    let mut hints = FeatureDistillation::new(s.teacher_features.clone(), 1.0).unwrap();
+    let hinted =
+        HintedStudent::new(fresh_student(&autodiff), 64, hints.teacher_dim(), &autodiff).unwrap();
+    let hinted = train(hinted, &partial, 30, &mut [&mut hints]).into_student();
+    let hinted_acc = acc(&classifier(hinted));
+
+    // Hints and soft targets in one run: the two hooks compose.
+    let mut hints = FeatureDistillation::new(s.teacher_features.clone(), 1.0).unwrap();
+    let mut kd = KnowledgeDistillation::from_probabilities(&s.teacher_proba, 4.0, 0.3).unwrap();
+    let both =
+        HintedStudent::new(fresh_student(&autodiff), 64, hints.teacher_dim(), &autodiff).unwrap();
+    let both = train(both, &partial, 30, &mut [&mut hints, &mut kd]).into_student();
+    let both_acc = acc(&classifier(both));
+    eprintln!(
+        "MLP 64-32-10 on {} labels {scratch:.4}; with feature hints on all rows \
+         {hinted_acc:.4}; hints + soft targets {both_acc:.4}",
+        s.labelled.len()
+    );
+    assert!(hinted_acc >= scratch + 0.03, "{hinted_acc} vs {scratch}");
+    assert!(both_acc >= scratch + 0.03, "{both_acc} vs {scratch}");
+
+    // Hints that do not cover the training rows are refused before training.
+    let mut short = FeatureDistillation::new(s.teacher_features.select_rows(&[0, 1]), 1.0).unwrap();
+    let model = HintedStudent::new(fresh_student(&autodiff), 64, 256, &autodiff).unwrap();
+    let err = Trainer::new(TrainConfig::new().with_epochs(1))
+        .fit(model, &autodiff, &partial, None, &mut [&mut short])
+        .unwrap_err();
+    assert!(matches!(err, ConsortError::ShapeMismatch(_)), "{err}");
+    assert!(FeatureDistillation::new(s.teacher_features.clone(), 0.0).is_err());
 }

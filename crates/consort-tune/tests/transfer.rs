@@ -195,6 +195,35 @@ fn transfer_and_lora_on_digits_five_to_nine() {
             .unwrap()
     );
 
+    // LoRA on both convolution kernels (as [c_out, c_in * 3 * 3] matrices) and the dense layer,
+    // with rank dropout while training.
+    let config = LoraConfig::new(4, &["conv1.weight", "conv2.weight", "dense.weight"])
+        .with_trainable(&["head"])
+        .with_rank_dropout(0.25);
+    let mut conv_lora = LoraModel::new(new_head(&t), config, &t.device).unwrap();
+    let conv_share = conv_lora.parameters().trainable_share();
+    let (trained, conv_lora_acc) = tune_at(&t, conv_lora.model().clone(), 1e-2, &mut []);
+    conv_lora.set_model(trained);
+    eprintln!(
+        "LoRA r=4 on conv1, conv2 and dense, rank dropout 0.25: {conv_lora_acc:.4}, {:.1}% of \
+         the parameters train",
+        conv_share * 100.0
+    );
+    assert!(conv_share < 0.10, "{conv_share}");
+    assert!(
+        conv_lora_acc >= full_acc - 0.03,
+        "{conv_lora_acc} vs {full_acc}"
+    );
+    let unmerged = classifier(&t, conv_lora.model().clone()).logits(x).unwrap();
+    let merged = classifier(&t, conv_lora.merged()).logits(x).unwrap();
+    let max_diff = unmerged
+        .as_slice()
+        .iter()
+        .zip(merged.as_slice())
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(max_diff < 1e-4, "{max_diff}");
+
     // Two named adapters on one base; switching between them.
     let mut bank = AdapterBank::new(base.clone(), &t.device);
     bank.insert("five-to-nine", &lora);
