@@ -5,10 +5,15 @@
 //! *global* generator instead; [`seeded`] seeds it and holds a process-wide lock for the duration,
 //! so that two models initialised on different threads (parallel tests, say) cannot interleave
 //! their draws.
+//!
+//! burn initialises parameters lazily, on first use, from the generator's state at that
+//! moment, which is after `seeded` has returned. Every Consort constructor therefore ends
+//! with [`init_now`], so the draws happen inside the seeded, locked section.
 
 use std::sync::Mutex;
 
-use burn::tensor::Device;
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::tensor::{Device, Tensor};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -29,6 +34,20 @@ pub fn seeded<T>(device: &Device, seed: u64, f: impl FnOnce() -> T) -> T {
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     device.seed(seed);
     f()
+}
+
+/// Forces every lazily initialised parameter of `module` to take its value now (see the
+/// module docs); returns the module.
+pub fn init_now<M: Module>(module: M) -> M {
+    struct Touch;
+    impl ModuleVisitor for Touch {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            // Reading the value runs the deferred initialiser (once, shared by all clones).
+            let _ = param.val();
+        }
+    }
+    module.visit(&mut Touch);
+    module
 }
 
 /// Derives an independent seed for a named sub-task, so that e.g. model 3 of a run does not

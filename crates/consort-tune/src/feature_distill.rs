@@ -12,6 +12,7 @@
 use burn::module::{Module, ModuleDisplay};
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor, TensorData};
+use consort_core::seed::init_now;
 use consort_core::{ConsortError, Matrix, Result};
 use consort_models::Network;
 
@@ -27,7 +28,7 @@ pub struct HintedStudent<M: Module> {
 impl<M: Network> HintedStudent<M> {
     /// Wraps `student` (taking rows of `n_inputs` features) with a fresh regressor onto
     /// `teacher_dim` teacher features; the student's feature width is read from one forward
-    /// pass.
+    /// pass. Call it inside [`consort_core::seed::seeded`] for a reproducible regressor.
     pub fn new(student: M, n_inputs: usize, teacher_dim: usize, device: &Device) -> Result<Self> {
         if n_inputs == 0 || teacher_dim == 0 {
             return Err(ConsortError::config(
@@ -38,7 +39,7 @@ impl<M: Network> HintedStudent<M> {
         let [_, student_dim] = student.features(probe).dims();
         Ok(Self {
             student,
-            regressor: LinearConfig::new(student_dim, teacher_dim).init(device),
+            regressor: init_now(LinearConfig::new(student_dim, teacher_dim).init(device)),
         })
     }
 

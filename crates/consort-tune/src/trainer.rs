@@ -6,7 +6,7 @@ use burn::grad_clipping::GradientClippingConfig;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::Device;
-use consort_core::seed::derive_seed;
+use consort_core::seed::{derive_seed, seeded};
 use consort_core::{ConsortError, ParamGuard, Result};
 use consort_data::Dataset;
 use consort_data::batch::{batch_indices, rows_to_tensor};
@@ -126,19 +126,27 @@ impl Trainer {
                 Some(derive_seed(cfg.seed, &format!("epoch{epoch}"))),
             );
             let n_batches = batches.len();
-            for indices in batches {
+            for (step, indices) in batches.into_iter().enumerate() {
                 let batch = Batch {
                     inputs: rows_to_tensor(train.features(), &indices, device),
                     targets: train.targets(&indices, device),
                     indices,
                 };
-                let logits = model.logits(batch.inputs.clone());
-                let mut loss = train.loss(logits.clone(), batch.targets.clone()) * task_weight;
-                for hook in hooks.iter_mut() {
-                    if let Some(extra) = hook.extra_loss(&model, &batch, &logits) {
-                        loss = loss + extra;
+                // Dropout masks (and any other draw in the forward pass or a hook's loss) come
+                // from the backend's one RNG: seeding it per batch, under the lock, makes them a
+                // function of (seed, epoch, batch) alone, whatever else runs on other threads,
+                // and the same in a run resumed from a checkpoint.
+                let batch_seed = derive_seed(cfg.seed, &format!("epoch{epoch}.batch{step}"));
+                let loss = seeded(device, batch_seed, || {
+                    let logits = model.logits(batch.inputs.clone());
+                    let mut loss = train.loss(logits.clone(), batch.targets.clone()) * task_weight;
+                    for hook in hooks.iter_mut() {
+                        if let Some(extra) = hook.extra_loss(&model, &batch, &logits) {
+                            loss = loss + extra;
+                        }
                     }
-                }
+                    loss
+                });
                 let value = f64::from(loss.clone().into_scalar::<f32>());
                 if !value.is_finite() {
                     return Err(ConsortError::NonFinite(format!(

@@ -65,6 +65,15 @@ fn fresh_student(device: &burn::tensor::Device) -> Mlp {
     .unwrap()
 }
 
+/// A fresh student with a seeded regressor onto `teacher_dim` teacher features.
+fn hinted_student(device: &burn::tensor::Device, teacher_dim: usize) -> HintedStudent<Mlp> {
+    let student = fresh_student(device);
+    seeded(device, derive_seed(0, "regressor"), || {
+        HintedStudent::new(student, 64, teacher_dim, device)
+    })
+    .unwrap()
+}
+
 /// `model` trained by the loop on `objective` with `hooks`, for `epochs`.
 fn train<M: Network, O: consort_tune::Objective>(
     model: M,
@@ -173,16 +182,14 @@ fn feature_hints_teach_the_student_from_unlabelled_rows() {
     // FitNets: 10% labels, plus the teacher's 256 features on every row as hints for the
     // student's 32 through a learned 32 -> 256 regressor.
     let mut hints = FeatureDistillation::new(s.teacher_features.clone(), 1.0).unwrap();
-    let hinted =
-        HintedStudent::new(fresh_student(&autodiff), 64, hints.teacher_dim(), &autodiff).unwrap();
+    let hinted = hinted_student(&autodiff, hints.teacher_dim());
     let hinted = train(hinted, &partial, 30, &mut [&mut hints]).into_student();
     let hinted_acc = acc(&classifier(hinted));
 
     // Hints and soft targets in one run: the two hooks compose.
     let mut hints = FeatureDistillation::new(s.teacher_features.clone(), 1.0).unwrap();
     let mut kd = KnowledgeDistillation::from_probabilities(&s.teacher_proba, 4.0, 0.3).unwrap();
-    let both =
-        HintedStudent::new(fresh_student(&autodiff), 64, hints.teacher_dim(), &autodiff).unwrap();
+    let both = hinted_student(&autodiff, hints.teacher_dim());
     let both = train(both, &partial, 30, &mut [&mut hints, &mut kd]).into_student();
     let both_acc = acc(&classifier(both));
     eprintln!(
@@ -195,7 +202,7 @@ fn feature_hints_teach_the_student_from_unlabelled_rows() {
 
     // Hints that do not cover the training rows are refused before training.
     let mut short = FeatureDistillation::new(s.teacher_features.select_rows(&[0, 1]), 1.0).unwrap();
-    let model = HintedStudent::new(fresh_student(&autodiff), 64, 256, &autodiff).unwrap();
+    let model = hinted_student(&autodiff, 256);
     let err = Trainer::new(TrainConfig::new().with_epochs(1))
         .fit(model, &autodiff, &partial, None, &mut [&mut short])
         .unwrap_err();

@@ -177,3 +177,29 @@ fn invalid_training_configs_are_typed_errors() {
         Err(ConsortError::ShapeMismatch(_))
     ));
 }
+
+/// burn initialises parameters lazily; constructors force it inside `seeded`, so draws made
+/// between construction and first use (another model, another thread) change nothing.
+#[test]
+fn seeded_construction_fixes_the_weights_before_first_use() {
+    use burn::tensor::Distribution;
+    use consort_models::{HasHead, Network};
+    let device = BackendKind::Flex.device().unwrap();
+    let build = || {
+        seeded(&device, 5, || {
+            CnnConfig::new()
+                .build(64, 10, &device)
+                .unwrap()
+                .with_new_head(3, &device)
+        })
+    };
+    let first = build();
+    // Draws from the same generator before `first` is ever used.
+    let _ = Tensor::<2>::random([64, 64], Distribution::Default, &device).into_data();
+    let second = build();
+    let x = Tensor::<2>::ones([2, 64], &device);
+    first
+        .logits(x.clone())
+        .into_data()
+        .assert_eq(&second.logits(x).into_data(), true);
+}

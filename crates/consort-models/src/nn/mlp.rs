@@ -4,6 +4,7 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::tensor::{Device, Tensor, activation};
+use consort_core::seed::init_now;
 use consort_core::{ConsortError, ParamGuard, Result};
 use serde::{Deserialize, Serialize};
 
@@ -96,12 +97,12 @@ impl MlpConfig {
                 layer
             })
             .collect();
-        Mlp {
+        init_now(Mlp {
             hidden,
             head: LinearConfig::new(width, self.n_classes).init(device),
             dropout: DropoutConfig::new(self.dropout).init(),
             activation: self.activation,
-        }
+        })
     }
 }
 

@@ -7,7 +7,9 @@ macro_rules! impl_has_head {
         impl $crate::nn::HasHead for $network {
             fn with_new_head(mut self, n_classes: usize, device: &burn::tensor::Device) -> Self {
                 let d_in = self.head.weight.val().dims()[0];
-                self.head = burn::nn::LinearConfig::new(d_in, n_classes).init(device);
+                self.head = consort_core::seed::init_now(
+                    burn::nn::LinearConfig::new(d_in, n_classes).init(device),
+                );
                 self
             }
         }

@@ -9,6 +9,7 @@ use burn::nn::transformer::{
 };
 use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::tensor::{Bool, Device, Int, Tensor, activation};
+use consort_core::seed::init_now;
 use consort_core::{ConsortError, Matrix, ParamGuard, Result};
 
 use super::sequence::{check_token_ids, ids_and_pad_mask, masked_mean};
@@ -84,7 +85,7 @@ impl ParamGuard for TransformerClassifierConfig {
 impl TransformerClassifierConfig {
     /// Initialises the network.
     pub fn init(&self, device: &Device) -> TransformerClassifier {
-        TransformerClassifier {
+        init_now(TransformerClassifier {
             tokens: EmbeddingConfig::new(self.vocab_size, self.d_model).init(device),
             positions: EmbeddingConfig::new(self.max_len, self.d_model).init(device),
             encoder: TransformerEncoderConfig::new(
@@ -100,7 +101,7 @@ impl TransformerClassifierConfig {
                 .then(|| LinearConfig::new(self.d_model, 1).init(device)),
             head: LinearConfig::new(self.d_model, self.n_classes).init(device),
             vocab_size: self.vocab_size,
-        }
+        })
     }
 }
 
