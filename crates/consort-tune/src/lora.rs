@@ -415,7 +415,7 @@ mod tests {
         f.delta(false).into_data().assert_eq(&full, true);
         let draws: Vec<f32> = seeded(&device, 3, || {
             (0..2000)
-                .map(|_| f.delta(true).into_data().to_vec::<f32>().unwrap()[0])
+                .map(|_| f.delta(true).into_data().try_to_vec::<f32>().unwrap()[0])
                 .collect()
         });
         // Each draw keeps k of 4 components, scaled by 2: entries 0.5 * 2 * k.
