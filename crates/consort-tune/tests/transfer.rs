@@ -135,7 +135,7 @@ fn transfer_and_lora_on_digits_five_to_nine() {
         counts.trainable, counts.total
     );
     // Transfer gains about 5 points (0.924 vs 0.871). The issue asks for 10, which would need
-    // 0.97 from 50 images when the same CNN trained on all 671 5-9 images reaches 0.991 (the
+    // 0.97 from 50 images when the same CNN trained on all 671 5-9 images reaches 0.978 (the
     // transfer example prints that ceiling).
     assert!(
         frozen_acc >= scratch_acc + 0.04,
