@@ -35,5 +35,5 @@ pub use schedule::{ReduceOnPlateau, Schedule, ScheduleHook};
 pub use trainer::{TrainOutcome, Trainer, evaluate};
 pub use transfer::{
     DiscriminativeLr, GradualUnfreezing, LinearProbe, ParamCount, count_parameters,
-    freeze_backbone, freeze_paths,
+    freeze_backbone, freeze_layers, freeze_paths, layer_paths, unfreeze_layers,
 };

@@ -70,6 +70,81 @@ pub fn freeze_paths<M: Module>(model: M, predicates: &[&str]) -> M {
     model.freeze_group(paths(predicates))
 }
 
+/// Visits parameters with their paths, grouping them by the layer (module path) that owns them.
+#[derive(Default)]
+struct LayerCollector {
+    stack: Vec<String>,
+    layers: Vec<(String, Vec<String>)>,
+}
+
+impl ModuleVisitor for LayerCollector {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.stack.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.stack.pop();
+    }
+
+    fn visit_float<const D: usize>(&mut self, _param: &Param<Tensor<D>>) {
+        let path = self.stack.join(".");
+        // `dense.weight` belongs to `dense`; LoRA factors `dense.weight.lora.a` too.
+        let cut = match self.stack.iter().position(|s| s == "lora") {
+            Some(i) => i.saturating_sub(1),
+            None => self.stack.len().saturating_sub(1),
+        };
+        let owner = self.stack[..cut].join(".");
+        match self.layers.last_mut() {
+            Some((last, params)) if *last == owner => params.push(path),
+            _ => self.layers.push((owner, vec![path])),
+        }
+    }
+}
+
+fn collect_layers<M: Module>(model: &M) -> Vec<(String, Vec<String>)> {
+    let mut collector = LayerCollector::default();
+    model.visit(&mut collector);
+    collector.layers
+}
+
+/// The model's layers by index: the module paths that own parameters, in the order burn visits
+/// them (field order: `["conv1", "conv2", "dense", "head"]` for the CNN, `["hidden.0",
+/// "hidden.1", "head"]` for a two-layer MLP).
+pub fn layer_paths<M: Module>(model: &M) -> Vec<String> {
+    collect_layers(model).into_iter().map(|(l, _)| l).collect()
+}
+
+/// The exact parameter paths of the layers at `indices` (see [`layer_paths`]).
+fn layer_group<M: Module>(model: &M, indices: std::ops::Range<usize>) -> Result<ParamGroup> {
+    let layers = collect_layers(model);
+    if indices.is_empty() || indices.end > layers.len() {
+        return Err(ConsortError::config(format!(
+            "layer indices {indices:?} are not a non-empty range within the model's {} layers \
+             ({:?})",
+            layers.len(),
+            layers.iter().map(|(l, _)| l).collect::<Vec<_>>()
+        )));
+    }
+    Ok(ParamGroup::from_paths(
+        layers[indices]
+            .iter()
+            .flat_map(|(_, p)| p.clone())
+            .collect(),
+    ))
+}
+
+/// Freezes the layers at `indices` of [`layer_paths`] (`0..2`: the first two).
+pub fn freeze_layers<M: Module>(model: M, indices: std::ops::Range<usize>) -> Result<M> {
+    let group = layer_group(&model, indices)?;
+    Ok(model.freeze_group(group))
+}
+
+/// Unfreezes the layers at `indices` of [`layer_paths`].
+pub fn unfreeze_layers<M: Module>(model: M, indices: std::ops::Range<usize>) -> Result<M> {
+    let group = layer_group(&model, indices)?;
+    Ok(model.unfreeze_group(group))
+}
+
 /// Unfreezes parameter groups one after another as training goes on (ULMFiT's gradual
 /// unfreezing): `groups[0]` (the layers nearest the head) before epoch `1 + every`, `groups[1]`
 /// before epoch `1 + 2 * every`, ... Start from a model frozen but for its head.

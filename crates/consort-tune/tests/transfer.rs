@@ -14,7 +14,8 @@ use consort_models::{
 };
 use consort_tune::{
     AdapterBank, DiscriminativeLr, GradualUnfreezing, LinearProbe, LoraConfig, LoraModel,
-    TrainConfig, Trainer, TrainingHook, count_parameters, freeze_backbone, freeze_paths,
+    TrainConfig, Trainer, TrainingHook, count_parameters, freeze_backbone, freeze_layers,
+    freeze_paths, layer_paths, unfreeze_layers,
 };
 
 struct Task {
@@ -266,4 +267,35 @@ fn gradual_unfreezing_opens_one_group_per_interval() {
     assert!(trainable[4] > trainable[3], "{trainable:?}");
     // conv1 was never listed: it stays frozen.
     assert!(trainable[5] < count_parameters(&m).total, "{trainable:?}");
+}
+
+#[test]
+fn layers_freeze_by_index_as_by_path() {
+    let device = BackendKind::Flex.device().unwrap().autodiff();
+    let cnn = CnnConfig::new().build(64, 5, &device).unwrap();
+    assert_eq!(layer_paths(&cnn), vec!["conv1", "conv2", "dense", "head"]);
+    let by_index = freeze_layers(cnn.clone(), 0..2).unwrap();
+    let by_path = freeze_paths(cnn.clone(), &["conv"]);
+    assert_eq!(count_parameters(&by_index), count_parameters(&by_path));
+    assert!(count_parameters(&by_index).trainable < count_parameters(&cnn).trainable);
+    // Unfreezing the same indices gives the whole model back.
+    let reopened = unfreeze_layers(by_index, 0..2).unwrap();
+    assert_eq!(count_parameters(&reopened), count_parameters(&cnn));
+    // Freezing all but the last layer is the frozen backbone.
+    assert_eq!(
+        count_parameters(&freeze_layers(cnn.clone(), 0..3).unwrap()),
+        count_parameters(&freeze_backbone(cnn.clone()))
+    );
+    assert!(freeze_layers(cnn.clone(), 2..5).is_err());
+    assert!(freeze_layers(cnn.clone(), 1..1).is_err());
+    // LoRA factors belong to the layer they adapt.
+    let lora = LoraModel::new(cnn, LoraConfig::new(2, &["dense.weight"]), &device).unwrap();
+    assert_eq!(
+        layer_paths(lora.model()),
+        vec!["conv1", "conv2", "dense", "head"]
+    );
+    let mlp = consort_models::MlpConfig::new(0, vec![8, 8], 0)
+        .build(4, 3, &device)
+        .unwrap();
+    assert_eq!(layer_paths(&mlp), vec!["hidden.0", "hidden.1", "head"]);
 }
