@@ -149,7 +149,7 @@ fn main() -> Result<()> {
         LoraConfig::new(8, &["dense.weight"]).with_trainable(&["head"]),
         &device,
     )?;
-    let lora_share = format!("{:.1}%", lora.parameters().trainable_share() * 100.0);
+    let lora_share = share(lora.model());
     // Adapters start from a zero update and take a higher rate than full fine-tuning.
     let (trained, lora_acc) = run.tune(lora.model().clone(), 5e-3, &mut [])?;
     lora.set_model(trained);
@@ -167,7 +167,7 @@ fn main() -> Result<()> {
     )?;
     rows.push(vec![
         "LoRA r=8 on conv1, conv2, dense + new head, rank dropout 0.25".into(),
-        format!("{:.1}%", conv_lora.parameters().trainable_share() * 100.0),
+        share(conv_lora.model()),
         f4(run.tune(conv_lora.model().clone(), 5e-3, &mut [])?.1),
     ]);
     let everything = seeded(&device, 2, || config.build(64, 5, &device))?;

@@ -88,6 +88,19 @@ fn accuracy(t: &Task, model: Cnn) -> f64 {
     model_accuracy(&c, t.target_test.features(), t.target_test.labels()).unwrap()
 }
 
+/// Largest gap between the adapted model's logits and its merged copy's on the 5-9 test set.
+fn merge_gap(t: &Task, lora: &LoraModel<Cnn>) -> f32 {
+    let x = t.target_test.features();
+    let unmerged = classifier(t, lora.model().clone()).logits(x).unwrap();
+    let merged = classifier(t, lora.merged()).logits(x).unwrap();
+    unmerged
+        .as_slice()
+        .iter()
+        .zip(merged.as_slice())
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max)
+}
+
 fn new_head(t: &Task) -> Cnn {
     seeded(&t.device, 2, || {
         t.pretrained.clone().with_new_head(5, &t.device)
@@ -163,14 +176,7 @@ fn transfer_and_lora_on_digits_five_to_nine() {
 
     // Merged and unmerged agree; unload gives the base back exactly.
     let x = t.target_test.features();
-    let unmerged = classifier(&t, lora.model().clone()).logits(x).unwrap();
-    let merged = classifier(&t, lora.merged()).logits(x).unwrap();
-    let max_diff = unmerged
-        .as_slice()
-        .iter()
-        .zip(merged.as_slice())
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f32, f32::max);
+    let max_diff = merge_gap(&t, &lora);
     assert!(max_diff < 1e-4, "{max_diff}");
     assert_eq!(
         classifier(&t, lora.unload()).logits(x).unwrap(),
@@ -219,14 +225,7 @@ fn transfer_and_lora_on_digits_five_to_nine() {
         conv_lora_acc >= full_acc - 0.03,
         "{conv_lora_acc} vs {full_acc}"
     );
-    let unmerged = classifier(&t, conv_lora.model().clone()).logits(x).unwrap();
-    let merged = classifier(&t, conv_lora.merged()).logits(x).unwrap();
-    let max_diff = unmerged
-        .as_slice()
-        .iter()
-        .zip(merged.as_slice())
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f32, f32::max);
+    let max_diff = merge_gap(&t, &conv_lora);
     assert!(max_diff < 1e-4, "{max_diff}");
 
     // Two named adapters on one base; switching between them.
