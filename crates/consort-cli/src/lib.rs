@@ -37,3 +37,4 @@
 #![warn(missing_docs)]
 
 pub mod pipeline;
+pub mod progress;

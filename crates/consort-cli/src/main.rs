@@ -2,10 +2,12 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 use consort_cli::pipeline::{DataSource, RunOptions, run};
-use consort_core::BackendKind;
+use consort_cli::progress::ProgressBars;
+use consort_core::{BackendKind, ObserverHandle};
 use consort_data::{LabelColumn, embedded};
 
 /// Large neural and small classical models, trained side by side and ensembled.
@@ -98,6 +100,11 @@ impl RunArgs {
             backend: self.backend,
             folds: self.folds,
             progress: !self.quiet,
+            observer: if self.quiet {
+                ObserverHandle::none()
+            } else {
+                ObserverHandle::new(Arc::new(ProgressBars::new()))
+            },
         })
     }
 }

@@ -5,7 +5,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use consort_core::seed::derive_seed;
 use consort_core::{
-    BackendKind, Classifier, ClassifierEstimator, ConsortError, ParamGuard, Result,
+    BackendKind, Classifier, ClassifierEstimator, ConsortError, ObserverHandle, ParamGuard,
+    Result,
 };
 use consort_data::{CsvOptions, Dataset, LabelColumn, embedded, read_csv, train_test_split};
 use consort_ensemble::{
@@ -56,8 +57,10 @@ pub struct RunOptions {
     /// Folds of the out-of-fold predictions the learned combiners (weights, stacking,
     /// cascade thresholds) learn from.
     pub folds: usize,
-    /// Print progress to stderr.
+    /// Print progress to stderr (lines, and bars for the training runs).
     pub progress: bool,
+    /// Where training and out-of-fold events go (the CLI's progress bars).
+    pub observer: ObserverHandle,
 }
 
 impl Default for RunOptions {
@@ -71,6 +74,7 @@ impl Default for RunOptions {
             backend: None,
             folds: 5,
             progress: true,
+            observer: ObserverHandle::none(),
         }
     }
 }
@@ -132,13 +136,12 @@ fn candidates(opts: &RunOptions, data: &Dataset, notes: &mut Vec<String>) -> Vec
     let train = |name: &str, default_epochs: usize| {
         let mut cfg = TrainConfig::new()
             .with_epochs(opts.epochs.unwrap_or(default_epochs))
-            .with_seed(derive_seed(opts.seed, name))
-            .with_progress(opts.progress);
+            .with_seed(derive_seed(opts.seed, name));
         cfg.batch_size = 64;
         cfg
     };
     let network = |spec, name| {
-        let mut est = NetworkEstimator::new(spec, train(name, 30));
+        let mut est = NetworkEstimator::new(spec, train(name, 30)).with_observer(opts.observer.clone());
         est.backend = opts.backend;
         est
     };
@@ -152,7 +155,8 @@ fn candidates(opts: &RunOptions, data: &Dataset, notes: &mut Vec<String>) -> Vec
             let mut est = NetworkEstimator::new(
                 CnnConfig::new().with_height(side).with_width(side),
                 train("cnn", 25),
-            );
+            )
+            .with_observer(opts.observer.clone());
             est.backend = opts.backend;
             list.push(candidate("cnn", ModelFamily::Large, Standardized(est)));
         }
@@ -281,7 +285,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
     let stacking = StackingConfig {
         folds: opts.folds,
         seed: derive_seed(opts.seed, "folds"),
-        progress: opts.progress,
+        observer: opts.observer.clone(),
         ..Default::default()
     };
     say(format!(

@@ -67,6 +67,25 @@ pub enum ConsortError {
     /// (De)serialisation of a model, report or checkpoint failed.
     #[error("serialization failed: {0}")]
     Serialization(String),
+    /// Training kept producing NaN or infinite losses or weights after every rollback the
+    /// divergence guard allows.
+    #[error(
+        "training diverged at epoch {epoch} after {attempts} rollbacks (last learning rate \
+         {learning_rate:.3e}): {reason}"
+    )]
+    Diverged {
+        /// The epoch that could not be completed.
+        epoch: usize,
+        /// Rollbacks tried (each lowered the learning rate).
+        attempts: usize,
+        /// The learning rate of the last attempt.
+        learning_rate: f64,
+        /// What went non-finite.
+        reason: String,
+    },
+    /// A run was stopped on purpose before it finished (a fault-injection or interrupt hook).
+    #[error("interrupted: {0}")]
+    Interrupted(String),
 }
 
 impl ConsortError {

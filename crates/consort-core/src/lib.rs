@@ -6,6 +6,8 @@
 //! * [`seed`]: seeded generators and a lock for burn's global one;
 //! * [`error`]: [`ConsortError`], the typed error returned everywhere;
 //! * [`io`]: atomic writes and JSON persistence;
+//! * [`observe`]: training events and the [`Observer`] that receives them (libraries never
+//!   print);
 //! * [`matrix`]: [`Matrix`], the dense `f32` matrix models read and write;
 //! * [`traits`]: [`Fit`], [`FitWith`], [`Classifier`] and [`ParamGuard`], the one contract that
 //!   networks, classical models and ensembles share.
@@ -16,6 +18,7 @@ pub mod backend;
 pub mod error;
 pub mod io;
 pub mod matrix;
+pub mod observe;
 pub mod seed;
 pub mod traits;
 
@@ -23,6 +26,7 @@ pub use backend::{BackendKind, default_device};
 pub use burn;
 pub use error::{ConsortError, Result};
 pub use matrix::Matrix;
+pub use observe::{Direction, EpochRecord, Event, EventLog, Observer, ObserverHandle};
 pub use traits::{
     Classifier, ClassifierEstimator, Fit, FitWith, ParamGuard, Recommend, Regressor,
     RegressorEstimator, check_input, check_labels, check_user,

@@ -2,7 +2,8 @@
 //!
 //! Data in, tensors out: a [`Dataset`] of features and labels, [`read_csv`] / [`write_csv`],
 //! seeded stratified splits and k-fold, a [`StandardScaler`] fitted on training rows only,
-//! translated copies of image rows for augmentation, batching into burn tensors, and two embedded datasets ([`embedded::digits`],
+//! translated copies of image rows for augmentation, typed network inputs (dense rows, images,
+//! token ids with masks, pairs) batched from [`InputSource`]s, and two embedded datasets ([`embedded::digits`],
 //! [`embedded::iris`]).
 
 #![warn(missing_docs)]
@@ -12,6 +13,7 @@ pub mod batch;
 pub mod csv;
 pub mod dataset;
 pub mod embedded;
+pub mod input;
 pub mod ratings;
 pub mod regression;
 pub mod scale;
@@ -22,6 +24,7 @@ pub mod text;
 pub use crate::csv::{CsvOptions, LabelColumn, parse_csv, read_csv, write_csv};
 pub use augment::{ImageShape, shifted_copies};
 pub use dataset::Dataset;
+pub use input::{Dense, ImageRows, Images, InputSource, Pair, Paired, TokenIds, TokenRows};
 pub use ratings::{Ratings, low_rank_ratings, read_ratings_csv};
 pub use regression::RegressionDataset;
 pub use scale::StandardScaler;

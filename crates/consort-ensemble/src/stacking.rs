@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use consort_core::{Event, ObserverHandle};
 use consort_core::matrix::argmax;
 use consort_core::{
     Classifier, ClassifierEstimator, ConsortError, Matrix, ParamGuard, Regressor,
@@ -22,8 +23,9 @@ pub struct StackingConfig {
     pub passthrough: bool,
     /// Seed of the fold assignment.
     pub seed: u64,
-    /// Print a line per fitted fold to stderr.
-    pub progress: bool,
+    /// Receives a [`Event::Progress`] per fitted fold (libraries never print).
+    #[serde(skip)]
+    pub observer: ObserverHandle,
 }
 
 impl Default for StackingConfig {
@@ -32,7 +34,7 @@ impl Default for StackingConfig {
             folds: 5,
             passthrough: false,
             seed: 0,
-            progress: false,
+            observer: ObserverHandle::none(),
         }
     }
 }
@@ -91,7 +93,7 @@ fn out_of_fold(
     n_rows: usize,
     n_members: usize,
     width: usize,
-    progress: Option<&str>,
+    progress: (&ObserverHandle, &str),
     fit_predict: impl Fn(usize, &[usize], &[usize]) -> Result<Matrix>,
 ) -> Result<Vec<Matrix>> {
     let mut oof = vec![Matrix::zeros(n_rows, width); n_members];
@@ -102,9 +104,11 @@ fn out_of_fold(
                 member_oof.row_mut(i).copy_from_slice(row);
             }
         }
-        if let Some(label) = progress {
-            eprintln!("[{label}] fold {}/{} fitted", f + 1, folds.len());
-        }
+        progress.0.notify(&Event::Progress {
+            label: progress.1,
+            done: f + 1,
+            total: folds.len(),
+        });
     }
     Ok(oof)
 }
@@ -138,7 +142,7 @@ impl OutOfFold {
             data.len(),
             candidates.len(),
             k,
-            config.progress.then_some("out-of-fold"),
+            (&config.observer, "out-of-fold"),
             |m, train, test| {
                 let model = candidates[m]
                     .estimator
@@ -373,7 +377,7 @@ impl StackingRegressor {
             data.len(),
             candidates.len(),
             1,
-            config.progress.then_some("stacking"),
+            (&config.observer, "stacking"),
             |m, train, test| {
                 let model = candidates[m].estimator.fit_regressor(&data.subset(train))?;
                 let x = data.features().select_rows(test);

@@ -33,7 +33,7 @@ pub use bayes::{GaussianNb, GaussianNbConfig, MultinomialNb, MultinomialNbConfig
 pub use linear::{LogisticRegression, LogisticRegressionConfig, Ridge, RidgeConfig};
 pub use neighbors::{KNeighbors, KNeighborsConfig, NeighborWeights};
 pub use nn::{
-    Cnn, CnnConfig, HEAD_PATH, HasHead, LstmClassifier, LstmClassifierConfig, MatrixFactorization,
+    Cnn, CnnConfig, Dense, Forward, HEAD_PATH, HasHead, Images, Pair, TokenIds, LstmClassifier, LstmClassifierConfig, MatrixFactorization,
     MatrixFactorizationConfig, MfRecommender, Mlp, MlpConfig, Network, NetworkClassifier,
     NetworkSpec, TransformerClassifier, TransformerClassifierConfig,
 };

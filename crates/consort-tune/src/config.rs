@@ -2,6 +2,32 @@
 
 use burn::config::Config;
 use consort_core::{ConsortError, ParamGuard, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoint::CheckpointConfig;
+use crate::monitor::Monitor;
+use crate::optimizer::OptimizerConfig;
+use crate::sampler::SamplerKind;
+
+/// What the loop does when a loss or a weight goes NaN or infinite: roll back to the start
+/// of the epoch, multiply the learning rate by `lr_factor`, and retry, at most `max_retries`
+/// times in a run; then fail with [`ConsortError::Diverged`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DivergenceGuard {
+    /// Rollbacks allowed in one run (0: fail at the first non-finite value).
+    pub max_retries: usize,
+    /// Learning-rate multiplier applied at each rollback, in (0, 1).
+    pub lr_factor: f64,
+}
+
+impl Default for DivergenceGuard {
+    fn default() -> Self {
+        Self {
+            max_retries: 3,
+            lr_factor: 0.5,
+        }
+    }
+}
 
 /// Hyperparameters of the training loop.
 #[derive(Config, Debug)]
@@ -12,9 +38,19 @@ pub struct TrainConfig {
     /// Samples per optimiser step.
     #[config(default = 64)]
     pub batch_size: usize,
-    /// Adam learning rate.
+    /// Base learning rate (hooks may schedule it).
     #[config(default = 1e-3)]
     pub learning_rate: f64,
+    /// The optimiser.
+    #[config(default = "OptimizerConfig::Adam")]
+    pub optimizer: OptimizerConfig,
+    /// Batches whose gradients are summed (losses scaled by 1/k) before one optimiser step:
+    /// an effective batch of `k * batch_size` in the memory of one.
+    #[config(default = 1)]
+    pub accumulation_steps: usize,
+    /// How batches are drawn.
+    #[config(default = "SamplerKind::Shuffled")]
+    pub sampler: SamplerKind,
     /// Decoupled L2 weight decay (0 disables it).
     #[config(default = 0.0)]
     pub weight_decay: f32,
@@ -28,13 +64,21 @@ pub struct TrainConfig {
     /// 0 trains on everything and disables early stopping.
     #[config(default = 0.0)]
     pub validation_fraction: f64,
-    /// Stop after this many epochs without a better validation loss, restoring the best
-    /// weights (`None`: run every epoch, still restoring the best if validating).
+    /// Stop after this many epochs without an improvement of `monitor` (an
+    /// [`EarlyStopping`](crate::EarlyStopping) hook), restoring the best weights (`None`: run
+    /// every epoch, still restoring the best if validating).
     #[config(default = "None")]
     pub patience: Option<usize>,
-    /// Print a line per epoch to stderr.
-    #[config(default = false)]
-    pub progress: bool,
+    /// The quantity that decides the best epoch (restored weights, best checkpoint, early
+    /// stopping).
+    #[config(default = "Monitor::valid_loss()")]
+    pub monitor: Monitor,
+    /// Checkpoints: where, how often, how many, and whether to resume.
+    #[config(default = "None")]
+    pub checkpoint: Option<CheckpointConfig>,
+    /// Rollback and retry on NaN/Inf.
+    #[config(default = "DivergenceGuard::default()")]
+    pub divergence: DivergenceGuard,
 }
 
 impl ParamGuard for TrainConfig {
@@ -68,6 +112,22 @@ impl ParamGuard for TrainConfig {
         }
         if self.patience == Some(0) {
             return Err(ConsortError::config("patience must be >= 1"));
+        }
+        if self.accumulation_steps == 0 {
+            return Err(ConsortError::config("accumulation_steps must be >= 1"));
+        }
+        if !(self.monitor.threshold.is_finite() && self.monitor.threshold >= 0.0) {
+            return Err(ConsortError::config("monitor threshold must be >= 0"));
+        }
+        if !(self.divergence.lr_factor > 0.0 && self.divergence.lr_factor < 1.0) {
+            return Err(ConsortError::config(format!(
+                "divergence lr_factor must lie in (0, 1), got {}",
+                self.divergence.lr_factor
+            )));
+        }
+        self.optimizer.check()?;
+        if let Some(c) = &self.checkpoint {
+            c.check()?;
         }
         Ok(())
     }

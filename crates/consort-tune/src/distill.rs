@@ -10,7 +10,7 @@
 
 use burn::tensor::{Tensor, TensorData, activation};
 use consort_core::{Classifier, ConsortError, Matrix, Result, check_labels};
-use consort_models::Network;
+use consort_models::Forward;
 
 use crate::hooks::{Batch, TrainingHook};
 
@@ -78,8 +78,13 @@ impl KnowledgeDistillation {
     }
 }
 
-impl<M: Network> TrainingHook<M> for KnowledgeDistillation {
-    fn extra_loss(&mut self, _model: &M, batch: &Batch, logits: &Tensor<2>) -> Option<Tensor<1>> {
+impl<M, I> TrainingHook<M, I> for KnowledgeDistillation {
+    fn name(&self) -> &str {
+        "knowledge-distillation"
+    }
+
+    fn extra_loss(&mut self, _model: &M, batch: &Batch<I>, forward: &Forward) -> Option<Tensor<1>> {
+        let logits = &forward.logits;
         if self.alpha >= 1.0 {
             return None;
         }

@@ -1,66 +1,93 @@
-//! Early stopping on a validation metric (lower is better).
+//! Early stopping as a hook: stop after `patience` epochs without an improvement of the
+//! monitored quantity, by the same rule as reduce-on-plateau and best-epoch selection
+//! ([`PlateauTracker`]). The loop restores the best weights when it validated.
+
+use consort_core::{Direction, EpochRecord, Result};
+
+use crate::hooks::{Control, TrainingHook};
+use crate::monitor::{Monitor, PlateauTracker};
 
 /// What [`EarlyStopping::update`] concluded about the latest epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StopDecision {
-    /// The metric improved: keep these weights as the best so far.
+    /// The metric improved.
     Improved,
     /// No improvement yet, but patience is not exhausted.
     Wait,
-    /// Patience exhausted: stop and restore the best weights.
+    /// Patience exhausted: stop.
     Stop,
 }
 
-/// Stops training after `patience` epochs without an improvement of more than `min_delta`.
+/// Stops training after `patience` epochs without an improvement of a [`Monitor`].
 #[derive(Debug, Clone)]
 pub struct EarlyStopping {
     patience: usize,
-    min_delta: f64,
-    best: Option<f64>,
-    best_epoch: usize,
-    bad_epochs: usize,
+    monitor: Monitor,
+    direction: Direction,
+    tracker: PlateauTracker,
 }
 
 impl EarlyStopping {
-    /// A new tracker; `patience` epochs without improvement trigger [`StopDecision::Stop`].
-    pub fn new(patience: usize, min_delta: f64) -> Self {
+    /// Watches the validation loss (lower is better, relative threshold 1e-4).
+    pub fn new(patience: usize) -> Self {
+        Self::with_monitor(patience, Monitor::valid_loss(), Direction::Lower)
+    }
+
+    /// Watches `monitor`; `score_direction` is the objective's, used when the monitor watches
+    /// the validation score without a direction of its own.
+    pub fn with_monitor(patience: usize, monitor: Monitor, score_direction: Direction) -> Self {
         Self {
             patience,
-            min_delta,
-            best: None,
-            best_epoch: 0,
-            bad_epochs: 0,
+            direction: monitor.resolved(score_direction),
+            monitor,
+            tracker: PlateauTracker::default(),
         }
     }
 
-    /// Records the metric of `epoch`. A NaN metric never counts as an improvement.
-    pub fn update(&mut self, epoch: usize, metric: f64) -> StopDecision {
-        let improved = match self.best {
-            None => !metric.is_nan(),
-            Some(best) => metric < best - self.min_delta,
-        };
-        if improved {
-            self.best = Some(metric);
-            self.best_epoch = epoch;
-            self.bad_epochs = 0;
-            return StopDecision::Improved;
-        }
-        self.bad_epochs += 1;
-        if self.bad_epochs >= self.patience {
+    /// Records the value of `epoch`. A NaN never counts as an improvement.
+    pub fn update(&mut self, epoch: usize, value: f64) -> StopDecision {
+        if self
+            .tracker
+            .update(epoch, value, self.direction, self.monitor.threshold)
+        {
+            StopDecision::Improved
+        } else if self.tracker.bad_epochs >= self.patience {
             StopDecision::Stop
         } else {
             StopDecision::Wait
         }
     }
 
-    /// The best metric seen.
+    /// The best value seen.
     pub fn best(&self) -> Option<f64> {
-        self.best
+        self.tracker.best
     }
 
-    /// The epoch of the best metric.
+    /// The epoch of the best value.
     pub fn best_epoch(&self) -> usize {
-        self.best_epoch
+        self.tracker.best_epoch
+    }
+}
+
+impl<M, I> TrainingHook<M, I> for EarlyStopping {
+    fn name(&self) -> &str {
+        "early-stopping"
+    }
+
+    fn on_epoch_end(&mut self, record: &EpochRecord) -> Control {
+        match self.monitor.value(record) {
+            Some(v) if self.update(record.epoch, v) == StopDecision::Stop => Control::Stop,
+            _ => Control::Continue,
+        }
+    }
+
+    fn state(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(&self.tracker).ok()
+    }
+
+    fn load_state(&mut self, state: serde_json::Value) -> Result<()> {
+        self.tracker = serde_json::from_value(state)?;
+        Ok(())
     }
 }
 
@@ -70,15 +97,15 @@ mod tests {
 
     #[test]
     fn scripted_metric_sequence() {
-        let mut es = EarlyStopping::new(2, 0.01);
-        let script = [1.0, 0.8, 0.795, 0.9, 0.7, 0.71, 0.75];
+        let mut es = EarlyStopping::new(2);
+        let script = [1.0, 0.8, 0.79995, 0.9, 0.7, 0.71, 0.75];
         let decisions: Vec<_> = script
             .iter()
             .enumerate()
             .map(|(e, &m)| es.update(e, m))
             .collect();
         use StopDecision::*;
-        // 0.795 is within min_delta of 0.8: not an improvement.
+        // 0.79995 is within the relative threshold (1e-4) of 0.8: not an improvement.
         assert_eq!(
             decisions,
             vec![Improved, Improved, Wait, Stop, Improved, Wait, Stop]
@@ -88,9 +115,13 @@ mod tests {
     }
 
     #[test]
-    fn nan_is_never_best() {
-        let mut es = EarlyStopping::new(1, 0.0);
+    fn nan_is_never_best_and_accuracy_rises() {
+        let mut es = EarlyStopping::new(1);
         assert_eq!(es.update(0, f64::NAN), StopDecision::Stop);
         assert_eq!(es.best(), None);
+        let mut acc = EarlyStopping::with_monitor(1, Monitor::valid_score(), Direction::Higher);
+        assert_eq!(acc.update(1, 0.9), StopDecision::Improved);
+        assert_eq!(acc.update(2, 0.95), StopDecision::Improved);
+        assert_eq!(acc.update(3, 0.94), StopDecision::Stop);
     }
 }

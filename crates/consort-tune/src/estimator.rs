@@ -1,18 +1,27 @@
-//! A network architecture plus training hyperparameters, behind [`Fit`].
+//! A network architecture plus training settings, behind [`Fit`].
 
-use consort_core::seed::{derive_seed, seeded};
-use consort_core::{BackendKind, Fit, ParamGuard, Result};
-use consort_data::{Dataset, train_test_split};
+use std::sync::{Arc, Mutex};
+
+use burn::tensor::Device;
+use consort_core::{BackendKind, Fit, Matrix, ObserverHandle, Result};
+use consort_data::Dataset;
 use consort_models::{NetworkClassifier, NetworkSpec};
 
 use crate::config::TrainConfig;
-use crate::trainer::{TrainOutcome, Trainer};
+use crate::fit::{FitContext, FitSettings, HookFactory, fit_network, validation_split};
+use crate::hooks::TrainingHook;
+use crate::objective::Objective;
+use crate::sampler::Sampler;
+use crate::trainer::TrainOutcome;
 
 /// A fitted network together with the record of its training run.
 pub type FittedNetwork<N> = (NetworkClassifier<N>, TrainOutcome<N>);
 
 /// Fits a network of architecture `spec` with the training loop: the estimator side of
-/// [`NetworkClassifier`].
+/// [`NetworkClassifier`]. Strategies plug in as hook factories ([`with_hook`]), so an
+/// estimator can distil, freeze, schedule or checkpoint and still be a plain [`Fit`].
+///
+/// [`with_hook`]: NetworkEstimator::with_hook
 #[derive(Debug, Clone)]
 pub struct NetworkEstimator<S: NetworkSpec> {
     /// The architecture (input and output sizes come from the data).
@@ -21,6 +30,11 @@ pub struct NetworkEstimator<S: NetworkSpec> {
     pub train: TrainConfig,
     /// Backend to train on (`None`: [`BackendKind::default_kind`]).
     pub backend: Option<BackendKind>,
+    hooks: Vec<HookFactory<S::Net>>,
+    observer: ObserverHandle,
+    sampler: Option<Arc<dyn Sampler>>,
+    /// Weights to start from instead of a fresh initialisation (fine-tuning).
+    start: Option<Arc<Mutex<S::Net>>>,
 }
 
 impl<S: NetworkSpec> NetworkEstimator<S> {
@@ -30,6 +44,10 @@ impl<S: NetworkSpec> NetworkEstimator<S> {
             spec,
             train,
             backend: None,
+            hooks: Vec::new(),
+            observer: ObserverHandle::none(),
+            sampler: None,
+            start: None,
         }
     }
 
@@ -39,30 +57,72 @@ impl<S: NetworkSpec> NetworkEstimator<S> {
         self
     }
 
+    /// Adds a strategy: `make` builds a fresh hook for each fit from the run's rows.
+    pub fn with_hook(
+        mut self,
+        make: impl Fn(&FitContext<'_>) -> Result<Box<dyn TrainingHook<S::Net>>> + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks.push(HookFactory::new(make));
+        self
+    }
+
+    /// Sends training events to `observer`.
+    pub fn with_observer(mut self, observer: impl Into<ObserverHandle>) -> Self {
+        self.observer = observer.into();
+        self
+    }
+
+    /// Draws batches with a custom sampler.
+    pub fn with_sampler(mut self, sampler: Arc<dyn Sampler>) -> Self {
+        self.sampler = Some(sampler);
+        self
+    }
+
+    /// Starts every fit from `model`'s weights (built on the training backend's autodiff
+    /// device) instead of a fresh initialisation: fine-tuning a pretrained network, possibly
+    /// frozen in parts or carrying LoRA adapters.
+    pub fn with_start(mut self, model: S::Net) -> Self {
+        self.start = Some(Arc::new(Mutex::new(model)));
+        self
+    }
+
+    fn settings(&self) -> FitSettings<S::Net> {
+        FitSettings {
+            train: self.train.clone(),
+            backend: self.backend,
+            label: self.spec.name().to_string(),
+            observer: self.observer.clone(),
+            hooks: self.hooks.clone(),
+            sampler: self.sampler.clone(),
+        }
+    }
+
+    fn build(&self, n_features: usize, n_outputs: usize, device: &Device) -> Result<S::Net> {
+        match &self.start {
+            Some(m) => Ok(m.lock().unwrap_or_else(|p| p.into_inner()).clone()),
+            None => self.spec.build(n_features, n_outputs, device),
+        }
+    }
+
+    /// Trains on any dense-row objective (partially labelled rows, regression targets, ...);
+    /// returns the outcome and the inference device.
+    pub fn fit_objective<O>(&self, data: &O) -> Result<(TrainOutcome<S::Net>, Device)>
+    where
+        O: Objective<Inputs = Matrix> + Clone,
+    {
+        let (train, valid) = validation_split(data, &self.train)?;
+        let width = data.inputs().cols();
+        fit_network(
+            &self.settings(),
+            |device| self.build(width, data.n_outputs(), device),
+            &train,
+            valid.as_ref(),
+        )
+    }
+
     /// Fits and also returns the training history.
     pub fn fit_with_history(&self, data: &Dataset) -> Result<FittedNetwork<S::Net>> {
-        self.train.check()?;
-        data.ensure_trainable()?;
-        let kind = BackendKind::chosen(self.backend)?;
-        let device = kind.device()?;
-        let autodiff = device.clone().autodiff();
-        let (train, valid) = if self.train.validation_fraction > 0.0 {
-            let (t, v) = train_test_split(
-                data,
-                self.train.validation_fraction,
-                derive_seed(self.train.seed, "validation-split"),
-            )?;
-            (t, Some(v))
-        } else {
-            (data.clone(), None)
-        };
-        let model = seeded(&autodiff, derive_seed(self.train.seed, "init"), || {
-            self.spec
-                .build(data.n_features(), data.n_classes(), &autodiff)
-        })?;
-        let outcome = Trainer::new(self.train.clone())
-            .with_label(self.spec.name())
-            .fit(model, &autodiff, &train, valid.as_ref(), &mut [])?;
+        let (outcome, device) = self.fit_objective(data)?;
         let classifier = NetworkClassifier::new(
             outcome.model.clone(),
             device,

@@ -14,7 +14,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor, TensorData};
 use consort_core::seed::init_now;
 use consort_core::{ConsortError, Matrix, Result};
-use consort_models::Network;
+use consort_models::{Forward, Network};
 
 use crate::hooks::{Batch, TrainingHook};
 
@@ -50,17 +50,20 @@ impl<M: Network> HintedStudent<M> {
 
     /// The student's features projected into the teacher's feature space.
     pub fn projected_features(&self, x: Tensor<2>) -> Tensor<2> {
-        self.regressor.forward(self.student.features(x))
+        self.project(self.student.features(x))
+    }
+
+    /// Student features (of a forward pass already run) projected into the teacher's space.
+    pub fn project(&self, student_features: Tensor<2>) -> Tensor<2> {
+        self.regressor.forward(student_features)
     }
 }
 
-impl<M: Network + ModuleDisplay> Network for HintedStudent<M> {
-    fn logits(&self, x: Tensor<2>) -> Tensor<2> {
-        self.student.logits(x)
-    }
-
-    fn features(&self, x: Tensor<2>) -> Tensor<2> {
-        self.student.features(x)
+impl<I, M: Network<I> + ModuleDisplay> Network<I> for HintedStudent<M> {
+    /// The student's own pass; the regressor is applied by [`FeatureDistillation`] to these
+    /// features, so hints cost no second pass.
+    fn forward(&self, x: I) -> Forward {
+        self.student.forward(x)
     }
 
     fn check_input(&self, x: &Matrix) -> Result<()> {
@@ -104,16 +107,20 @@ impl FeatureDistillation {
     }
 }
 
-impl<M: Network + ModuleDisplay> TrainingHook<HintedStudent<M>> for FeatureDistillation {
+impl<M: Network + ModuleDisplay, I> TrainingHook<HintedStudent<M>, I> for FeatureDistillation {
+    fn name(&self) -> &str {
+        "feature-distillation"
+    }
+
     fn extra_loss(
         &mut self,
         model: &HintedStudent<M>,
-        batch: &Batch,
-        _logits: &Tensor<2>,
+        batch: &Batch<I>,
+        forward: &Forward,
     ) -> Option<Tensor<1>> {
-        // The loop hands over logits only; the hint layer needs the features, so the student's
-        // body runs a second time on the batch (the price of keeping one generic loop).
-        let projected = model.projected_features(batch.inputs.clone());
+        // The loop's one forward pass already holds the student's features: only the
+        // regressor runs here.
+        let projected = model.project(forward.features.clone());
         let [b, d] = projected.dims();
         let rows = self.teacher_features.select_rows(&batch.indices);
         let teacher = Tensor::<2>::from_data(

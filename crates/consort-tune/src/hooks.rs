@@ -3,40 +3,28 @@
 //! A strategy never copies the loop: it implements [`TrainingHook`] and is handed to
 //! [`Trainer::fit`](crate::Trainer::fit). Several hooks compose in one run (say, a distillation
 //! loss plus a learning-rate schedule): extra losses add up, task-loss weights multiply, and
-//! learning-rate hooks apply in order.
+//! learning-rate hooks apply in order. A hook with state ([`TrainingHook::state`]) has it saved
+//! in checkpoints and restored on resume and on a divergence rollback.
 
 use burn::lr_scheduler::module_lr_scheduler::ModuleLearningRate;
 use burn::tensor::Tensor;
+use consort_models::{Dense, Forward};
+use std::path::Path;
+
+pub use consort_core::EpochRecord;
 
 use crate::objective::Targets;
 
 /// One mini-batch as the loop sees it.
 #[derive(Debug, Clone)]
-pub struct Batch {
-    /// Input rows, `[batch, n_features]`, on the training device.
-    pub inputs: Tensor<2>,
+pub struct Batch<I = Dense> {
+    /// The network input of these rows, on the training device.
+    pub inputs: I,
     /// The objective's targets for these rows.
     pub targets: Targets,
-    /// Row indices into the training dataset (to look up per-sample data such as a teacher's
+    /// Row indices into the training data (to look up per-sample data such as a teacher's
     /// soft labels).
     pub indices: Vec<usize>,
-}
-
-/// What happened in one epoch.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct EpochRecord {
-    /// 1-based epoch number.
-    pub epoch: usize,
-    /// Mean total training loss over the epoch's batches.
-    pub train_loss: f64,
-    /// Validation loss (the objective's: cross-entropy, MSE, ...), when validating.
-    pub valid_loss: Option<f64>,
-    /// Validation score (accuracy for classification, RMSE for regression), when validating.
-    pub valid_score: Option<f64>,
-    /// Learning rate used in this epoch.
-    pub learning_rate: f64,
-    /// Wall time of the epoch including validation.
-    pub seconds: f64,
 }
 
 /// Whether training should go on after an epoch.
@@ -48,8 +36,14 @@ pub enum Control {
     Stop,
 }
 
-/// Extension points of the training loop. Every method has a neutral default.
-pub trait TrainingHook<M> {
+/// Extension points of the training loop over network `M` reading inputs `I`. Every method
+/// has a neutral default.
+pub trait TrainingHook<M, I = Dense> {
+    /// A stable name, the key of the hook's state in checkpoints.
+    fn name(&self) -> &str {
+        std::any::type_name::<Self>()
+    }
+
     /// Checked once before training: errors if the hook cannot serve a training set of
     /// `n_rows` rows whose network has `n_outputs` outputs (a teacher's soft labels for other
     /// rows, say).
@@ -57,9 +51,10 @@ pub trait TrainingHook<M> {
         Ok(())
     }
 
-    /// An extra loss term for this batch (distillation, regularisers, ...). `logits` are the
-    /// model's outputs for `batch.inputs`, already computed by the loop.
-    fn extra_loss(&mut self, _model: &M, _batch: &Batch, _logits: &Tensor<2>) -> Option<Tensor<1>> {
+    /// An extra loss term for this batch (distillation, regularisers, ...). `forward` is the
+    /// model's one forward pass on `batch.inputs` (logits and features), already computed by
+    /// the loop.
+    fn extra_loss(&mut self, _model: &M, _batch: &Batch<I>, _forward: &Forward) -> Option<Tensor<1>> {
         None
     }
 
@@ -90,4 +85,50 @@ pub trait TrainingHook<M> {
     fn on_epoch_end(&mut self, _record: &EpochRecord) -> Control {
         Control::Continue
     }
+
+    /// Called when a checkpoint has been written to its temporary folder `staged` and is
+    /// about to be renamed into place. An error aborts the run there (what a crash between
+    /// the write and the rename would do): the previous checkpoint stays the latest.
+    fn on_checkpoint_staged(&mut self, _staged: &Path) -> consort_core::Result<()> {
+        Ok(())
+    }
+
+    /// The hook's state, saved in checkpoints (`None`: stateless).
+    fn state(&self) -> Option<serde_json::Value> {
+        None
+    }
+
+    /// Restores a state saved by [`TrainingHook::state`].
+    fn load_state(&mut self, _state: serde_json::Value) -> consort_core::Result<()> {
+        Ok(())
+    }
+}
+
+/// A hook reference with its trait-object lifetime shortened to the borrow's, so hooks of
+/// different origins (the caller's slice, boxes, the loop's own) fit in one list.
+pub(crate) fn reborrow<'a, M, I>(
+    hook: &'a mut (dyn TrainingHook<M, I> + '_),
+) -> &'a mut (dyn TrainingHook<M, I> + 'a) {
+    hook
+}
+
+/// Saves every hook's state by name.
+pub(crate) fn hook_states<M, I>(hooks: &[&mut dyn TrainingHook<M, I>]) -> Vec<(String, serde_json::Value)> {
+    hooks
+        .iter()
+        .filter_map(|h| h.state().map(|s| (h.name().to_string(), s)))
+        .collect()
+}
+
+/// Restores hook states saved by [`hook_states`]; hooks absent from `states` keep theirs.
+pub(crate) fn restore_hook_states<M, I>(
+    hooks: &mut [&mut dyn TrainingHook<M, I>],
+    states: &[(String, serde_json::Value)],
+) -> consort_core::Result<()> {
+    for hook in hooks.iter_mut() {
+        if let Some((_, state)) = states.iter().find(|(name, _)| name == hook.name()) {
+            hook.load_state(state.clone())?;
+        }
+    }
+    Ok(())
 }

@@ -1,38 +1,56 @@
 //! # consort-tune
 //!
-//! The one training loop of Consort. [`Trainer`] runs mini-batch Adam over any
-//! [`consort_models::Network`] with validation, early stopping that restores the best
-//! weights, and a progress line per epoch. Fine-tuning strategies extend it through
-//! [`TrainingHook`]s (extra loss terms, loss weights, learning-rate control, stopping) rather
-//! than copying it. [`NetworkEstimator`] pairs an architecture with a [`TrainConfig`] behind
-//! [`consort_core::Fit`], so networks fit like every other model.
+//! The one training loop of Consort. [`Trainer`] runs mini-batch optimisation (Adam, AdamW,
+//! SGD with momentum; gradient accumulation) over any [`consort_models::Network`] reading any
+//! input type (dense rows, images, token ids with masks, pairs), with samplers (shuffled,
+//! class-balanced, weighted, mixing), validation and best-weight restoration, atomic
+//! checkpoints that resume bit-identically, and a divergence guard that rolls back NaN epochs.
+//! It reports to an observer and never prints. Fine-tuning strategies extend it through
+//! [`TrainingHook`]s (extra loss terms on the one forward pass, loss weights, learning-rate
+//! control, stopping, state in checkpoints) rather than copying it. [`NetworkEstimator`] pairs
+//! an architecture with a [`TrainConfig`] and hook factories behind [`consort_core::Fit`];
+//! every estimator fits through [`fit_network`].
 
 #![warn(missing_docs)]
 
+pub mod checkpoint;
 mod config;
 pub mod distill;
 pub mod early_stopping;
 mod estimator;
 pub mod feature_distill;
+mod fit;
 pub mod hooks;
 pub mod lora;
+pub mod monitor;
 pub mod objective;
+pub mod optimizer;
 mod recommender;
+pub mod sampler;
 pub mod schedule;
+mod step;
 mod trainer;
 pub mod transfer;
 
-pub use config::TrainConfig;
+pub use checkpoint::{Checkpoint, CheckpointConfig, LoopState};
+pub use config::{DivergenceGuard, TrainConfig};
 pub use distill::{KnowledgeDistillation, distillation_targets, soften};
 pub use early_stopping::{EarlyStopping, StopDecision};
 pub use estimator::{FittedNetwork, NetworkEstimator};
 pub use feature_distill::{FeatureDistillation, HintedStudent};
+pub use fit::{FitContext, FitSettings, HookFactory, fit_network, validation_split};
 pub use hooks::{Batch, Control, EpochRecord, TrainingHook};
 pub use lora::{AdapterBank, LoraConfig, LoraFactors, LoraModel};
-pub use objective::{BinaryFeedback, Evaluation, Objective, PartiallyLabelled, Targets};
+pub use monitor::{Monitor, PlateauTracker, Quantity};
+pub use objective::{
+    BinaryFeedback, Classification, Evaluation, InputOf, Objective, PartiallyLabelled, Targets,
+    evaluate,
+};
+pub use optimizer::OptimizerConfig;
 pub use recommender::{Feedback, MatrixFactorizationEstimator};
+pub use sampler::{ClassBalanced, Mixing, Sampler, SamplerKind, Shuffled, Weighted};
 pub use schedule::{ReduceOnPlateau, Schedule, ScheduleHook};
-pub use trainer::{TrainOutcome, Trainer, evaluate};
+pub use trainer::{TrainOutcome, Trainer};
 pub use transfer::{
     DiscriminativeLr, GradualUnfreezing, LinearProbe, ParamCount, count_parameters,
     freeze_backbone, freeze_layers, freeze_paths, layer_paths, unfreeze_layers,

@@ -1,16 +1,17 @@
 //! Fitting the matrix-factorisation recommender with the training loop.
 
-use burn::tensor::Tensor;
-use consort_core::seed::{derive_seed, seeded};
-use consort_core::{BackendKind, ConsortError, Fit, ParamGuard, Result};
+use burn::tensor::{Device, Tensor};
+use consort_core::seed::derive_seed;
+use consort_core::{BackendKind, ConsortError, Fit, ObserverHandle, ParamGuard, Result};
 use consort_data::Ratings;
-use consort_models::{MatrixFactorization, MatrixFactorizationConfig, MfRecommender};
+use consort_models::{Forward, MatrixFactorization, MatrixFactorizationConfig, MfRecommender};
 use serde::{Deserialize, Serialize};
 
 use crate::config::TrainConfig;
+use crate::fit::{FitSettings, HookFactory, fit_network};
 use crate::hooks::{Batch, TrainingHook};
 use crate::objective::BinaryFeedback;
-use crate::trainer::{TrainOutcome, Trainer};
+use crate::trainer::TrainOutcome;
 
 /// What the ratings mean to the recommender.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -42,6 +43,8 @@ pub struct MatrixFactorizationEstimator {
     pub train: TrainConfig,
     /// Backend to train on (`None`: [`BackendKind::default_kind`]).
     pub backend: Option<BackendKind>,
+    /// Where training events go.
+    pub observer: ObserverHandle,
 }
 
 impl Default for MatrixFactorizationEstimator {
@@ -56,6 +59,7 @@ impl Default for MatrixFactorizationEstimator {
                 .with_batch_size(256)
                 .with_learning_rate(0.01),
             backend: None,
+            observer: ObserverHandle::none(),
         }
     }
 }
@@ -82,11 +86,15 @@ impl ParamGuard for MatrixFactorizationEstimator {
 struct FactorL2(f32);
 
 impl TrainingHook<MatrixFactorization> for FactorL2 {
+    fn name(&self) -> &str {
+        "factor-l2"
+    }
+
     fn extra_loss(
         &mut self,
         model: &MatrixFactorization,
         batch: &Batch,
-        _outputs: &Tensor<2>,
+        _forward: &Forward,
     ) -> Option<Tensor<1>> {
         (self.0 > 0.0).then(|| model.l2_penalty(batch.inputs.clone()) * self.0)
     }
@@ -102,9 +110,6 @@ impl MatrixFactorizationEstimator {
         if ratings.is_empty() {
             return Err(ConsortError::EmptyDataset("no ratings to fit on".into()));
         }
-        let kind = BackendKind::chosen(self.backend)?;
-        let device = kind.device()?;
-        let autodiff = device.clone().autodiff();
         let (train, valid) = if self.train.validation_fraction > 0.0 {
             let (t, v) = ratings.split_per_user(
                 self.train.validation_fraction,
@@ -120,24 +125,18 @@ impl MatrixFactorizationEstimator {
         };
         let config = MatrixFactorizationConfig::new(ratings.n_users(), ratings.n_items())
             .with_n_factors(self.n_factors)
-            .with_init_std(self.init_std)
-            .with_global_mean(global_mean);
-        let model = seeded(&autodiff, derive_seed(self.train.seed, "init"), || {
-            config.try_init(&autodiff)
-        })?;
-        let trainer = Trainer::new(self.train.clone()).with_label("matrix-factorization");
-        let mut l2 = FactorL2(self.l2);
-        let hooks: &mut [&mut dyn TrainingHook<MatrixFactorization>] = &mut [&mut l2];
-        let outcome = match self.feedback {
+            .with_init_std(self.init_std);
+        let config = config.with_global_mean(global_mean);
+        let l2 = self.l2;
+        let mut settings = FitSettings::new(self.train.clone(), "matrix-factorization");
+        settings.backend = self.backend;
+        settings.observer = self.observer.clone();
+        settings.hooks.push(HookFactory::new(move |_| Ok(Box::new(FactorL2(l2)))));
+        let build = |device: &Device| config.try_init(device);
+        let (outcome, device) = match self.feedback {
             Feedback::Explicit => {
                 let valid = valid.as_ref().map(Ratings::to_regression).transpose()?;
-                trainer.fit(
-                    model,
-                    &autodiff,
-                    &train.to_regression()?,
-                    valid.as_ref(),
-                    hooks,
-                )?
+                fit_network(&settings, build, &train.to_regression()?, valid.as_ref())?
             }
             Feedback::Implicit { negatives } => {
                 let implicit = |r: &Ratings, what: &str| -> Result<BinaryFeedback> {
@@ -149,17 +148,22 @@ impl MatrixFactorizationEstimator {
                     .as_ref()
                     .map(|v| implicit(v, "valid-negatives"))
                     .transpose()?;
-                trainer.fit(
-                    model,
-                    &autodiff,
+                fit_network(
+                    &settings,
+                    build,
                     &implicit(&train, "train-negatives")?,
                     valid.as_ref(),
-                    hooks,
                 )?
             }
         };
         let recommender = MfRecommender::new(outcome.model.clone(), device, config);
         Ok((recommender, outcome))
+    }
+
+    /// Sends training events to `observer`.
+    pub fn with_observer(mut self, observer: impl Into<ObserverHandle>) -> Self {
+        self.observer = observer.into();
+        self
     }
 }
 

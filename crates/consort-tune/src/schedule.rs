@@ -12,7 +12,10 @@ use burn::lr_scheduler::step::StepLrSchedulerConfig;
 use consort_core::{ConsortError, ParamGuard, Result};
 use serde::{Deserialize, Serialize};
 
+use consort_core::Direction;
+
 use crate::hooks::{Control, EpochRecord, TrainingHook};
+use crate::monitor::{Monitor, PlateauTracker};
 
 /// A learning-rate schedule over epochs (epoch 1 runs at the base rate, except during
 /// warm-up).
@@ -112,7 +115,11 @@ impl Schedule {
             }
         }
         .map_err(burn_err)?;
-        Ok(ScheduleHook { scheduler })
+        Ok(ScheduleHook {
+            initial: scheduler.clone(),
+            scheduler,
+            steps: 0,
+        })
     }
 }
 
@@ -138,14 +145,38 @@ impl ParamGuard for Schedule {
 }
 
 /// A [`Schedule`] running as a [`TrainingHook`]: burn's scheduler, stepped once per epoch.
+/// Its checkpointed state is the number of steps taken (burn's schedulers are pure functions
+/// of it), replayed on resume.
 #[derive(Clone)]
 pub struct ScheduleHook {
     scheduler: ModuleLrScheduler,
+    /// A fresh copy, to replay `steps` from on resume.
+    initial: ModuleLrScheduler,
+    steps: usize,
 }
 
-impl<M> TrainingHook<M> for ScheduleHook {
+impl<M, I> TrainingHook<M, I> for ScheduleHook {
+    fn name(&self) -> &str {
+        "schedule"
+    }
+
     fn learning_rate(&mut self, _epoch: usize, _lr: f64) -> f64 {
+        self.steps += 1;
         self.scheduler.step().base()
+    }
+
+    fn state(&self) -> Option<serde_json::Value> {
+        Some(serde_json::json!(self.steps))
+    }
+
+    fn load_state(&mut self, state: serde_json::Value) -> Result<()> {
+        let steps: usize = serde_json::from_value(state)?;
+        self.scheduler = self.initial.clone();
+        for _ in 0..steps {
+            self.scheduler.step();
+        }
+        self.steps = steps;
+        Ok(())
     }
 }
 
@@ -168,11 +199,10 @@ pub struct ReduceOnPlateau {
     state: PlateauState,
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct PlateauState {
     lr: Option<f64>,
-    best: Option<f64>,
-    bad_epochs: usize,
+    tracker: PlateauTracker,
     cooldown_left: usize,
 }
 
@@ -233,39 +263,48 @@ impl ReduceOnPlateau {
     pub fn step(&mut self, metric: f64, lr: f64) -> f64 {
         let s = &mut self.state;
         let current = *s.lr.get_or_insert(lr);
-        let improved = match s.best {
-            None => !metric.is_nan(),
-            Some(best) => metric < best * (1.0 - self.threshold.copysign(best)),
-        };
-        if improved {
-            s.best = Some(metric);
-            s.bad_epochs = 0;
-        } else {
-            s.bad_epochs += 1;
-        }
+        let epoch = s.tracker.best_epoch + s.tracker.bad_epochs + 1;
+        s.tracker
+            .update(epoch, metric, Direction::Lower, self.threshold);
         if s.cooldown_left > 0 {
             s.cooldown_left -= 1;
-            s.bad_epochs = 0;
+            s.tracker.bad_epochs = 0;
         }
-        if s.bad_epochs > self.patience {
+        if s.tracker.bad_epochs > self.patience {
             let reduced = (current * self.factor).max(self.min_lr);
             s.lr = Some(reduced);
             s.cooldown_left = self.cooldown;
-            s.bad_epochs = 0;
+            s.tracker.bad_epochs = 0;
         }
         s.lr.unwrap_or(lr)
     }
 }
 
-impl<M> TrainingHook<M> for ReduceOnPlateau {
+impl<M, I> TrainingHook<M, I> for ReduceOnPlateau {
+    fn name(&self) -> &str {
+        "reduce-on-plateau"
+    }
+
     fn learning_rate(&mut self, _epoch: usize, lr: f64) -> f64 {
         *self.state.lr.get_or_insert(lr)
     }
 
+    /// Watches the validation loss (the training loss when not validating), by the same
+    /// rule as early stopping ([`PlateauTracker`]).
     fn on_epoch_end(&mut self, record: &EpochRecord) -> Control {
-        let metric = record.valid_loss.unwrap_or(record.train_loss);
-        self.step(metric, record.learning_rate);
+        if let Some(metric) = Monitor::valid_loss().value(record) {
+            self.step(metric, record.learning_rate);
+        }
         Control::Continue
+    }
+
+    fn state(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(&self.state).ok()
+    }
+
+    fn load_state(&mut self, state: serde_json::Value) -> Result<()> {
+        self.state = serde_json::from_value(state)?;
+        Ok(())
     }
 }
 
@@ -276,7 +315,7 @@ mod tests {
     fn stepped(schedule: &Schedule, base: f64, epochs: usize) -> Vec<f64> {
         let mut hook = schedule.hook(base).unwrap();
         (1..=epochs)
-            .map(|e| TrainingHook::<()>::learning_rate(&mut hook, e, base))
+            .map(|e| TrainingHook::<(), ()>::learning_rate(&mut hook, e, base))
             .collect()
     }
 

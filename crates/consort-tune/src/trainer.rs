@@ -1,21 +1,23 @@
-//! The training loop.
+//! The training loop: epochs of [`run_epoch`](crate::step), validation, the best-epoch
+//! tracker, checkpoints, resume, and the divergence guard, all generic over the objective's
+//! input type.
 
+use std::sync::Arc;
 use std::time::Instant;
 
-use burn::grad_clipping::GradientClippingConfig;
-use burn::optim::decay::WeightDecayConfig;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::ModuleOptimizer;
 use burn::tensor::Device;
-use consort_core::seed::{derive_seed, seeded};
-use consort_core::{ConsortError, ParamGuard, Result};
-use consort_data::Dataset;
-use consort_data::batch::{batch_indices, rows_to_tensor};
+use consort_core::{ConsortError, EpochRecord, Event, ObserverHandle, ParamGuard, Result};
+use consort_data::InputSource;
 use consort_models::Network;
 
+use crate::checkpoint::{Checkpoint, Checkpointer, LoopState};
 use crate::config::TrainConfig;
-use crate::early_stopping::{EarlyStopping, StopDecision};
-use crate::hooks::{Batch, Control, EpochRecord, TrainingHook};
-use crate::objective::Objective;
+use crate::early_stopping::EarlyStopping;
+use crate::hooks::{Control, TrainingHook, hook_states, reborrow, restore_hook_states};
+use crate::objective::{InputOf, Objective, evaluate};
+use crate::sampler::{ClassBalanced, Sampler, SamplerKind, Shuffled};
+use crate::step::{EpochPlan, run_epoch};
 
 /// The result of a training run.
 #[derive(Debug)]
@@ -23,20 +25,26 @@ pub struct TrainOutcome<M> {
     /// The trained network (the best validated weights when validating), still in training
     /// mode on the autodiff device.
     pub model: M,
-    /// One record per epoch run.
+    /// One record per epoch run (including those before a resume).
     pub history: Vec<EpochRecord>,
     /// The epoch whose weights were kept (1-based).
     pub best_epoch: usize,
     /// Whether early stopping or a hook ended training before the last epoch.
     pub stopped_early: bool,
+    /// The epoch of the checkpoint this run resumed from, if it did.
+    pub resumed_from: Option<usize>,
+    /// Divergence rollbacks taken.
+    pub rollbacks: usize,
 }
 
-/// Runs epochs of mini-batch Adam over a [`Network`], with validation, early stopping,
-/// progress output and [`TrainingHook`]s.
+/// Runs epochs of mini-batch optimisation over a [`Network`], with validation, best-weight
+/// restoration, checkpoints, a divergence guard, [`TrainingHook`]s and an observer.
 #[derive(Debug, Clone)]
 pub struct Trainer {
     config: TrainConfig,
     label: String,
+    observer: ObserverHandle,
+    sampler: Option<Arc<dyn Sampler>>,
 }
 
 impl Trainer {
@@ -45,12 +53,26 @@ impl Trainer {
         Self {
             config,
             label: "train".into(),
+            observer: ObserverHandle::none(),
+            sampler: None,
         }
     }
 
-    /// Names the run in progress output.
+    /// Names the run in events.
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
         self.label = label.into();
+        self
+    }
+
+    /// Sends training events to `observer`.
+    pub fn with_observer(mut self, observer: impl Into<ObserverHandle>) -> Self {
+        self.observer = observer.into();
+        self
+    }
+
+    /// Draws batches with `sampler` instead of the config's [`SamplerKind`].
+    pub fn with_sampler(mut self, sampler: Arc<dyn Sampler>) -> Self {
+        self.sampler = Some(sampler);
         self
     }
 
@@ -59,57 +81,130 @@ impl Trainer {
         &self.config
     }
 
-    /// Trains `model` (initialised on `device`, an autodiff device) to minimise `objective`
-    /// over `train`, validating on `valid` after every epoch when given.
-    pub fn fit<M: Network, O: Objective>(
-        &self,
-        mut model: M,
-        device: &Device,
-        train: &O,
-        valid: Option<&O>,
-        hooks: &mut [&mut dyn TrainingHook<M>],
-    ) -> Result<TrainOutcome<M>> {
-        let cfg = &self.config;
-        cfg.check()?;
+    fn sampler<O: Objective>(&self, train: &O) -> Result<Arc<dyn Sampler>> {
+        let sampler: Arc<dyn Sampler> = match (&self.sampler, self.config.sampler) {
+            (Some(s), _) => s.clone(),
+            (None, SamplerKind::Shuffled) => Arc::new(Shuffled),
+            (None, SamplerKind::ClassBalanced) => {
+                let labels = train.class_labels().ok_or_else(|| {
+                    ConsortError::config("class-balanced sampling needs a classification objective")
+                })?;
+                Arc::new(ClassBalanced::new(labels)?)
+            }
+        };
+        sampler.check(train.len())?;
+        Ok(sampler)
+    }
+
+    fn check<M, O>(&self, model: &M, device: &Device, train: &O, valid: Option<&O>) -> Result<()>
+    where
+        O: Objective,
+        M: Network<InputOf<O>>,
+    {
+        self.config.check()?;
         if !device.is_autodiff() {
             return Err(ConsortError::Backend(
                 "training needs an autodiff device (`device.autodiff()`)".into(),
             ));
         }
         train.ensure_trainable()?;
-        model.check_input(train.features())?;
-        for hook in hooks.iter() {
-            hook.check(train.len(), train.n_outputs())?;
+        if let Some(rows) = train.inputs().rows() {
+            model.check_input(rows)?;
         }
         if let Some(v) = valid {
             if v.is_empty() {
                 return Err(ConsortError::EmptyDataset("validation set is empty".into()));
             }
             train.check_compatible(v)?;
-            model.check_input(v.features())?;
+            if let Some(rows) = v.inputs().rows() {
+                model.check_input(rows)?;
+            }
         }
+        Ok(())
+    }
 
-        let mut optim_config = AdamConfig::new();
-        if cfg.weight_decay > 0.0 {
-            optim_config =
-                optim_config.with_weight_decay(Some(WeightDecayConfig::new(cfg.weight_decay)));
+    /// Trains `model` (initialised on `device`, an autodiff device) to minimise `objective`
+    /// over `train`, validating on `valid` after every epoch when given. With checkpoints
+    /// configured to resume and one on disk, `model` only supplies the architecture: the run
+    /// continues from the checkpoint's weights, optimiser, hooks and cursor.
+    pub fn fit<M, O>(
+        &self,
+        model: M,
+        device: &Device,
+        train: &O,
+        valid: Option<&O>,
+        hooks: &mut [&mut dyn TrainingHook<M, InputOf<O>>],
+    ) -> Result<TrainOutcome<M>>
+    where
+        O: Objective,
+        M: Network<InputOf<O>>,
+    {
+        let cfg = &self.config;
+        self.check(&model, device, train, valid)?;
+        for hook in hooks.iter() {
+            hook.check(train.len(), train.n_outputs())?;
         }
-        if let Some(norm) = cfg.grad_clip_norm {
-            optim_config =
-                optim_config.with_grad_clipping(Some(GradientClippingConfig::Norm(norm)));
+        let sampler = self.sampler(train)?;
+        let mut early = cfg
+            .patience
+            .map(|p| EarlyStopping::with_monitor(p, cfg.monitor, O::SCORE_DIRECTION));
+        let mut hooks: Vec<&mut dyn TrainingHook<M, InputOf<O>>> =
+            hooks.iter_mut().map(|h| reborrow(&mut **h)).collect();
+        if let Some(e) = early.as_mut() {
+            hooks.push(e);
         }
-        let mut optim = optim_config.init();
+        let direction = cfg.monitor.resolved(O::SCORE_DIRECTION);
+        let checkpointer = cfg.checkpoint.as_ref().map(|config| Checkpointer { config });
 
-        let mut stopper = cfg.patience.map(|p| EarlyStopping::new(p, 1e-4));
-        let mut best: Option<(M, usize, f64)> = None;
-        let mut history = Vec::with_capacity(cfg.epochs);
+        let mut optim: ModuleOptimizer = cfg.optimizer.init(cfg.weight_decay, cfg.grad_clip_norm)?;
+        let mut state = LoopState::new(cfg.seed);
+        let mut model = model;
+        let mut best_model: Option<M> = None;
+        let mut resumed_from = None;
+        if let Some(c) = cfg.checkpoint.as_ref().filter(|c| c.resume)
+            && let Some(ckpt) = Checkpoint::latest(&c.dir)?
+        {
+            state = ckpt.state()?;
+            if state.seed != cfg.seed {
+                return Err(ConsortError::config(format!(
+                    "{} was written by a run with seed {}, this run has seed {}",
+                    ckpt.path.display(),
+                    state.seed,
+                    cfg.seed
+                )));
+            }
+            best_model = match Checkpoint::best(&c.dir)? {
+                Some(b) if valid.is_some() && b.epoch == state.best.best_epoch => {
+                    Some(b.load_model(model.clone())?)
+                }
+                _ => None,
+            };
+            model = ckpt.load_model(model)?;
+            optim = ckpt.load_optimizer(optim)?;
+            restore_hook_states(&mut hooks, &state.hooks)?;
+            resumed_from = Some(ckpt.epoch);
+            self.observer.notify(&Event::Resumed {
+                label: &self.label,
+                epoch: ckpt.epoch,
+                path: &ckpt.path,
+            });
+        }
+        self.observer.notify(&Event::RunStarted {
+            label: &self.label,
+            first_epoch: state.epoch + 1,
+            epochs: cfg.epochs,
+        });
+
         let mut stopped_early = false;
-
-        for epoch in 1..=cfg.epochs {
+        while state.epoch < cfg.epochs && !stopped_early {
+            let epoch = state.epoch + 1;
             let start = Instant::now();
-            let lr = hooks
+            // What a rollback returns to: the weights, optimiser and hooks of the epoch start.
+            let snapshot = (model.clone(), optim.clone(), hook_states(&hooks));
+            let base_lr = hooks
                 .iter_mut()
                 .fold(cfg.learning_rate, |lr, h| h.learning_rate(epoch, lr));
+            let lr = base_lr * state.lr_scale;
             let module_lr = hooks
                 .iter_mut()
                 .filter_map(|h| h.module_learning_rate(lr))
@@ -118,128 +213,117 @@ impl Trainer {
             for hook in hooks.iter_mut() {
                 model = hook.before_epoch(epoch, model);
             }
-            let task_weight: f32 = hooks.iter().map(|h| h.task_loss_weight()).product();
-            let mut loss_sum = 0.0;
-            let batches = batch_indices(
-                train.len(),
-                cfg.batch_size,
-                Some(derive_seed(cfg.seed, &format!("epoch{epoch}"))),
-            );
-            let n_batches = batches.len();
-            for (step, indices) in batches.into_iter().enumerate() {
-                let batch = Batch {
-                    inputs: rows_to_tensor(train.features(), &indices, device),
-                    targets: train.targets(&indices, device),
-                    indices,
-                };
-                // Dropout masks (and any other draw in the forward pass or a hook's loss) come
-                // from the backend's one RNG: seeding it per batch, under the lock, makes them a
-                // function of (seed, epoch, batch) alone, whatever else runs on other threads,
-                // and the same in a run resumed from a checkpoint.
-                let batch_seed = derive_seed(cfg.seed, &format!("epoch{epoch}.batch{step}"));
-                let loss = seeded(device, batch_seed, || {
-                    let logits = model.logits(batch.inputs.clone());
-                    let mut loss = train.loss(logits.clone(), batch.targets.clone()) * task_weight;
-                    for hook in hooks.iter_mut() {
-                        if let Some(extra) = hook.extra_loss(&model, &batch, &logits) {
-                            loss = loss + extra;
-                        }
-                    }
-                    loss
-                });
-                let value = f64::from(loss.clone().into_scalar::<f32>());
-                if !value.is_finite() {
-                    return Err(ConsortError::NonFinite(format!(
-                        "training loss at epoch {epoch} (lower the learning rate?)"
-                    )));
-                }
-                loss_sum += value;
-                let grads = GradientsParams::from_grads(loss.backward(), &model);
-                model = optim.step(module_lr.clone(), model, grads);
-            }
-
-            let (valid_loss, valid_score) = match valid {
-                Some(v) => {
-                    let e = v.evaluate(&model, device)?;
-                    (Some(e.loss), Some(e.score))
-                }
-                None => (None, None),
+            let plan = EpochPlan {
+                epoch,
+                seed: cfg.seed,
+                batch_size: cfg.batch_size,
+                accumulation: cfg.accumulation_steps,
+                module_lr,
+                task_weight: hooks.iter().map(|h| h.task_loss_weight()).product(),
+                sampler: &sampler,
+                device,
+                observer: &self.observer,
+                label: &self.label,
             };
+            let (trained, train_loss) = match run_epoch(&plan, model, &mut optim, train, &mut hooks) {
+                Ok(done) => done,
+                Err(reason) => {
+                    if state.rollbacks >= cfg.divergence.max_retries {
+                        return Err(ConsortError::Diverged {
+                            epoch,
+                            attempts: state.rollbacks,
+                            learning_rate: lr,
+                            reason,
+                        });
+                    }
+                    state.rollbacks += 1;
+                    state.lr_scale *= cfg.divergence.lr_factor;
+                    (model, optim) = (snapshot.0, snapshot.1);
+                    restore_hook_states(&mut hooks, &snapshot.2)?;
+                    self.observer.notify(&Event::RolledBack {
+                        label: &self.label,
+                        epoch,
+                        attempt: state.rollbacks,
+                        lr_scale: state.lr_scale,
+                        reason: &reason,
+                    });
+                    continue;
+                }
+            };
+            model = trained;
+            let evaluation = valid.map(|v| evaluate(v, &model, device)).transpose()?;
             let record = EpochRecord {
                 epoch,
-                train_loss: loss_sum / n_batches as f64,
-                valid_loss,
-                valid_score,
+                train_loss,
+                valid_loss: evaluation.map(|e| e.loss),
+                valid_score: evaluation.map(|e| e.score),
                 learning_rate: lr,
                 seconds: start.elapsed().as_secs_f64(),
             };
-            if cfg.progress {
-                eprintln!("{}", self.progress_line(&record, O::SCORE_NAME));
-            }
-            let mut stop = false;
-            if let Some(vl) = valid_loss {
-                let improved = match stopper.as_mut() {
-                    Some(s) => match s.update(epoch, vl) {
-                        StopDecision::Improved => true,
-                        StopDecision::Wait => false,
-                        StopDecision::Stop => {
-                            stop = true;
-                            false
-                        }
-                    },
-                    None => best.as_ref().is_none_or(|(_, _, b)| vl < *b),
-                };
-                if improved {
-                    best = Some((model.clone(), epoch, vl));
-                }
-            }
+            self.observer.notify(&Event::EpochEnded {
+                label: &self.label,
+                epochs: cfg.epochs,
+                record: &record,
+                score_name: O::SCORE_NAME,
+            });
             for hook in hooks.iter_mut() {
                 if hook.on_epoch_end(&record) == Control::Stop {
-                    stop = true;
+                    stopped_early = epoch < cfg.epochs;
                 }
             }
-            history.push(record);
-            if stop {
-                stopped_early = epoch < cfg.epochs;
-                break;
+            let improved = valid.is_some()
+                && cfg.monitor.value(&record).is_some_and(|v| {
+                    state
+                        .best
+                        .update(epoch, v, direction, cfg.monitor.threshold)
+                });
+            if improved {
+                best_model = Some(model.clone());
+            }
+            state.epoch = epoch;
+            state.history.push(record);
+            state.hooks = hook_states(&hooks);
+            if let Some(ck) = &checkpointer {
+                let mut writes = Vec::new();
+                if improved && ck.config.keep_best {
+                    writes.push(true);
+                }
+                if epoch.is_multiple_of(ck.config.every) || epoch == cfg.epochs || stopped_early {
+                    writes.push(false);
+                }
+                for best in writes {
+                    let path = ck.write(&model, &optim, &state, best, |staged| {
+                        hooks
+                            .iter_mut()
+                            .try_for_each(|h| h.on_checkpoint_staged(staged))
+                    })?;
+                    self.observer.notify(&Event::CheckpointSaved {
+                        label: &self.label,
+                        epoch,
+                        path: &path,
+                        best,
+                    });
+                }
             }
         }
 
-        let last_epoch = history.len();
-        let (model, best_epoch) = match best {
-            Some((m, e, _)) => (m, e),
+        let last_epoch = state.epoch;
+        let (model, best_epoch) = match best_model {
+            Some(m) => (m, state.best.best_epoch),
             None => (model, last_epoch),
         };
-        if cfg.progress && best_epoch != last_epoch {
-            eprintln!(
-                "[{}] restored the weights of epoch {best_epoch}",
-                self.label
-            );
-        }
+        self.observer.notify(&Event::RunFinished {
+            label: &self.label,
+            best_epoch,
+            last_epoch,
+        });
         Ok(TrainOutcome {
             model,
-            history,
+            history: state.history,
             best_epoch,
             stopped_early,
+            resumed_from,
+            rollbacks: state.rollbacks,
         })
     }
-
-    fn progress_line(&self, r: &EpochRecord, score_name: &str) -> String {
-        let mut line = format!(
-            "[{}] epoch {:>3}/{} loss {:.4}",
-            self.label, r.epoch, self.config.epochs, r.train_loss
-        );
-        if let (Some(l), Some(a)) = (r.valid_loss, r.valid_score) {
-            line.push_str(&format!(" val_loss {l:.4} val_{score_name} {a:.4}"));
-        }
-        line.push_str(&format!(" lr {:.2e} ({:.2}s)", r.learning_rate, r.seconds));
-        line
-    }
-}
-
-/// Mean cross-entropy and accuracy of `model` on `data`, in inference mode: the
-/// classification case of [`Objective::evaluate`].
-pub fn evaluate<M: Network>(model: &M, device: &Device, data: &Dataset) -> Result<(f64, f64)> {
-    let e = data.evaluate(model, device)?;
-    Ok((e.loss, e.score))
 }

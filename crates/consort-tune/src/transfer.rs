@@ -166,7 +166,11 @@ impl GradualUnfreezing {
     }
 }
 
-impl<M: Module> TrainingHook<M> for GradualUnfreezing {
+impl<M: Module, I> TrainingHook<M, I> for GradualUnfreezing {
+    fn name(&self) -> &str {
+        "gradual-unfreezing"
+    }
+
     fn before_epoch(&mut self, epoch: usize, model: M) -> M {
         if epoch > 1 && (epoch - 1).is_multiple_of(self.every) {
             let k = (epoch - 1) / self.every - 1;
@@ -202,7 +206,7 @@ impl DiscriminativeLr {
     }
 }
 
-impl<M> TrainingHook<M> for DiscriminativeLr {
+impl<M, I> TrainingHook<M, I> for DiscriminativeLr {
     fn module_learning_rate(&mut self, lr: f64) -> Option<ModuleLearningRate> {
         let mut scheduler = ModuleLrScheduler::new(lr);
         for (predicates, factor) in &self.groups {

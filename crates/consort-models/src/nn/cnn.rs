@@ -9,7 +9,7 @@ use burn::tensor::{Device, Tensor, activation};
 use consort_core::seed::init_now;
 use consort_core::{ConsortError, ParamGuard, Result};
 
-use super::{Network, NetworkSpec};
+use super::{Forward, Images, Network, NetworkSpec};
 
 /// Configuration of a [`Cnn`]: two 3x3 convolutions, a 2x2 max-pool, a hidden dense layer.
 #[derive(Config, Debug)]
@@ -97,20 +97,30 @@ impl ParamGuard for CnnConfig {
 
 impl_has_head!(Cnn);
 
-impl Network for Cnn {
-    fn logits(&self, x: Tensor<2>) -> Tensor<2> {
-        self.head.forward(self.features(x))
-    }
-
-    fn features(&self, x: Tensor<2>) -> Tensor<2> {
-        let [batch, _] = x.dims();
-        let [c, h, w] = self.shape;
-        let x = x.reshape([batch, c, h, w]);
+impl Cnn {
+    /// Penultimate features of `[batch, c, h, w]` images.
+    fn image_features(&self, x: Tensor<4>) -> Tensor<2> {
         let x = activation::relu(self.conv1.forward(x));
         let x = activation::relu(self.conv2.forward(x));
         let x = self.pool.forward(x);
         let x = self.dropout.forward(x.flatten::<2>(1, 3));
         activation::relu(self.dense.forward(x))
+    }
+}
+
+/// Flat rows of `channels * height * width` values, channel-major.
+impl Network for Cnn {
+    fn forward(&self, x: Tensor<2>) -> Forward {
+        let [batch, _] = x.dims();
+        let [c, h, w] = self.shape;
+        self.forward(Images(x.reshape([batch, c, h, w])))
+    }
+}
+
+/// Images `[batch, channels, height, width]`.
+impl Network<Images> for Cnn {
+    fn forward(&self, x: Images) -> Forward {
+        Forward::from_features(self.image_features(x.0), |f| self.head.forward(f))
     }
 }
 

@@ -3,12 +3,12 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig, Lstm, LstmConfig};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Bool, Device, Int, Tensor};
 use consort_core::seed::init_now;
 use consort_core::{ConsortError, Matrix, ParamGuard, Result};
 
 use super::sequence::{check_token_ids, ids_and_pad_mask, masked_mean};
-use super::{Network, NetworkSpec};
+use super::{Forward, Network, NetworkSpec, TokenIds};
 
 /// Configuration of an [`LstmClassifier`].
 #[derive(Config, Debug)]
@@ -61,15 +61,30 @@ impl LstmClassifierConfig {
 
 impl_has_head!(LstmClassifier);
 
+impl LstmClassifier {
+    fn forward_ids(&self, ids: Tensor<2, Int>, pad: Tensor<2, Bool>) -> Forward {
+        let (states, _) = self.lstm.forward(self.embedding.forward(ids), None);
+        Forward::from_features(masked_mean(states, pad), |f| self.head.forward(f))
+    }
+}
+
+/// Token ids as exact `f32` rows, 0 as padding.
 impl Network for LstmClassifier {
-    fn logits(&self, x: Tensor<2>) -> Tensor<2> {
-        self.head.forward(self.features(x))
+    fn forward(&self, x: Tensor<2>) -> Forward {
+        let (ids, pad) = ids_and_pad_mask(x);
+        self.forward_ids(ids, pad)
     }
 
-    fn features(&self, x: Tensor<2>) -> Tensor<2> {
-        let (ids, pad) = ids_and_pad_mask(x);
-        let (states, _) = self.lstm.forward(self.embedding.forward(ids), None);
-        masked_mean(states, pad)
+    fn check_input(&self, x: &Matrix) -> Result<()> {
+        check_token_ids(x, self.vocab_size)
+    }
+}
+
+/// Integer token ids with their attention mask.
+impl Network<TokenIds> for LstmClassifier {
+    fn forward(&self, x: TokenIds) -> Forward {
+        let pad = x.padding();
+        self.forward_ids(x.ids, pad)
     }
 
     fn check_input(&self, x: &Matrix) -> Result<()> {

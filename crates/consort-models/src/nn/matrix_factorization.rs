@@ -7,7 +7,7 @@ use burn::tensor::{Device, Tensor};
 use consort_core::seed::init_now;
 use consort_core::{ConsortError, Matrix, ParamGuard, Result};
 
-use super::Network;
+use super::{Forward, Network};
 
 /// Configuration of a [`MatrixFactorization`].
 #[derive(Config, Debug)]
@@ -140,14 +140,13 @@ impl MatrixFactorization {
 }
 
 impl Network for MatrixFactorization {
-    fn logits(&self, x: Tensor<2>) -> Tensor<2> {
+    /// Features are the factor products `p_u * q_i`; the output sums them with the biases
+    /// and the global mean.
+    fn forward(&self, x: Tensor<2>) -> Forward {
         let (p, q, bu, bi) = self.lookup(x);
-        (p * q).sum_dim(1) + bu + bi + self.global_mean
-    }
-
-    fn features(&self, x: Tensor<2>) -> Tensor<2> {
-        let (p, q, _, _) = self.lookup(x);
-        p * q
+        let features = p * q;
+        let logits = features.clone().sum_dim(1) + bu + bi + self.global_mean;
+        Forward { logits, features }
     }
 
     fn check_input(&self, x: &Matrix) -> Result<()> {

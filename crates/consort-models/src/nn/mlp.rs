@@ -8,7 +8,7 @@ use consort_core::seed::init_now;
 use consort_core::{ConsortError, ParamGuard, Result};
 use serde::{Deserialize, Serialize};
 
-use super::{Network, NetworkSpec};
+use super::{Forward, Network, NetworkSpec};
 
 /// Hidden-layer non-linearity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -109,15 +109,12 @@ impl MlpConfig {
 impl_has_head!(Mlp);
 
 impl Network for Mlp {
-    fn logits(&self, x: Tensor<2>) -> Tensor<2> {
-        self.head.forward(self.features(x))
-    }
-
-    fn features(&self, x: Tensor<2>) -> Tensor<2> {
-        self.hidden.iter().fold(x, |h, layer| {
+    fn forward(&self, x: Tensor<2>) -> Forward {
+        let features = self.hidden.iter().fold(x, |h, layer| {
             self.dropout
                 .forward(self.activation.apply(layer.forward(h)))
-        })
+        });
+        Forward::from_features(features, |f| self.head.forward(f))
     }
 }
 

@@ -37,22 +37,51 @@ pub use transformer::{TransformerClassifier, TransformerClassifierConfig};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use consort_core::{Matrix, Result};
+pub use consort_data::input::{Dense, Images, Pair, TokenIds};
 
-/// A network over feature rows: a classifier, or (one output column) a regressor such as
-/// [`MatrixFactorization`].
-///
-/// Every network exposes its logits (for losses and probabilities) and its penultimate
-/// features (for transfer learning and feature distillation).
-pub trait Network: Module + 'static {
-    /// Raw outputs: class scores before softmax, `[batch, n_features] -> [batch, n_classes]`,
-    /// or `[batch, 1]` predictions for a regression network.
-    fn logits(&self, x: Tensor<2>) -> Tensor<2>;
+/// What one forward pass computes: the outputs and the penultimate features they came from.
+/// The training loop runs one pass per batch and hands it to every hook, so a strategy that
+/// reads features (FitNets, say) costs no second pass.
+#[derive(Debug, Clone)]
+pub struct Forward {
+    /// Raw outputs: class scores before softmax `[batch, n_classes]`, or `[batch, 1]`
+    /// predictions of a regression network.
+    pub logits: Tensor<2>,
+    /// Penultimate-layer activations `[batch, feature_dim]`.
+    pub features: Tensor<2>,
+}
 
-    /// Penultimate-layer activations: `[batch, n_features] -> [batch, feature_dim]`.
-    fn features(&self, x: Tensor<2>) -> Tensor<2>;
+impl Forward {
+    /// Outputs computed by `head` from `features`.
+    pub fn from_features(features: Tensor<2>, head: impl FnOnce(Tensor<2>) -> Tensor<2>) -> Self {
+        Self {
+            logits: head(features.clone()),
+            features,
+        }
+    }
+}
+
+/// A network over inputs of type `I`: [`Dense`] rows by default, [`Images`], [`TokenIds`] or a
+/// [`Pair`] of two. A classifier, or (one output column) a regressor such as
+/// [`MatrixFactorization`]. One network may read several input types (the CNN reads flat rows
+/// and images; the sequence models read `f32` id rows and [`TokenIds`]).
+pub trait Network<I = Dense>: Module + 'static {
+    /// One forward pass: outputs and penultimate features.
+    fn forward(&self, x: I) -> Forward;
+
+    /// Raw outputs only.
+    fn logits(&self, x: I) -> Tensor<2> {
+        self.forward(x).logits
+    }
+
+    /// Penultimate features only.
+    fn features(&self, x: I) -> Tensor<2> {
+        self.forward(x).features
+    }
 
     /// Rejects input the network cannot take beyond shape and finiteness (which callers
-    /// check): token ids out of the vocabulary, say. The default accepts everything.
+    /// check): token ids out of the vocabulary, say. `x` holds the source's rows. The default
+    /// accepts everything.
     fn check_input(&self, _x: &Matrix) -> Result<()> {
         Ok(())
     }

@@ -13,7 +13,7 @@ use consort_core::seed::init_now;
 use consort_core::{ConsortError, Matrix, ParamGuard, Result};
 
 use super::sequence::{check_token_ids, ids_and_pad_mask, masked_mean};
-use super::{Network, NetworkSpec};
+use super::{Forward, Network, NetworkSpec, TokenIds};
 
 /// Configuration of a [`TransformerClassifier`].
 #[derive(Config, Debug)]
@@ -108,11 +108,16 @@ impl TransformerClassifierConfig {
 impl_has_head!(TransformerClassifier);
 
 impl TransformerClassifier {
-    /// Encoded token states `[batch, len, d_model]` and the padding mask.
+    /// Encoded token states `[batch, len, d_model]` and the padding mask of `f32` id rows.
     fn encode(&self, x: Tensor<2>) -> (Tensor<3>, Tensor<2, Bool>) {
-        let [batch, len] = x.dims();
-        let device = x.device();
         let (ids, pad) = ids_and_pad_mask(x);
+        self.encode_ids(ids, pad)
+    }
+
+    /// Encoded token states of integer ids with their padding mask (`true` on padding).
+    fn encode_ids(&self, ids: Tensor<2, Int>, pad: Tensor<2, Bool>) -> (Tensor<3>, Tensor<2, Bool>) {
+        let [batch, len] = ids.dims();
+        let device = ids.device();
         let positions = Tensor::<1, Int>::arange(0..len as i64, &device)
             .reshape([1, len])
             .repeat_dim(0, batch);
@@ -140,20 +145,38 @@ impl TransformerClassifier {
     }
 }
 
-impl Network for TransformerClassifier {
-    fn logits(&self, x: Tensor<2>) -> Tensor<2> {
-        self.head.forward(self.features(x))
-    }
-
-    fn features(&self, x: Tensor<2>) -> Tensor<2> {
-        let (h, pad) = self.encode(x);
-        match &self.pool {
+impl TransformerClassifier {
+    /// Pooled features and logits of encoded states.
+    fn pool_and_head(&self, h: Tensor<3>, pad: Tensor<2, Bool>) -> Forward {
+        let features = match &self.pool {
             None => masked_mean(h, pad),
             Some(pool) => {
                 let weights = Self::pool_weights(pool, h.clone(), pad).unsqueeze_dim::<3>(2);
                 (h * weights).sum_dim(1).squeeze_dim::<2>(1)
             }
-        }
+        };
+        Forward::from_features(features, |f| self.head.forward(f))
+    }
+}
+
+/// Token ids as exact `f32` rows, 0 as padding.
+impl Network for TransformerClassifier {
+    fn forward(&self, x: Tensor<2>) -> Forward {
+        let (h, pad) = self.encode(x);
+        self.pool_and_head(h, pad)
+    }
+
+    fn check_input(&self, x: &Matrix) -> Result<()> {
+        check_token_ids(x, self.vocab_size)
+    }
+}
+
+/// Integer token ids with their attention mask.
+impl Network<TokenIds> for TransformerClassifier {
+    fn forward(&self, x: TokenIds) -> Forward {
+        let pad = x.padding();
+        let (h, pad) = self.encode_ids(x.ids, pad);
+        self.pool_and_head(h, pad)
     }
 
     fn check_input(&self, x: &Matrix) -> Result<()> {

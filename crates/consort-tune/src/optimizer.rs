@@ -1,0 +1,79 @@
+//! The optimisers the loop can run: burn's Adam, AdamW and SGD with momentum, chosen in
+//! [`TrainConfig`](crate::TrainConfig). All three become burn's type-erased
+//! `ModuleOptimizer`, whose state saves into checkpoints.
+
+use burn::grad_clipping::GradientClippingConfig;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdamConfig, AdamWConfig, ModuleOptimizer, SgdConfig};
+use consort_core::{ConsortError, ParamGuard, Result};
+use serde::{Deserialize, Serialize};
+
+/// An optimiser and its own hyperparameters (the learning rate, weight decay and clipping are
+/// the loop's, in [`TrainConfig`](crate::TrainConfig)).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub enum OptimizerConfig {
+    /// Adam (Kingma & Ba), betas 0.9 / 0.999; weight decay is added to the gradient (L2).
+    #[default]
+    Adam,
+    /// AdamW (Loshchilov & Hutter): Adam with weight decay decoupled from the gradient.
+    AdamW,
+    /// Stochastic gradient descent with (optionally Nesterov) momentum.
+    Sgd {
+        /// Momentum factor in [0, 1); 0 is plain SGD.
+        momentum: f64,
+        /// Nesterov's variant.
+        nesterov: bool,
+    },
+}
+
+impl OptimizerConfig {
+    /// SGD with classical momentum `momentum`.
+    pub fn sgd(momentum: f64) -> Self {
+        Self::Sgd {
+            momentum,
+            nesterov: false,
+        }
+    }
+
+    /// The burn optimiser with `weight_decay` (0: none) and gradient-norm clipping.
+    pub fn init(&self, weight_decay: f32, clip_norm: Option<f32>) -> Result<ModuleOptimizer> {
+        self.check()?;
+        let clipping = clip_norm.map(GradientClippingConfig::Norm);
+        let decay = (weight_decay > 0.0).then(|| WeightDecayConfig::new(weight_decay));
+        Ok(match *self {
+            Self::Adam => AdamConfig::new()
+                .with_weight_decay(decay)
+                .with_grad_clipping(clipping)
+                .init(),
+            Self::AdamW => AdamWConfig::new()
+                .with_weight_decay(weight_decay)
+                .with_grad_clipping(clipping)
+                .init(),
+            Self::Sgd { momentum, nesterov } => SgdConfig::new()
+                .with_weight_decay(decay)
+                .with_momentum((momentum > 0.0).then(|| {
+                    // PyTorch's classical momentum: no dampening (burn's default is 0.1).
+                    MomentumConfig::new()
+                        .with_momentum(momentum)
+                        .with_dampening(0.0)
+                        .with_nesterov(nesterov)
+                }))
+                .with_gradient_clipping(clipping)
+                .init(),
+        })
+    }
+}
+
+impl ParamGuard for OptimizerConfig {
+    fn check(&self) -> Result<()> {
+        if let Self::Sgd { momentum, .. } = *self
+            && !(0.0..1.0).contains(&momentum)
+        {
+            return Err(ConsortError::config(format!(
+                "sgd momentum must lie in [0, 1), got {momentum}"
+            )));
+        }
+        Ok(())
+    }
+}
