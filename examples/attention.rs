@@ -5,16 +5,13 @@
 //!
 //! `cargo run --release -p consort-examples --example attention`
 
-use consort_core::seed::seeded;
 use consort_core::{BackendKind, Result};
 use consort_data::batch::rows_to_tensor;
 use consort_data::synthetic::{order_sequences, order_task, order_vocab_size};
 use consort_eval::model_accuracy;
 use consort_examples::{f4, print_table};
-use consort_models::{
-    NetworkClassifier, NetworkSpec, TransformerClassifier, TransformerClassifierConfig,
-};
-use consort_tune::{TrainConfig, Trainer, count_parameters, freeze_paths};
+use consort_models::{NetworkClassifier, TransformerClassifier, TransformerClassifierConfig};
+use consort_tune::{NetworkEstimator, TrainConfig, count_parameters, freeze_paths};
 
 const LEN: usize = 16;
 
@@ -23,27 +20,23 @@ fn main() -> Result<()> {
     let source = order_sequences(1200, LEN, 8, 1)?;
     let target = order_sequences(300, LEN, 20, 2)?;
     let test = order_sequences(400, LEN, 20, 3)?;
-    let device = BackendKind::default_kind()?.device()?.autodiff();
-    let plain = device.clone().without_autodiff();
+    let plain = BackendKind::default_kind()?.device()?;
     let spec = TransformerClassifierConfig::new(vocab)
         .with_d_ff(128)
         .with_attention_pooling(true);
-    let model = seeded(&device, 0, || spec.build(LEN, 2, &device))?;
-    let pretrained = Trainer::new(TrainConfig::new().with_epochs(15).with_progress(true))
-        .with_label("pretrain")
-        .fit(model, &device, &source, None, &mut [])?
-        .model;
-    let accuracy = |m: TransformerClassifier| {
-        model_accuracy(
-            &NetworkClassifier::new(m, plain.clone(), LEN, 2),
-            test.features(),
-            test.labels(),
-        )
+    let (pretrained_classifier, pretraining) =
+        NetworkEstimator::new(spec.clone(), TrainConfig::new().with_epochs(15))
+            .fit_with_history(&source)?;
+    let pretrained = pretraining.model;
+    let accuracy = |m: &NetworkClassifier<TransformerClassifier>| {
+        model_accuracy(m, test.features(), test.labels())
     };
-    let tune = |m: TransformerClassifier| -> Result<TransformerClassifier> {
-        Ok(Trainer::new(TrainConfig::new().with_epochs(10))
-            .fit(m, &device, &target, None, &mut [])?
-            .model)
+    // Fine-tuning starts from the pretrained weights (frozen in parts or not).
+    let tune = |m: TransformerClassifier| {
+        NetworkEstimator::new(spec.clone(), TrainConfig::new().with_epochs(10))
+            .with_start(m)
+            .fit_with_history(&target)
+            .map(|(c, _)| c)
     };
     let attention_only = freeze_paths(pretrained.clone(), &["tokens", "positions", "pwff", "norm"]);
     let counts = count_parameters(&attention_only);
@@ -52,22 +45,22 @@ fn main() -> Result<()> {
         vec![
             "pretrained, not tuned".into(),
             "-".into(),
-            f4(accuracy(pretrained.clone())?),
+            f4(accuracy(&pretrained_classifier)?),
         ],
         vec![
             "full fine-tuning".into(),
             "100%".into(),
-            f4(accuracy(tune(pretrained)?)?),
+            f4(accuracy(&tune(pretrained)?)?),
         ],
         vec![
             "attention projections + heads only".into(),
             format!("{:.1}%", counts.trainable_share() * 100.0),
-            f4(accuracy(tuned.clone())?),
+            f4(accuracy(&tuned)?),
         ],
     ];
     print_table(&["tuning", "trainable", "test accuracy"], &rows);
 
-    let model = NetworkClassifier::new(tuned, plain.clone(), LEN, 2).model();
+    let model = tuned.model();
     println!(
         "\nwhere the pooling head looks (markers: A = {}, B = {}):",
         order_task::A,

@@ -37,7 +37,7 @@ fn main() -> consort_core::Result<()> {
             Arc::new(
                 Standardized(NetworkEstimator::new(
                     CnnConfig::new(),
-                    TrainConfig::new().with_epochs(20).with_progress(true),
+                    TrainConfig::new().with_epochs(20),
                 ))
                 .fit(&fit)?,
             ),

@@ -4,81 +4,38 @@
 //!
 //! `cargo run --release -p consort-examples --example distill`
 
-use consort_core::burn::tensor::Device;
-use consort_core::seed::{derive_seed, seeded};
-use consort_core::{BackendKind, Classifier, Fit};
+use std::sync::Arc;
+
+use consort_core::{Classifier, Fit, Matrix};
 use consort_data::split::stratified_indices;
 use consort_data::{StandardScaler, embedded, train_test_split};
 use consort_eval::{accuracy, model_accuracy};
 use consort_examples::{f4, print_table};
-use consort_models::{
-    DecisionTreeConfig, LogisticRegressionConfig, Mlp, MlpConfig, Network, NetworkClassifier,
-    NetworkSpec,
-};
+use consort_models::{DecisionTreeConfig, LogisticRegressionConfig, MlpConfig, NetworkClassifier};
 use consort_tune::{
-    FeatureDistillation, HintedStudent, KnowledgeDistillation, NetworkEstimator, Objective,
-    PartiallyLabelled, TrainConfig, Trainer, TrainingHook, distillation_targets,
+    FeatureDistillation, HintedSpec, KnowledgeDistillation, NetworkEstimator, PartiallyLabelled,
+    TrainConfig, distillation_targets,
 };
 
-/// MLP 64-32-10, initialised the same for every student.
-fn fresh_student(autodiff: &Device) -> consort_core::Result<Mlp> {
-    seeded(autodiff, derive_seed(0, "student"), || {
-        MlpConfig::new(0, vec![32], 0).build(64, 10, autodiff)
-    })
-}
-
-fn train<M: Network, O: Objective>(
-    model: M,
-    data: &O,
-    epochs: usize,
-    hooks: &mut [&mut dyn TrainingHook<M>],
-) -> consort_core::Result<M> {
-    let autodiff = BackendKind::default_kind()?.device()?.autodiff();
-    let cfg = TrainConfig::new()
+/// The student's training settings: MLP 64-32-10, the same initial weights every run.
+fn train_config(epochs: usize) -> TrainConfig {
+    TrainConfig::new()
         .with_epochs(epochs)
-        .with_learning_rate(3e-3);
-    Ok(Trainer::new(cfg)
-        .with_label("student")
-        .fit(model, &autodiff, data, None, hooks)?
-        .model)
+        .with_learning_rate(3e-3)
 }
 
-fn classifier(model: Mlp) -> consort_core::Result<NetworkClassifier<Mlp>> {
-    Ok(NetworkClassifier::new(
-        model,
-        BackendKind::default_kind()?.device()?,
-        64,
-        10,
-    ))
-}
-
-fn student<O: Objective>(
-    data: &O,
-    epochs: usize,
-    hooks: &mut [&mut dyn TrainingHook<Mlp>],
-) -> consort_core::Result<NetworkClassifier<Mlp>> {
-    let autodiff = BackendKind::default_kind()?.device()?.autodiff();
-    classifier(train(fresh_student(&autodiff)?, data, epochs, hooks)?)
-}
-
-/// A student trained with the teacher's features as hints (and soft targets, if given),
-/// regressor dropped.
-fn hinted_student<O: Objective>(
-    data: &O,
-    teacher_features: &consort_core::Matrix,
-    soft_targets: Option<&mut KnowledgeDistillation>,
-) -> consort_core::Result<NetworkClassifier<Mlp>> {
-    let autodiff = BackendKind::default_kind()?.device()?.autodiff();
-    let mut hints = FeatureDistillation::new(teacher_features.clone(), 1.0)?;
-    let student = fresh_student(&autodiff)?;
-    let model = seeded(&autodiff, derive_seed(0, "regressor"), || {
-        HintedStudent::new(student, 64, hints.teacher_dim(), &autodiff)
-    })?;
-    let trained = match soft_targets {
-        Some(kd) => train(model, data, 30, &mut [&mut hints, kd])?,
-        None => train(model, data, 30, &mut [&mut hints])?,
-    };
-    classifier(trained.into_student())
+/// Soft targets from `teacher` on each fit's own training rows.
+fn soft_targets<M>(
+    teacher: &Arc<dyn Classifier>,
+) -> impl Fn(&consort_tune::FitContext<'_>) -> consort_core::Result<Box<dyn consort_tune::TrainingHook<M>>>
++ Send
++ Sync
++ 'static {
+    let teacher = teacher.clone();
+    move |ctx| {
+        let rows = ctx.rows.expect("dense rows");
+        Ok(Box::new(KnowledgeDistillation::new(&*teacher, rows, 4.0, 0.3)?))
+    }
 }
 
 fn main() -> consort_core::Result<()> {
@@ -86,7 +43,7 @@ fn main() -> consort_core::Result<()> {
     let (train, test) = StandardScaler::standardize_split(&train, &test)?;
     let teacher = NetworkEstimator::new(
         MlpConfig::new(0, vec![256, 256], 0),
-        TrainConfig::new().with_epochs(30).with_progress(true),
+        TrainConfig::new().with_epochs(30),
     )
     .fit(&train)?;
     let teacher_proba = teacher.predict_proba(train.features())?;
@@ -115,22 +72,32 @@ fn main() -> consort_core::Result<()> {
         Ok(())
     };
     add("teacher MLP 256-256", &teacher)?;
-    add("MLP 64-32-10, 10% labels", &student(&few, 300, &mut [])?)?;
+    let teacher: Arc<dyn Classifier> = Arc::new(teacher);
+    let student = MlpConfig::new(0, vec![32], 0);
+    let scratch = NetworkEstimator::new(student.clone(), train_config(300)).fit(&few)?;
+    add("MLP 64-32-10, 10% labels", &scratch)?;
     let partial = PartiallyLabelled::from_dataset(&train, &labelled)?;
-    let mut kd = KnowledgeDistillation::from_probabilities(&teacher_proba, 4.0, 0.3)?;
-    add(
-        "MLP 64-32-10, distilled (T=4, alpha=0.3)",
-        &student(&partial, 30, &mut [&mut kd])?,
-    )?;
-    add(
-        "MLP 64-32-10, feature hints (FitNets)",
-        &hinted_student(&partial, &teacher_features, None)?,
-    )?;
-    let mut kd = KnowledgeDistillation::from_probabilities(&teacher_proba, 4.0, 0.3)?;
-    add(
-        "MLP 64-32-10, hints + soft targets",
-        &hinted_student(&partial, &teacher_features, Some(&mut kd))?,
-    )?;
+    let distilled = NetworkEstimator::new(student.clone(), train_config(30))
+        .with_hook(soft_targets(&teacher))
+        .fit_with_history(&partial)?
+        .0;
+    add("MLP 64-32-10, distilled (T=4, alpha=0.3)", &distilled)?;
+    // FitNets: the student plus a regressor onto the teacher's 256 features, hinted by them.
+    let hinted = |with_soft_targets: bool| -> consort_core::Result<NetworkClassifier<_>> {
+        let spec = HintedSpec {
+            student: student.clone(),
+            teacher_dim: teacher_features.cols(),
+        };
+        let features: Matrix = teacher_features.clone();
+        let mut estimator = NetworkEstimator::new(spec, train_config(30))
+            .with_hook(move |_| Ok(Box::new(FeatureDistillation::new(features.clone(), 1.0)?)));
+        if with_soft_targets {
+            estimator = estimator.with_hook(soft_targets(&teacher));
+        }
+        Ok(estimator.fit_with_history(&partial)?.0)
+    };
+    add("MLP 64-32-10, feature hints (FitNets)", &hinted(false)?)?;
+    add("MLP 64-32-10, hints + soft targets", &hinted(true)?)?;
     let targets = distillation_targets(&teacher_proba, &labels, 0.5)?;
     let lr = LogisticRegressionConfig::default();
     add("logistic regression, 10% labels", &lr.fit(&few)?)?;

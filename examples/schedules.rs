@@ -3,46 +3,36 @@
 //!
 //! `cargo run --release -p consort-examples --example schedules`
 
-use burn::tensor::Device;
-use consort_core::seed::{derive_seed, seeded};
-use consort_core::{BackendKind, Result, burn};
+use consort_core::Result;
 use consort_data::{Dataset, StandardScaler, embedded, train_test_split};
+use consort_eval::model_accuracy;
 use consort_examples::{f4, print_table};
-use consort_models::{Mlp, MlpConfig, NetworkSpec};
-use consort_tune::{ReduceOnPlateau, Schedule, TrainConfig, Trainer, TrainingHook, evaluate};
+use consort_models::{Mlp, MlpConfig};
+use consort_tune::{NetworkEstimator, ReduceOnPlateau, Schedule, TrainConfig, TrainingHook};
 
 const BASE_LR: f64 = 3e-3;
 const EPOCHS: usize = 30;
 
-struct Data {
-    fit: Dataset,
-    valid: Dataset,
-    test: Dataset,
-}
-
-/// Trains the MLP from the same initial weights with `hooks`; returns a table row.
+/// Trains the MLP (same initial weights every run; 20% of the training split validates)
+/// with the hook `make` builds; returns a table row.
 fn run(
     name: &str,
-    data: &Data,
-    device: &Device,
-    hooks: &mut [&mut dyn TrainingHook<Mlp>],
+    train: &Dataset,
+    test: &Dataset,
+    make: impl Fn() -> Result<Option<Box<dyn TrainingHook<Mlp>>>> + Send + Sync + 'static,
     patience: Option<usize>,
 ) -> Result<Vec<String>> {
-    let model = seeded(device, derive_seed(0, "init"), || {
-        MlpConfig::new(0, vec![128], 0).build(64, 10, device)
-    })?;
     let mut cfg = TrainConfig::new()
         .with_epochs(EPOCHS)
-        .with_learning_rate(BASE_LR);
+        .with_learning_rate(BASE_LR)
+        .with_validation_fraction(0.2);
     cfg.patience = patience;
-    let out = Trainer::new(cfg).with_label(name).fit(
-        model,
-        device,
-        &data.fit,
-        Some(&data.valid),
-        hooks,
-    )?;
-    let (_, test_acc) = evaluate(&out.model, device, &data.test)?;
+    let mut estimator = NetworkEstimator::new(MlpConfig::new(0, vec![128], 0), cfg);
+    if make()?.is_some() {
+        estimator = estimator.with_hook(move |_| Ok(make()?.expect("checked above")));
+    }
+    let (model, out) = estimator.fit_with_history(train)?;
+    let test_acc = model_accuracy(&model, test.features(), test.labels())?;
     let last_lr = out.history.last().map_or(BASE_LR, |r| r.learning_rate);
     Ok(vec![
         name.to_string(),
@@ -56,9 +46,6 @@ fn run(
 fn main() -> Result<()> {
     let (train, test) = train_test_split(&embedded::digits(), 0.25, 0)?;
     let (train, test) = StandardScaler::standardize_split(&train, &test)?;
-    let (fit, valid) = train_test_split(&train, 0.2, 1)?;
-    let data = Data { fit, valid, test };
-    let device = BackendKind::default_kind()?.device()?.autodiff();
 
     let schedules = [
         (
@@ -78,19 +65,20 @@ fn main() -> Result<()> {
             },
         ),
     ];
-    let mut rows = vec![run("constant", &data, &device, &mut [], None)?];
+    let mut rows = vec![run("constant", &train, &test, || Ok(None), None)?];
     for (name, schedule) in schedules {
-        let mut hook = schedule.hook(BASE_LR)?;
-        rows.push(run(name, &data, &device, &mut [&mut hook], None)?);
+        let make = move || Ok(Some(Box::new(schedule.hook(BASE_LR)?) as Box<dyn TrainingHook<Mlp>>));
+        rows.push(run(name, &train, &test, make, None)?);
     }
-    let mut plateau = ReduceOnPlateau::new(0.3, 2)
-        .with_cooldown(1)
-        .with_min_lr(1e-5);
+    let plateau = || {
+        let hook = ReduceOnPlateau::new(0.3, 2).with_cooldown(1).with_min_lr(1e-5);
+        Ok(Some(Box::new(hook) as Box<dyn TrainingHook<Mlp>>))
+    };
     rows.push(run(
         "plateau (x0.3, patience 2) + early stop (6)",
-        &data,
-        &device,
-        &mut [&mut plateau],
+        &train,
+        &test,
+        plateau,
         Some(6),
     )?);
     print_table(

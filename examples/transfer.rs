@@ -72,7 +72,7 @@ fn main() -> Result<()> {
     // One network for every row.
     let config = CnnConfig::new();
     let cnn = seeded(&device, 1, || config.build(64, 5, &device))?;
-    let pretrained = Trainer::new(TrainConfig::new().with_epochs(15).with_progress(true))
+    let pretrained = Trainer::new(TrainConfig::new().with_epochs(15))
         .with_label("pretrain on 0-4")
         .fit(cnn, &device, &source, None, &mut [])?
         .model;

@@ -35,7 +35,7 @@ fn epoch<S: NetworkSpec>(
 }
 
 /// One epoch of a freshly initialised network built by `build`, on any objective.
-fn epoch_of<M: Network, O: Objective>(
+fn epoch_of<M: Network, O: Objective<Inputs = consort_core::Matrix>>(
     group: &mut BenchmarkGroup<'_, WallTime>,
     name: &str,
     kind: BackendKind,

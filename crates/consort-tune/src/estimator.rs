@@ -120,19 +120,17 @@ impl<S: NetworkSpec> NetworkEstimator<S> {
         )
     }
 
-    /// Fits and also returns the training history.
-    pub fn fit_with_history(&self, data: &Dataset) -> Result<FittedNetwork<S::Net>> {
+    /// Fits on a classification objective over dense rows ([`Dataset`], partially labelled
+    /// rows) and also returns the training history.
+    pub fn fit_with_history<O>(&self, data: &O) -> Result<FittedNetwork<S::Net>>
+    where
+        O: Objective<Inputs = Matrix> + Clone,
+    {
         let (outcome, device) = self.fit_objective(data)?;
-        let classifier = NetworkClassifier::new(
-            outcome.model.clone(),
-            device,
-            data.n_features(),
-            data.n_classes(),
-        )
-        .with_macs_per_sample(
-            self.spec
-                .macs_per_sample(data.n_features(), data.n_classes()),
-        );
+        let (n_features, n_classes) = (data.inputs().cols(), data.n_outputs());
+        let classifier =
+            NetworkClassifier::new(outcome.model.clone(), device, n_features, n_classes)
+                .with_macs_per_sample(self.spec.macs_per_sample(n_features, n_classes));
         Ok((classifier, outcome))
     }
 }

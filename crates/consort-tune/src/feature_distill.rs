@@ -14,7 +14,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor, TensorData};
 use consort_core::seed::init_now;
 use consort_core::{ConsortError, Matrix, Result};
-use consort_models::{Forward, Network};
+use consort_models::{Forward, Network, NetworkSpec};
 
 use crate::hooks::{Batch, TrainingHook};
 
@@ -68,6 +68,37 @@ impl<I, M: Network<I> + ModuleDisplay> Network<I> for HintedStudent<M> {
 
     fn check_input(&self, x: &Matrix) -> Result<()> {
         self.student.check_input(x)
+    }
+}
+
+/// The architecture of a hinted student: `student` plus a regressor onto `teacher_dim`
+/// teacher features, so a [`NetworkEstimator`](crate::NetworkEstimator) can train it with a
+/// [`FeatureDistillation`] hook (the fitted classifier answers with the student's logits).
+#[derive(Debug, Clone)]
+pub struct HintedSpec<S> {
+    /// The student's architecture.
+    pub student: S,
+    /// Width of the teacher's features.
+    pub teacher_dim: usize,
+}
+
+impl<S: NetworkSpec> NetworkSpec for HintedSpec<S>
+where
+    S::Net: ModuleDisplay,
+{
+    type Net = HintedStudent<S::Net>;
+
+    fn name(&self) -> &'static str {
+        self.student.name()
+    }
+
+    fn build(&self, n_features: usize, n_classes: usize, device: &Device) -> Result<Self::Net> {
+        let student = self.student.build(n_features, n_classes, device)?;
+        HintedStudent::new(student, n_features, self.teacher_dim, device)
+    }
+
+    fn macs_per_sample(&self, n_features: usize, n_classes: usize) -> u64 {
+        self.student.macs_per_sample(n_features, n_classes)
     }
 }
 

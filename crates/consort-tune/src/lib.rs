@@ -37,7 +37,7 @@ pub use config::{DivergenceGuard, TrainConfig};
 pub use distill::{KnowledgeDistillation, distillation_targets, soften};
 pub use early_stopping::{EarlyStopping, StopDecision};
 pub use estimator::{FittedNetwork, NetworkEstimator};
-pub use feature_distill::{FeatureDistillation, HintedStudent};
+pub use feature_distill::{FeatureDistillation, HintedSpec, HintedStudent};
 pub use fit::{FitContext, FitSettings, HookFactory, fit_network, validation_split};
 pub use hooks::{Batch, Control, EpochRecord, TrainingHook};
 pub use lora::{AdapterBank, LoraConfig, LoraFactors, LoraModel};

@@ -75,7 +75,7 @@ fn hinted_student(device: &burn::tensor::Device, teacher_dim: usize) -> HintedSt
 }
 
 /// `model` trained by the loop on `objective` with `hooks`, for `epochs`.
-fn train<M: Network, O: consort_tune::Objective>(
+fn train<M: Network, O: consort_tune::Objective<Inputs = consort_core::Matrix>>(
     model: M,
     objective: &O,
     epochs: usize,
@@ -96,7 +96,7 @@ fn classifier(model: Mlp) -> NetworkClassifier<Mlp> {
 }
 
 /// MLP 64-32-10 trained by the loop on `objective` with `hooks`, for `epochs`.
-fn student<O: consort_tune::Objective>(
+fn student<O: consort_tune::Objective<Inputs = consort_core::Matrix>>(
     objective: &O,
     epochs: usize,
     hooks: &mut [&mut dyn TrainingHook<Mlp>],

@@ -4,6 +4,7 @@ use burn::tensor::{Tensor, activation};
 use consort_core::seed::seeded;
 use consort_core::{BackendKind, Classifier, ConsortError, Fit};
 use consort_data::{Dataset, embedded, train_test_split};
+use consort_models::Forward;
 use consort_models::{CnnConfig, MlpConfig, NetworkSpec, Standardized};
 use consort_tune::{
     Batch, Control, EpochRecord, NetworkEstimator, TrainConfig, Trainer, TrainingHook,
@@ -93,7 +94,8 @@ struct ProbeHook {
 }
 
 impl<M> TrainingHook<M> for ProbeHook {
-    fn extra_loss(&mut self, _m: &M, batch: &Batch, logits: &Tensor<2>) -> Option<Tensor<1>> {
+    fn extra_loss(&mut self, _m: &M, batch: &Batch, forward: &Forward) -> Option<Tensor<1>> {
+        let logits = &forward.logits;
         self.extra_calls += 1;
         assert_eq!(logits.dims()[0], batch.indices.len());
         Some(logits.clone().powi_scalar(2).mean().reshape([1]) * 1e-3)
