@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use consort_core::{BackendKind, ConsortError, Matrix, burn};
+use consort_core::{BackendKind, ConsortError, Fit, Matrix, burn};
 use consort_data::{Dataset, StandardScaler, embedded, train_test_split};
 use consort_models::{Forward, Mlp, MlpConfig, NetworkClassifier, NetworkSpec};
 use consort_tune::{
@@ -233,6 +233,8 @@ fn a_hopeless_run_ends_in_a_typed_error() {
 #[test]
 fn accumulating_two_batches_of_32_equals_one_batch_of_64() {
     let (train, test) = digits();
+    // 21 batches of 64 exactly, so every accumulated pair matches one large batch.
+    let train = train.subset(&(0..21 * 64).collect::<Vec<_>>());
     let sgd = TrainConfig::new()
         .with_epochs(3)
         .with_optimizer(OptimizerConfig::sgd(0.9))

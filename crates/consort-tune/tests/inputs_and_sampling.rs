@@ -8,7 +8,7 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor, activation};
 use consort_core::seed::seeded;
-use consort_core::{BackendKind, Classifier, Matrix, burn};
+use consort_core::{BackendKind, Classifier, Fit, Matrix, burn};
 use consort_data::synthetic::{order_sequences, order_vocab_size};
 use consort_data::{
     Dataset, Dense, ImageRows, ImageShape, Pair, Paired, StandardScaler, TokenRows, embedded,
