@@ -27,14 +27,18 @@ fn train_config(epochs: usize) -> TrainConfig {
 /// Soft targets from `teacher` on each fit's own training rows.
 fn soft_targets<M>(
     teacher: &Arc<dyn Classifier>,
-) -> impl Fn(&consort_tune::FitContext<'_>) -> consort_core::Result<Box<dyn consort_tune::TrainingHook<M>>>
+) -> impl Fn(
+    &consort_tune::FitContext<'_>,
+) -> consort_core::Result<Box<dyn consort_tune::TrainingHook<M>>>
 + Send
 + Sync
 + 'static {
     let teacher = teacher.clone();
     move |ctx| {
         let rows = ctx.rows.expect("dense rows");
-        Ok(Box::new(KnowledgeDistillation::new(&*teacher, rows, 4.0, 0.3)?))
+        Ok(Box::new(KnowledgeDistillation::new(
+            &*teacher, rows, 4.0, 0.3,
+        )?))
     }
 }
 

@@ -47,7 +47,6 @@ fn main() -> consort_core::Result<()> {
             feedback,
             ..Default::default()
         };
-        est.train = est.train;
         if feedback != Feedback::Explicit {
             est.train = est.train.with_epochs(20);
         }

@@ -67,11 +67,17 @@ fn main() -> Result<()> {
     ];
     let mut rows = vec![run("constant", &train, &test, || Ok(None), None)?];
     for (name, schedule) in schedules {
-        let make = move || Ok(Some(Box::new(schedule.hook(BASE_LR)?) as Box<dyn TrainingHook<Mlp>>));
+        let make = move || {
+            Ok(Some(
+                Box::new(schedule.hook(BASE_LR)?) as Box<dyn TrainingHook<Mlp>>
+            ))
+        };
         rows.push(run(name, &train, &test, make, None)?);
     }
     let plateau = || {
-        let hook = ReduceOnPlateau::new(0.3, 2).with_cooldown(1).with_min_lr(1e-5);
+        let hook = ReduceOnPlateau::new(0.3, 2)
+            .with_cooldown(1)
+            .with_min_lr(1e-5);
         Ok(Some(Box::new(hook) as Box<dyn TrainingHook<Mlp>>))
     };
     rows.push(run(

@@ -5,8 +5,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use consort_core::seed::derive_seed;
 use consort_core::{
-    BackendKind, Classifier, ClassifierEstimator, ConsortError, ObserverHandle, ParamGuard,
-    Result,
+    BackendKind, Classifier, ClassifierEstimator, ConsortError, ObserverHandle, ParamGuard, Result,
 };
 use consort_data::{CsvOptions, Dataset, LabelColumn, embedded, read_csv, train_test_split};
 use consort_ensemble::{
@@ -141,7 +140,8 @@ fn candidates(opts: &RunOptions, data: &Dataset, notes: &mut Vec<String>) -> Vec
         cfg
     };
     let network = |spec, name| {
-        let mut est = NetworkEstimator::new(spec, train(name, 30)).with_observer(opts.observer.clone());
+        let mut est =
+            NetworkEstimator::new(spec, train(name, 30)).with_observer(opts.observer.clone());
         est.backend = opts.backend;
         est
     };

@@ -109,7 +109,7 @@ pub struct ImageRows {
 impl ImageRows {
     /// Images of `shape` stored one per row of `rows`.
     pub fn new(rows: Matrix, shape: ImageShape) -> Result<Self> {
-        if shape.len() == 0 || rows.cols() != shape.len() {
+        if shape.is_empty() || rows.cols() != shape.len() {
             return Err(ConsortError::ShapeMismatch(format!(
                 "rows of {} values cannot hold {}x{}x{} images",
                 rows.cols(),
@@ -232,7 +232,8 @@ impl InputSource for TokenRows {
                     .map(|&id| i64::from(id)),
             );
         }
-        let ids = Tensor::<2, Int>::from_data(TensorData::new(ids, [indices.len(), self.len]), device);
+        let ids =
+            Tensor::<2, Int>::from_data(TensorData::new(ids, [indices.len(), self.len]), device);
         let mask = ids.clone().not_equal_elem(i64::from(self.pad_id));
         TokenIds { ids, mask }
     }
@@ -333,14 +334,20 @@ mod tests {
         let images = ImageRows::new(m.clone(), ImageShape::grey(2, 2)).unwrap();
         let Images(t) = images.batch(&[1], &d);
         assert_eq!(t.dims(), [1, 1, 2, 2]);
-        assert_eq!(t.into_data().convert::<f32>().as_slice::<f32>().unwrap(), &[4.0, 5.0, 6.0, 7.0]);
+        assert_eq!(
+            t.into_data().convert::<f32>().as_slice::<f32>().unwrap(),
+            &[4.0, 5.0, 6.0, 7.0]
+        );
         assert!(ImageRows::new(m.clone(), ImageShape::grey(3, 3)).is_err());
 
         let tokens = TokenRows::new(vec![5, 6, 0, 7, 0, 0], 3, 0).unwrap();
         let batch = tokens.batch(&[1, 0], &d);
         assert_eq!(batch.ids.dims(), [2, 3]);
         let mask = batch.mask.into_data();
-        assert_eq!(mask.as_slice::<bool>().unwrap(), &[true, false, false, true, true, false]);
+        assert_eq!(
+            mask.as_slice::<bool>().unwrap(),
+            &[true, false, false, true, true, false]
+        );
         assert!(TokenRows::new(vec![1, 2, 3], 2, 0).is_err());
         assert!(TokenRows::from_matrix(&Matrix::from_rows(&[[1.5f32]]).unwrap()).is_err());
 

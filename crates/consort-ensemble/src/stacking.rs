@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
-use consort_core::{Event, ObserverHandle};
 use consort_core::matrix::argmax;
 use consort_core::{
     Classifier, ClassifierEstimator, ConsortError, Matrix, ParamGuard, Regressor,
     RegressorEstimator, Result, check_input,
 };
+use consort_core::{Event, ObserverHandle};
 use consort_data::{Dataset, Fold, RegressionDataset, kfold, stratified_kfold};
 use serde::{Deserialize, Serialize};
 

@@ -33,9 +33,10 @@ pub use bayes::{GaussianNb, GaussianNbConfig, MultinomialNb, MultinomialNbConfig
 pub use linear::{LogisticRegression, LogisticRegressionConfig, Ridge, RidgeConfig};
 pub use neighbors::{KNeighbors, KNeighborsConfig, NeighborWeights};
 pub use nn::{
-    Cnn, CnnConfig, Dense, Forward, HEAD_PATH, HasHead, Images, Pair, TokenIds, LstmClassifier, LstmClassifierConfig, MatrixFactorization,
-    MatrixFactorizationConfig, MfRecommender, Mlp, MlpConfig, Network, NetworkClassifier,
-    NetworkSpec, TransformerClassifier, TransformerClassifierConfig,
+    Cnn, CnnConfig, Dense, Forward, HEAD_PATH, HasHead, Images, LstmClassifier,
+    LstmClassifierConfig, MatrixFactorization, MatrixFactorizationConfig, MfRecommender, Mlp,
+    MlpConfig, Network, NetworkClassifier, NetworkSpec, Pair, TokenIds, TransformerClassifier,
+    TransformerClassifierConfig,
 };
 pub use pipeline::{Standardized, StandardizedModel};
 pub use recommend::Popularity;

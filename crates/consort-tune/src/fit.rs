@@ -95,7 +95,10 @@ impl<M, I> FitSettings<M, I> {
 }
 
 /// Splits off the validation rows `train.validation_fraction` asks for (none at 0).
-pub fn validation_split<O: Objective + Clone>(data: &O, train: &TrainConfig) -> Result<(O, Option<O>)> {
+pub fn validation_split<O: Objective + Clone>(
+    data: &O,
+    train: &TrainConfig,
+) -> Result<(O, Option<O>)> {
     if train.validation_fraction > 0.0 {
         let (t, v) = data.holdout(
             train.validation_fraction,

@@ -54,7 +54,12 @@ pub trait TrainingHook<M, I = Dense> {
     /// An extra loss term for this batch (distillation, regularisers, ...). `forward` is the
     /// model's one forward pass on `batch.inputs` (logits and features), already computed by
     /// the loop.
-    fn extra_loss(&mut self, _model: &M, _batch: &Batch<I>, _forward: &Forward) -> Option<Tensor<1>> {
+    fn extra_loss(
+        &mut self,
+        _model: &M,
+        _batch: &Batch<I>,
+        _forward: &Forward,
+    ) -> Option<Tensor<1>> {
         None
     }
 
@@ -113,7 +118,9 @@ pub(crate) fn reborrow<'a, M, I>(
 }
 
 /// Saves every hook's state by name.
-pub(crate) fn hook_states<M, I>(hooks: &[&mut dyn TrainingHook<M, I>]) -> Vec<(String, serde_json::Value)> {
+pub(crate) fn hook_states<M, I>(
+    hooks: &[&mut dyn TrainingHook<M, I>],
+) -> Vec<(String, serde_json::Value)> {
     hooks
         .iter()
         .filter_map(|h| h.state().map(|s| (h.name().to_string(), s)))

@@ -95,7 +95,13 @@ pub struct PlateauTracker {
 impl PlateauTracker {
     /// Records `value` of `epoch`; returns whether it improved on the best (by the relative
     /// `threshold` in `direction`; a NaN never improves).
-    pub fn update(&mut self, epoch: usize, value: f64, direction: Direction, threshold: f64) -> bool {
+    pub fn update(
+        &mut self,
+        epoch: usize,
+        value: f64,
+        direction: Direction,
+        threshold: f64,
+    ) -> bool {
         if direction.improves(value, self.best, threshold) {
             self.best = Some(value);
             self.best_epoch = epoch;
@@ -141,6 +147,9 @@ mod tests {
         };
         assert_eq!(Monitor::valid_loss().value(&r), Some(2.0));
         assert_eq!(Monitor::valid_score().value(&r), Some(0.9));
-        assert_eq!(Monitor::valid_score().resolved(Direction::Higher), Direction::Higher);
+        assert_eq!(
+            Monitor::valid_score().resolved(Direction::Higher),
+            Direction::Higher
+        );
     }
 }

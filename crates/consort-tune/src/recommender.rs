@@ -131,7 +131,9 @@ impl MatrixFactorizationEstimator {
         let mut settings = FitSettings::new(self.train.clone(), "matrix-factorization");
         settings.backend = self.backend;
         settings.observer = self.observer.clone();
-        settings.hooks.push(HookFactory::new(move |_| Ok(Box::new(FactorL2(l2)))));
+        settings
+            .hooks
+            .push(HookFactory::new(move |_| Ok(Box::new(FactorL2(l2)))));
         let build = |device: &Device| config.try_init(device);
         let (outcome, device) = match self.feedback {
             Feedback::Explicit => {

@@ -62,7 +62,9 @@ impl Weighted {
     /// From per-row weights (non-negative, finite, not all zero).
     pub fn new(weights: &[f64]) -> Result<Self> {
         if weights.iter().any(|w| !(w.is_finite() && *w >= 0.0)) {
-            return Err(ConsortError::config("sampling weights must be finite and >= 0"));
+            return Err(ConsortError::config(
+                "sampling weights must be finite and >= 0",
+            ));
         }
         let mut total = 0.0;
         let cumulative: Vec<f64> = weights
@@ -151,7 +153,7 @@ impl Mixing {
                 "a mixing sampler needs one share per pool, and at least one pool",
             ));
         }
-        if pools.iter().any(Vec::is_empty) || shares.iter().any(|s| !(*s > 0.0)) {
+        if pools.iter().any(Vec::is_empty) || shares.iter().any(|s| s.is_nan() || *s <= 0.0) {
             return Err(ConsortError::config(
                 "mixing pools must be non-empty with positive shares",
             ));
@@ -232,7 +234,9 @@ mod tests {
         // 90 rows of class 0, 10 of class 1.
         let labels: Vec<usize> = (0..100).map(|i| usize::from(i >= 90)).collect();
         let s = ClassBalanced::new(&labels).unwrap();
-        let drawn: Vec<usize> = (0..20).flat_map(|e| s.batches(100, 32, e).concat()).collect();
+        let drawn: Vec<usize> = (0..20)
+            .flat_map(|e| s.batches(100, 32, e).concat())
+            .collect();
         let minority = drawn.iter().filter(|&&i| i >= 90).count() as f64 / drawn.len() as f64;
         assert!((minority - 0.5).abs() < 0.05, "minority share {minority}");
         assert_eq!(s.batches(100, 32, 3), s.batches(100, 32, 3));

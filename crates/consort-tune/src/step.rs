@@ -149,5 +149,11 @@ pub(crate) fn first_non_finite_param<M: burn::module::Module>(model: &M) -> Opti
         .into_iter()
         .zip(sum.names)
         .find(|(p, _)| !scalar(p.clone()).is_finite())
-        .map(|(_, name)| if name.is_empty() { "the model".into() } else { name })
+        .map(|(_, name)| {
+            if name.is_empty() {
+                "the model".into()
+            } else {
+                name
+            }
+        })
 }

@@ -154,9 +154,13 @@ impl Trainer {
             hooks.push(e);
         }
         let direction = cfg.monitor.resolved(O::SCORE_DIRECTION);
-        let checkpointer = cfg.checkpoint.as_ref().map(|config| Checkpointer { config });
+        let checkpointer = cfg
+            .checkpoint
+            .as_ref()
+            .map(|config| Checkpointer { config });
 
-        let mut optim: ModuleOptimizer = cfg.optimizer.init(cfg.weight_decay, cfg.grad_clip_norm)?;
+        let mut optim: ModuleOptimizer =
+            cfg.optimizer.init(cfg.weight_decay, cfg.grad_clip_norm)?;
         let mut state = LoopState::new(cfg.seed);
         let mut model = model;
         let mut best_model: Option<M> = None;
@@ -225,7 +229,8 @@ impl Trainer {
                 observer: &self.observer,
                 label: &self.label,
             };
-            let (trained, train_loss) = match run_epoch(&plan, model, &mut optim, train, &mut hooks) {
+            let (trained, train_loss) = match run_epoch(&plan, model, &mut optim, train, &mut hooks)
+            {
                 Ok(done) => done,
                 Err(reason) => {
                     if state.rollbacks >= cfg.divergence.max_retries {

@@ -60,10 +60,7 @@ fn estimator(
     schedule: bool,
     stop_at: Option<usize>,
 ) -> NetworkEstimator<MlpConfig> {
-    let mut est = NetworkEstimator::new(
-        MlpConfig::new(0, vec![32], 0).with_dropout(dropout),
-        cfg,
-    );
+    let mut est = NetworkEstimator::new(MlpConfig::new(0, vec![32], 0).with_dropout(dropout), cfg);
     if schedule {
         let cosine = Schedule::CosineWithWarmup {
             warmup_epochs: 2,
@@ -93,7 +90,10 @@ fn resume_matches_straight_run(dropout: f64, schedule: bool, validation: f64) {
 
     let ckpt = CheckpointConfig::new(dir.path()).with_every(5);
     let with_ckpt = cfg.clone().with_checkpoint(Some(ckpt));
-    let first = fit(&estimator(with_ckpt.clone(), dropout, schedule, Some(5)), &train);
+    let first = fit(
+        &estimator(with_ckpt.clone(), dropout, schedule, Some(5)),
+        &train,
+    );
     assert_eq!(first.history.len(), 5);
     assert_eq!(Checkpoint::latest(dir.path()).unwrap().unwrap().epoch, 5);
 
@@ -124,7 +124,10 @@ struct CrashWhileWriting(usize);
 
 impl<M> TrainingHook<M> for CrashWhileWriting {
     fn on_checkpoint_staged(&mut self, staged: &std::path::Path) -> consort_core::Result<()> {
-        if staged.to_string_lossy().contains(&format!("epoch-{:06}", self.0)) {
+        if staged
+            .to_string_lossy()
+            .contains(&format!("epoch-{:06}", self.0))
+        {
             return Err(ConsortError::Interrupted("killed while writing".into()));
         }
         Ok(())
@@ -207,7 +210,12 @@ fn a_diverging_learning_rate_is_rolled_back_and_recovers() {
 struct PoisonedLoss;
 
 impl TrainingHook<Mlp> for PoisonedLoss {
-    fn extra_loss(&mut self, _m: &Mlp, _b: &Batch, forward: &Forward) -> Option<burn::tensor::Tensor<1>> {
+    fn extra_loss(
+        &mut self,
+        _m: &Mlp,
+        _b: &Batch,
+        forward: &Forward,
+    ) -> Option<burn::tensor::Tensor<1>> {
         Some(forward.logits.clone().sum() * f32::NAN)
     }
 }
@@ -240,10 +248,7 @@ fn accumulating_two_batches_of_32_equals_one_batch_of_64() {
         .with_optimizer(OptimizerConfig::sgd(0.9))
         .with_learning_rate(0.05);
     let big = fit_plain(&sgd.clone().with_batch_size(64), &train);
-    let accumulated = fit_plain(
-        &sgd.with_batch_size(32).with_accumulation_steps(2),
-        &train,
-    );
+    let accumulated = fit_plain(&sgd.with_batch_size(32).with_accumulation_steps(2), &train);
     let (a, b) = (
         logits(big.model, test.features()),
         logits(accumulated.model, test.features()),

@@ -159,7 +159,10 @@ fn class_balanced_sampling_lifts_macro_f1_on_imbalanced_digits() {
         let predicted = model.predict(test.features()).unwrap();
         macro_f1(test.labels(), &predicted, 10).unwrap()
     };
-    let (plain, balanced) = (score(SamplerKind::Shuffled), score(SamplerKind::ClassBalanced));
+    let (plain, balanced) = (
+        score(SamplerKind::Shuffled),
+        score(SamplerKind::ClassBalanced),
+    );
     eprintln!(
         "{} training rows ({} of classes 0-4): macro-F1 shuffled {plain:.4}, class-balanced {balanced:.4}",
         imbalanced.len(),
@@ -189,7 +192,9 @@ fn fitnets_runs_one_student_forward_per_batch() {
     let device = autodiff();
     let calls = Arc::new(AtomicUsize::new(0));
     let student = seeded(&device, 0, || Counted {
-        inner: MlpConfig::new(0, vec![16], 0).build(64, 10, &device).unwrap(),
+        inner: MlpConfig::new(0, vec![16], 0)
+            .build(64, 10, &device)
+            .unwrap(),
         calls: calls.clone(),
     });
     let hinted = HintedStudent::new(student, 64, 8, &device).unwrap();

@@ -115,7 +115,11 @@ impl TransformerClassifier {
     }
 
     /// Encoded token states of integer ids with their padding mask (`true` on padding).
-    fn encode_ids(&self, ids: Tensor<2, Int>, pad: Tensor<2, Bool>) -> (Tensor<3>, Tensor<2, Bool>) {
+    fn encode_ids(
+        &self,
+        ids: Tensor<2, Int>,
+        pad: Tensor<2, Bool>,
+    ) -> (Tensor<3>, Tensor<2, Bool>) {
         let [batch, len] = ids.dims();
         let device = ids.device();
         let positions = Tensor::<1, Int>::arange(0..len as i64, &device)

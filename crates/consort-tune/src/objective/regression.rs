@@ -80,7 +80,11 @@ impl Objective for RegressionDataset {
     }
 
     fn targets(&self, indices: &[usize], device: &Device) -> Targets {
-        Targets::Values(values_tensor(RegressionDataset::targets(self), indices, device))
+        Targets::Values(values_tensor(
+            RegressionDataset::targets(self),
+            indices,
+            device,
+        ))
     }
 
     fn loss(&self, outputs: Tensor<2>, targets: Targets) -> Tensor<1> {
