@@ -8,7 +8,6 @@
 //! `cargo run --release -p consort-examples --example transfer`
 
 use burn::module::Module;
-use burn::tensor::Device;
 use consort_core::seed::seeded;
 use consort_core::{BackendKind, Result, burn};
 use consort_data::{
@@ -20,34 +19,27 @@ use consort_models::{
     Cnn, CnnConfig, HasHead, LogisticRegressionConfig, NetworkClassifier, NetworkSpec,
 };
 use consort_tune::{
-    DiscriminativeLr, GradualUnfreezing, LinearProbe, LoraConfig, LoraModel, TrainConfig, Trainer,
-    TrainingHook, count_parameters, freeze_backbone, freeze_paths,
+    DiscriminativeLr, GradualUnfreezing, HookFactory, LinearProbe, LoraConfig, LoraModel,
+    NetworkEstimator, TrainConfig, count_parameters, freeze_backbone, freeze_paths,
 };
 
 struct Run<'a> {
     target: &'a Dataset,
     test: &'a Dataset,
-    device: Device,
 }
 
 impl Run<'_> {
-    fn tune(
-        &self,
-        model: Cnn,
-        lr: f64,
-        hooks: &mut [&mut dyn TrainingHook<Cnn>],
-    ) -> Result<(Cnn, f64)> {
+    /// Fine-tunes `model` (pretrained, frozen in parts, or carrying adapters) on the 50
+    /// target images with an optional strategy; returns it with its 5-9 test accuracy.
+    fn tune(&self, model: Cnn, lr: f64, hook: Option<HookFactory<Cnn>>) -> Result<(Cnn, f64)> {
         let cfg = TrainConfig::new().with_epochs(100).with_learning_rate(lr);
-        let model = Trainer::new(cfg)
-            .fit(model, &self.device, self.target, None, hooks)?
-            .model;
-        let acc = self.accuracy(model.clone())?;
-        Ok((model, acc))
-    }
-
-    fn accuracy(&self, model: Cnn) -> Result<f64> {
-        let c = NetworkClassifier::new(model, self.device.clone().without_autodiff(), 64, 5);
-        model_accuracy(&c, self.test.features(), self.test.labels())
+        let mut estimator = NetworkEstimator::new(CnnConfig::new(), cfg).with_start(model);
+        if let Some(h) = hook {
+            estimator = estimator.with_hook(move |ctx| h.make(ctx));
+        }
+        let (classifier, outcome) = estimator.fit_with_history(self.target)?;
+        let acc = model_accuracy(&classifier, self.test.features(), self.test.labels())?;
+        Ok((outcome.model, acc))
     }
 }
 
@@ -71,15 +63,13 @@ fn main() -> Result<()> {
     let device = BackendKind::default_kind()?.device()?.autodiff();
     // One network for every row.
     let config = CnnConfig::new();
-    let cnn = seeded(&device, 1, || config.build(64, 5, &device))?;
-    let pretrained = Trainer::new(TrainConfig::new().with_epochs(15))
-        .with_label("pretrain on 0-4")
-        .fit(cnn, &device, &source, None, &mut [])?
+    let pretrained = NetworkEstimator::new(config.clone(), TrainConfig::new().with_epochs(15))
+        .fit_with_history(&source)?
+        .1
         .model;
     let run = Run {
         target: &target,
         test: &target_test,
-        device: device.clone(),
     };
     let new_head = || seeded(&device, 2, || pretrained.clone().with_new_head(5, &device));
     let share = |m: &Cnn| format!("{:.1}%", count_parameters(m).trainable_share() * 100.0);
@@ -89,33 +79,33 @@ fn main() -> Result<()> {
     rows.push(vec![
         "from scratch".into(),
         share(&scratch),
-        f4(run.tune(scratch, 2e-3, &mut [])?.1),
+        f4(run.tune(scratch, 2e-3, None)?.1),
     ]);
     let frozen = freeze_paths(new_head(), &["conv"]);
     rows.push(vec![
         "frozen conv backbone, new head".into(),
         share(&frozen),
-        f4(run.tune(frozen, 2e-3, &mut [])?.1),
+        f4(run.tune(frozen, 2e-3, None)?.1),
     ]);
     let head_only = freeze_backbone(new_head());
     rows.push(vec![
         "frozen all but the head".into(),
         share(&head_only),
-        f4(run.tune(head_only, 2e-3, &mut [])?.1),
+        f4(run.tune(head_only, 2e-3, None)?.1),
     ]);
     rows.push(vec![
         "full fine-tuning".into(),
         share(&new_head()),
-        f4(run.tune(new_head(), 2e-3, &mut [])?.1),
+        f4(run.tune(new_head(), 2e-3, None)?.1),
     ]);
-    let mut discriminative =
-        DiscriminativeLr::new(vec![(vec!["conv".into(), "dense".into()], 0.1)])?;
+    let discriminative = DiscriminativeLr::new(vec![(vec!["conv".into(), "dense".into()], 0.1)])?;
+    let discriminative = HookFactory::new(move |_| Ok(Box::new(discriminative.clone())));
     rows.push(vec![
         "discriminative LR (backbone x0.1)".into(),
         share(&new_head()),
-        f4(run.tune(new_head(), 2e-3, &mut [&mut discriminative])?.1),
+        f4(run.tune(new_head(), 2e-3, Some(discriminative))?.1),
     ]);
-    let mut gradual = GradualUnfreezing::new(
+    let gradual = GradualUnfreezing::new(
         vec![
             vec!["dense".into()],
             vec!["conv2".into()],
@@ -123,11 +113,12 @@ fn main() -> Result<()> {
         ],
         20,
     )?;
+    let gradual = HookFactory::new(move |_| Ok(Box::new(gradual.clone())));
     rows.push(vec![
         "gradual unfreezing (every 20 epochs)".into(),
         "grows".into(),
         f4(run
-            .tune(freeze_backbone(new_head()), 2e-3, &mut [&mut gradual])?
+            .tune(freeze_backbone(new_head()), 2e-3, Some(gradual))?
             .1),
     ]);
     let probe = LinearProbe::fit(
@@ -151,7 +142,7 @@ fn main() -> Result<()> {
     )?;
     let lora_share = share(lora.model());
     // Adapters start from a zero update and take a higher rate than full fine-tuning.
-    let (trained, lora_acc) = run.tune(lora.model().clone(), 5e-3, &mut [])?;
+    let (trained, lora_acc) = run.tune(lora.model().clone(), 5e-3, None)?;
     lora.set_model(trained);
     rows.push(vec![
         "LoRA r=8 on dense + new head".into(),
@@ -168,19 +159,22 @@ fn main() -> Result<()> {
     rows.push(vec![
         "LoRA r=8 on conv1, conv2, dense + new head, rank dropout 0.25".into(),
         share(conv_lora.model()),
-        f4(run.tune(conv_lora.model().clone(), 5e-3, &mut [])?.1),
+        f4(run.tune(conv_lora.model().clone(), 5e-3, None)?.1),
     ]);
-    let everything = seeded(&device, 2, || config.build(64, 5, &device))?;
-    let ceiling = Trainer::new(TrainConfig::new().with_epochs(40))
-        .fit(everything, &device, &all_target, None, &mut [])?
-        .model;
+    let ceiling = NetworkEstimator::new(config.clone(), TrainConfig::new().with_epochs(40))
+        .fit_with_history(&all_target)?
+        .0;
     rows.push(vec![
         format!(
             "ceiling: from scratch on all {} 5-9 images",
             all_target.len()
         ),
         "100.0%".into(),
-        f4(run.accuracy(ceiling)?),
+        f4(model_accuracy(
+            &ceiling,
+            target_test.features(),
+            target_test.labels(),
+        )?),
     ]);
     print_table(&["strategy", "trainable", "5-9 test accuracy"], &rows);
 
