@@ -157,14 +157,13 @@ impl InputSource for ImageRows {
     }
 }
 
-/// Token-id sequences of one padded length; id `pad_id` marks padding.
+/// Token-id sequences of one padded length; id `pad_id` marks padding. The ids are kept as
+/// exact `f32` rows (the form the text pipeline, network checks and classical models use) and
+/// become integer tensors per batch.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TokenRows {
-    ids: Vec<u32>,
-    len: usize,
+    rows: Matrix,
     pad_id: u32,
-    /// The same ids as exact `f32` (for network checks and classical models).
-    as_rows: Matrix,
 }
 
 impl TokenRows {
@@ -181,38 +180,40 @@ impl TokenRows {
                 "token id {big} is beyond 2^24, the largest exact in f32 rows"
             )));
         }
-        let as_rows = Matrix::new(
+        let rows = Matrix::new(
             ids.len() / seq_len,
             seq_len,
             ids.iter().map(|&i| i as f32).collect(),
         )?;
-        Ok(Self {
-            ids,
-            len: seq_len,
-            pad_id,
-            as_rows,
-        })
+        Ok(Self { rows, pad_id })
     }
 
     /// From a matrix of ids (the `f32` rows the text pipeline makes), padding id 0.
     pub fn from_matrix(rows: &Matrix) -> Result<Self> {
-        let mut ids = Vec::with_capacity(rows.as_slice().len());
-        for (p, &v) in rows.as_slice().iter().enumerate() {
-            if !(v >= 0.0 && v.fract() == 0.0 && v < (1u32 << 24) as f32) {
-                return Err(ConsortError::InvalidInput(format!(
-                    "token id {v} at row {}, position {} is not a non-negative integer",
-                    p / rows.cols().max(1),
-                    p % rows.cols().max(1)
-                )));
-            }
-            ids.push(v as u32);
+        if rows.cols() == 0 {
+            return Err(ConsortError::ShapeMismatch("token rows of length 0".into()));
         }
-        Self::new(ids, rows.cols(), 0)
+        if let Some(p) = rows
+            .as_slice()
+            .iter()
+            .position(|&v| !(v >= 0.0 && v.fract() == 0.0 && v < (1u32 << 24) as f32))
+        {
+            return Err(ConsortError::InvalidInput(format!(
+                "token id {} at row {}, position {} is not a non-negative integer below 2^24",
+                rows.as_slice()[p],
+                p / rows.cols(),
+                p % rows.cols()
+            )));
+        }
+        Ok(Self {
+            rows: rows.clone(),
+            pad_id: 0,
+        })
     }
 
     /// Padded sequence length.
     pub fn seq_len(&self) -> usize {
-        self.len
+        self.rows.cols()
     }
 }
 
@@ -220,38 +221,28 @@ impl InputSource for TokenRows {
     type Input = TokenIds;
 
     fn len(&self) -> usize {
-        self.ids.len() / self.len
+        self.rows.rows()
     }
 
     fn batch(&self, indices: &[usize], device: &Device) -> TokenIds {
-        let mut ids = Vec::with_capacity(indices.len() * self.len);
+        let len = self.seq_len();
+        let mut ids = Vec::with_capacity(indices.len() * len);
         for &i in indices {
-            ids.extend(
-                self.ids[i * self.len..(i + 1) * self.len]
-                    .iter()
-                    .map(|&id| i64::from(id)),
-            );
+            ids.extend(self.rows.row(i).iter().map(|&id| id as i64));
         }
-        let ids =
-            Tensor::<2, Int>::from_data(TensorData::new(ids, [indices.len(), self.len]), device);
+        let ids = Tensor::<2, Int>::from_data(TensorData::new(ids, [indices.len(), len]), device);
         let mask = ids.clone().not_equal_elem(i64::from(self.pad_id));
         TokenIds { ids, mask }
     }
 
     fn rows(&self) -> Option<&Matrix> {
-        Some(&self.as_rows)
+        Some(&self.rows)
     }
 
     fn select(&self, indices: &[usize]) -> Self {
-        let mut ids = Vec::with_capacity(indices.len() * self.len);
-        for &i in indices {
-            ids.extend_from_slice(&self.ids[i * self.len..(i + 1) * self.len]);
-        }
         Self {
-            ids,
-            len: self.len,
+            rows: self.rows.select_rows(indices),
             pad_id: self.pad_id,
-            as_rows: self.as_rows.select_rows(indices),
         }
     }
 }

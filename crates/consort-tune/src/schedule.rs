@@ -202,6 +202,7 @@ pub struct ReduceOnPlateau {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct PlateauState {
     lr: Option<f64>,
+    epochs: usize,
     tracker: PlateauTracker,
     cooldown_left: usize,
 }
@@ -263,9 +264,9 @@ impl ReduceOnPlateau {
     pub fn step(&mut self, metric: f64, lr: f64) -> f64 {
         let s = &mut self.state;
         let current = *s.lr.get_or_insert(lr);
-        let epoch = s.tracker.best_epoch + s.tracker.bad_epochs + 1;
+        s.epochs += 1;
         s.tracker
-            .update(epoch, metric, Direction::Lower, self.threshold);
+            .update(s.epochs, metric, Direction::Lower, self.threshold);
         if s.cooldown_left > 0 {
             s.cooldown_left -= 1;
             s.tracker.bad_epochs = 0;

@@ -15,6 +15,7 @@ use consort_models::Network;
 use crate::hooks::{Batch, TrainingHook};
 use crate::objective::{InputOf, Objective, scalar};
 use crate::sampler::Sampler;
+use crate::transfer::param_paths;
 
 /// What one epoch needs besides the model and optimiser.
 pub(crate) struct EpochPlan<'a> {
@@ -112,48 +113,28 @@ where
 }
 
 /// The path of the first parameter holding a NaN or infinity (a NaN gradient lands there).
-/// One device read for the whole model: a sum over every parameter is finite exactly when
-/// all of them are (short of overflow, which is divergence too).
+/// One device read for the whole model on the hot path: a sum over every parameter is finite
+/// exactly when all of them are (short of overflow, which is divergence too); only a
+/// non-finite total looks at parameters one by one.
 pub(crate) fn first_non_finite_param<M: burn::module::Module>(model: &M) -> Option<String> {
+    /// Per-parameter sums, in visit order.
     #[derive(Default)]
-    struct Sum {
-        total: Option<Tensor<1>>,
-        names: Vec<String>,
-        parts: Vec<Tensor<1>>,
-        stack: Vec<String>,
-    }
-    impl ModuleVisitor for Sum {
-        fn enter_module(&mut self, name: &str, _container_type: &str) {
-            self.stack.push(name.to_string());
-        }
-        fn exit_module(&mut self, _name: &str, _container_type: &str) {
-            self.stack.pop();
-        }
+    struct Sums(Vec<Tensor<1>>);
+    impl ModuleVisitor for Sums {
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            let s = param.val().detach().sum();
-            self.total = Some(match self.total.take() {
-                None => s.clone(),
-                Some(t) => t + s.clone(),
-            });
-            self.parts.push(s);
-            self.names.push(self.stack.join("."));
+            self.0.push(param.val().detach().sum());
         }
     }
-    let mut sum = Sum::default();
-    model.visit(&mut sum);
-    let total = scalar(sum.total?);
-    if total.is_finite() {
+    let mut sums = Sums::default();
+    model.visit(&mut sums);
+    let total = sums.0.iter().cloned().reduce(|a, b| a + b)?;
+    if scalar(total).is_finite() {
         return None;
     }
-    sum.parts
+    sums.0
         .into_iter()
-        .zip(sum.names)
-        .find(|(p, _)| !scalar(p.clone()).is_finite())
-        .map(|(_, name)| {
-            if name.is_empty() {
-                "the model".into()
-            } else {
-                name
-            }
-        })
+        .zip(param_paths(model))
+        .find(|(s, _)| !scalar(s.clone()).is_finite())
+        .map(|(_, path)| path)
+        .or_else(|| Some("the model".into()))
 }

@@ -107,6 +107,14 @@ fn collect_layers<M: Module>(model: &M) -> Vec<(String, Vec<String>)> {
     collector.layers
 }
 
+/// Every parameter's path, in the order burn visits them (the order of any other visitor).
+pub(crate) fn param_paths<M: Module>(model: &M) -> Vec<String> {
+    collect_layers(model)
+        .into_iter()
+        .flat_map(|(_, params)| params)
+        .collect()
+}
+
 /// The model's layers by index: the module paths that own parameters, in the order burn visits
 /// them (field order: `["conv1", "conv2", "dense", "head"]` for the CNN, `["hidden.0",
 /// "hidden.1", "head"]` for a two-layer MLP).
