@@ -35,7 +35,7 @@ impl Run<'_> {
         let cfg = TrainConfig::new().with_epochs(100).with_learning_rate(lr);
         let mut estimator = NetworkEstimator::new(CnnConfig::new(), cfg).with_start(model);
         if let Some(h) = hook {
-            estimator = estimator.with_hook(move |ctx| h.make(ctx));
+            estimator = estimator.with_hook_factory(h);
         }
         let (classifier, outcome) = estimator.fit_with_history(self.target)?;
         let acc = model_accuracy(&classifier, self.test.features(), self.test.labels())?;
@@ -99,7 +99,7 @@ fn main() -> Result<()> {
         f4(run.tune(new_head(), 2e-3, None)?.1),
     ]);
     let discriminative = DiscriminativeLr::new(vec![(vec!["conv".into(), "dense".into()], 0.1)])?;
-    let discriminative = HookFactory::new(move |_| Ok(Box::new(discriminative.clone())));
+    let discriminative = HookFactory::cloned(discriminative);
     rows.push(vec![
         "discriminative LR (backbone x0.1)".into(),
         share(&new_head()),
@@ -113,7 +113,7 @@ fn main() -> Result<()> {
         ],
         20,
     )?;
-    let gradual = HookFactory::new(move |_| Ok(Box::new(gradual.clone())));
+    let gradual = HookFactory::cloned(gradual);
     rows.push(vec![
         "gradual unfreezing (every 20 epochs)".into(),
         "grows".into(),

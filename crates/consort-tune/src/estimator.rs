@@ -59,10 +59,15 @@ impl<S: NetworkSpec> NetworkEstimator<S> {
 
     /// Adds a strategy: `make` builds a fresh hook for each fit from the run's rows.
     pub fn with_hook(
-        mut self,
+        self,
         make: impl Fn(&FitContext<'_>) -> Result<Box<dyn TrainingHook<S::Net>>> + Send + Sync + 'static,
     ) -> Self {
-        self.hooks.push(HookFactory::new(make));
+        self.with_hook_factory(HookFactory::new(make))
+    }
+
+    /// Adds a strategy from a [`HookFactory`] (say [`HookFactory::cloned`]).
+    pub fn with_hook_factory(mut self, factory: HookFactory<S::Net>) -> Self {
+        self.hooks.push(factory);
         self
     }
 

@@ -45,6 +45,14 @@ impl<M, I> HookFactory<M, I> {
         Self(Arc::new(f))
     }
 
+    /// Every fit starts from a clone of `hook` (a configured strategy with no per-run data).
+    pub fn cloned<H>(hook: H) -> Self
+    where
+        H: TrainingHook<M, I> + Clone + Send + Sync + 'static,
+    {
+        Self::new(move |_| Ok(Box::new(hook.clone())))
+    }
+
     /// A hook for one run.
     pub fn make(&self, ctx: &FitContext<'_>) -> Result<Box<dyn TrainingHook<M, I>>> {
         (self.0)(ctx)

@@ -6,10 +6,8 @@ use consort_core::seed::seeded;
 use consort_data::batch::rows_to_tensor;
 use consort_data::synthetic::{order_sequences, order_vocab_size};
 use consort_eval::model_accuracy;
-use consort_models::{
-    NetworkClassifier, NetworkSpec, TransformerClassifier, TransformerClassifierConfig,
-};
-use consort_tune::{TrainConfig, Trainer, count_parameters, freeze_paths};
+use consort_models::{NetworkSpec, TransformerClassifier, TransformerClassifierConfig};
+use consort_tune::{NetworkEstimator, TrainConfig, count_parameters, freeze_paths};
 
 const LEN: usize = 16;
 
@@ -26,29 +24,23 @@ fn attention_only_tuning_matches_full_fine_tuning_with_a_fraction_of_the_paramet
         .with_d_ff(128)
         .with_attention_pooling(true);
     let model = seeded(&device, 0, || spec.build(LEN, 2, &device)).unwrap();
-    let pretrained = Trainer::new(TrainConfig::new().with_epochs(15))
-        .fit(model, &device, &source, None, &mut [])
-        .unwrap()
-        .model;
-
-    let plain = device.clone().without_autodiff();
-    let accuracy = |m: TransformerClassifier| {
-        let c = NetworkClassifier::new(m, plain.clone(), LEN, 2);
-        model_accuracy(&c, test.features(), test.labels()).unwrap()
-    };
-    let tune = |m: TransformerClassifier| {
-        Trainer::new(TrainConfig::new().with_epochs(10))
-            .fit(m, &device, &target, None, &mut [])
+    // Every run starts from given weights: the seeded model, then the pretrained one.
+    let fit = |start: TransformerClassifier, data, epochs| {
+        NetworkEstimator::new(spec.clone(), TrainConfig::new().with_epochs(epochs))
+            .with_start(start)
+            .fit_with_history(data)
             .unwrap()
-            .model
     };
-    let before = accuracy(pretrained.clone());
-    let full = tune(pretrained.clone());
+    let (pretrained_classifier, pretraining) = fit(model, &source, 15);
+    let pretrained = pretraining.model;
+    let accuracy = |c| model_accuracy(c, test.features(), test.labels()).unwrap();
+    let before = accuracy(&pretrained_classifier);
+    let full = fit(pretrained.clone(), &target, 10).0;
     // Everything but the attention projections and the two heads is frozen.
     let attention_only = freeze_paths(pretrained.clone(), &["tokens", "positions", "pwff", "norm"]);
     let counts = count_parameters(&attention_only);
-    let attention = tune(attention_only);
-    let (full_acc, attention_acc) = (accuracy(full), accuracy(attention.clone()));
+    let attention = fit(attention_only, &target, 10).0;
+    let (full_acc, attention_acc) = (accuracy(&full), accuracy(&attention));
     eprintln!(
         "pretrained {before:.4} on the shifted task; full fine-tuning {full_acc:.4}; attention \
          only {attention_acc:.4} with {} of {} parameters ({:.1}%)",
@@ -63,8 +55,8 @@ fn attention_only_tuning_matches_full_fine_tuning_with_a_fraction_of_the_paramet
     );
 
     // Which tokens the pooling head reads, for one test sequence.
-    let model = NetworkClassifier::new(attention, plain.clone(), LEN, 2).model();
-    let row = rows_to_tensor(test.features(), &[0], &plain);
+    let model = attention.model();
+    let row = rows_to_tensor(test.features(), &[0], attention.device());
     let weights: Vec<f32> = model
         .attention_weights(row)
         .unwrap()

@@ -2,18 +2,14 @@
 //! split with labels; the students see labels for 10% of it and the teacher's soft labels on
 //! all of it.
 
-use consort_core::burn;
-use consort_core::seed::{derive_seed, seeded};
-use consort_core::{BackendKind, Classifier, ConsortError, Fit, Matrix};
+use consort_core::{Classifier, ConsortError, Fit, Matrix};
 use consort_data::split::stratified_indices;
 use consort_data::{Dataset, StandardScaler, embedded, train_test_split};
 use consort_eval::{accuracy, model_accuracy};
-use consort_models::{
-    LogisticRegressionConfig, Mlp, MlpConfig, Network, NetworkClassifier, NetworkSpec,
-};
+use consort_models::{LogisticRegressionConfig, Mlp, MlpConfig, NetworkClassifier, NetworkSpec};
 use consort_tune::{
-    FeatureDistillation, HintedStudent, KnowledgeDistillation, NetworkEstimator, PartiallyLabelled,
-    TrainConfig, Trainer, TrainingHook, distillation_targets,
+    FeatureDistillation, HintedSpec, HookFactory, KnowledgeDistillation, NetworkEstimator,
+    Objective, PartiallyLabelled, TrainConfig, distillation_targets,
 };
 
 struct Setup {
@@ -56,53 +52,52 @@ fn agreement(a: &[usize], b: &[usize]) -> f64 {
     accuracy(a, b).unwrap()
 }
 
-/// The student: MLP 64-32-10, always initialised the same.
-fn fresh_student(device: &burn::tensor::Device) -> Mlp {
-    let spec = MlpConfig::new(0, vec![32], 0);
-    seeded(device, derive_seed(0, "student"), || {
-        spec.build(64, 10, device)
-    })
-    .unwrap()
+/// The student's architecture: MLP 64-32-10.
+fn student_spec() -> MlpConfig {
+    MlpConfig::new(0, vec![32], 0)
 }
 
-/// A fresh student with a seeded regressor onto `teacher_dim` teacher features.
-fn hinted_student(device: &burn::tensor::Device, teacher_dim: usize) -> HintedStudent<Mlp> {
-    let student = fresh_student(device);
-    seeded(device, derive_seed(0, "regressor"), || {
-        HintedStudent::new(student, 64, teacher_dim, device)
-    })
-    .unwrap()
-}
-
-/// `model` trained by the loop on `objective` with `hooks`, for `epochs`.
-fn train<M: Network, O: consort_tune::Objective<Inputs = consort_core::Matrix>>(
-    model: M,
-    objective: &O,
+/// An estimator for `spec` (every fit starts from the same initial weights) with `hooks`.
+fn estimator<S: NetworkSpec>(
+    spec: S,
     epochs: usize,
-    hooks: &mut [&mut dyn TrainingHook<M>],
-) -> M {
-    let autodiff = BackendKind::Flex.device().unwrap().autodiff();
+    hooks: Vec<HookFactory<S::Net>>,
+) -> NetworkEstimator<S> {
     let cfg = TrainConfig::new()
         .with_epochs(epochs)
         .with_learning_rate(3e-3);
-    Trainer::new(cfg)
-        .fit(model, &autodiff, objective, None, hooks)
+    hooks
+        .into_iter()
+        .fold(NetworkEstimator::new(spec, cfg), |e, h| {
+            e.with_hook_factory(h)
+        })
+}
+
+/// The student trained on `objective` with `hooks`, for `epochs`.
+fn student<O>(objective: &O, epochs: usize, hooks: Vec<HookFactory<Mlp>>) -> NetworkClassifier<Mlp>
+where
+    O: Objective<Inputs = Matrix> + Clone,
+{
+    estimator(student_spec(), epochs, hooks)
+        .fit_with_history(objective)
         .unwrap()
-        .model
+        .0
 }
 
-fn classifier(model: Mlp) -> NetworkClassifier<Mlp> {
-    NetworkClassifier::new(model, BackendKind::Flex.device().unwrap(), 64, 10)
-}
-
-/// MLP 64-32-10 trained by the loop on `objective` with `hooks`, for `epochs`.
-fn student<O: consort_tune::Objective<Inputs = consort_core::Matrix>>(
-    objective: &O,
-    epochs: usize,
-    hooks: &mut [&mut dyn TrainingHook<Mlp>],
-) -> NetworkClassifier<Mlp> {
-    let autodiff = BackendKind::Flex.device().unwrap().autodiff();
-    classifier(train(fresh_student(&autodiff), objective, epochs, hooks))
+/// The student with a regressor onto the teacher's 256 features, trained on `objective` with
+/// the hint loss (plus `extra` hooks); it predicts with the student's own logits.
+fn hinted_student(
+    objective: &PartiallyLabelled,
+    hints: FeatureDistillation,
+    extra: Vec<HookFactory<consort_tune::HintedStudent<Mlp>>>,
+) -> consort_core::Result<NetworkClassifier<consort_tune::HintedStudent<Mlp>>> {
+    let spec = HintedSpec {
+        student: student_spec(),
+        teacher_dim: hints.teacher_dim(),
+    };
+    let mut hooks = vec![HookFactory::cloned(hints)];
+    hooks.extend(extra);
+    Ok(estimator(spec, 30, hooks).fit_with_history(objective)?.0)
 }
 
 #[test]
@@ -113,11 +108,11 @@ fn distilled_students_beat_students_trained_on_the_labelled_tenth() {
 
     // The network student: from scratch on 10% (same number of optimiser steps as the
     // distilled run sees in 30 epochs over all rows), against 10% labels + soft labels on all.
-    let scratch = student(&labelled_only, 300, &mut []);
+    let scratch = student(&labelled_only, 300, vec![]);
     let partial = PartiallyLabelled::from_dataset(&s.train, &s.labelled).unwrap();
     assert_eq!(partial.n_labelled(), s.labelled.len());
-    let mut kd = KnowledgeDistillation::from_probabilities(&s.teacher_proba, 4.0, 0.3).unwrap();
-    let distilled = student(&partial, 30, &mut [&mut kd]);
+    let kd = KnowledgeDistillation::from_probabilities(&s.teacher_proba, 4.0, 0.3).unwrap();
+    let distilled = student(&partial, 30, vec![HookFactory::cloned(kd)]);
     let acc = |m: &dyn Classifier| model_accuracy(m, s.test.features(), s.test.labels()).unwrap();
     let agree =
         |m: &dyn Classifier| agreement(&m.predict(s.test.features()).unwrap(), &s.teacher_test);
@@ -153,18 +148,14 @@ fn distilled_students_beat_students_trained_on_the_labelled_tenth() {
     assert!(b >= a + 0.03, "{b} vs {a}");
 
     // Teacher targets that do not cover the training rows are refused before training.
-    let mut short = KnowledgeDistillation::from_probabilities(
+    let short = KnowledgeDistillation::from_probabilities(
         &s.teacher_proba.select_rows(&[0, 1, 2]),
         4.0,
         0.5,
     )
     .unwrap();
-    let device = BackendKind::Flex.device().unwrap().autodiff();
-    let model = MlpConfig::new(0, vec![8], 0)
-        .build(64, 10, &device)
-        .unwrap();
-    let err = Trainer::new(TrainConfig::new().with_epochs(1))
-        .fit(model, &device, &partial, None, &mut [&mut short])
+    let err = estimator(student_spec(), 1, vec![HookFactory::cloned(short)])
+        .fit_with_history(&partial)
         .unwrap_err();
     assert!(matches!(err, ConsortError::ShapeMismatch(_)), "{err}");
     assert!(KnowledgeDistillation::from_probabilities(&s.teacher_proba, 4.0, 1.5).is_err());
@@ -176,22 +167,16 @@ fn feature_hints_teach_the_student_from_unlabelled_rows() {
     let labelled_only = s.train.subset(&s.labelled);
     let partial = PartiallyLabelled::from_dataset(&s.train, &s.labelled).unwrap();
     let acc = |m: &dyn Classifier| model_accuracy(m, s.test.features(), s.test.labels()).unwrap();
-    let autodiff = BackendKind::Flex.device().unwrap().autodiff();
-    let scratch = acc(&student(&labelled_only, 300, &mut []));
+    let scratch = acc(&student(&labelled_only, 300, vec![]));
 
     // FitNets: 10% labels, plus the teacher's 256 features on every row as hints for the
     // student's 32 through a learned 32 -> 256 regressor.
-    let mut hints = FeatureDistillation::new(s.teacher_features.clone(), 1.0).unwrap();
-    let hinted = hinted_student(&autodiff, hints.teacher_dim());
-    let hinted = train(hinted, &partial, 30, &mut [&mut hints]).into_student();
-    let hinted_acc = acc(&classifier(hinted));
+    let hints = FeatureDistillation::new(s.teacher_features.clone(), 1.0).unwrap();
+    let hinted_acc = acc(&hinted_student(&partial, hints.clone(), vec![]).unwrap());
 
     // Hints and soft targets in one run: the two hooks compose.
-    let mut hints = FeatureDistillation::new(s.teacher_features.clone(), 1.0).unwrap();
-    let mut kd = KnowledgeDistillation::from_probabilities(&s.teacher_proba, 4.0, 0.3).unwrap();
-    let both = hinted_student(&autodiff, hints.teacher_dim());
-    let both = train(both, &partial, 30, &mut [&mut hints, &mut kd]).into_student();
-    let both_acc = acc(&classifier(both));
+    let kd = KnowledgeDistillation::from_probabilities(&s.teacher_proba, 4.0, 0.3).unwrap();
+    let both_acc = acc(&hinted_student(&partial, hints, vec![HookFactory::cloned(kd)]).unwrap());
     eprintln!(
         "MLP 64-32-10 on {} labels {scratch:.4}; with feature hints on all rows \
          {hinted_acc:.4}; hints + soft targets {both_acc:.4}",
@@ -201,11 +186,8 @@ fn feature_hints_teach_the_student_from_unlabelled_rows() {
     assert!(both_acc >= scratch + 0.03, "{both_acc} vs {scratch}");
 
     // Hints that do not cover the training rows are refused before training.
-    let mut short = FeatureDistillation::new(s.teacher_features.select_rows(&[0, 1]), 1.0).unwrap();
-    let model = hinted_student(&autodiff, 256);
-    let err = Trainer::new(TrainConfig::new().with_epochs(1))
-        .fit(model, &autodiff, &partial, None, &mut [&mut short])
-        .unwrap_err();
+    let short = FeatureDistillation::new(s.teacher_features.select_rows(&[0, 1]), 1.0).unwrap();
+    let err = hinted_student(&partial, short, vec![]).unwrap_err();
     assert!(matches!(err, ConsortError::ShapeMismatch(_)), "{err}");
     assert!(FeatureDistillation::new(s.teacher_features.clone(), 0.0).is_err());
 }

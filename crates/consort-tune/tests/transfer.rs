@@ -13,9 +13,9 @@ use consort_models::{
     Cnn, CnnConfig, HasHead, LogisticRegressionConfig, NetworkClassifier, NetworkSpec,
 };
 use consort_tune::{
-    AdapterBank, DiscriminativeLr, GradualUnfreezing, LinearProbe, LoraConfig, LoraModel,
-    TrainConfig, Trainer, TrainingHook, count_parameters, freeze_backbone, freeze_layers,
-    freeze_paths, layer_paths, unfreeze_layers,
+    AdapterBank, DiscriminativeLr, GradualUnfreezing, HookFactory, LinearProbe, LoraConfig,
+    LoraModel, NetworkEstimator, TrainConfig, TrainingHook, count_parameters, freeze_backbone,
+    freeze_layers, freeze_paths, layer_paths, unfreeze_layers,
 };
 
 struct Task {
@@ -49,9 +49,11 @@ fn task() -> Task {
     let target_test = scale(&test.with_classes(5..10, None, 0).unwrap());
     let device = BackendKind::Flex.device().unwrap().autodiff();
     let cnn = seeded(&device, 1, || cnn_config().build(64, 5, &device)).unwrap();
-    let pretrained = Trainer::new(TrainConfig::new().with_epochs(15))
-        .fit(cnn, &device, &source, None, &mut [])
+    let pretrained = NetworkEstimator::new(cnn_config(), TrainConfig::new().with_epochs(15))
+        .with_start(cnn)
+        .fit_with_history(&source)
         .unwrap()
+        .1
         .model;
     Task {
         source,
@@ -63,18 +65,25 @@ fn task() -> Task {
 }
 
 /// Trains `model` on the 50 target images; returns it with its 5-9 test accuracy.
-fn tune(t: &Task, model: Cnn, hooks: &mut [&mut dyn TrainingHook<Cnn>]) -> (Cnn, f64) {
+fn tune(t: &Task, model: Cnn, hooks: Vec<HookFactory<Cnn>>) -> (Cnn, f64) {
     tune_at(t, model, 2e-3, hooks)
 }
 
 /// Learning rate of every LoRA run (full fine-tuning uses 2e-3).
 const LORA_LR: f64 = 5e-3;
 
-fn tune_at(t: &Task, model: Cnn, lr: f64, hooks: &mut [&mut dyn TrainingHook<Cnn>]) -> (Cnn, f64) {
+/// Fine-tunes from `model`'s weights (frozen in parts or carrying adapters) with `hooks`.
+fn tune_at(t: &Task, model: Cnn, lr: f64, hooks: Vec<HookFactory<Cnn>>) -> (Cnn, f64) {
     let cfg = TrainConfig::new().with_epochs(100).with_learning_rate(lr);
-    let model = Trainer::new(cfg)
-        .fit(model, &t.device, &t.target, None, hooks)
+    let model = hooks
+        .into_iter()
+        .fold(
+            NetworkEstimator::new(cnn_config(), cfg).with_start(model),
+            |e, h| e.with_hook_factory(h),
+        )
+        .fit_with_history(&t.target)
         .unwrap()
+        .1
         .model;
     (model.clone(), accuracy(t, model))
 }
@@ -114,16 +123,16 @@ fn transfer_and_lora_on_digits_five_to_nine() {
     assert_eq!(t.target.len(), 50);
 
     let scratch = seeded(&t.device, 2, || cnn_config().build(64, 5, &t.device)).unwrap();
-    let (_, scratch_acc) = tune(&t, scratch, &mut []);
+    let (_, scratch_acc) = tune(&t, scratch, vec![]);
     // The CNN's backbone is its convolutional feature extractor; dense and head adapt.
     let frozen_model = freeze_paths(new_head(&t), &["conv"]);
     let counts = count_parameters(&frozen_model);
-    let (_, frozen_acc) = tune(&t, frozen_model, &mut []);
-    let (_, full_acc) = tune(&t, new_head(&t), &mut []);
-    let mut discriminative =
+    let (_, frozen_acc) = tune(&t, frozen_model, vec![]);
+    let (_, full_acc) = tune(&t, new_head(&t), vec![]);
+    let discriminative =
         DiscriminativeLr::new(vec![(vec!["conv".into(), "dense".into()], 0.1)]).unwrap();
-    let (_, discriminative_acc) = tune(&t, new_head(&t), &mut [&mut discriminative]);
-    let mut gradual = GradualUnfreezing::new(
+    let (_, discriminative_acc) = tune(&t, new_head(&t), vec![HookFactory::cloned(discriminative)]);
+    let gradual = GradualUnfreezing::new(
         vec![
             vec!["dense".into()],
             vec!["conv2".into()],
@@ -132,7 +141,11 @@ fn transfer_and_lora_on_digits_five_to_nine() {
         20,
     )
     .unwrap();
-    let (_, gradual_acc) = tune(&t, freeze_backbone(new_head(&t)), &mut [&mut gradual]);
+    let (_, gradual_acc) = tune(
+        &t,
+        freeze_backbone(new_head(&t)),
+        vec![HookFactory::cloned(gradual)],
+    );
     let probe = LinearProbe::fit(
         classifier(&t, t.pretrained.clone()),
         &LogisticRegressionConfig::default(),
@@ -164,7 +177,7 @@ fn transfer_and_lora_on_digits_five_to_nine() {
     let config = LoraConfig::new(8, &["dense.weight"]).with_trainable(&["head"]);
     let mut lora = LoraModel::new(base.clone(), config, &t.device).unwrap();
     let share = lora.parameters().trainable_share();
-    let (trained, lora_acc) = tune_at(&t, lora.model().clone(), LORA_LR, &mut []);
+    let (trained, lora_acc) = tune_at(&t, lora.model().clone(), LORA_LR, vec![]);
     lora.set_model(trained);
     eprintln!(
         "LoRA r=8 on dense: {lora_acc:.4} vs full fine-tuning {full_acc:.4}, {:.1}% of the \
@@ -213,7 +226,7 @@ fn transfer_and_lora_on_digits_five_to_nine() {
         .with_rank_dropout(0.25);
     let mut conv_lora = LoraModel::new(new_head(&t), config, &t.device).unwrap();
     let conv_share = conv_lora.parameters().trainable_share();
-    let (trained, conv_lora_acc) = tune_at(&t, conv_lora.model().clone(), LORA_LR, &mut []);
+    let (trained, conv_lora_acc) = tune_at(&t, conv_lora.model().clone(), LORA_LR, vec![]);
     conv_lora.set_model(trained);
     eprintln!(
         "LoRA r=8 on conv1, conv2 and dense, rank dropout 0.25: {conv_lora_acc:.4}, {:.1}% of \
