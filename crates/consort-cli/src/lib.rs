@@ -38,3 +38,5 @@
 
 pub mod pipeline;
 pub mod progress;
+mod run_dir;
+mod sections;

@@ -1,7 +1,7 @@
 //! The main job: load data, split, fit large and small models, ensemble them, report.
 
-use std::path::{Path, PathBuf};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::path::PathBuf;
+use std::time::Instant;
 
 use consort_core::seed::derive_seed;
 use consort_core::{
@@ -9,18 +9,20 @@ use consort_core::{
 };
 use consort_data::{CsvOptions, Dataset, LabelColumn, embedded, read_csv, train_test_split};
 use consort_ensemble::{
-    AverageEnsemble, CalibrationTarget, Cascade, ClassifierCandidate, Confidence, Member,
-    NamedEstimator, OutOfFold, StackingClassifier, StackingConfig, Voting, VotingEnsemble,
+    AverageEnsemble, ClassifierCandidate, Member, NamedEstimator, OutOfFold, StackingClassifier,
+    StackingConfig, Voting, VotingEnsemble,
 };
 use consort_eval::{
-    ClassificationMetrics, CvScores, DataSummary, Disagreement, Figure, LineChart, ModelFamily,
-    ModelResult, Report, Section,
+    ClassificationMetrics, DataSummary, Disagreement, ModelFamily, ModelResult, Report, Section,
 };
 use consort_models::{
     CnnConfig, DecisionTreeConfig, GaussianNbConfig, KNeighborsConfig, LogisticRegressionConfig,
     MlpConfig, Standardized,
 };
 use consort_tune::{NetworkEstimator, TrainConfig};
+
+use crate::run_dir::fresh_run_dir;
+use crate::sections::{cascade, cascade_name, cross_validation_section};
 
 /// Where the data comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -380,183 +382,9 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
     Ok(RunOutput { report, dir })
 }
 
-fn cross_validation_section(members: &[Member], oof: &OutOfFold, labels: &[usize]) -> Section {
-    let mut body = String::from("| member | accuracy (mean ± sd over folds) |\n|---|---:|\n");
-    for (m, member) in members.iter().enumerate() {
-        let scores = CvScores::from_folds(oof.fold_accuracies(m, labels));
-        body.push_str(&format!(
-            "| {} | {:.4} ± {:.4} |\n",
-            member.name, scores.mean, scores.std
-        ));
-    }
-    Section {
-        heading: format!(
-            "{}-fold cross-validation on the training split",
-            oof.folds.len()
-        ),
-        body,
-    }
-}
-
-fn cascade_name(cascade: &Cascade) -> String {
-    cascade
-        .members()
-        .iter()
-        .map(|m| m.name.as_str())
-        .collect::<Vec<_>>()
-        .join(" -> ")
-}
-
-/// The cascade logistic regression -> the most accurate network (out of fold), calibrated on
-/// out-of-fold probabilities to stay within half a point of that network; its report on the
-/// test split and its accuracy / escalation curve.
-fn cascade(
-    members: &[(ModelFamily, Member)],
-    oof: &OutOfFold,
-    train: &Dataset,
-    test: &Dataset,
-) -> Result<Option<(Cascade, Section, Figure)>> {
-    let position = |pred: &dyn Fn(&(ModelFamily, Member)) -> bool| members.iter().position(pred);
-    let Some(small) = position(&|(_, m)| m.name == "logistic regression") else {
-        return Ok(None);
-    };
-    let Some(large) = (0..members.len())
-        .filter(|&i| members[i].0 == ModelFamily::Large)
-        .map(|i| {
-            (
-                i,
-                CvScores::from_folds(oof.fold_accuracies(i, train.labels())).mean,
-            )
-        })
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(i, _)| i)
-    else {
-        return Ok(None);
-    };
-    let cascade = Cascade::calibrate_on(
-        vec![members[small].1.clone(), members[large].1.clone()],
-        Confidence::MaxProbability,
-        CalibrationTarget::AccuracyWithin(0.005),
-        &[oof.probas[small].clone(), oof.probas[large].clone()],
-        train.labels(),
-    )?;
-    let report = cascade.report(test)?;
-    let mut body = format!(
-        "{} with max-probability threshold {:.3}, calibrated on out-of-fold predictions to stay \
-         within 0.5 point of {}.\n\n| stage | reached | answered | share | predict (ms) | MACs/sample |\n\
-         |---|---:|---:|---:|---:|---:|\n",
-        cascade_name(&cascade),
-        cascade.thresholds()[0],
-        members[large].1.name
-    );
-    for s in &report.stages {
-        body.push_str(&format!(
-            "| {} | {} | {} | {:.1}% | {:.2} | {} |\n",
-            s.name,
-            s.reached,
-            s.answered,
-            s.share_answered * 100.0,
-            s.seconds * 1e3,
-            s.macs_per_sample.map_or("?".into(), |m| m.to_string())
-        ));
-    }
-    body.push_str(&format!(
-        "\nAccuracy {:.4} vs {:.4} for {} alone; {:.1}% of the test samples escalated; \
-         predict time {:.2} ms vs {:.2} ms ({:.0}% saved){}.\n",
-        report.accuracy,
-        report.last_member_accuracy,
-        members[large].1.name,
-        report.escalated_to_last * 100.0,
-        report.seconds * 1e3,
-        report.last_member_seconds * 1e3,
-        report.time_saved() * 100.0,
-        report.macs_saved().map_or(String::new(), |m| format!(
-            "; {:.0}% of the multiply-accumulates saved",
-            m * 100.0
-        ))
-    ));
-    let curve = cascade.curve(test, 25)?;
-    let figure = Figure {
-        file: "cascade.svg".into(),
-        caption: format!(
-            "Cascade {}: test accuracy against the share escalated, as the threshold varies",
-            cascade_name(&cascade)
-        ),
-        chart: LineChart::new(
-            format!("Cascade {}", cascade_name(&cascade)),
-            "share of samples escalated to the large model",
-            "test accuracy",
-        )
-        .with_series(
-            cascade_name(&cascade),
-            curve.iter().map(|p| (p.escalated, p.accuracy)).collect(),
-        ),
-    };
-    Ok(Some((
-        cascade,
-        Section {
-            heading: "Cascade: small model first".into(),
-            body,
-        },
-        figure,
-    )))
-}
-
-/// `out/<dataset>-<UTC date>-<time>-seed<seed>`, with a numeric suffix if that exists.
-fn fresh_run_dir(out: &Path, dataset: &str, seed: u64) -> Result<PathBuf> {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let stem = format!("{dataset}-{}-seed{seed}", utc_stamp(secs));
-    std::fs::create_dir_all(out).map_err(|e| ConsortError::io(out, e))?;
-    for n in 1.. {
-        let name = if n == 1 {
-            stem.clone()
-        } else {
-            format!("{stem}-{n}")
-        };
-        let dir = out.join(name);
-        // create_dir (not _all) fails if the folder exists: the folder is ours alone.
-        match std::fs::create_dir(&dir) {
-            Ok(()) => return Ok(dir),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(ConsortError::io(&dir, e)),
-        }
-    }
-    unreachable!("the loop returns")
-}
-
-/// `YYYYMMDD-HHMMSS` in UTC for Unix seconds (Howard Hinnant's civil-from-days).
-fn utc_stamp(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn utc_stamp_matches_known_dates() {
-        assert_eq!(utc_stamp(0), "19700101-000000");
-        assert_eq!(utc_stamp(951_782_400), "20000229-000000");
-        assert_eq!(utc_stamp(1_795_434_245), "20261123-114405");
-    }
 
     #[test]
     fn image_side_needs_a_square_of_at_least_4() {

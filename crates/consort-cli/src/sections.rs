@@ -1,0 +1,133 @@
+//! The report sections the main job adds beside its table: cross-validation per member and
+//! the calibrated cascade with its accuracy / escalation curve.
+
+use consort_core::Result;
+use consort_data::Dataset;
+use consort_ensemble::{CalibrationTarget, Cascade, Confidence, Member, OutOfFold};
+use consort_eval::{CvScores, Figure, LineChart, ModelFamily, Section};
+
+pub(crate) fn cross_validation_section(
+    members: &[Member],
+    oof: &OutOfFold,
+    labels: &[usize],
+) -> Section {
+    let mut body = String::from("| member | accuracy (mean ± sd over folds) |\n|---|---:|\n");
+    for (m, member) in members.iter().enumerate() {
+        let scores = CvScores::from_folds(oof.fold_accuracies(m, labels));
+        body.push_str(&format!(
+            "| {} | {:.4} ± {:.4} |\n",
+            member.name, scores.mean, scores.std
+        ));
+    }
+    Section {
+        heading: format!(
+            "{}-fold cross-validation on the training split",
+            oof.folds.len()
+        ),
+        body,
+    }
+}
+
+pub(crate) fn cascade_name(cascade: &Cascade) -> String {
+    cascade
+        .members()
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect::<Vec<_>>()
+        .join(" -> ")
+}
+
+/// The cascade logistic regression -> the most accurate network (out of fold), calibrated on
+/// out-of-fold probabilities to stay within half a point of that network; its report on the
+/// test split and its accuracy / escalation curve.
+pub(crate) fn cascade(
+    members: &[(ModelFamily, Member)],
+    oof: &OutOfFold,
+    train: &Dataset,
+    test: &Dataset,
+) -> Result<Option<(Cascade, Section, Figure)>> {
+    let position = |pred: &dyn Fn(&(ModelFamily, Member)) -> bool| members.iter().position(pred);
+    let Some(small) = position(&|(_, m)| m.name == "logistic regression") else {
+        return Ok(None);
+    };
+    let Some(large) = (0..members.len())
+        .filter(|&i| members[i].0 == ModelFamily::Large)
+        .map(|i| {
+            (
+                i,
+                CvScores::from_folds(oof.fold_accuracies(i, train.labels())).mean,
+            )
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| i)
+    else {
+        return Ok(None);
+    };
+    let cascade = Cascade::calibrate_on(
+        vec![members[small].1.clone(), members[large].1.clone()],
+        Confidence::MaxProbability,
+        CalibrationTarget::AccuracyWithin(0.005),
+        &[oof.probas[small].clone(), oof.probas[large].clone()],
+        train.labels(),
+    )?;
+    let report = cascade.report(test)?;
+    let mut body = format!(
+        "{} with max-probability threshold {:.3}, calibrated on out-of-fold predictions to stay \
+         within 0.5 point of {}.\n\n| stage | reached | answered | share | predict (ms) | MACs/sample |\n\
+         |---|---:|---:|---:|---:|---:|\n",
+        cascade_name(&cascade),
+        cascade.thresholds()[0],
+        members[large].1.name
+    );
+    for s in &report.stages {
+        body.push_str(&format!(
+            "| {} | {} | {} | {:.1}% | {:.2} | {} |\n",
+            s.name,
+            s.reached,
+            s.answered,
+            s.share_answered * 100.0,
+            s.seconds * 1e3,
+            s.macs_per_sample.map_or("?".into(), |m| m.to_string())
+        ));
+    }
+    body.push_str(&format!(
+        "\nAccuracy {:.4} vs {:.4} for {} alone; {:.1}% of the test samples escalated; \
+         predict time {:.2} ms vs {:.2} ms ({:.0}% saved){}.\n",
+        report.accuracy,
+        report.last_member_accuracy,
+        members[large].1.name,
+        report.escalated_to_last * 100.0,
+        report.seconds * 1e3,
+        report.last_member_seconds * 1e3,
+        report.time_saved() * 100.0,
+        report.macs_saved().map_or(String::new(), |m| format!(
+            "; {:.0}% of the multiply-accumulates saved",
+            m * 100.0
+        ))
+    ));
+    let curve = cascade.curve(test, 25)?;
+    let figure = Figure {
+        file: "cascade.svg".into(),
+        caption: format!(
+            "Cascade {}: test accuracy against the share escalated, as the threshold varies",
+            cascade_name(&cascade)
+        ),
+        chart: LineChart::new(
+            format!("Cascade {}", cascade_name(&cascade)),
+            "share of samples escalated to the large model",
+            "test accuracy",
+        )
+        .with_series(
+            cascade_name(&cascade),
+            curve.iter().map(|p| (p.escalated, p.accuracy)).collect(),
+        ),
+    };
+    Ok(Some((
+        cascade,
+        Section {
+            heading: "Cascade: small model first".into(),
+            body,
+        },
+        figure,
+    )))
+}
