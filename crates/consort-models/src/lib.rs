@@ -40,4 +40,7 @@ pub use nn::{
 };
 pub use pipeline::{Standardized, StandardizedModel};
 pub use recommend::Popularity;
-pub use tree::{DecisionTree, DecisionTreeConfig, RegressionTree, SplitCriterion};
+pub use tree::{
+    DecisionTree, DecisionTreeConfig, MaxFeatures, RandomForest, RandomForestConfig,
+    RandomForestRegressor, RegressionTree, SplitCriterion,
+};

@@ -62,7 +62,7 @@ impl ParamGuard for DecisionTreeConfig {
 
 /// What a node's summed per-sample statistics mean.
 #[derive(Debug, Clone, Copy)]
-enum Objective {
+pub(crate) enum Objective {
     /// Stats are class masses; cost is impurity times total mass.
     Classification(SplitCriterion),
     /// Stats are `[count, sum y, sum y^2]`; cost is the sum of squared errors.
@@ -127,15 +127,15 @@ enum Node {
     },
 }
 
-/// The fitted arena shared by classification and regression trees.
+/// The fitted arena shared by classification and regression trees (and forests of them).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Tree {
+pub(crate) struct Tree {
     nodes: Vec<Node>,
     n_features: usize,
 }
 
 impl Tree {
-    fn depth(&self) -> usize {
+    pub(crate) fn depth(&self) -> usize {
         fn walk(nodes: &[Node], i: usize) -> usize {
             match &nodes[i] {
                 Node::Leaf { .. } => 0,
@@ -152,7 +152,7 @@ impl Tree {
             .count()
     }
 
-    fn leaf_of(&self, row: &[f32]) -> &[f32] {
+    pub(crate) fn leaf_of(&self, row: &[f32]) -> &[f32] {
         let mut i = 0;
         loop {
             match &self.nodes[i] {
@@ -181,6 +181,9 @@ struct Builder<'a> {
     /// Per-sample statistics, `n x s` (see [`Objective`]).
     stats: &'a Matrix,
     nodes: Vec<Node>,
+    /// Features tried per split (`None`: all), drawn from `rng` at each node (random forests).
+    max_features: Option<usize>,
+    rng: rand::rngs::StdRng,
 }
 
 struct BestSplit {
@@ -207,17 +210,44 @@ impl Builder<'_> {
         self.nodes.len() - 1
     }
 
-    fn best_split(&self, idx: &mut [usize], stats: &[f64]) -> Option<BestSplit> {
+    /// The order in which one node tries features: all of them in order, or (random
+    /// forests) a fresh random permutation of which the first `max_features` non-constant
+    /// ones are searched.
+    fn candidate_features(&mut self) -> Vec<usize> {
+        let d = self.x.cols();
+        match self.max_features {
+            Some(k) if k < d => rand::seq::index::sample(&mut self.rng, d, d).into_vec(),
+            _ => (0..d).collect(),
+        }
+    }
+
+    fn best_split(
+        &self,
+        idx: &mut [usize],
+        stats: &[f64],
+        features: &[usize],
+    ) -> Option<BestSplit> {
         let n = idx.len();
         let min_leaf = self.config.min_samples_leaf;
         let parent = self.objective.cost(stats);
         let mut best: Option<BestSplit> = None;
         let mut left = vec![0.0; stats.len()];
         let mut right = vec![0.0; stats.len()];
-        for feature in 0..self.x.cols() {
+        // As in scikit-learn, features constant in this node do not count towards
+        // `max_features`: the search goes on until that many could have split it.
+        let limit = self.max_features.unwrap_or(usize::MAX);
+        let mut searched = 0;
+        for &feature in features {
+            if searched >= limit {
+                break;
+            }
             idx.sort_unstable_by(|&a, &b| {
                 self.x.get(a, feature).total_cmp(&self.x.get(b, feature))
             });
+            if self.x.get(idx[0], feature) == self.x.get(idx[n - 1], feature) {
+                continue;
+            }
+            searched += 1;
             left.iter_mut().for_each(|v| *v = 0.0);
             right.copy_from_slice(stats);
             for pos in 0..n - 1 {
@@ -253,7 +283,8 @@ impl Builder<'_> {
         if pure || depth_reached || idx.len() < self.config.min_samples_split {
             return self.leaf(&stats);
         }
-        let Some(split) = self.best_split(idx, &stats) else {
+        let features = self.candidate_features();
+        let Some(split) = self.best_split(idx, &stats, &features) else {
             return self.leaf(&stats);
         };
         let (mut l, mut r): (Vec<usize>, Vec<usize>) = idx
@@ -274,8 +305,32 @@ impl Builder<'_> {
     }
 }
 
+/// How a tree of a forest sees the data: which rows (a bootstrap sample's distinct rows, their
+/// counts already folded into the statistics) and how many features each split may try.
+pub(crate) struct Sampling {
+    pub rows: Vec<usize>,
+    pub max_features: Option<usize>,
+    pub seed: u64,
+}
+
 impl DecisionTreeConfig {
     fn build(&self, x: &Matrix, stats: &Matrix, objective: Objective) -> Result<Tree> {
+        let all = Sampling {
+            rows: (0..x.rows()).collect(),
+            max_features: None,
+            seed: 0,
+        };
+        self.build_on(x, stats, objective, all)
+    }
+
+    /// Grows a tree on `sampling.rows` of `x` with per-sample `stats`.
+    pub(crate) fn build_on(
+        &self,
+        x: &Matrix,
+        stats: &Matrix,
+        objective: Objective,
+        sampling: Sampling,
+    ) -> Result<Tree> {
         self.check()?;
         if x.rows() == 0 {
             return Err(ConsortError::EmptyDataset(
@@ -289,8 +344,10 @@ impl DecisionTreeConfig {
             x,
             stats,
             nodes: Vec::new(),
+            max_features: sampling.max_features,
+            rng: consort_core::seed::rng(sampling.seed),
         };
-        let mut idx: Vec<usize> = (0..x.rows()).collect();
+        let mut idx = sampling.rows;
         builder.grow(&mut idx, 0);
         Ok(Tree {
             nodes: builder.nodes,

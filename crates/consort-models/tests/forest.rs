@@ -1,0 +1,118 @@
+//! Random forests on embedded digits (stratified 75/25 split, seed 0) and on a noisy curve.
+
+use consort_core::{Classifier, ConsortError, Fit, Matrix, Regressor};
+use consort_data::{RegressionDataset, embedded, train_test_split};
+use consort_eval::model_accuracy;
+use consort_models::{DecisionTreeConfig, MaxFeatures, RandomForestConfig};
+
+#[test]
+fn a_forest_of_100_trees_beats_one_tree_on_digits_by_8_points() {
+    let (train, test) = train_test_split(&embedded::digits(), 0.25, 0).unwrap();
+    let forest = RandomForestConfig::default().fit(&train).unwrap();
+    let tree = DecisionTreeConfig::default().fit(&train).unwrap();
+    let acc = |m: &dyn Classifier| model_accuracy(m, test.features(), test.labels()).unwrap();
+    let (f, t) = (acc(&forest), acc(&tree));
+    let oob = forest.oob_accuracy().unwrap();
+    eprintln!("random forest (100 trees) {f:.4}, out-of-bag {oob:.4}; one tree {t:.4}");
+    assert!(f >= 0.97, "{f}");
+    assert!(f >= t + 0.08, "{f} vs {t}");
+    // The out-of-bag estimate tracks the held-out accuracy.
+    assert!((oob - f).abs() < 0.03, "oob {oob} vs test {f}");
+    // Rows of probabilities, and the same forest again from the same seed.
+    let p = forest.predict_proba(test.features()).unwrap();
+    assert!(
+        p.iter_rows()
+            .all(|r| (r.iter().sum::<f32>() - 1.0).abs() < 1e-4)
+    );
+    assert_eq!(forest, RandomForestConfig::default().fit(&train).unwrap());
+    assert_ne!(
+        forest,
+        RandomForestConfig {
+            seed: 1,
+            ..Default::default()
+        }
+        .fit(&train)
+        .unwrap()
+    );
+}
+
+#[test]
+fn a_regression_forest_smooths_a_noisy_curve() {
+    // y = sin(2x) + noise on [-3, 3]; the test curve is noise-free.
+    let mut r = consort_core::seed::rng(4);
+    let noisy: Vec<(f32, f32)> = (0..400)
+        .map(|_| {
+            use rand::Rng;
+            let x: f32 = r.random_range(-3.0..3.0);
+            (x, (2.0 * x).sin() + r.random_range(-0.3..0.3))
+        })
+        .collect();
+    let train = RegressionDataset::new(
+        Matrix::from_rows(&noisy.iter().map(|p| [p.0]).collect::<Vec<_>>()).unwrap(),
+        noisy.iter().map(|p| p.1).collect(),
+    )
+    .unwrap();
+    let grid: Vec<f32> = (0..200).map(|i| -2.9 + 5.8 * i as f32 / 199.0).collect();
+    let x = Matrix::from_rows(&grid.iter().map(|&v| [v]).collect::<Vec<_>>()).unwrap();
+    let mse = |pred: Vec<f32>| {
+        pred.iter()
+            .zip(&grid)
+            .map(|(p, &g)| (p - (2.0 * g).sin()).powi(2))
+            .sum::<f32>()
+            / grid.len() as f32
+    };
+    let forest = RandomForestConfig {
+        max_features: MaxFeatures::All,
+        min_samples_leaf: 3,
+        ..Default::default()
+    }
+    .fit(&train)
+    .unwrap();
+    let tree = DecisionTreeConfig {
+        max_depth: None,
+        ..Default::default()
+    }
+    .fit(&train)
+    .unwrap();
+    let (f, t) = (
+        mse(forest.predict(&x).unwrap()),
+        mse(tree.predict(&x).unwrap()),
+    );
+    let r2 = forest.oob_r2().unwrap();
+    eprintln!("sin(2x): forest mse {f:.4} (oob R² {r2:.3}), one deep tree {t:.4}");
+    assert!(f < 0.5 * t, "{f} vs {t}");
+    assert!(r2 > 0.8, "{r2}");
+}
+
+#[test]
+fn bad_forest_settings_are_typed_errors() {
+    let (train, _) = train_test_split(&embedded::iris(), 0.25, 0).unwrap();
+    for config in [
+        RandomForestConfig {
+            n_trees: 0,
+            ..Default::default()
+        },
+        RandomForestConfig {
+            max_features: MaxFeatures::Fraction(1.5),
+            ..Default::default()
+        },
+        RandomForestConfig {
+            max_depth: Some(0),
+            ..Default::default()
+        },
+    ] {
+        assert!(matches!(
+            Fit::<consort_data::Dataset>::fit(&config, &train),
+            Err(ConsortError::InvalidConfig(_))
+        ));
+    }
+    let forest = RandomForestConfig {
+        bootstrap: false,
+        n_trees: 5,
+        ..Default::default()
+    }
+    .fit(&train)
+    .unwrap();
+    assert_eq!(forest.oob_accuracy(), None);
+    assert!(forest.predict_proba(&Matrix::zeros(2, 3)).is_err());
+}
