@@ -41,6 +41,7 @@ pub use nn::{
 pub use pipeline::{Standardized, StandardizedModel};
 pub use recommend::Popularity;
 pub use tree::{
-    DecisionTree, DecisionTreeConfig, MaxFeatures, RandomForest, RandomForestConfig,
-    RandomForestRegressor, RegressionTree, SplitCriterion,
+    BoostingEarlyStop, DecisionTree, DecisionTreeConfig, HistGradientBoosting,
+    HistGradientBoostingConfig, HistGradientBoostingRegressor, MaxFeatures, RandomForest,
+    RandomForestConfig, RandomForestRegressor, RegressionTree, SplitCriterion,
 };

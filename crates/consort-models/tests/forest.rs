@@ -3,7 +3,10 @@
 use consort_core::{Classifier, ConsortError, Fit, Matrix, Regressor};
 use consort_data::{RegressionDataset, embedded, train_test_split};
 use consort_eval::model_accuracy;
-use consort_models::{DecisionTreeConfig, MaxFeatures, RandomForestConfig};
+use consort_models::{
+    BoostingEarlyStop, DecisionTreeConfig, HistGradientBoostingConfig, MaxFeatures,
+    RandomForestConfig,
+};
 
 #[test]
 fn a_forest_of_100_trees_beats_one_tree_on_digits_by_8_points() {
@@ -115,4 +118,64 @@ fn bad_forest_settings_are_typed_errors() {
     .unwrap();
     assert_eq!(forest.oob_accuracy(), None);
     assert!(forest.predict_proba(&Matrix::zeros(2, 3)).is_err());
+}
+
+#[test]
+fn histogram_boosting_reaches_096_on_digits_and_stops_early_on_held_out_rows() {
+    let (train, test) = train_test_split(&embedded::digits(), 0.25, 0).unwrap();
+    let acc = |m: &dyn Classifier| model_accuracy(m, test.features(), test.labels()).unwrap();
+    let boosted = HistGradientBoostingConfig::default().fit(&train).unwrap();
+    let tree = acc(&DecisionTreeConfig::default().fit(&train).unwrap());
+    let b = acc(&boosted);
+    eprintln!(
+        "histogram boosting ({} rounds) {b:.4}; one tree {tree:.4}",
+        boosted.n_iter()
+    );
+    assert!(b >= 0.96, "{b}");
+    assert!(b >= tree + 0.08, "{b} vs {tree}");
+    assert_eq!(boosted.n_iter(), 100);
+    // Early stopping keeps the rounds up to the best validation loss.
+    let stopped = HistGradientBoostingConfig {
+        max_iter: 500,
+        early_stopping: Some(BoostingEarlyStop::default()),
+        ..Default::default()
+    }
+    .fit(&train)
+    .unwrap();
+    let losses = stopped.validation_losses();
+    eprintln!(
+        "early stopping: {} of {} rounds run kept, test accuracy {:.4}",
+        stopped.n_iter(),
+        losses.len(),
+        acc(&stopped)
+    );
+    assert!(losses.len() < 500, "ran every round");
+    let best = losses.iter().copied().fold(f64::INFINITY, f64::min);
+    assert_eq!(losses[stopped.n_iter() - 1], best);
+    assert!(acc(&stopped) >= 0.95);
+}
+
+#[test]
+fn boosted_regression_fits_a_curve() {
+    let x: Vec<[f32; 1]> = (0..300).map(|i| [-3.0 + 6.0 * i as f32 / 299.0]).collect();
+    let y: Vec<f32> = x.iter().map(|r| (2.0 * r[0]).sin()).collect();
+    let data = RegressionDataset::new(Matrix::from_rows(&x).unwrap(), y.clone()).unwrap();
+    let model = HistGradientBoostingConfig {
+        min_samples_leaf: 5,
+        ..Default::default()
+    }
+    .fit(&data)
+    .unwrap();
+    let p = model.predict(data.features()).unwrap();
+    let mse = p.iter().zip(&y).map(|(a, b)| (a - b).powi(2)).sum::<f32>() / y.len() as f32;
+    eprintln!("boosted sin(2x) training mse {mse:.5}");
+    assert!(mse < 0.01, "{mse}");
+    assert!(
+        HistGradientBoostingConfig {
+            learning_rate: 0.0,
+            ..Default::default()
+        }
+        .fit(&data)
+        .is_err()
+    );
 }

@@ -1,0 +1,411 @@
+//! Histogram gradient boosting (the LightGBM / scikit-learn `HistGradientBoosting*` family):
+//! features binned once into at most 255 levels, then `max_iter` rounds of Newton boosting,
+//! each fitting one tree per class to the gradients and hessians of the loss (softmax
+//! cross-entropy for classification, squared error for regression) with leaves grown
+//! best-first. Optional early stopping holds out part of the training rows and keeps the
+//! rounds up to the best validation loss.
+
+use consort_core::seed::{derive_seed, rng};
+use consort_core::{
+    Classifier, ConsortError, Fit, Matrix, ParamGuard, Regressor, Result, check_input, check_labels,
+};
+use consort_data::split::stratified_indices;
+use consort_data::{Dataset, RegressionDataset};
+use rand::seq::SliceRandom;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::binning::BinMapper;
+use super::histgrow::{Binned, GrowParams, HistTree};
+
+/// Early stopping on a held-out part of the training rows.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BoostingEarlyStop {
+    /// Share of the training rows held out (stratified for classification).
+    pub validation_fraction: f64,
+    /// Rounds without an improvement of more than `tol` before stopping.
+    pub n_iter_no_change: usize,
+    /// Improvement of the validation loss that counts.
+    pub tol: f64,
+}
+
+impl Default for BoostingEarlyStop {
+    fn default() -> Self {
+        Self {
+            validation_fraction: 0.1,
+            n_iter_no_change: 10,
+            tol: 1e-7,
+        }
+    }
+}
+
+/// Hyperparameters of histogram gradient boosting (classification on a [`Dataset`],
+/// regression on a [`RegressionDataset`]); the defaults are scikit-learn's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistGradientBoostingConfig {
+    /// Boosting rounds at most (one tree per class per round).
+    pub max_iter: usize,
+    /// Shrinkage of every leaf value.
+    pub learning_rate: f64,
+    /// Leaves per tree at most.
+    pub max_leaf_nodes: usize,
+    /// Depth limit of each tree.
+    pub max_depth: Option<usize>,
+    /// Samples per leaf at least.
+    pub min_samples_leaf: usize,
+    /// L2 penalty on leaf values (added to the hessian sums).
+    pub l2_regularization: f64,
+    /// Bins per feature (2..=255).
+    pub max_bins: usize,
+    /// Early stopping (`None`: run every round).
+    pub early_stopping: Option<BoostingEarlyStop>,
+    /// Seed of the validation split.
+    pub seed: u64,
+}
+
+impl Default for HistGradientBoostingConfig {
+    fn default() -> Self {
+        Self {
+            max_iter: 100,
+            learning_rate: 0.1,
+            max_leaf_nodes: 31,
+            max_depth: None,
+            min_samples_leaf: 20,
+            l2_regularization: 0.0,
+            max_bins: 255,
+            early_stopping: None,
+            seed: 0,
+        }
+    }
+}
+
+impl ParamGuard for HistGradientBoostingConfig {
+    fn check(&self) -> Result<()> {
+        let bad = |m: String| Err(ConsortError::config(m));
+        if self.max_iter == 0 || self.max_leaf_nodes < 2 || self.min_samples_leaf == 0 {
+            return bad(format!(
+                "boosting needs max_iter >= 1, max_leaf_nodes >= 2 and min_samples_leaf >= 1 \
+                 (got {}, {}, {})",
+                self.max_iter, self.max_leaf_nodes, self.min_samples_leaf
+            ));
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return bad(format!(
+                "learning_rate must be positive, got {}",
+                self.learning_rate
+            ));
+        }
+        if !(self.l2_regularization >= 0.0 && self.l2_regularization.is_finite()) {
+            return bad("l2_regularization must be >= 0".into());
+        }
+        if !(2..=255).contains(&self.max_bins) || self.max_depth == Some(0) {
+            return bad("max_bins must lie in 2..=255 and max_depth be >= 1".into());
+        }
+        if let Some(e) = self.early_stopping
+            && !(e.validation_fraction > 0.0
+                && e.validation_fraction < 1.0
+                && e.n_iter_no_change > 0)
+        {
+            return bad(
+                "early stopping needs a validation fraction in (0, 1) and patience >= 1".into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The loss being boosted.
+#[derive(Clone, Copy)]
+enum Loss<'a> {
+    /// Softmax cross-entropy on these labels.
+    Softmax(&'a [usize]),
+    /// Squared error on these targets.
+    Squared(&'a [f32]),
+}
+
+impl Loss<'_> {
+    fn width(&self, n_classes: usize) -> usize {
+        match self {
+            Loss::Softmax(_) => n_classes,
+            Loss::Squared(_) => 1,
+        }
+    }
+
+    /// Gradient and hessian of output `k` for every row (rows not in training are ignored).
+    fn gradients(&self, scores: &[f32], k: usize, width: usize) -> (Vec<f32>, Vec<f32>) {
+        let n = scores.len() / width;
+        match *self {
+            Loss::Softmax(labels) => (0..n)
+                .map(|i| {
+                    let p = softmax_at(&scores[i * width..(i + 1) * width], k);
+                    let y = if labels[i] == k { 1.0 } else { 0.0 };
+                    (p - y, (p * (1.0 - p)).max(1e-16))
+                })
+                .unzip(),
+            Loss::Squared(y) => (0..n).map(|i| (scores[i] - y[i], 1.0)).unzip(),
+        }
+    }
+
+    /// Mean loss over `rows`.
+    fn value(&self, scores: &[f32], rows: &[usize], width: usize) -> f64 {
+        let total: f64 = rows
+            .iter()
+            .map(|&i| {
+                let s = &scores[i * width..(i + 1) * width];
+                match *self {
+                    Loss::Softmax(labels) => -f64::from(softmax_at(s, labels[i]).max(1e-15)).ln(),
+                    Loss::Squared(y) => f64::from(s[0] - y[i]).powi(2),
+                }
+            })
+            .sum();
+        total / rows.len().max(1) as f64
+    }
+}
+
+/// `softmax(s)[k]`.
+fn softmax_at(s: &[f32], k: usize) -> f32 {
+    let max = s.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let z: f32 = s.iter().map(|v| (v - max).exp()).sum();
+    (s[k] - max).exp() / z
+}
+
+/// What boosting produced: a baseline per output and the trees of every round.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Boosted {
+    baseline: Vec<f32>,
+    /// `rounds[r][k]`: the tree of output `k` in round `r`.
+    rounds: Vec<Vec<HistTree>>,
+    n_features: usize,
+    validation_losses: Vec<f64>,
+}
+
+impl Boosted {
+    fn raw(&self, row: &[f32]) -> Vec<f32> {
+        let mut s = self.baseline.clone();
+        for round in &self.rounds {
+            for (v, t) in s.iter_mut().zip(round) {
+                *v += t.predict(row);
+            }
+        }
+        s
+    }
+}
+
+impl HistGradientBoostingConfig {
+    fn boost(
+        &self,
+        x: &Matrix,
+        loss: Loss<'_>,
+        width: usize,
+        baseline: Vec<f32>,
+        (train, valid): (Vec<usize>, Vec<usize>),
+    ) -> Result<Boosted> {
+        let mapper = BinMapper::fit(&x.select_rows(&train), self.max_bins)?;
+        let codes = mapper.transform(x);
+        let binned = Binned::new(&codes, x.rows(), &mapper);
+        let params = GrowParams {
+            max_leaf_nodes: self.max_leaf_nodes,
+            max_depth: self.max_depth,
+            min_samples_leaf: self.min_samples_leaf,
+            l2: self.l2_regularization,
+            shrinkage: self.learning_rate,
+        };
+        let mut scores: Vec<f32> = (0..x.rows()).flat_map(|_| baseline.clone()).collect();
+        let mut model = Boosted {
+            baseline,
+            rounds: Vec::new(),
+            n_features: x.cols(),
+            validation_losses: Vec::new(),
+        };
+        let (mut best, mut best_round, mut stale) = (f64::INFINITY, 0, 0);
+        for _ in 0..self.max_iter {
+            let round: Vec<(HistTree, Vec<(Vec<usize>, f32)>)> = (0..width)
+                .into_par_iter()
+                .map(|k| {
+                    let (g, h) = loss.gradients(&scores, k, width);
+                    binned.grow(train.clone(), &g, &h, &params)
+                })
+                .collect();
+            let mut trees = Vec::with_capacity(width);
+            for (k, (tree, leaves)) in round.into_iter().enumerate() {
+                for (rows, value) in leaves {
+                    rows.iter().for_each(|&i| scores[i * width + k] += value);
+                }
+                for &i in &valid {
+                    scores[i * width + k] += tree.predict(x.row(i));
+                }
+                trees.push(tree);
+            }
+            model.rounds.push(trees);
+            let Some(stop) = self.early_stopping else {
+                continue;
+            };
+            let v = loss.value(&scores, &valid, width);
+            model.validation_losses.push(v);
+            if v < best - stop.tol {
+                (best, best_round, stale) = (v, model.rounds.len(), 0);
+            } else {
+                stale += 1;
+                if stale >= stop.n_iter_no_change {
+                    break;
+                }
+            }
+        }
+        if self.early_stopping.is_some() {
+            model.rounds.truncate(best_round.max(1));
+        }
+        Ok(model)
+    }
+
+    /// Training and validation rows: all rows and none without early stopping.
+    fn holdout(
+        &self,
+        n: usize,
+        labels: Option<(&[usize], usize)>,
+    ) -> Result<(Vec<usize>, Vec<usize>)> {
+        let Some(stop) = self.early_stopping else {
+            return Ok(((0..n).collect(), Vec::new()));
+        };
+        let seed = derive_seed(self.seed, "boosting-validation");
+        match labels {
+            Some((labels, k)) => stratified_indices(labels, k, stop.validation_fraction, seed),
+            None => {
+                let mut order: Vec<usize> = (0..n).collect();
+                order.shuffle(&mut rng(seed));
+                let take = ((n as f64 * stop.validation_fraction).round() as usize).clamp(1, n - 1);
+                let (mut v, mut t) = (order[..take].to_vec(), order[take..].to_vec());
+                v.sort_unstable();
+                t.sort_unstable();
+                Ok((t, v))
+            }
+        }
+    }
+}
+
+/// A fitted boosted classifier: class probabilities are the softmax of the summed trees.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistGradientBoosting {
+    model: Boosted,
+    n_classes: usize,
+}
+
+impl HistGradientBoosting {
+    /// Boosting rounds kept.
+    pub fn n_iter(&self) -> usize {
+        self.model.rounds.len()
+    }
+
+    /// Validation loss after each round run (empty without early stopping).
+    pub fn validation_losses(&self) -> &[f64] {
+        &self.model.validation_losses
+    }
+}
+
+impl Fit<Dataset> for HistGradientBoostingConfig {
+    type Object = HistGradientBoosting;
+
+    fn fit(&self, data: &Dataset) -> Result<HistGradientBoosting> {
+        self.check()?;
+        data.ensure_trainable()?;
+        check_labels(data.labels(), data.n_classes())?;
+        data.features().ensure_finite("boosting input")?;
+        let k = data.n_classes();
+        let split = self.holdout(data.len(), Some((data.labels(), k)))?;
+        // Log class priors of the training rows as the starting scores.
+        let mut counts = vec![0.0f64; k];
+        split
+            .0
+            .iter()
+            .for_each(|&i| counts[data.labels()[i]] += 1.0);
+        let total = split.0.len() as f64;
+        let baseline = counts
+            .iter()
+            .map(|&c| ((c / total).max(1e-12)).ln() as f32)
+            .collect();
+        let loss = Loss::Softmax(data.labels());
+        let model = self.boost(data.features(), loss, loss.width(k), baseline, split)?;
+        Ok(HistGradientBoosting {
+            model,
+            n_classes: k,
+        })
+    }
+}
+
+impl Classifier for HistGradientBoosting {
+    fn n_classes(&self) -> usize {
+        self.n_classes
+    }
+
+    fn n_features(&self) -> usize {
+        self.model.n_features
+    }
+
+    /// One comparison per level of every tree.
+    fn macs_per_sample(&self) -> Option<u64> {
+        Some(
+            self.model
+                .rounds
+                .iter()
+                .flatten()
+                .map(|t| t.depth().max(1) as u64)
+                .sum(),
+        )
+    }
+
+    fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
+        check_input(x, self.model.n_features)?;
+        let mut out = Matrix::zeros(x.rows(), self.n_classes);
+        for (i, row) in x.iter_rows().enumerate() {
+            let s = self.model.raw(row);
+            for (k, o) in out.row_mut(i).iter_mut().enumerate() {
+                *o = softmax_at(&s, k);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A fitted boosted regressor (squared error).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistGradientBoostingRegressor {
+    model: Boosted,
+}
+
+impl HistGradientBoostingRegressor {
+    /// Boosting rounds kept.
+    pub fn n_iter(&self) -> usize {
+        self.model.rounds.len()
+    }
+}
+
+impl Fit<RegressionDataset> for HistGradientBoostingConfig {
+    type Object = HistGradientBoostingRegressor;
+
+    fn fit(&self, data: &RegressionDataset) -> Result<HistGradientBoostingRegressor> {
+        self.check()?;
+        data.ensure_trainable()?;
+        data.features().ensure_finite("boosting input")?;
+        let split = self.holdout(data.len(), None)?;
+        let y = data.targets();
+        let mean = split.0.iter().map(|&i| f64::from(y[i])).sum::<f64>() / split.0.len() as f64;
+        let model = self.boost(
+            data.features(),
+            Loss::Squared(y),
+            1,
+            vec![mean as f32],
+            split,
+        )?;
+        Ok(HistGradientBoostingRegressor { model })
+    }
+}
+
+impl Regressor for HistGradientBoostingRegressor {
+    fn n_features(&self) -> usize {
+        self.model.n_features
+    }
+
+    fn predict(&self, x: &Matrix) -> Result<Vec<f32>> {
+        check_input(x, self.model.n_features)?;
+        Ok(x.iter_rows().map(|r| self.model.raw(r)[0]).collect())
+    }
+}
