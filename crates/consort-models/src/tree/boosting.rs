@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::binning::BinMapper;
-use super::histgrow::{Binned, GrowParams, HistTree};
+use super::histgrow::{Binned, GrowParams, HistTree, LeafRows};
 
 /// Early stopping on a held-out part of the training rows.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -219,7 +219,7 @@ impl HistGradientBoostingConfig {
         };
         let (mut best, mut best_round, mut stale) = (f64::INFINITY, 0, 0);
         for _ in 0..self.max_iter {
-            let round: Vec<(HistTree, Vec<(Vec<usize>, f32)>)> = (0..width)
+            let round: Vec<(HistTree, LeafRows)> = (0..width)
                 .into_par_iter()
                 .map(|k| {
                     let (g, h) = loss.gradients(&scores, k, width);

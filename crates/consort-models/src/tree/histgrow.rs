@@ -121,6 +121,9 @@ impl<'a> Binned<'a> {
     }
 }
 
+/// The training rows of each leaf of a grown tree, with the leaf's value.
+pub(crate) type LeafRows = Vec<(Vec<usize>, f32)>;
+
 struct Split {
     gain: f64,
     feature: usize,
@@ -188,7 +191,7 @@ impl Binned<'_> {
         g: &[f32],
         h: &[f32],
         p: &GrowParams,
-    ) -> (HistTree, Vec<(Vec<usize>, f32)>) {
+    ) -> (HistTree, LeafRows) {
         let hist = self.histogram(&rows, g, h);
         let sums = sums_of(&hist, self.offsets.get(1).copied().unwrap_or(hist.len()));
         let mut nodes = vec![HistNode::Leaf(0.0)];
