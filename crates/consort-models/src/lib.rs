@@ -41,7 +41,7 @@ pub use nn::{
 pub use pipeline::{Standardized, StandardizedModel};
 pub use recommend::Popularity;
 pub use tree::{
-    BoostingEarlyStop, DecisionTree, DecisionTreeConfig, HistGradientBoosting,
-    HistGradientBoostingConfig, HistGradientBoostingRegressor, MaxFeatures, RandomForest,
-    RandomForestConfig, RandomForestRegressor, RegressionTree, SplitCriterion,
+    AdaBoost, AdaBoostConfig, BoostingEarlyStop, DecisionTree, DecisionTreeConfig,
+    HistGradientBoosting, HistGradientBoostingConfig, HistGradientBoostingRegressor, MaxFeatures,
+    RandomForest, RandomForestConfig, RandomForestRegressor, RegressionTree, SplitCriterion,
 };

@@ -4,7 +4,7 @@ use consort_core::{Classifier, ConsortError, Fit, Matrix, Regressor};
 use consort_data::{RegressionDataset, embedded, train_test_split};
 use consort_eval::model_accuracy;
 use consort_models::{
-    BoostingEarlyStop, DecisionTreeConfig, HistGradientBoostingConfig, MaxFeatures,
+    AdaBoostConfig, BoostingEarlyStop, DecisionTreeConfig, HistGradientBoostingConfig, MaxFeatures,
     RandomForestConfig,
 };
 
@@ -177,5 +177,46 @@ fn boosted_regression_fits_a_curve() {
         }
         .fit(&data)
         .is_err()
+    );
+}
+
+#[test]
+fn adaboost_lifts_stumps_far_above_one_stump() {
+    let (train, test) = train_test_split(&embedded::digits(), 0.25, 0).unwrap();
+    let acc = |m: &dyn Classifier| model_accuracy(m, test.features(), test.labels()).unwrap();
+    let stump = DecisionTreeConfig {
+        max_depth: Some(1),
+        ..Default::default()
+    }
+    .fit(&train)
+    .unwrap();
+    let boosted = AdaBoostConfig {
+        n_estimators: 200,
+        ..Default::default()
+    }
+    .fit(&train)
+    .unwrap();
+    let deeper = AdaBoostConfig {
+        n_estimators: 100,
+        max_depth: 3,
+        learning_rate: 0.5,
+    }
+    .fit(&train)
+    .unwrap();
+    let (s, b, d) = (acc(&stump), acc(&boosted), acc(&deeper));
+    eprintln!(
+        "one stump {s:.4}; SAMME over {} stumps {b:.4}; over 100 depth-3 trees {d:.4}",
+        boosted.n_learners()
+    );
+    // A stump separates at most two groups of ten classes.
+    assert!(s < 0.25, "{s}");
+    assert!(b >= s + 0.4, "{b} vs {s}");
+    assert!(d >= 0.85, "{d}");
+    // Every kept learner beats chance among 10 classes.
+    assert!(boosted.learner_errors().iter().all(|&e| e < 0.9));
+    let p = boosted.predict_proba(test.features()).unwrap();
+    assert!(
+        p.iter_rows()
+            .all(|r| (r.iter().sum::<f32>() - 1.0).abs() < 1e-4)
     );
 }

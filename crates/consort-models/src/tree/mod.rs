@@ -1,12 +1,14 @@
 //! Decision trees, and the weak learners combined from them: random forests (bagging) and
-//! histogram gradient boosting.
+//! histogram gradient boosting, and AdaBoost (SAMME).
 
+mod adaboost;
 mod binning;
 mod boosting;
 mod cart;
 mod forest;
 mod histgrow;
 
+pub use adaboost::{AdaBoost, AdaBoostConfig};
 pub use boosting::{
     BoostingEarlyStop, HistGradientBoosting, HistGradientBoostingConfig,
     HistGradientBoostingRegressor,

@@ -1,0 +1,183 @@
+//! AdaBoost, multiclass SAMME (Zhu et al. 2009): shallow CART trees (stumps by default) fitted
+//! in turn on re-weighted samples, each weighted in the vote by how much better than chance
+//! it is among K classes.
+
+use consort_core::{
+    Classifier, ConsortError, Fit, Matrix, ParamGuard, Result, check_input, check_labels,
+};
+use consort_data::Dataset;
+use serde::{Deserialize, Serialize};
+
+use super::cart::{DecisionTree, DecisionTreeConfig};
+use crate::linear::one_hot;
+
+/// Hyperparameters of SAMME boosting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdaBoostConfig {
+    /// Weak learners at most.
+    pub n_estimators: usize,
+    /// Shrinks each learner's vote weight.
+    pub learning_rate: f64,
+    /// Depth of each weak tree (1: stumps).
+    pub max_depth: usize,
+}
+
+impl Default for AdaBoostConfig {
+    fn default() -> Self {
+        Self {
+            n_estimators: 50,
+            learning_rate: 1.0,
+            max_depth: 1,
+        }
+    }
+}
+
+impl ParamGuard for AdaBoostConfig {
+    fn check(&self) -> Result<()> {
+        if self.n_estimators == 0 || self.max_depth == 0 {
+            return Err(ConsortError::config(
+                "adaboost needs n_estimators >= 1 and max_depth >= 1",
+            ));
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return Err(ConsortError::config(format!(
+                "adaboost learning_rate must be positive, got {}",
+                self.learning_rate
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A fitted SAMME ensemble.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdaBoost {
+    learners: Vec<(DecisionTree, f64)>,
+    n_features: usize,
+    n_classes: usize,
+    /// Weighted training error of each learner, in order.
+    errors: Vec<f64>,
+}
+
+impl AdaBoost {
+    /// The weighted training error of each weak learner when it was fitted.
+    pub fn learner_errors(&self) -> &[f64] {
+        &self.errors
+    }
+
+    /// Weak learners kept.
+    pub fn n_learners(&self) -> usize {
+        self.learners.len()
+    }
+}
+
+impl Fit<Dataset> for AdaBoostConfig {
+    type Object = AdaBoost;
+
+    fn fit(&self, data: &Dataset) -> Result<AdaBoost> {
+        self.check()?;
+        data.ensure_trainable()?;
+        check_labels(data.labels(), data.n_classes())?;
+        let (x, y, k) = (data.features(), data.labels(), data.n_classes());
+        let n = data.len();
+        let tree = DecisionTreeConfig {
+            max_depth: Some(self.max_depth),
+            ..Default::default()
+        };
+        let hard = one_hot(y, k);
+        let chance = 1.0 - 1.0 / k as f64;
+        let mut weights = vec![1.0 / n as f64; n];
+        let (mut learners, mut errors) = (Vec::new(), Vec::new());
+        for _ in 0..self.n_estimators {
+            // Weighted one-hot rows: the tree's class masses are the sample weights.
+            let mut targets = hard.clone();
+            for (i, w) in weights.iter().enumerate() {
+                targets.row_mut(i).iter_mut().for_each(|v| *v *= *w as f32);
+            }
+            let learner = tree.fit_soft(x, &targets)?;
+            let predicted = learner.predict(x)?;
+            let wrong: Vec<bool> = predicted.iter().zip(y).map(|(p, t)| p != t).collect();
+            let err: f64 = weights
+                .iter()
+                .zip(&wrong)
+                .filter(|(_, w)| **w)
+                .map(|(w, _)| w)
+                .sum::<f64>()
+                / weights.iter().sum::<f64>();
+            if err >= chance {
+                // No better than guessing: this and further learners add nothing.
+                break;
+            }
+            errors.push(err);
+            if err <= 1e-12 {
+                // A perfect learner decides alone.
+                learners.push((learner, 1.0));
+                break;
+            }
+            let alpha = self.learning_rate * (((1.0 - err) / err).ln() + ((k - 1) as f64).ln());
+            for (w, &bad) in weights.iter_mut().zip(&wrong) {
+                if bad {
+                    *w *= alpha.exp();
+                }
+            }
+            let total: f64 = weights.iter().sum();
+            weights.iter_mut().for_each(|w| *w /= total);
+            learners.push((learner, alpha));
+        }
+        if learners.is_empty() {
+            return Err(ConsortError::InvalidInput(format!(
+                "adaboost: the first weak learner is no better than chance among {k} classes"
+            )));
+        }
+        Ok(AdaBoost {
+            learners,
+            n_features: x.cols(),
+            n_classes: k,
+            errors,
+        })
+    }
+}
+
+impl Classifier for AdaBoost {
+    fn n_classes(&self) -> usize {
+        self.n_classes
+    }
+
+    fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    fn macs_per_sample(&self) -> Option<u64> {
+        Some(
+            self.learners
+                .iter()
+                .map(|(t, _)| t.depth().max(1) as u64)
+                .sum(),
+        )
+    }
+
+    /// scikit-learn's SAMME probabilities: the softmax of the weighted votes divided by
+    /// `K - 1`.
+    fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
+        check_input(x, self.n_features)?;
+        let k = self.n_classes;
+        let mut votes = Matrix::zeros(x.rows(), k);
+        for (learner, alpha) in &self.learners {
+            for (i, p) in learner.predict(x)?.into_iter().enumerate() {
+                *votes.row_mut(i).get_mut(p).expect("class in range") += *alpha as f32;
+            }
+        }
+        let scale = 1.0 / (k.max(2) - 1) as f32;
+        for i in 0..votes.rows() {
+            let row = votes.row_mut(i);
+            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let mut total = 0.0;
+            for v in row.iter_mut() {
+                *v = ((*v - max) * scale).exp();
+                total += *v;
+            }
+            row.iter_mut().for_each(|v| *v /= total);
+        }
+        Ok(votes)
+    }
+}
