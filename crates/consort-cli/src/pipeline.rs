@@ -107,6 +107,7 @@ pub fn load(source: &DataSource) -> Result<Dataset> {
             &CsvOptions {
                 label: label.clone(),
                 delimiter: *delimiter,
+                ..Default::default()
             },
         ),
     }

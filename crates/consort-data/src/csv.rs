@@ -8,6 +8,8 @@ use std::path::Path;
 use consort_core::{ConsortError, Matrix, Result};
 
 use crate::dataset::Dataset;
+use crate::missing::{MISSING_TOKENS, MissingValues};
+use crate::table::RawTable;
 
 /// Which column holds the class label.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +61,10 @@ pub struct CsvOptions {
     pub label: LabelColumn,
     /// Field delimiter (`b','` by default; `b'\t'` for TSV).
     pub delimiter: u8,
+    /// What to do with missing cells (empty, `?`, `NA`, `NaN`).
+    pub missing: MissingValues,
+    /// Columns left out (an id column, say), by header name.
+    pub drop_columns: Vec<String>,
 }
 
 impl Default for CsvOptions {
@@ -66,26 +72,45 @@ impl Default for CsvOptions {
         Self {
             label: LabelColumn::Last,
             delimiter: b',',
+            missing: MissingValues::Error,
+            drop_columns: Vec::new(),
         }
     }
 }
 
-/// Reads a CSV file into a [`Dataset`] named after the file's stem.
+/// Reads a CSV file into a [`Dataset`] named after the file's stem, applying
+/// `options.missing` to the whole file (imputing from all of its rows; to fit an imputer on
+/// training rows only, [`read_table`] and split first).
 pub fn read_csv(path: impl AsRef<Path>, options: &CsvOptions) -> Result<Dataset> {
+    read_table(path, options)?.resolve(options.missing)
+}
+
+/// Reads a CSV file into a [`RawTable`] (missing cells as NaN unless `options.missing` is
+/// `Error`), named after the file's stem.
+pub fn read_table(path: impl AsRef<Path>, options: &CsvOptions) -> Result<RawTable> {
     let path = path.as_ref();
     let file = File::open(path).map_err(|e| ConsortError::io(path, e))?;
     let name = path.file_stem().map_or_else(
         || "dataset".to_string(),
         |s| s.to_string_lossy().into_owned(),
     );
-    parse_csv(file, &path.display().to_string(), options).map(|d| d.with_name(name))
+    let mut table = parse_table(file, &path.display().to_string(), options)?;
+    table.name = name;
+    Ok(table)
 }
 
-/// Parses CSV text from any reader. `source_name` appears in error messages.
+/// Parses CSV text from any reader into a [`Dataset`], applying `options.missing` to all rows.
+/// `source_name` appears in error messages.
 ///
 /// Labels may be any strings; classes are their distinct values, sorted numerically when all
 /// are numbers (so `0..9` map to classes `0..9`) and lexicographically otherwise.
 pub fn parse_csv(reader: impl Read, source_name: &str, options: &CsvOptions) -> Result<Dataset> {
+    parse_table(reader, source_name, options)?.resolve(options.missing)
+}
+
+/// Parses CSV text into a [`RawTable`]: missing cells become NaN unless `options.missing` is
+/// `Error`, which stops at the first one with the ways forward.
+pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -> Result<RawTable> {
     let parse_err = |line: usize, message: String| ConsortError::Parse {
         source_name: source_name.to_string(),
         line,
@@ -115,6 +140,22 @@ pub fn parse_csv(reader: impl Read, source_name: &str, options: &CsvOptions) -> 
         ));
     }
     let label_col = options.label.resolve(&header)?;
+    let mut dropped = vec![false; header.len()];
+    for name in &options.drop_columns {
+        let j = LabelColumn::Name(name.clone()).resolve(&header)?;
+        if j == label_col {
+            return Err(ConsortError::config(format!(
+                "column {name:?} is the label and cannot be dropped"
+            )));
+        }
+        dropped[j] = true;
+    }
+    if dropped.iter().filter(|&&d| !d).count() < 2 {
+        return Err(parse_err(
+            1,
+            "no feature column is left after dropping columns".into(),
+        ));
+    }
 
     let mut values = Vec::new();
     let mut raw_labels = Vec::new();
@@ -129,10 +170,35 @@ pub fn parse_csv(reader: impl Read, source_name: &str, options: &CsvOptions) -> 
                 raw_labels.push(cell.to_string());
                 continue;
             }
+            if dropped[j] {
+                continue;
+            }
+            // Under the default policy a literal NaN stays a non-finite number (its own
+            // error); under the others it marks a missing cell like the other tokens.
+            let nan_literal = cell.eq_ignore_ascii_case("nan");
+            if MISSING_TOKENS.contains(&cell)
+                && !(nan_literal && options.missing == MissingValues::Error)
+            {
+                if options.missing == MissingValues::Error {
+                    return Err(parse_err(
+                        line,
+                        format!(
+                            "column {:?} is missing ({cell:?}); choose what to do with missing \
+                             cells: --missing drop|mean|median|most-frequent",
+                            header[j]
+                        ),
+                    ));
+                }
+                values.push(f32::NAN);
+                continue;
+            }
             let v: f32 = cell.parse().map_err(|_| {
                 parse_err(
                     line,
-                    format!("column {:?}: {cell:?} is not a number", header[j]),
+                    format!(
+                        "column {:?}: {cell:?} is not a number (drop the column with --drop {:?})",
+                        header[j], header[j]
+                    ),
                 )
             })?;
             if !v.is_finite() {
@@ -159,11 +225,17 @@ pub fn parse_csv(reader: impl Read, source_name: &str, options: &CsvOptions) -> 
     let feature_names: Vec<String> = header
         .iter()
         .enumerate()
-        .filter(|&(j, _)| j != label_col)
+        .filter(|&(j, _)| j != label_col && !dropped[j])
         .map(|(_, h)| h.clone())
         .collect();
     let features = Matrix::new(raw_labels.len(), feature_names.len(), values)?;
-    Dataset::with_names("csv", features, labels, feature_names, class_names)
+    Ok(RawTable {
+        name: "csv".into(),
+        features,
+        labels,
+        feature_names,
+        class_names,
+    })
 }
 
 fn csv_error(source_name: &str, e: csv::Error) -> ConsortError {

@@ -14,21 +14,27 @@ pub mod csv;
 pub mod dataset;
 pub mod embedded;
 pub mod input;
+pub mod missing;
 pub mod ratings;
 pub mod regression;
 pub mod scale;
 pub mod split;
 pub mod synthetic;
+pub mod table;
 pub mod text;
 
-pub use crate::csv::{CsvOptions, LabelColumn, parse_csv, read_csv, write_csv};
+pub use crate::csv::{
+    CsvOptions, LabelColumn, parse_csv, parse_table, read_csv, read_table, write_csv,
+};
 pub use augment::{ImageShape, shifted_copies};
 pub use dataset::Dataset;
 pub use input::{Dense, ImageRows, Images, InputSource, Pair, Paired, TokenIds, TokenRows};
+pub use missing::{Imputer, MissingValues};
 pub use ratings::{Ratings, low_rank_ratings, read_ratings_csv};
 pub use regression::RegressionDataset;
 pub use scale::StandardScaler;
 pub use split::{
     Fold, Splits, kfold, stratified_kfold, train_test_split, train_validation_test_split,
 };
+pub use table::RawTable;
 pub use text::{TextDataset, Vocabulary, bag_of_ids, read_text_csv, tokenize};

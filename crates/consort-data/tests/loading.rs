@@ -324,3 +324,76 @@ fn class_subsets_relabel_and_sample_per_class() {
     assert!(iris.with_classes(2..5, None, 0).is_err());
     assert!(iris.with_classes(1..1, None, 0).is_err());
 }
+
+/// A breast-cancer-shaped file: an id column, `?` for missing cells, string class labels.
+fn with_missing() -> String {
+    let mut s = String::from("Id,Cl.thickness,Bare.nuclei,Mitoses,Class\n");
+    for i in 0..40 {
+        let nuclei = if i % 10 == 3 { "?".to_string() } else { (i % 7).to_string() };
+        let class = if i % 2 == 0 { "benign" } else { "malignant" };
+        s.push_str(&format!("{},{},{nuclei},{},{class}\n", 1000 + i, i % 5, i % 3));
+    }
+    s
+}
+
+fn options(missing: consort_data::MissingValues) -> CsvOptions {
+    CsvOptions {
+        label: LabelColumn::Name("Class".into()),
+        missing,
+        drop_columns: vec!["Id".into()],
+        ..Default::default()
+    }
+}
+
+#[test]
+fn missing_cells_are_an_error_with_a_way_forward_or_are_dropped_or_imputed() {
+    use consort_data::{Imputer, MissingValues, parse_table};
+    let text = with_missing();
+    let err = parse_csv(text.as_bytes(), "bc.csv", &options(MissingValues::Error)).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("line 5") && msg.contains("Bare.nuclei"), "{msg}");
+    assert!(msg.contains("--missing"), "{msg}");
+
+    let dropped = parse_csv(text.as_bytes(), "bc.csv", &options(MissingValues::Drop)).unwrap();
+    assert_eq!(dropped.len(), 36);
+    assert_eq!(dropped.feature_names(), &["Cl.thickness", "Bare.nuclei", "Mitoses"]);
+    assert_eq!(dropped.class_names(), &["benign", "malignant"]);
+
+    // Split first, then impute from the training rows only.
+    let table = parse_table(text.as_bytes(), "bc.csv", &options(MissingValues::Median)).unwrap();
+    assert_eq!(table.n_missing(), 4);
+    let (train, test) = table.split(0.25, 0).unwrap();
+    let imputer = Imputer::fit(train.features(), MissingValues::Median).unwrap();
+    let (train, test) = (train.impute(&imputer).unwrap(), test.impute(&imputer).unwrap());
+    assert_eq!(train.len() + test.len(), 40);
+    assert!(train.features().as_slice().iter().all(|v| v.is_finite()));
+    assert!(test.features().as_slice().iter().all(|v| v.is_finite()));
+    // Without a policy that handles them, remaining missing cells are refused.
+    let table = parse_table(text.as_bytes(), "bc.csv", &options(MissingValues::Mean)).unwrap();
+    assert!(table.into_dataset().is_err());
+    // The label cannot be dropped; unknown columns are named.
+    let mut bad = options(MissingValues::Drop);
+    bad.drop_columns = vec!["Class".into()];
+    assert!(parse_csv(text.as_bytes(), "bc.csv", &bad).is_err());
+    bad.drop_columns = vec!["nope".into()];
+    assert!(matches!(
+        parse_csv(text.as_bytes(), "bc.csv", &bad),
+        Err(ConsortError::UnknownColumn { .. })
+    ));
+}
+
+#[test]
+fn a_given_test_file_is_matched_to_the_training_columns_by_name() {
+    use consort_data::parse_table;
+    let opts = CsvOptions::default();
+    let train = parse_table("a,b,y\n1,2,x\n3,4,z\n".as_bytes(), "train", &opts).unwrap();
+    let test = parse_table("b,a,y\n20,10,z\n".as_bytes(), "test", &opts).unwrap();
+    let aligned = test.aligned_to(&train).unwrap();
+    assert_eq!(aligned.features().row(0), &[10.0, 20.0]);
+    assert_eq!(aligned.labels(), &[1]);
+    let extra = parse_table("a,b,c,y\n1,2,3,x\n".as_bytes(), "test", &opts).unwrap();
+    let err = extra.aligned_to(&train).unwrap_err().to_string();
+    assert!(err.contains("extra [\"c\"]"), "{err}");
+    let unseen = parse_table("a,b,y\n1,2,w\n".as_bytes(), "test", &opts).unwrap();
+    assert!(unseen.aligned_to(&train).is_err());
+}
