@@ -43,6 +43,16 @@ struct RunArgs {
     /// Field delimiter of --data.
     #[arg(long, default_value_t = ',', requires = "data")]
     delimiter: char,
+    /// A test file for --data (same columns, matched by header name) instead of a split.
+    #[arg(long, value_name = "FILE", requires = "data")]
+    test: Option<PathBuf>,
+    /// Missing cells (empty, ?, NA, NaN) in --data: error, drop, mean, median or
+    /// most-frequent (imputation is fitted on the training rows only).
+    #[arg(long, default_value = "error", requires = "data")]
+    missing: String,
+    /// Leave out a column of --data (an id, say); repeatable.
+    #[arg(long, value_name = "COLUMN", requires = "data")]
+    drop: Vec<String>,
     /// Embedded dataset to use when --data is not given.
     #[arg(long, default_value = "digits", conflicts_with = "data")]
     dataset: String,
@@ -87,6 +97,12 @@ impl RunArgs {
                         .as_deref()
                         .map_or(LabelColumn::Last, LabelColumn::parse),
                     delimiter: self.delimiter as u8,
+                    missing: self
+                        .missing
+                        .parse()
+                        .map_err(|e| format!("--missing: {e}"))?,
+                    drop_columns: self.drop.clone(),
+                    test: self.test.clone(),
                 }
             }
             None => DataSource::Embedded(self.dataset.clone()),

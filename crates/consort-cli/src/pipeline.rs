@@ -7,7 +7,10 @@ use consort_core::seed::derive_seed;
 use consort_core::{
     BackendKind, Classifier, ClassifierEstimator, ConsortError, ObserverHandle, ParamGuard, Result,
 };
-use consort_data::{CsvOptions, Dataset, LabelColumn, embedded, read_csv, train_test_split};
+use consort_data::{
+    CsvOptions, Dataset, Imputer, LabelColumn, MissingValues, RawTable, embedded, read_table,
+    train_test_split,
+};
 use consort_ensemble::{
     AverageEnsemble, ClassifierCandidate, Member, NamedEstimator, OutOfFold, StackingClassifier,
     StackingConfig, Voting, VotingEnsemble,
@@ -37,6 +40,12 @@ pub enum DataSource {
         label: LabelColumn,
         /// Field delimiter.
         delimiter: u8,
+        /// What to do with missing cells.
+        missing: MissingValues,
+        /// Columns left out (ids, say).
+        drop_columns: Vec<String>,
+        /// A given test file (columns matched by header name) instead of a split.
+        test: Option<PathBuf>,
     },
 }
 
@@ -89,28 +98,96 @@ pub struct RunOutput {
     pub dir: PathBuf,
 }
 
-/// Loads the dataset a [`DataSource`] names.
-pub fn load(source: &DataSource) -> Result<Dataset> {
-    match source {
-        DataSource::Embedded(name) => embedded::by_name(name).ok_or_else(|| {
-            ConsortError::config(format!(
-                "unknown embedded dataset {name:?}; available: {:?}",
-                embedded::NAMES
-            ))
-        }),
+/// The training and test sets of a run, split (or given) before any imputation, so that
+/// imputation is fitted on the training rows only.
+pub struct Prepared {
+    /// The dataset's name.
+    pub name: String,
+    /// Rows to fit on.
+    pub train: Dataset,
+    /// Rows to report on.
+    pub test: Dataset,
+    /// What loading did (dropped rows, imputed cells), for the report.
+    pub notes: Vec<String>,
+}
+
+/// Loads, splits (stratified, `test_fraction`, `seed`) or reads the given test file, and
+/// deals with missing cells.
+pub fn prepare(source: &DataSource, test_fraction: f64, seed: u64) -> Result<Prepared> {
+    let (path, options, test_file) = match source {
+        DataSource::Embedded(name) => {
+            let data = embedded::by_name(name).ok_or_else(|| {
+                ConsortError::config(format!(
+                    "unknown embedded dataset {name:?}; available: {:?}",
+                    embedded::NAMES
+                ))
+            })?;
+            let (train, test) = train_test_split(&data, test_fraction, seed)?;
+            return Ok(Prepared {
+                name: data.name().to_string(),
+                train,
+                test,
+                notes: Vec::new(),
+            });
+        }
         DataSource::Csv {
             path,
             label,
             delimiter,
-        } => read_csv(
+            missing,
+            drop_columns,
+            test,
+        } => (
             path,
-            &CsvOptions {
+            CsvOptions {
                 label: label.clone(),
                 delimiter: *delimiter,
-                ..Default::default()
+                missing: *missing,
+                drop_columns: drop_columns.clone(),
             },
+            test,
         ),
+    };
+    let mut notes = Vec::new();
+    let mut table = read_table(path, &options)?;
+    let name = table.name().to_string();
+    let given_test = match test_file {
+        Some(t) => Some(read_table(t, &options)?.aligned_to(&table)?),
+        None => None,
+    };
+    let missing = table.n_missing() + given_test.as_ref().map_or(0, RawTable::n_missing);
+    if options.missing == MissingValues::Drop && missing > 0 {
+        let before = table.labels().len();
+        table = table.complete_rows();
+        notes.push(format!(
+            "dropped {} rows with missing cells",
+            before - table.labels().len()
+        ));
     }
+    let (train, test) = match given_test {
+        Some(t) if options.missing == MissingValues::Drop => (table, t.complete_rows()),
+        Some(t) => (table, t),
+        None => table.split(test_fraction, seed)?,
+    };
+    let (train, test) = if options.missing.imputes() {
+        let imputer = Imputer::fit(train.features(), options.missing)?;
+        if missing > 0 {
+            notes.push(format!(
+                "imputed {missing} missing cells with the {:?} of their column over the \
+                 training rows",
+                options.missing
+            ));
+        }
+        (train.impute(&imputer)?, test.impute(&imputer)?)
+    } else {
+        (train.into_dataset()?, test.into_dataset()?)
+    };
+    Ok(Prepared {
+        name,
+        train,
+        test,
+        notes,
+    })
 }
 
 struct Candidate {
@@ -225,21 +302,23 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
         ..Default::default()
     }
     .check()?;
-    let data = load(&opts.source)?;
+    let Prepared {
+        name: data_name,
+        train,
+        test,
+        mut notes,
+    } = prepare(&opts.source, opts.test_fraction, opts.seed)?;
     let backend = BackendKind::chosen(opts.backend)?;
     backend.device()?;
     say(format!(
-        "consort: {} ({} samples, {} features, {} classes), seed {}, networks on {backend}",
-        data.name(),
-        data.len(),
-        data.n_features(),
-        data.n_classes(),
+        "consort: {data_name} ({} samples, {} features, {} classes), seed {}, networks on {backend}",
+        train.len() + test.len(),
+        train.n_features(),
+        train.n_classes(),
         opts.seed
     ));
-    let (train, test) = train_test_split(&data, opts.test_fraction, opts.seed)?;
 
-    let mut notes = Vec::new();
-    let candidates = candidates(opts, &data, &mut notes);
+    let candidates = candidates(opts, &train, &mut notes);
     let total = candidates.len();
     let mut results = Vec::new();
     let mut members = Vec::new();
@@ -362,12 +441,12 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
     });
 
     let report = Report {
-        title: format!("Consort run on {}", data.name()),
+        title: format!("Consort run on {data_name}"),
         data: DataSummary {
-            name: data.name().to_string(),
-            samples: data.len(),
-            features: data.n_features(),
-            classes: data.class_names().to_vec(),
+            name: data_name.clone(),
+            samples: train.len() + test.len(),
+            features: train.n_features(),
+            classes: train.class_names().to_vec(),
             train_samples: train.len(),
             test_samples: test.len(),
         },
@@ -378,7 +457,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
         figures,
         notes,
     };
-    let dir = fresh_run_dir(&opts.out_dir, data.name(), opts.seed)?;
+    let dir = fresh_run_dir(&opts.out_dir, &data_name, opts.seed)?;
     report.write_to(&dir)?;
     Ok(RunOutput { report, dir })
 }

@@ -117,7 +117,8 @@ fn bad_inputs_fail_with_a_clear_message_and_no_panic() {
     write("nan.csv", "a,b,label\n1,2,0\n3,NaN,1\n");
     write("empty.csv", "");
     write("one_class.csv", "a,b,label\n1,2,0\n3,4,0\n5,6,0\n7,8,0\n");
-    let cases: [(&[&str], &str); 8] = [
+    write("holes.csv", "a,b,label\n1,2,0\n3,?,1\n");
+    let cases: [(&[&str], &str); 11] = [
         (&["--folds", "1"], "at least 2 folds"),
         (&["--data", "missing.csv"], "missing.csv"),
         (&["--data", "ragged.csv"], "line 3"),
@@ -128,6 +129,22 @@ fn bad_inputs_fail_with_a_clear_message_and_no_panic() {
         (
             &["--data", "words.csv", "--label", "target"],
             "unknown column \"target\"",
+        ),
+        (&["--data", "holes.csv"], "--missing drop|mean|median"),
+        (
+            &["--data", "holes.csv", "--missing", "sometimes"],
+            "unknown missing-value policy",
+        ),
+        (
+            &[
+                "--data",
+                "holes.csv",
+                "--test",
+                "words.csv",
+                "--missing",
+                "drop",
+            ],
+            "\"x\" is not a number",
         ),
     ];
     for (args, expected) in cases {
@@ -157,4 +174,95 @@ fn listing_commands() {
     assert!(text(&out.stdout).contains("digits: 1797 samples, 64 features, 10 classes"));
     let out = consort(&["backends"], dir.path());
     assert!(text(&out.stdout).contains("flex: compiled in"));
+}
+
+/// A breast-cancer-shaped table: an id column, `?` in one column, string classes; the class
+/// follows the first two measurements.
+fn clinic_csv(rows: std::ops::Range<usize>, header_order_swapped: bool) -> String {
+    let mut s = if header_order_swapped {
+        String::from("Id,Bare.nuclei,Cl.thickness,Class\n")
+    } else {
+        String::from("Id,Cl.thickness,Bare.nuclei,Class\n")
+    };
+    for i in rows {
+        let thickness = (i * 7 % 10) as f32;
+        let nuclei = (i * 3 % 10) as f32;
+        let class = if thickness + nuclei > 9.0 {
+            "malignant"
+        } else {
+            "benign"
+        };
+        let nuclei_cell = if i % 17 == 5 {
+            "?".to_string()
+        } else {
+            nuclei.to_string()
+        };
+        if header_order_swapped {
+            s.push_str(&format!("{},{nuclei_cell},{thickness},{class}\n", 5000 + i));
+        } else {
+            s.push_str(&format!("{},{thickness},{nuclei_cell},{class}\n", 5000 + i));
+        }
+    }
+    s
+}
+
+#[test]
+fn missing_cells_are_imputed_and_a_given_test_file_is_used() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("clinic.csv"), clinic_csv(0..200, false)).unwrap();
+    // The test file lists its columns in another order: matched by name.
+    std::fs::write(
+        dir.path().join("clinic_test.csv"),
+        clinic_csv(200..260, true),
+    )
+    .unwrap();
+    let out = consort(
+        &[
+            "run",
+            "--data",
+            "clinic.csv",
+            "--label",
+            "Class",
+            "--drop",
+            "Id",
+            "--missing",
+            "median",
+            "--test",
+            "clinic_test.csv",
+            "--epochs",
+            "5",
+            "--folds",
+            "2",
+            "--out",
+            "out",
+            "-q",
+        ],
+        dir.path(),
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let run_dir = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let md = std::fs::read_to_string(run_dir.join("report.md")).unwrap();
+    assert!(
+        md.contains("Dataset **clinic**: 260 samples, 2 features, 2 classes"),
+        "{md}"
+    );
+    assert!(md.contains("imputed 15 missing cells"), "{md}");
+    let json = std::fs::read_to_string(run_dir.join("report.json")).unwrap();
+    let report: consort_eval::Report = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        report.data.test_samples, 60,
+        "the given test file is the test set"
+    );
+    let lr = report
+        .results
+        .iter()
+        .find(|r| r.name == "logistic regression")
+        .unwrap();
+    assert!(lr.metrics.accuracy >= 0.9, "{md}");
 }

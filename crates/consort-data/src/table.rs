@@ -19,6 +19,11 @@ pub struct RawTable {
 }
 
 impl RawTable {
+    /// The table's name (the file stem).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The features, NaN where missing.
     pub fn features(&self) -> &Matrix {
         &self.features

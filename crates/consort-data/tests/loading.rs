@@ -329,9 +329,18 @@ fn class_subsets_relabel_and_sample_per_class() {
 fn with_missing() -> String {
     let mut s = String::from("Id,Cl.thickness,Bare.nuclei,Mitoses,Class\n");
     for i in 0..40 {
-        let nuclei = if i % 10 == 3 { "?".to_string() } else { (i % 7).to_string() };
+        let nuclei = if i % 10 == 3 {
+            "?".to_string()
+        } else {
+            (i % 7).to_string()
+        };
         let class = if i % 2 == 0 { "benign" } else { "malignant" };
-        s.push_str(&format!("{},{},{nuclei},{},{class}\n", 1000 + i, i % 5, i % 3));
+        s.push_str(&format!(
+            "{},{},{nuclei},{},{class}\n",
+            1000 + i,
+            i % 5,
+            i % 3
+        ));
     }
     s
 }
@@ -351,12 +360,18 @@ fn missing_cells_are_an_error_with_a_way_forward_or_are_dropped_or_imputed() {
     let text = with_missing();
     let err = parse_csv(text.as_bytes(), "bc.csv", &options(MissingValues::Error)).unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("line 5") && msg.contains("Bare.nuclei"), "{msg}");
+    assert!(
+        msg.contains("line 5") && msg.contains("Bare.nuclei"),
+        "{msg}"
+    );
     assert!(msg.contains("--missing"), "{msg}");
 
     let dropped = parse_csv(text.as_bytes(), "bc.csv", &options(MissingValues::Drop)).unwrap();
     assert_eq!(dropped.len(), 36);
-    assert_eq!(dropped.feature_names(), &["Cl.thickness", "Bare.nuclei", "Mitoses"]);
+    assert_eq!(
+        dropped.feature_names(),
+        &["Cl.thickness", "Bare.nuclei", "Mitoses"]
+    );
     assert_eq!(dropped.class_names(), &["benign", "malignant"]);
 
     // Split first, then impute from the training rows only.
@@ -364,7 +379,10 @@ fn missing_cells_are_an_error_with_a_way_forward_or_are_dropped_or_imputed() {
     assert_eq!(table.n_missing(), 4);
     let (train, test) = table.split(0.25, 0).unwrap();
     let imputer = Imputer::fit(train.features(), MissingValues::Median).unwrap();
-    let (train, test) = (train.impute(&imputer).unwrap(), test.impute(&imputer).unwrap());
+    let (train, test) = (
+        train.impute(&imputer).unwrap(),
+        test.impute(&imputer).unwrap(),
+    );
     assert_eq!(train.len() + test.len(), 40);
     assert!(train.features().as_slice().iter().all(|v| v.is_finite()));
     assert!(test.features().as_slice().iter().all(|v| v.is_finite()));
