@@ -25,7 +25,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Fit every model and ensemble on a dataset and write a report (the default).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List the embedded datasets.
     Datasets,
     /// List the compute backends compiled into this binary.
@@ -151,7 +151,7 @@ fn main() -> ExitCode {
             }
             return ExitCode::SUCCESS;
         }
-        Some(Command::Run(args)) => args,
+        Some(Command::Run(args)) => *args,
         None => cli.run,
     };
     let result = args
