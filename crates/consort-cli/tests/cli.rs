@@ -77,6 +77,7 @@ fn run_on_a_user_csv_writes_a_report_in_a_fresh_folder() {
         "## 5-fold cross-validation on the training split",
         "## Cascade: small model first",
         "## Member diversity",
+        "## Ranking and calibration",
         "![Cascade logistic regression -> mlp 256-256",
     ] {
         assert!(md.contains(heading), "{heading} missing:\n{md}");

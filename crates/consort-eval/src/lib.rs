@@ -19,7 +19,8 @@ pub mod report;
 pub use cv::{CvScores, cross_validate, cross_validate_regressor};
 pub use diversity::Disagreement;
 pub use metrics::{
-    ClassificationMetrics, accuracy, confusion_matrix, log_loss, macro_f1, model_accuracy,
+    ClassificationMetrics, accuracy, confusion_matrix, expected_calibration_error, log_loss,
+    macro_f1, model_accuracy, roc_auc_ovr,
 };
 pub use plot::{LineChart, Series};
 pub use ranking::RankingMetrics;

@@ -82,6 +82,78 @@ pub fn log_loss(y_true: &[usize], proba: &Matrix) -> Result<f64> {
     Ok(total / y_true.len() as f64)
 }
 
+/// Area under the ROC curve of `scores` separating `positive` rows from the rest (ties
+/// share their average rank: the Mann-Whitney statistic). `None` when one side is empty.
+fn binary_auc(scores: &[f32], positive: &[bool]) -> Option<f64> {
+    let p = positive.iter().filter(|&&b| b).count();
+    let n = positive.len() - p;
+    if p == 0 || n == 0 {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    let mut rank_sum = 0.0;
+    let mut i = 0;
+    while i < order.len() {
+        let tied = order[i..]
+            .iter()
+            .take_while(|&&j| scores[j] == scores[order[i]])
+            .count();
+        // Ranks i+1 ..= i+tied share their mean.
+        let mean_rank = i as f64 + (tied as f64 + 1.0) / 2.0;
+        rank_sum += mean_rank * order[i..i + tied].iter().filter(|&&j| positive[j]).count() as f64;
+        i += tied;
+    }
+    Some((rank_sum - (p * (p + 1)) as f64 / 2.0) / (p * n) as f64)
+}
+
+/// Macro-averaged one-vs-rest ROC-AUC: each class's probability column against membership
+/// in that class, averaged over the classes present with both positives and negatives.
+pub fn roc_auc_ovr(y_true: &[usize], proba: &Matrix) -> Result<f64> {
+    check_lengths(y_true.len(), proba.rows())?;
+    check_labels(y_true, proba.cols())?;
+    proba.ensure_finite("probabilities")?;
+    let aucs: Vec<f64> = (0..proba.cols())
+        .filter_map(|k| {
+            let scores: Vec<f32> = proba.iter_rows().map(|r| r[k]).collect();
+            let positive: Vec<bool> = y_true.iter().map(|&y| y == k).collect();
+            binary_auc(&scores, &positive)
+        })
+        .collect();
+    if aucs.is_empty() {
+        return Err(ConsortError::TooFewClasses(
+            "ROC-AUC needs at least two classes among the true labels".into(),
+        ));
+    }
+    Ok(aucs.iter().sum::<f64>() / aucs.len() as f64)
+}
+
+/// Expected calibration error of the top-label confidence over `bins` equal-width bins:
+/// `sum_b |B_b| / n * |accuracy(B_b) - mean confidence(B_b)|`.
+pub fn expected_calibration_error(y_true: &[usize], proba: &Matrix, bins: usize) -> Result<f64> {
+    check_lengths(y_true.len(), proba.rows())?;
+    check_labels(y_true, proba.cols())?;
+    proba.ensure_finite("probabilities")?;
+    if bins == 0 {
+        return Err(ConsortError::config("calibration needs at least one bin"));
+    }
+    let mut totals = vec![(0.0f64, 0.0f64, 0usize); bins];
+    for (row, &y) in proba.iter_rows().zip(y_true) {
+        let predicted = consort_core::matrix::argmax(row);
+        let confidence = f64::from(row[predicted]).clamp(0.0, 1.0);
+        let b = ((confidence * bins as f64) as usize).min(bins - 1);
+        totals[b].0 += confidence;
+        totals[b].1 += f64::from(u8::from(predicted == y));
+        totals[b].2 += 1;
+    }
+    let n = y_true.len() as f64;
+    Ok(totals
+        .iter()
+        .filter(|t| t.2 > 0)
+        .map(|&(conf, hits, count)| (hits - conf).abs() / n)
+        .sum())
+}
+
 /// The standard classification scores of one model on one dataset.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClassificationMetrics {
@@ -93,6 +165,12 @@ pub struct ClassificationMetrics {
     pub log_loss: f64,
     /// `confusion[true][predicted]`.
     pub confusion: Vec<Vec<usize>>,
+    /// Macro one-vs-rest ROC-AUC of the probabilities.
+    #[serde(default)]
+    pub roc_auc: f64,
+    /// Expected calibration error (15 bins) of the top-label confidence.
+    #[serde(default)]
+    pub ece: f64,
 }
 
 impl ClassificationMetrics {
@@ -112,6 +190,8 @@ impl ClassificationMetrics {
             macro_f1: macro_f1(y_true, y_pred, proba.cols())?,
             log_loss: log_loss(y_true, proba)?,
             confusion: confusion_matrix(y_true, y_pred, proba.cols())?,
+            roc_auc: roc_auc_ovr(y_true, proba)?,
+            ece: expected_calibration_error(y_true, proba, 15)?,
         })
     }
 }
@@ -138,6 +218,26 @@ mod tests {
             (ll - (2f64.ln() + 1e-15f64.ln().abs()) / 2.0).abs() < 1e-6,
             "{ll}"
         );
+    }
+
+    #[test]
+    fn roc_auc_and_calibration_match_hand_computed_values() {
+        // Binary: positives score 0.9 and 0.4, negatives 0.6 and 0.1: 3 of 4 pairs ordered.
+        let proba =
+            Matrix::from_rows(&[[0.1f32, 0.9], [0.6, 0.4], [0.4, 0.6], [0.9, 0.1]]).unwrap();
+        let y = [1, 1, 0, 0];
+        assert!((roc_auc_ovr(&y, &proba).unwrap() - 0.75).abs() < 1e-12);
+        // Ties count half.
+        let tied = Matrix::from_rows(&[[0.5f32, 0.5], [0.5, 0.5]]).unwrap();
+        assert!((roc_auc_ovr(&[0, 1], &tied).unwrap() - 0.5).abs() < 1e-12);
+        assert!(roc_auc_ovr(&[1, 1], &tied).is_err());
+        // Confidences 0.9 (right), 0.6 (wrong), 0.6 (right), 0.9 (right), 15 bins:
+        // bin of 0.9: 2 rows, accuracy 1 vs 0.9; bin of 0.6: 2 rows, accuracy 0.5 vs 0.6.
+        let ece = expected_calibration_error(&[1, 1, 1, 0], &proba, 15).unwrap();
+        assert!((ece - (2.0 * 0.1 + 2.0 * 0.1) / 4.0).abs() < 1e-6, "{ece}");
+        // Perfectly confident and right: no calibration error.
+        let sure = Matrix::from_rows(&[[1.0f32, 0.0], [0.0, 1.0]]).unwrap();
+        assert!(expected_calibration_error(&[0, 1], &sure, 10).unwrap() < 1e-12);
     }
 
     #[test]

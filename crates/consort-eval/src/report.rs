@@ -199,6 +199,20 @@ impl Report {
                 out.push('\n');
             }
         }
+        if !self.results.is_empty() {
+            out.push_str(
+                "\n## Ranking and calibration\n\nROC-AUC: one-vs-rest, macro-averaged over the \
+                 classes; ECE: expected calibration error of the top-class probability over 15 \
+                 bins (0 is perfectly calibrated).\n\n| model | ROC-AUC | ECE |\n|---|---:|---:|\n",
+            );
+            for r in &self.results {
+                let _ = writeln!(
+                    out,
+                    "| {} | {:.4} | {:.4} |",
+                    r.name, r.metrics.roc_auc, r.metrics.ece
+                );
+            }
+        }
         for section in &self.sections {
             let _ = write!(
                 out,
