@@ -150,7 +150,7 @@ pub fn expected_calibration_error(y_true: &[usize], proba: &Matrix, bins: usize)
     Ok(totals
         .iter()
         .filter(|t| t.2 > 0)
-        .map(|&(conf, hits, count)| (hits - conf).abs() / n)
+        .map(|&(conf, hits, _)| (hits - conf).abs() / n)
         .sum())
 }
 
