@@ -13,9 +13,10 @@ use consort_core::{BackendKind, Classifier, Fit};
 use consort_data::synthetic::{order_sequences, order_vocab_size};
 use consort_data::{Dataset, StandardScaler, embedded, low_rank_ratings, train_test_split};
 use consort_models::{
-    CnnConfig, DecisionTreeConfig, GaussianNbConfig, KNeighborsConfig, LogisticRegressionConfig,
-    LstmClassifierConfig, MatrixFactorizationConfig, MlpConfig, MultinomialNbConfig, Network,
-    NetworkSpec, TransformerClassifierConfig,
+    AdaBoostConfig, CnnConfig, DecisionTreeConfig, GaussianNbConfig, HistGradientBoostingConfig,
+    KNeighborsConfig, LogisticRegressionConfig, LstmClassifierConfig, MatrixFactorizationConfig,
+    MlpConfig, MultinomialNbConfig, Network, NetworkSpec, RandomForestConfig,
+    TransformerClassifierConfig,
 };
 use consort_tune::{Objective, TrainConfig, Trainer};
 use criterion::{
@@ -163,6 +164,27 @@ fn small_models(c: &mut Criterion) {
         &mut group,
         "knn_k5",
         KNeighborsConfig::default(),
+        &train,
+        &test,
+    );
+    small_model(
+        &mut group,
+        "random_forest_100",
+        RandomForestConfig::default(),
+        &train,
+        &test,
+    );
+    small_model(
+        &mut group,
+        "hist_gradient_boosting_100",
+        HistGradientBoostingConfig::default(),
+        &train,
+        &test,
+    );
+    small_model(
+        &mut group,
+        "adaboost_stumps_50",
+        AdaBoostConfig::default(),
         &train,
         &test,
     );
