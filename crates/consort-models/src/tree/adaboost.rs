@@ -9,7 +9,7 @@ use consort_data::Dataset;
 use serde::{Deserialize, Serialize};
 
 use super::cart::{DecisionTree, DecisionTreeConfig};
-use crate::linear::one_hot;
+use crate::linear::{one_hot, softmax_into};
 
 /// Hyperparameters of SAMME boosting.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -167,16 +167,13 @@ impl Classifier for AdaBoost {
                 *votes.row_mut(i).get_mut(p).expect("class in range") += *alpha as f32;
             }
         }
-        let scale = 1.0 / (k.max(2) - 1) as f32;
+        let scale = 1.0 / (k.max(2) - 1) as f64;
+        let mut scaled = vec![0.0f64; k];
         for i in 0..votes.rows() {
-            let row = votes.row_mut(i);
-            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let mut total = 0.0;
-            for v in row.iter_mut() {
-                *v = ((*v - max) * scale).exp();
-                total += *v;
+            for (z, &v) in scaled.iter_mut().zip(votes.row(i)) {
+                *z = f64::from(v) * scale;
             }
-            row.iter_mut().for_each(|v| *v /= total);
+            softmax_into(&scaled, votes.row_mut(i));
         }
         Ok(votes)
     }

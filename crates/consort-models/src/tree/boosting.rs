@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::binning::BinMapper;
 use super::histgrow::{Binned, GrowParams, HistTree, LeafRows};
+use crate::linear::{log_sum_exp, softmax_into};
 
 /// Early stopping on a held-out part of the training rows.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -131,18 +132,35 @@ impl Loss<'_> {
         }
     }
 
-    /// Gradient and hessian of output `k` for every row (rows not in training are ignored).
-    fn gradients(&self, scores: &[f32], k: usize, width: usize) -> (Vec<f32>, Vec<f32>) {
-        let n = scores.len() / width;
+    /// What the gradients of one round derive from: the softmax probabilities of every row
+    /// (computed once per round, shared by the classes' trees) or the raw scores.
+    fn round_state(&self, scores: &[f32], width: usize) -> Vec<f32> {
+        match self {
+            Loss::Softmax(_) => {
+                let mut p = vec![0.0f32; scores.len()];
+                let mut z = vec![0.0f64; width];
+                for (s, out) in scores.chunks(width).zip(p.chunks_mut(width)) {
+                    z.iter_mut().zip(s).for_each(|(a, &b)| *a = f64::from(b));
+                    softmax_into(&z, out);
+                }
+                p
+            }
+            Loss::Squared(_) => scores.to_vec(),
+        }
+    }
+
+    /// Gradient and hessian of output `k` for every row, from [`Loss::round_state`].
+    fn gradients(&self, state: &[f32], k: usize, width: usize) -> (Vec<f32>, Vec<f32>) {
+        let n = state.len() / width;
         match *self {
             Loss::Softmax(labels) => (0..n)
                 .map(|i| {
-                    let p = softmax_at(&scores[i * width..(i + 1) * width], k);
+                    let p = state[i * width + k];
                     let y = if labels[i] == k { 1.0 } else { 0.0 };
                     (p - y, (p * (1.0 - p)).max(1e-16))
                 })
                 .unzip(),
-            Loss::Squared(y) => (0..n).map(|i| (scores[i] - y[i], 1.0)).unzip(),
+            Loss::Squared(y) => (0..n).map(|i| (state[i] - y[i], 1.0)).unzip(),
         }
     }
 
@@ -153,20 +171,16 @@ impl Loss<'_> {
             .map(|&i| {
                 let s = &scores[i * width..(i + 1) * width];
                 match *self {
-                    Loss::Softmax(labels) => -f64::from(softmax_at(s, labels[i]).max(1e-15)).ln(),
+                    Loss::Softmax(labels) => {
+                        let z: Vec<f64> = s.iter().map(|&v| f64::from(v)).collect();
+                        log_sum_exp(&z) - z[labels[i]]
+                    }
                     Loss::Squared(y) => f64::from(s[0] - y[i]).powi(2),
                 }
             })
             .sum();
         total / rows.len().max(1) as f64
     }
-}
-
-/// `softmax(s)[k]`.
-fn softmax_at(s: &[f32], k: usize) -> f32 {
-    let max = s.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let z: f32 = s.iter().map(|v| (v - max).exp()).sum();
-    (s[k] - max).exp() / z
 }
 
 /// What boosting produced: a baseline per output and the trees of every round.
@@ -219,10 +233,11 @@ impl HistGradientBoostingConfig {
         };
         let (mut best, mut best_round, mut stale) = (f64::INFINITY, 0, 0);
         for _ in 0..self.max_iter {
+            let state = loss.round_state(&scores, width);
             let round: Vec<(HistTree, LeafRows)> = (0..width)
                 .into_par_iter()
                 .map(|k| {
-                    let (g, h) = loss.gradients(&scores, k, width);
+                    let (g, h) = loss.gradients(&state, k, width);
                     binned.grow(train.clone(), &g, &h, &params)
                 })
                 .collect();
@@ -356,10 +371,8 @@ impl Classifier for HistGradientBoosting {
         check_input(x, self.model.n_features)?;
         let mut out = Matrix::zeros(x.rows(), self.n_classes);
         for (i, row) in x.iter_rows().enumerate() {
-            let s = self.model.raw(row);
-            for (k, o) in out.row_mut(i).iter_mut().enumerate() {
-                *o = softmax_at(&s, k);
-            }
+            let s: Vec<f64> = self.model.raw(row).into_iter().map(f64::from).collect();
+            softmax_into(&s, out.row_mut(i));
         }
         Ok(out)
     }
