@@ -1,7 +1,8 @@
 //! # consort-cli
 //!
-//! The `consort` command and the main job behind it ([`pipeline::run`]): fit large and small
-//! models on a dataset, ensemble them, and write a report people and programs can read.
+//! The `consort` command. It parses arguments into a `consort_experiment::ExperimentConfig`
+//! and renders the experiment's events as progress bars ([`progress`]); the main job itself
+//! (fit large and small models, ensemble them, select, report) is `consort-experiment`.
 //!
 //! The same pieces as a library (this is README's example, compiled and run as a doc test):
 //!
@@ -36,7 +37,4 @@
 
 #![warn(missing_docs)]
 
-pub mod pipeline;
 pub mod progress;
-mod run_dir;
-mod sections;

@@ -34,9 +34,11 @@ impl ProgressBars {
             .or_insert_with(|| {
                 let bar = self.multi.add(ProgressBar::new(total as u64));
                 bar.set_style(
-                    ProgressStyle::with_template("{prefix:>22} [{bar:30}] {pos}/{len} {msg}")
-                        .unwrap_or_else(|_| ProgressStyle::default_bar())
-                        .progress_chars("=> "),
+                    ProgressStyle::with_template(
+                        "{prefix:>22} [{bar:30}] {pos}/{len} eta {eta} {msg}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
                 );
                 bar.set_prefix(label.to_string());
                 bar
@@ -96,6 +98,12 @@ impl Observer for ProgressBars {
                 }
             }
             Event::RunFinished { label, .. } => self.finish(label),
+            Event::Stage { message } => {
+                // Above the bars when there are some, plain otherwise.
+                if self.multi.println(message).is_err() || self.multi.is_hidden() {
+                    eprintln!("{message}");
+                }
+            }
             Event::BatchEnded { .. } | Event::CheckpointSaved { .. } | Event::Resumed { .. } => {}
         }
     }

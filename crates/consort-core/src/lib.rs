@@ -28,6 +28,7 @@ pub use error::{ConsortError, Result};
 pub use matrix::Matrix;
 pub use observe::{Direction, EpochRecord, Event, EventLog, Observer, ObserverHandle};
 pub use traits::{
-    Classifier, ClassifierEstimator, Fit, FitWith, ParamGuard, Recommend, Regressor,
-    RegressorEstimator, check_input, check_labels, check_user,
+    Classifier, ClassifierEstimator, Fit, FitWeighted, FitWith, ParamGuard, Recommend, Regressor,
+    RegressorEstimator, balanced_sample_weights, check_input, check_labels, check_sample_weights,
+    check_user,
 };

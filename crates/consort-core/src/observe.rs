@@ -141,6 +141,12 @@ pub enum Event<'a> {
         /// The last epoch run.
         last_epoch: usize,
     },
+    /// A stage of a longer job began or ended ("[3/6] fitting knn", "knn: accuracy 0.98"):
+    /// a line for people to read.
+    Stage {
+        /// The line.
+        message: &'a str,
+    },
     /// A step of some other long job (a fold of out-of-fold predictions, say).
     Progress {
         /// The job's name.

@@ -35,6 +35,53 @@ pub trait FitWith<D: ?Sized> {
     fn fit_with(&mut self, data: &D) -> Result<()>;
 }
 
+/// An estimator that fits with a weight per training sample (scikit-learn's `sample_weight`):
+/// a sample of weight 2 counts as two copies of it. Class weighting (`balanced`) is built on it.
+pub trait FitWeighted<D: ?Sized>: Fit<D> {
+    /// Validates the hyperparameters and the weights ([`check_sample_weights`]) and fits.
+    fn fit_weighted(&self, data: &D, sample_weights: &[f32]) -> Result<Self::Object>;
+}
+
+/// Sample weights must be one per row, finite, non-negative and not all zero.
+pub fn check_sample_weights(weights: &[f32], rows: usize) -> Result<()> {
+    if weights.len() != rows {
+        return Err(ConsortError::ShapeMismatch(format!(
+            "{} sample weights for {rows} rows",
+            weights.len()
+        )));
+    }
+    if let Some(w) = weights.iter().find(|w| !(w.is_finite() && **w >= 0.0)) {
+        return Err(ConsortError::InvalidInput(format!(
+            "sample weights must be finite and >= 0, got {w}"
+        )));
+    }
+    if !weights.iter().any(|&w| w > 0.0) {
+        return Err(ConsortError::InvalidInput(
+            "sample weights are all zero".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// "Balanced" class weights as sample weights: `n / (n_classes * count(label))` per row
+/// (scikit-learn's `class_weight="balanced"`), so every class carries the same total weight.
+pub fn balanced_sample_weights(labels: &[usize], n_classes: usize) -> Vec<f32> {
+    let mut counts = vec![0usize; n_classes];
+    for &l in labels {
+        if l < n_classes {
+            counts[l] += 1;
+        }
+    }
+    let present = counts.iter().filter(|&&c| c > 0).count().max(1);
+    labels
+        .iter()
+        .map(|&l| {
+            let c = counts.get(l).copied().unwrap_or(0).max(1);
+            labels.len() as f32 / (present * c) as f32
+        })
+        .collect()
+}
+
 /// A fitted classifier over feature matrices.
 ///
 /// Implemented alike by networks, classical models and ensembles, so that any of them can be an

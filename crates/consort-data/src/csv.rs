@@ -9,7 +9,7 @@ use consort_core::{ConsortError, Matrix, Result};
 
 use crate::dataset::Dataset;
 use crate::missing::{MISSING_TOKENS, MissingValues};
-use crate::table::RawTable;
+use crate::table::{RawTable, TextColumn};
 
 /// Which column holds the class label.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +20,8 @@ pub enum LabelColumn {
     Name(String),
     /// A column by 0-based index.
     Index(usize),
+    /// No label column (rows to predict): every row gets the one placeholder class `""`.
+    Absent,
 }
 
 impl LabelColumn {
@@ -38,6 +40,9 @@ impl LabelColumn {
             available: header.to_vec(),
         };
         match self {
+            Self::Absent => Err(ConsortError::config(
+                "this table has no label column by request",
+            )),
             Self::Last if header.is_empty() => Err(unknown("<last>".into())),
             Self::Last => Ok(header.len() - 1),
             // A header that is literally "3" wins over column index 3.
@@ -65,6 +70,9 @@ pub struct CsvOptions {
     pub missing: MissingValues,
     /// Columns left out (an id column, say), by header name.
     pub drop_columns: Vec<String>,
+    /// Keep columns whose cells are not all numbers as text columns of the table (for a
+    /// [`OneHotEncoder`](crate::OneHotEncoder)) instead of stopping at the first such cell.
+    pub keep_text_columns: bool,
 }
 
 impl Default for CsvOptions {
@@ -74,6 +82,7 @@ impl Default for CsvOptions {
             delimiter: b',',
             missing: MissingValues::Error,
             drop_columns: Vec::new(),
+            keep_text_columns: false,
         }
     }
 }
@@ -139,7 +148,11 @@ pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -
             "need at least one feature column and a label column".into(),
         ));
     }
-    let label_col = options.label.resolve(&header)?;
+    // `usize::MAX` matches no column: a table without labels.
+    let label_col = match options.label {
+        LabelColumn::Absent => usize::MAX,
+        ref label => label.resolve(&header)?,
+    };
     let mut dropped = vec![false; header.len()];
     for name in &options.drop_columns {
         let j = LabelColumn::Name(name.clone()).resolve(&header)?;
@@ -150,18 +163,49 @@ pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -
         }
         dropped[j] = true;
     }
-    if dropped.iter().filter(|&&d| !d).count() < 2 {
+    let kept = dropped.iter().filter(|&&d| !d).count();
+    if kept < 2 - usize::from(label_col == usize::MAX) {
         return Err(parse_err(
             1,
             "no feature column is left after dropping columns".into(),
         ));
     }
 
+    let records = rdr
+        .records()
+        .map(|r| r.map_err(|e| csv_error(source_name, e)))
+        .collect::<Result<Vec<_>>>()?;
+    if records.is_empty() {
+        return Err(ConsortError::EmptyDataset(format!(
+            "{source_name} has a header but no data rows"
+        )));
+    }
+    // Under the default policy a literal NaN stays a non-finite number (its own error);
+    // under the others it marks a missing cell like the other tokens.
+    let is_missing = |cell: &str| {
+        MISSING_TOKENS.contains(&cell)
+            && !(cell.eq_ignore_ascii_case("nan") && options.missing == MissingValues::Error)
+    };
+    // A text column: some present cell is not a number (only when text columns are kept).
+    let text: Vec<bool> = (0..header.len())
+        .map(|j| {
+            options.keep_text_columns
+                && j != label_col
+                && !dropped[j]
+                && records.iter().any(|r| {
+                    let cell = r.get(j).unwrap_or("");
+                    !is_missing(cell) && cell.parse::<f32>().is_err()
+                })
+        })
+        .collect();
     let mut values = Vec::new();
-    let mut raw_labels = Vec::new();
-    for record in rdr.records() {
-        let record = record.map_err(|e| csv_error(source_name, e))?;
+    let mut raw_labels = Vec::with_capacity(records.len());
+    let mut text_cells: Vec<Vec<Option<String>>> = vec![Vec::new(); header.len()];
+    for record in &records {
         let line = record.position().map_or(0, |p| p.line() as usize);
+        if label_col == usize::MAX {
+            raw_labels.push(String::new());
+        }
         for (j, cell) in record.iter().enumerate() {
             if j == label_col {
                 if cell.is_empty() {
@@ -173,12 +217,7 @@ pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -
             if dropped[j] {
                 continue;
             }
-            // Under the default policy a literal NaN stays a non-finite number (its own
-            // error); under the others it marks a missing cell like the other tokens.
-            let nan_literal = cell.eq_ignore_ascii_case("nan");
-            if MISSING_TOKENS.contains(&cell)
-                && !(nan_literal && options.missing == MissingValues::Error)
-            {
+            if is_missing(cell) {
                 if options.missing == MissingValues::Error {
                     return Err(parse_err(
                         line,
@@ -189,14 +228,23 @@ pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -
                         ),
                     ));
                 }
-                values.push(f32::NAN);
+                if text[j] {
+                    text_cells[j].push(None);
+                } else {
+                    values.push(f32::NAN);
+                }
+                continue;
+            }
+            if text[j] {
+                text_cells[j].push(Some(cell.to_string()));
                 continue;
             }
             let v: f32 = cell.parse().map_err(|_| {
                 parse_err(
                     line,
                     format!(
-                        "column {:?}: {cell:?} is not a number (drop the column with --drop {:?})",
+                        "column {:?}: {cell:?} is not a number (drop the column with --drop {:?}, \
+                         or one-hot encode text columns with --categorical one-hot)",
                         header[j], header[j]
                     ),
                 )
@@ -210,23 +258,30 @@ pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -
             values.push(v);
         }
     }
-    if raw_labels.is_empty() {
-        return Err(ConsortError::EmptyDataset(format!(
-            "{source_name} has a header but no data rows"
-        )));
-    }
 
     let class_names = sorted_classes(&raw_labels);
-    let labels = raw_labels
+    // Looked up by exact text: the class order (numeric or not) never decides membership.
+    let class_of: std::collections::HashMap<&str, usize> = class_names
         .iter()
-        .map(|l| class_names.binary_search_by(|c| compare_labels(c, l)))
-        .map(|r| r.expect("every label is one of the classes"))
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i))
         .collect();
+    let labels = raw_labels.iter().map(|l| class_of[l.as_str()]).collect();
     let feature_names: Vec<String> = header
         .iter()
         .enumerate()
-        .filter(|&(j, _)| j != label_col && !dropped[j])
+        .filter(|&(j, _)| j != label_col && !dropped[j] && !text[j])
         .map(|(_, h)| h.clone())
+        .collect();
+    let text_columns: Vec<TextColumn> = header
+        .iter()
+        .zip(text_cells)
+        .zip(&text)
+        .filter(|(_, is_text)| **is_text)
+        .map(|((name, cells), _)| TextColumn {
+            name: name.clone(),
+            cells,
+        })
         .collect();
     let features = Matrix::new(raw_labels.len(), feature_names.len(), values)?;
     Ok(RawTable {
@@ -235,6 +290,8 @@ pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -
         labels,
         feature_names,
         class_names,
+        text_columns,
+        label_name: header.get(label_col).cloned().unwrap_or_default(),
     })
 }
 

@@ -10,6 +10,7 @@
 
 pub mod augment;
 pub mod batch;
+pub mod categorical;
 pub mod csv;
 pub mod dataset;
 pub mod embedded;
@@ -27,6 +28,7 @@ pub use crate::csv::{
     CsvOptions, LabelColumn, parse_csv, parse_table, read_csv, read_table, write_csv,
 };
 pub use augment::{ImageShape, shifted_copies};
+pub use categorical::OneHotEncoder;
 pub use dataset::Dataset;
 pub use input::{Dense, ImageRows, Images, InputSource, Pair, Paired, TokenIds, TokenRows};
 pub use missing::{Imputer, MissingValues};
@@ -36,5 +38,5 @@ pub use scale::StandardScaler;
 pub use split::{
     Fold, Splits, kfold, stratified_kfold, train_test_split, train_validation_test_split,
 };
-pub use table::RawTable;
+pub use table::{RawTable, TextColumn};
 pub use text::{TextDataset, Vocabulary, bag_of_ids, read_text_csv, tokenize};

@@ -11,6 +11,7 @@ pub const MISSING_TOKENS: [&str; 5] = ["", "?", "NA", "NaN", "nan"];
 
 /// What loading does with missing cells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
 pub enum MissingValues {
     /// Stop at the first one, naming its line and column (the default).
     #[default]

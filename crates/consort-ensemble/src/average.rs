@@ -4,7 +4,9 @@ use consort_core::{Classifier, ConsortError, Matrix, Result};
 
 use consort_data::Dataset;
 
-use crate::member::{Member, check_held_out, check_members, member_probas};
+use crate::member::{
+    Combiner, Member, check_held_out, check_member_probas, check_members, member_probas,
+};
 use crate::simplex::minimise_on_simplex;
 
 /// Mixture probabilities are floored here in the log-loss, as metrics do.
@@ -153,7 +155,19 @@ impl Classifier for AverageEnsemble {
     }
 
     fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
-        let probas = member_probas(&self.members, x)?;
-        Ok(weighted_sum(&probas, &self.weights))
+        Ok(self.combine(&member_probas(&self.members, x)?, x)?.0)
+    }
+}
+
+impl Combiner for AverageEnsemble {
+    fn combined_members(&self) -> &[Member] {
+        &self.members
+    }
+
+    fn combine(&self, member_probas: &[Matrix], x: &Matrix) -> Result<(Matrix, Vec<usize>)> {
+        check_member_probas(&self.members, member_probas, x, self.n_classes)?;
+        let proba = weighted_sum(member_probas, &self.weights);
+        let predicted = proba.argmax_rows();
+        Ok((proba, predicted))
     }
 }

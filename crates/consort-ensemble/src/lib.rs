@@ -29,7 +29,7 @@ pub use average::AverageEnsemble;
 pub use cascade::{
     CalibrationTarget, Cascade, CascadeReport, CascadeRun, Confidence, CurvePoint, StageReport,
 };
-pub use member::Member;
+pub use member::{Combiner, Member};
 pub use regression::{Combine, RegressionEnsemble, RegressorMember};
 pub use stacking::{
     ClassifierCandidate, NamedEstimator, OutOfFold, RegressorCandidate, StackingClassifier,

@@ -63,6 +63,52 @@ pub(crate) fn check_members(members: &[Member]) -> Result<(usize, usize)> {
     Ok((k, d))
 }
 
+/// A combiner whose output is a function of its members' class probabilities (and, for
+/// stacking with passthrough, of the features): given those probabilities, already computed
+/// for the same rows, it combines them without asking any member to predict again. An
+/// experiment that evaluates several combiners over the same members predicts with each
+/// member once and shares the result.
+///
+/// For every combiner, `combine(&probas_of_members_on(x), x)` equals
+/// `predict_with_proba(x)`: the `Classifier` impls are written through it.
+pub trait Combiner: Classifier {
+    /// The members, in the order `combine` expects their probabilities.
+    fn combined_members(&self) -> &[Member];
+
+    /// Probabilities and predicted classes from the members' probabilities for the rows of
+    /// `x` (one `rows x n_classes` matrix per member, in member order).
+    fn combine(&self, member_probas: &[Matrix], x: &Matrix) -> Result<(Matrix, Vec<usize>)>;
+}
+
+/// Checks member probabilities handed to [`Combiner::combine`]: one per member, each
+/// `x.rows() x n_classes`.
+pub(crate) fn check_member_probas(
+    members: &[Member],
+    probas: &[Matrix],
+    x: &Matrix,
+    n_classes: usize,
+) -> Result<()> {
+    if probas.len() != members.len() {
+        return Err(ConsortError::ShapeMismatch(format!(
+            "{} probability matrices for {} members",
+            probas.len(),
+            members.len()
+        )));
+    }
+    for (m, p) in members.iter().zip(probas) {
+        if p.rows() != x.rows() || p.cols() != n_classes {
+            return Err(ConsortError::ShapeMismatch(format!(
+                "member {:?}: a {}x{} probability matrix for {} rows and {n_classes} classes",
+                m.name,
+                p.rows(),
+                p.cols(),
+                x.rows()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Every member's class probabilities for `x`, checked for shape.
 pub(crate) fn member_probas(members: &[Member], x: &Matrix) -> Result<Vec<Matrix>> {
     members

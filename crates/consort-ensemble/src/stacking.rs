@@ -11,7 +11,7 @@ use consort_core::{Event, ObserverHandle};
 use consort_data::{Dataset, Fold, RegressionDataset, kfold, stratified_kfold};
 use serde::{Deserialize, Serialize};
 
-use crate::member::{Member, check_members, member_probas};
+use crate::member::{Combiner, Member, check_member_probas, check_members, member_probas};
 use crate::regression::{RegressorMember, check_regressors, member_predictions};
 
 /// How a stacked ensemble is trained.
@@ -276,6 +276,16 @@ impl StackingClassifier {
         Self::assemble(members, meta, passthrough)
     }
 
+    /// Stacking from fitted parts: members and a meta-learner fitted on their probabilities
+    /// (then the features, with `passthrough`), as saved and loaded back.
+    pub fn from_parts(
+        members: Vec<Member>,
+        meta: Arc<dyn Classifier>,
+        passthrough: bool,
+    ) -> Result<Self> {
+        Self::assemble(members, meta, passthrough)
+    }
+
     fn assemble(
         members: Vec<Member>,
         meta: Arc<dyn Classifier>,
@@ -302,6 +312,11 @@ impl StackingClassifier {
         &self.members
     }
 
+    /// Whether the meta-learner also sees the features.
+    pub fn passthrough(&self) -> bool {
+        self.passthrough
+    }
+
     /// The fitted meta-learner.
     pub fn meta(&self) -> &Arc<dyn Classifier> {
         &self.meta
@@ -310,7 +325,10 @@ impl StackingClassifier {
     /// What the meta-learner sees for `x`.
     pub fn meta_features(&self, x: &Matrix) -> Result<Matrix> {
         check_input(x, self.n_features)?;
-        let probas = member_probas(&self.members, x)?;
+        self.meta_features_from(&member_probas(&self.members, x)?, x)
+    }
+
+    fn meta_features_from(&self, probas: &[Matrix], x: &Matrix) -> Result<Matrix> {
         meta_input(
             Matrix::hstack(&probas.iter().collect::<Vec<_>>())?,
             x,
@@ -332,6 +350,10 @@ impl Classifier for StackingClassifier {
         self.meta.predict_proba(&self.meta_features(x)?)
     }
 
+    fn predict_with_proba(&self, x: &Matrix) -> Result<(Matrix, Vec<usize>)> {
+        self.meta.predict_with_proba(&self.meta_features(x)?)
+    }
+
     /// The members' and the meta-learner's, where all can state theirs.
     fn macs_per_sample(&self) -> Option<u64> {
         self.members
@@ -339,6 +361,19 @@ impl Classifier for StackingClassifier {
             .map(|m| m.model.macs_per_sample())
             .chain([self.meta.macs_per_sample()])
             .sum()
+    }
+}
+
+impl Combiner for StackingClassifier {
+    fn combined_members(&self) -> &[Member] {
+        &self.members
+    }
+
+    fn combine(&self, member_probas: &[Matrix], x: &Matrix) -> Result<(Matrix, Vec<usize>)> {
+        check_input(x, self.n_features)?;
+        check_member_probas(&self.members, member_probas, x, self.n_classes)?;
+        self.meta
+            .predict_with_proba(&self.meta_features_from(member_probas, x)?)
     }
 }
 

@@ -4,7 +4,7 @@ use consort_core::matrix::argmax;
 use consort_core::{Classifier, Matrix, Result};
 
 use crate::average::weighted_sum;
-use crate::member::{Member, check_members, member_probas};
+use crate::member::{Combiner, Member, check_member_probas, check_members, member_probas};
 
 /// How members' opinions are combined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -77,11 +77,7 @@ impl Classifier for VotingEnsemble {
 
     /// Soft: the mean probability. Hard: each class's share of the votes.
     fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
-        let probas = member_probas(&self.members, x)?;
-        Ok(match self.voting {
-            Voting::Soft => self.mean_proba(&probas),
-            Voting::Hard => self.vote_shares(&probas),
-        })
+        self.predict_with_proba(x).map(|(proba, _)| proba)
     }
 
     fn predict(&self, x: &Matrix) -> Result<Vec<usize>> {
@@ -89,13 +85,23 @@ impl Classifier for VotingEnsemble {
     }
 
     fn predict_with_proba(&self, x: &Matrix) -> Result<(Matrix, Vec<usize>)> {
-        let probas = member_probas(&self.members, x)?;
-        let mean = self.mean_proba(&probas);
+        self.combine(&member_probas(&self.members, x)?, x)
+    }
+}
+
+impl Combiner for VotingEnsemble {
+    fn combined_members(&self) -> &[Member] {
+        &self.members
+    }
+
+    fn combine(&self, probas: &[Matrix], x: &Matrix) -> Result<(Matrix, Vec<usize>)> {
+        check_member_probas(&self.members, probas, x, self.n_classes)?;
+        let mean = self.mean_proba(probas);
         if self.voting == Voting::Soft {
             let predicted = mean.argmax_rows();
             return Ok((mean, predicted));
         }
-        let votes = self.vote_shares(&probas);
+        let votes = self.vote_shares(probas);
         let predicted = votes
             .iter_rows()
             .zip(mean.iter_rows())

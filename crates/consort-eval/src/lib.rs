@@ -10,6 +10,7 @@
 
 pub mod cv;
 pub mod diversity;
+mod html;
 pub mod metrics;
 pub mod plot;
 pub mod ranking;
@@ -22,7 +23,7 @@ pub use metrics::{
     ClassificationMetrics, accuracy, confusion_matrix, expected_calibration_error, log_loss,
     macro_f1, model_accuracy, roc_auc_ovr,
 };
-pub use plot::{LineChart, Series};
+pub use plot::{Chart, Heatmap, LineChart, Series};
 pub use ranking::RankingMetrics;
 pub use regression::{RegressionMetrics, mae, mse, r2, rmse};
 pub use report::{DataSummary, Figure, ModelFamily, ModelResult, Report, Section};

@@ -1,4 +1,5 @@
-//! Line charts as SVG (drawn with `plotters`), for reports.
+//! Charts as SVG (drawn with `plotters`), for reports: line charts and heatmaps (a confusion
+//! matrix).
 
 use std::path::Path;
 
@@ -140,9 +141,191 @@ impl LineChart {
     }
 }
 
+/// A matrix of values as coloured cells with their numbers: a confusion matrix, say.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Heatmap {
+    /// Caption above the plot.
+    pub title: String,
+    /// What the rows are (left).
+    pub y_label: String,
+    /// What the columns are (bottom).
+    pub x_label: String,
+    /// One label per row.
+    pub row_labels: Vec<String>,
+    /// One label per column.
+    pub col_labels: Vec<String>,
+    /// `values[row][col]`.
+    pub values: Vec<Vec<f64>>,
+}
+
+impl Heatmap {
+    /// A confusion matrix (rows: true class, columns: predicted), cells shaded by each row's
+    /// share so classes of different sizes read alike; cells show counts.
+    pub fn confusion(title: impl Into<String>, classes: &[String], counts: &[Vec<usize>]) -> Self {
+        Self {
+            title: title.into(),
+            y_label: "true class".into(),
+            x_label: "predicted class".into(),
+            row_labels: classes.to_vec(),
+            col_labels: classes.to_vec(),
+            values: counts
+                .iter()
+                .map(|r| r.iter().map(|&v| v as f64).collect())
+                .collect(),
+        }
+    }
+
+    /// The heatmap as an SVG document (square cells, at most 640 pixels wide).
+    pub fn to_svg(&self) -> Result<String> {
+        let (rows, cols) = (self.row_labels.len(), self.col_labels.len());
+        if rows == 0 || cols == 0 || self.values.len() != rows {
+            return Err(ConsortError::EmptyDataset(
+                "a heatmap needs rows and columns with labels".into(),
+            ));
+        }
+        if self.values.iter().any(|r| r.len() != cols) {
+            return Err(ConsortError::ShapeMismatch(
+                "heatmap rows must have one value per column".into(),
+            ));
+        }
+        if self.values.iter().flatten().any(|v| !v.is_finite()) {
+            return Err(ConsortError::NonFinite("heatmap values".into()));
+        }
+        let cell = (480 / cols.max(rows)).clamp(12, 60) as i32;
+        let (left, top) = (110, 50);
+        let width = left + cell * cols as i32 + 20;
+        let height = top + cell * rows as i32 + 60;
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (width as u32, height as u32))
+                .into_drawing_area();
+            root.fill(&WHITE).map_err(plot_error)?;
+            root.draw(&Text::new(
+                self.title.clone(),
+                (left, 16),
+                ("sans-serif", 16).into_font(),
+            ))
+            .map_err(plot_error)?;
+            for (i, row) in self.values.iter().enumerate() {
+                let total: f64 = row.iter().sum::<f64>().max(1e-12);
+                for (j, &v) in row.iter().enumerate() {
+                    let share = (v / total).clamp(0.0, 1.0);
+                    let shade = (255.0 * (1.0 - 0.85 * share)) as u8;
+                    let (x, y) = (left + j as i32 * cell, top + i as i32 * cell);
+                    root.draw(&Rectangle::new(
+                        [(x, y), (x + cell, y + cell)],
+                        RGBColor(shade, shade, 255).filled(),
+                    ))
+                    .map_err(plot_error)?;
+                    let ink = if share > 0.5 { WHITE } else { BLACK };
+                    let label = if v.fract() == 0.0 {
+                        format!("{v:.0}")
+                    } else {
+                        format!("{v:.2}")
+                    };
+                    root.draw(&Text::new(
+                        label,
+                        (
+                            x + cell / 2 - 4 * (v.abs().max(1.0).log10() as i32 + 1),
+                            y + cell / 2 - 6,
+                        ),
+                        ("sans-serif", 12).into_font().color(&ink),
+                    ))
+                    .map_err(plot_error)?;
+                }
+                root.draw(&Text::new(
+                    self.row_labels[i].clone(),
+                    (8, top + i as i32 * cell + cell / 2 - 6),
+                    ("sans-serif", 12).into_font(),
+                ))
+                .map_err(plot_error)?;
+            }
+            for (j, l) in self.col_labels.iter().enumerate() {
+                root.draw(&Text::new(
+                    l.clone(),
+                    (left + j as i32 * cell + 2, top + rows as i32 * cell + 6),
+                    ("sans-serif", 12).into_font(),
+                ))
+                .map_err(plot_error)?;
+            }
+            root.draw(&Text::new(
+                format!("rows: {}, columns: {}", self.y_label, self.x_label),
+                (left, top + rows as i32 * cell + 30),
+                ("sans-serif", 13).into_font(),
+            ))
+            .map_err(plot_error)?;
+            root.present().map_err(plot_error)?;
+        }
+        Ok(svg)
+    }
+}
+
+/// A chart of a report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Chart {
+    /// Lines over an x axis.
+    Line(LineChart),
+    /// A matrix of coloured cells.
+    Heatmap(Heatmap),
+}
+
+impl Chart {
+    /// The chart as an SVG document.
+    pub fn to_svg(&self) -> Result<String> {
+        match self {
+            Self::Line(c) => c.to_svg(),
+            Self::Heatmap(h) => h.to_svg(),
+        }
+    }
+
+    /// Writes the SVG to `path` atomically.
+    pub fn write_svg(&self, path: &Path) -> Result<()> {
+        write_atomic(path, self.to_svg()?.as_bytes())
+    }
+}
+
+impl From<LineChart> for Chart {
+    fn from(c: LineChart) -> Self {
+        Self::Line(c)
+    }
+}
+
+impl From<Heatmap> for Chart {
+    fn from(h: Heatmap) -> Self {
+        Self::Heatmap(h)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn confusion_heatmap_renders_counts_and_labels() {
+        let classes = vec!["cat".to_string(), "dog".to_string()];
+        let svg = Heatmap::confusion("Confusion of knn", &classes, &[vec![7, 1], vec![2, 40]])
+            .to_svg()
+            .unwrap();
+        assert!(svg.starts_with("<svg"));
+        for text in [
+            "Confusion of knn",
+            "cat",
+            "dog",
+            ">40<",
+            ">7<",
+            "true class",
+        ] {
+            assert!(svg.contains(text), "missing {text}");
+        }
+        assert_eq!(
+            svg.matches("<rect").count(),
+            1 + 4,
+            "background and four cells"
+        );
+        let ragged = Heatmap::confusion("x", &classes, &[vec![1, 2], vec![3]]);
+        assert!(ragged.to_svg().is_err());
+    }
 
     #[test]
     fn chart_renders_labels_and_lines() {

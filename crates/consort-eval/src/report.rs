@@ -9,7 +9,7 @@ use consort_core::{ConsortError, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::ClassificationMetrics;
-use crate::plot::LineChart;
+use crate::plot::Chart;
 
 /// What kind of model a row describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,7 +105,7 @@ pub struct Figure {
     /// Caption under the image.
     pub caption: String,
     /// The chart.
-    pub chart: LineChart,
+    pub chart: Chart,
 }
 
 impl Report {
@@ -238,8 +238,22 @@ impl Report {
         Ok(serde_json::to_string_pretty(self)?)
     }
 
-    /// Writes `report.md`, `report.json` and the figures into `dir` (created if missing),
-    /// each atomically. Returns the paths of the two reports.
+    /// The whole report as one self-contained HTML page (tables, figures inlined as SVG).
+    pub fn to_html(&self) -> Result<String> {
+        let figures = self
+            .figures
+            .iter()
+            .map(|f| Ok((f.file.clone(), f.chart.to_svg()?, f.caption.clone())))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(crate::html::to_html(
+            &self.title,
+            &self.to_markdown(),
+            &figures,
+        ))
+    }
+
+    /// Writes `report.md`, `report.html`, `report.json` and the figures into `dir` (created
+    /// if missing), each atomically. Returns the paths of the Markdown and JSON reports.
     pub fn write_to(&self, dir: &Path) -> Result<(PathBuf, PathBuf)> {
         fs::create_dir_all(dir).map_err(|e| ConsortError::io(dir, e))?;
         for figure in &self.figures {
@@ -254,6 +268,7 @@ impl Report {
         let md = dir.join("report.md");
         let json = dir.join("report.json");
         write_atomic(&md, self.to_markdown().as_bytes())?;
+        write_atomic(&dir.join("report.html"), self.to_html()?.as_bytes())?;
         write_atomic(&json, self.to_json()?.as_bytes())?;
         Ok((md, json))
     }

@@ -43,7 +43,8 @@ fn report() -> Report {
             file: "curve.svg".into(),
             caption: "Accuracy against escalation".into(),
             chart: LineChart::new("curve", "escalated", "accuracy")
-                .with_series("tree -> mlp", vec![(0.0, 0.75), (1.0, 1.0)]),
+                .with_series("tree -> mlp", vec![(0.0, 0.75), (1.0, 1.0)])
+                .into(),
         }],
     }
 }

@@ -1,6 +1,6 @@
 //! Preprocessing in front of a model: standardisation fitted on the training data only.
 
-use consort_core::{Classifier, Fit, Matrix, Result};
+use consort_core::{Classifier, Fit, FitWeighted, Matrix, Result};
 use consort_data::{Dataset, StandardScaler};
 
 /// Fits a [`StandardScaler`] on the training features, then the inner estimator on the
@@ -13,6 +13,21 @@ pub struct Standardized<E>(pub E);
 pub struct StandardizedModel<C> {
     scaler: StandardScaler,
     inner: C,
+}
+
+impl<C: Classifier> StandardizedModel<C> {
+    /// A fitted scaler and the model fitted behind it (a saved pair, loaded back); they must
+    /// agree on the number of features.
+    pub fn from_parts(scaler: StandardScaler, inner: C) -> Result<Self> {
+        if scaler.n_features() != inner.n_features() {
+            return Err(consort_core::ConsortError::ShapeMismatch(format!(
+                "a scaler of {} features in front of a model of {}",
+                scaler.n_features(),
+                inner.n_features()
+            )));
+        }
+        Ok(Self { scaler, inner })
+    }
 }
 
 impl<C> StandardizedModel<C> {
@@ -37,6 +52,19 @@ impl<E: Fit<Dataset>> Fit<Dataset> for Standardized<E> {
         Ok(StandardizedModel {
             scaler,
             inner: self.0.fit(&scaled)?,
+        })
+    }
+}
+
+/// The scaler is fitted unweighted (it only centres and scales); the weights reach the model.
+impl<E: FitWeighted<Dataset>> FitWeighted<Dataset> for Standardized<E> {
+    fn fit_weighted(&self, data: &Dataset, sample_weights: &[f32]) -> Result<Self::Object> {
+        data.ensure_trainable()?;
+        let scaler = StandardScaler::fit(data.features())?;
+        let scaled = scaler.transform_dataset(data)?;
+        Ok(StandardizedModel {
+            scaler,
+            inner: self.0.fit_weighted(&scaled, sample_weights)?,
         })
     }
 }

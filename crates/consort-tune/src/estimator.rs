@@ -3,7 +3,10 @@
 use std::sync::{Arc, Mutex};
 
 use burn::tensor::Device;
-use consort_core::{BackendKind, Fit, Matrix, ObserverHandle, Result};
+use consort_core::{
+    BackendKind, ConsortError, Fit, FitWeighted, Matrix, ObserverHandle, Result,
+    check_sample_weights,
+};
 use consort_data::Dataset;
 use consort_models::{NetworkClassifier, NetworkSpec};
 
@@ -11,7 +14,7 @@ use crate::config::TrainConfig;
 use crate::fit::{FitContext, FitSettings, HookFactory, fit_network, validation_split};
 use crate::hooks::TrainingHook;
 use crate::objective::Objective;
-use crate::sampler::Sampler;
+use crate::sampler::{Sampler, Weighted};
 use crate::trainer::TrainOutcome;
 
 /// A fitted network together with the record of its training run.
@@ -145,5 +148,30 @@ impl<S: NetworkSpec> Fit<Dataset> for NetworkEstimator<S> {
 
     fn fit(&self, data: &Dataset) -> Result<Self::Object> {
         self.fit_with_history(data).map(|(c, _)| c)
+    }
+}
+
+/// Sample weights reach a network through the training core's sampler: each epoch draws
+/// as many rows as there are, row `i` with probability proportional to its weight
+/// ([`Weighted`]), so the expected loss is the weighted one.
+impl<S: NetworkSpec> FitWeighted<Dataset> for NetworkEstimator<S> {
+    fn fit_weighted(&self, data: &Dataset, sample_weights: &[f32]) -> Result<Self::Object> {
+        check_sample_weights(sample_weights, data.len())?;
+        if self.train.validation_fraction > 0.0 {
+            return Err(ConsortError::config(
+                "sample weights index the rows handed to fit; with validation_fraction > 0 \
+                 some of them are held out: split the validation rows off first",
+            ));
+        }
+        if self.sampler.is_some() {
+            return Err(ConsortError::config(
+                "this network already draws its batches with a custom sampler; sample weights \
+                 would replace it",
+            ));
+        }
+        let weights: Vec<f64> = sample_weights.iter().map(|&w| f64::from(w)).collect();
+        let mut weighted = self.clone();
+        weighted.sampler = Some(Arc::new(Weighted::new(&weights)?));
+        weighted.fit(data)
     }
 }

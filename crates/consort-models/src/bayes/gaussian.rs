@@ -1,7 +1,8 @@
 //! Gaussian naive Bayes: per class, each feature is an independent normal.
 
 use consort_core::{
-    Classifier, ConsortError, Fit, FitWith, Matrix, ParamGuard, Result, check_input,
+    Classifier, ConsortError, Fit, FitWeighted, FitWith, Matrix, ParamGuard, Result, check_input,
+    check_sample_weights,
 };
 use consort_data::Dataset;
 use serde::{Deserialize, Serialize};
@@ -10,6 +11,7 @@ use crate::linear::softmax_into;
 
 /// Hyperparameters of [`GaussianNb`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct GaussianNbConfig {
     /// Added to every variance, as a fraction of the largest feature variance (scikit-learn's
     /// `var_smoothing`): keeps constant features from producing zero variances.
@@ -111,25 +113,38 @@ impl GaussianNb {
 
 impl FitWith<Dataset> for GaussianNb {
     fn fit_with(&mut self, data: &Dataset) -> Result<()> {
+        self.update(data, None)
+    }
+}
+
+impl GaussianNb {
+    /// Merges a batch into the per-class counts, means and squared deviations (Chan et al.'s
+    /// parallel update), each row counting `sample_weights[i]` times (once without weights).
+    fn update(&mut self, data: &Dataset, sample_weights: Option<&[f32]>) -> Result<()> {
         super::check_update(data, self.n_features, self.counts.len())?;
+        if let Some(w) = sample_weights {
+            check_sample_weights(w, data.len())?;
+        }
+        let weight = |i: usize| sample_weights.map_or(1.0, |w| f64::from(w[i]));
         let d = self.n_features;
         for c in 0..self.counts.len() {
-            let rows: Vec<&[f32]> = data
+            let rows: Vec<(&[f32], f64)> = data
                 .features()
                 .iter_rows()
                 .zip(data.labels())
-                .filter(|&(_, &l)| l == c)
-                .map(|(r, _)| r)
+                .enumerate()
+                .filter(|&(i, (_, &l))| l == c && weight(i) > 0.0)
+                .map(|(i, (r, _))| (r, weight(i)))
                 .collect();
             if rows.is_empty() {
                 continue;
             }
-            let nb = rows.len() as f64;
+            let nb: f64 = rows.iter().map(|(_, w)| w).sum();
             for j in 0..d {
-                let mean_b = rows.iter().map(|r| f64::from(r[j])).sum::<f64>() / nb;
+                let mean_b = rows.iter().map(|(r, w)| w * f64::from(r[j])).sum::<f64>() / nb;
                 let m2_b: f64 = rows
                     .iter()
-                    .map(|r| (f64::from(r[j]) - mean_b).powi(2))
+                    .map(|(r, w)| w * (f64::from(r[j]) - mean_b).powi(2))
                     .sum();
                 let (na, i) = (self.counts[c], c * d + j);
                 let delta = mean_b - self.means[i];
@@ -149,6 +164,16 @@ impl Fit<Dataset> for GaussianNbConfig {
         data.ensure_trainable()?;
         let mut model = GaussianNb::empty(self, data.n_classes(), data.n_features())?;
         model.fit_with(data)?;
+        Ok(model)
+    }
+}
+
+/// Weighted class priors, means and variances.
+impl FitWeighted<Dataset> for GaussianNbConfig {
+    fn fit_weighted(&self, data: &Dataset, sample_weights: &[f32]) -> Result<GaussianNb> {
+        data.ensure_trainable()?;
+        let mut model = GaussianNb::empty(self, data.n_classes(), data.n_features())?;
+        model.update(data, Some(sample_weights))?;
         Ok(model)
     }
 }

@@ -10,6 +10,7 @@ use crate::linear::softmax_into;
 
 /// Hyperparameters of [`MultinomialNb`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct MultinomialNbConfig {
     /// Additive (Laplace / Lidstone) smoothing of feature counts.
     pub alpha: f64,

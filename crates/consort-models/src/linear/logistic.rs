@@ -1,7 +1,8 @@
 //! Multinomial logistic regression with L2 regularisation, fitted by L-BFGS.
 
 use consort_core::{
-    Classifier, ConsortError, Fit, Matrix, ParamGuard, Result, check_input, check_labels,
+    Classifier, ConsortError, Fit, FitWeighted, Matrix, ParamGuard, Result, check_input,
+    check_labels, check_sample_weights,
 };
 use consort_data::Dataset;
 use serde::{Deserialize, Serialize};
@@ -10,6 +11,7 @@ use super::lbfgs::{LbfgsOptions, minimize};
 
 /// Hyperparameters of [`LogisticRegression`] (scikit-learn's conventions).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct LogisticRegressionConfig {
     /// Inverse regularisation strength: the objective is
     /// `C * sum(cross-entropy) + ||W||^2 / 2` (the intercept is not penalised).
@@ -66,6 +68,16 @@ impl LogisticRegressionConfig {
     /// Fits on soft targets: one probability row per sample (hard labels are one-hot rows).
     /// Knowledge distillation into this model uses it with a teacher's probabilities.
     pub fn fit_soft(&self, x: &Matrix, targets: &Matrix) -> Result<LogisticRegression> {
+        self.fit_soft_weighted(x, targets, None)
+    }
+
+    /// [`Self::fit_soft`] with each sample's loss scaled by its weight.
+    fn fit_soft_weighted(
+        &self,
+        x: &Matrix,
+        targets: &Matrix,
+        sample_weights: Option<&[f32]>,
+    ) -> Result<LogisticRegression> {
         self.check()?;
         if x.rows() == 0 {
             return Err(ConsortError::EmptyDataset(
@@ -85,6 +97,10 @@ impl LogisticRegressionConfig {
         let (n, d, k) = (x.rows(), x.cols(), targets.cols());
         let xs: Vec<f64> = x.as_slice().iter().map(|&v| f64::from(v)).collect();
         let ys: Vec<f64> = targets.as_slice().iter().map(|&v| f64::from(v)).collect();
+        if let Some(w) = sample_weights {
+            check_sample_weights(w, n)?;
+        }
+        let weight = |i: usize| sample_weights.map_or(1.0, |w| f64::from(w[i]));
         // Objective divided by C*n so the tolerance does not depend on the data size.
         let l2 = 1.0 / (self.c * n as f64);
 
@@ -100,10 +116,11 @@ impl LogisticRegressionConfig {
                 }
                 let lse = log_sum_exp(&z);
                 let yi = &ys[i * k..(i + 1) * k];
+                let wi = weight(i);
                 for c in 0..k {
                     let p = (z[c] - lse).exp();
-                    loss -= yi[c] * (z[c] - lse);
-                    let r = (p - yi[c]) / n as f64;
+                    loss -= wi * yi[c] * (z[c] - lse);
+                    let r = wi * (p - yi[c]) / n as f64;
                     let gw = &mut grad[c * d..(c + 1) * d];
                     gw.iter_mut().zip(xi).for_each(|(g, &xv)| *g += r * xv);
                     grad[k * d + c] += r;
@@ -145,6 +162,19 @@ impl Fit<Dataset> for LogisticRegressionConfig {
         data.ensure_trainable()?;
         check_labels(data.labels(), data.n_classes())?;
         self.fit_soft(data.features(), &one_hot(data.labels(), data.n_classes()))
+    }
+}
+
+/// Each sample's log-loss term scaled by its weight (the L2 penalty is not).
+impl FitWeighted<Dataset> for LogisticRegressionConfig {
+    fn fit_weighted(&self, data: &Dataset, sample_weights: &[f32]) -> Result<LogisticRegression> {
+        data.ensure_trainable()?;
+        check_labels(data.labels(), data.n_classes())?;
+        self.fit_soft_weighted(
+            data.features(),
+            &one_hot(data.labels(), data.n_classes()),
+            Some(sample_weights),
+        )
     }
 }
 

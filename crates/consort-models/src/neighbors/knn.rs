@@ -1,4 +1,7 @@
-//! k-nearest-neighbours classification (brute force, Euclidean distance).
+//! k-nearest-neighbours classification (exact, Euclidean distance): a k-d tree in low
+//! dimension, blocked matrix-product distances otherwise.
+
+use std::sync::OnceLock;
 
 use consort_core::{
     Classifier, ConsortError, Fit, Matrix, ParamGuard, Result, check_input, check_labels,
@@ -6,8 +9,11 @@ use consort_core::{
 use consort_data::Dataset;
 use serde::{Deserialize, Serialize};
 
+use super::search::{KD_TREE_MAX_FEATURES, KdTree, Neighbour, nearest_by_products};
+
 /// How neighbours' votes are weighted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
 pub enum NeighborWeights {
     /// Every neighbour counts the same.
     #[default]
@@ -18,6 +24,7 @@ pub enum NeighborWeights {
 
 /// Hyperparameters of [`KNeighbors`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct KNeighborsConfig {
     /// Neighbours consulted.
     pub k: usize,
@@ -50,6 +57,20 @@ pub struct KNeighbors {
     x: Matrix,
     y: Vec<usize>,
     n_classes: usize,
+    /// Built on first use in low dimension (and rebuilt after loading).
+    #[serde(skip)]
+    tree: LazyTree,
+}
+
+/// The search index, derived from the training rows: built on first use, never serialised,
+/// and ignored by equality (two models with the same rows are the same model).
+#[derive(Debug, Clone, Default)]
+struct LazyTree(OnceLock<KdTree>);
+
+impl PartialEq for LazyTree {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl Fit<Dataset> for KNeighborsConfig {
@@ -71,7 +92,26 @@ impl Fit<Dataset> for KNeighborsConfig {
             x: data.features().clone(),
             y: data.labels().to_vec(),
             n_classes: data.n_classes(),
+            tree: LazyTree::default(),
         })
+    }
+}
+
+impl KNeighbors {
+    /// The `k` nearest training rows of every row of `x`, nearest first (ties by training
+    /// row): a k-d tree up to 12 features, blocked matrix products above.
+    fn neighbours(&self, x: &Matrix) -> Vec<Vec<Neighbour>> {
+        use rayon::prelude::*;
+        let k = self.config.k;
+        if self.x.cols() <= KD_TREE_MAX_FEATURES {
+            let tree = self.tree.0.get_or_init(|| KdTree::build(&self.x));
+            (0..x.rows())
+                .into_par_iter()
+                .map(|i| tree.nearest(&self.x, x.row(i), k))
+                .collect()
+        } else {
+            nearest_by_products(&self.x, x, k)
+        }
     }
 }
 
@@ -84,29 +124,17 @@ impl Classifier for KNeighbors {
         self.x.cols()
     }
 
-    /// Each class's (weighted) share of the `k` nearest training samples. Distance ties are
-    /// broken by training-row order, so results are deterministic.
-    /// A squared distance to every training row.
+    /// A squared distance to every training row (brute force; the k-d tree visits fewer).
     fn macs_per_sample(&self) -> Option<u64> {
         Some((self.x.rows() * self.x.cols()) as u64)
     }
 
+    /// Each class's (weighted) share of the `k` nearest training samples. Distance ties are
+    /// broken by training-row order, so results are deterministic.
     fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
         check_input(x, self.x.cols())?;
-        let k = self.config.k;
         let mut out = Matrix::zeros(x.rows(), self.n_classes);
-        let mut dist: Vec<(f32, usize)> = Vec::with_capacity(self.x.rows());
-        for (i, q) in x.iter_rows().enumerate() {
-            dist.clear();
-            dist.extend(self.x.iter_rows().enumerate().map(|(j, r)| {
-                let d2: f32 = r.iter().zip(q).map(|(a, b)| (a - b) * (a - b)).sum();
-                (d2, j)
-            }));
-            let order =
-                |a: &(f32, usize), b: &(f32, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
-            dist.select_nth_unstable_by(k - 1, order);
-            let nearest = &mut dist[..k];
-            nearest.sort_unstable_by(order);
+        for (i, nearest) in self.neighbours(x).iter().enumerate() {
             let row = out.row_mut(i);
             match self.config.weights {
                 NeighborWeights::Uniform => {

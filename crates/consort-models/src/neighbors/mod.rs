@@ -1,5 +1,6 @@
 //! Instance-based models.
 
 mod knn;
+mod search;
 
 pub use knn::{KNeighbors, KNeighborsConfig, NeighborWeights};

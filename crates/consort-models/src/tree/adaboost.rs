@@ -13,6 +13,7 @@ use crate::linear::{one_hot, softmax_into};
 
 /// Hyperparameters of SAMME boosting.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct AdaBoostConfig {
     /// Weak learners at most.
     pub n_estimators: usize,

@@ -21,6 +21,7 @@ use crate::linear::{log_sum_exp, softmax_into};
 
 /// Early stopping on a held-out part of the training rows.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct BoostingEarlyStop {
     /// Share of the training rows held out (stratified for classification).
     pub validation_fraction: f64,
@@ -43,6 +44,7 @@ impl Default for BoostingEarlyStop {
 /// Hyperparameters of histogram gradient boosting (classification on a [`Dataset`],
 /// regression on a [`RegressionDataset`]); the defaults are scikit-learn's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct HistGradientBoostingConfig {
     /// Boosting rounds at most (one tree per class per round).
     pub max_iter: usize,

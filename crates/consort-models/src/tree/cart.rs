@@ -3,7 +3,8 @@
 //! (gini / entropy over class mass, soft labels included) and regression (squared error).
 
 use consort_core::{
-    Classifier, ConsortError, Fit, Matrix, ParamGuard, Regressor, Result, check_input, check_labels,
+    Classifier, ConsortError, Fit, FitWeighted, Matrix, ParamGuard, Regressor, Result, check_input,
+    check_labels, check_sample_weights,
 };
 use consort_data::{Dataset, RegressionDataset};
 use serde::{Deserialize, Serialize};
@@ -12,6 +13,7 @@ use crate::linear::one_hot;
 
 /// Node impurity measure of classification trees (regression trees use squared error).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
 pub enum SplitCriterion {
     /// Gini impurity `1 - sum p_k^2`.
     #[default]
@@ -23,6 +25,7 @@ pub enum SplitCriterion {
 /// Hyperparameters of a CART tree: the same config fits a [`DecisionTree`] on a [`Dataset`]
 /// and a [`RegressionTree`] on a [`RegressionDataset`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct DecisionTreeConfig {
     /// Depth limit (`None`: grow until leaves are pure or too small).
     pub max_depth: Option<usize>,
@@ -395,6 +398,29 @@ impl Fit<Dataset> for DecisionTreeConfig {
         check_labels(data.labels(), data.n_classes())?;
         self.fit_soft(data.features(), &one_hot(data.labels(), data.n_classes()))
     }
+}
+
+/// Each sample's one-hot target row scaled by its weight: weighted class counts drive the
+/// split criterion and the leaf distributions.
+impl FitWeighted<Dataset> for DecisionTreeConfig {
+    fn fit_weighted(&self, data: &Dataset, sample_weights: &[f32]) -> Result<DecisionTree> {
+        data.ensure_trainable()?;
+        check_labels(data.labels(), data.n_classes())?;
+        check_sample_weights(sample_weights, data.len())?;
+        self.fit_soft(
+            data.features(),
+            &weighted_one_hot(data.labels(), data.n_classes(), sample_weights),
+        )
+    }
+}
+
+/// One-hot rows scaled by per-sample weights.
+pub(crate) fn weighted_one_hot(labels: &[usize], n_classes: usize, weights: &[f32]) -> Matrix {
+    let mut m = one_hot(labels, n_classes);
+    for (i, &w) in weights.iter().enumerate() {
+        m.row_mut(i).iter_mut().for_each(|v| *v *= w);
+    }
+    m
 }
 
 impl DecisionTree {

@@ -7,18 +7,22 @@
 
 use consort_core::seed::{derive_seed, rng};
 use consort_core::{
-    Classifier, ConsortError, Fit, Matrix, ParamGuard, Regressor, Result, check_input, check_labels,
+    Classifier, ConsortError, Fit, FitWeighted, Matrix, ParamGuard, Regressor, Result, check_input,
+    check_labels, check_sample_weights,
 };
 use consort_data::{Dataset, RegressionDataset};
 use rand::Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::cart::{DecisionTreeConfig, Objective, Sampling, SplitCriterion, Tree};
+use super::cart::{
+    DecisionTreeConfig, Objective, Sampling, SplitCriterion, Tree, weighted_one_hot,
+};
 use crate::linear::one_hot;
 
 /// How many features each split may try.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
 pub enum MaxFeatures {
     /// `round(sqrt(d))`, at least 1 (the usual choice for classification).
     #[default]
@@ -43,6 +47,7 @@ impl MaxFeatures {
 /// Hyperparameters of a random forest (classification on a [`Dataset`], regression on a
 /// [`RegressionDataset`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct RandomForestConfig {
     /// Trees in the forest.
     pub n_trees: usize,
@@ -210,13 +215,26 @@ impl Fit<Dataset> for RandomForestConfig {
     fn fit(&self, data: &Dataset) -> Result<RandomForest> {
         data.ensure_trainable()?;
         check_labels(data.labels(), data.n_classes())?;
+        self.fit_on_targets(data, &one_hot(data.labels(), data.n_classes()))
+    }
+}
+
+/// Every tree sees its bootstrap sample's one-hot rows scaled by the samples' weights.
+impl FitWeighted<Dataset> for RandomForestConfig {
+    fn fit_weighted(&self, data: &Dataset, sample_weights: &[f32]) -> Result<RandomForest> {
+        data.ensure_trainable()?;
+        check_labels(data.labels(), data.n_classes())?;
+        check_sample_weights(sample_weights, data.len())?;
+        let targets = weighted_one_hot(data.labels(), data.n_classes(), sample_weights);
+        self.fit_on_targets(data, &targets)
+    }
+}
+
+impl RandomForestConfig {
+    fn fit_on_targets(&self, data: &Dataset, targets: &Matrix) -> Result<RandomForest> {
         let k = data.n_classes();
         let x = data.features();
-        let grown = self.grow(
-            x,
-            &one_hot(data.labels(), k),
-            Objective::Classification(self.criterion),
-        )?;
+        let grown = self.grow(x, targets, Objective::Classification(self.criterion))?;
         let oob_accuracy = self.bootstrap.then(|| {
             let (sums, votes) = out_of_bag_sums(x, &grown, k);
             let (mut hit, mut seen) = (0usize, 0usize);

@@ -3,8 +3,8 @@
 
 use consort_core::Result;
 use consort_data::Dataset;
-use consort_ensemble::{CalibrationTarget, Cascade, Confidence, Member, OutOfFold};
-use consort_eval::{CvScores, Figure, LineChart, ModelFamily, Section};
+use consort_ensemble::{Cascade, Member, OutOfFold};
+use consort_eval::{CvScores, Figure, LineChart, Section};
 
 pub(crate) fn cross_validation_section(
     members: &[Member],
@@ -37,47 +37,22 @@ pub(crate) fn cascade_name(cascade: &Cascade) -> String {
         .join(" -> ")
 }
 
-/// The cascade logistic regression -> the most accurate network (out of fold), calibrated on
-/// out-of-fold probabilities to stay within half a point of that network; its report on the
-/// test split and its accuracy / escalation curve.
-pub(crate) fn cascade(
-    members: &[(ModelFamily, Member)],
-    oof: &OutOfFold,
-    train: &Dataset,
+/// The calibrated cascade's report on the test split and its accuracy / escalation curve.
+pub(crate) fn cascade_section(
+    cascade: &Cascade,
+    tolerance: f64,
     test: &Dataset,
-) -> Result<Option<(Cascade, Section, Figure)>> {
-    let position = |pred: &dyn Fn(&(ModelFamily, Member)) -> bool| members.iter().position(pred);
-    let Some(small) = position(&|(_, m)| m.name == "logistic regression") else {
-        return Ok(None);
-    };
-    let Some(large) = (0..members.len())
-        .filter(|&i| members[i].0 == ModelFamily::Large)
-        .map(|i| {
-            (
-                i,
-                CvScores::from_folds(oof.fold_accuracies(i, train.labels())).mean,
-            )
-        })
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(i, _)| i)
-    else {
-        return Ok(None);
-    };
-    let cascade = Cascade::calibrate_on(
-        vec![members[small].1.clone(), members[large].1.clone()],
-        Confidence::MaxProbability,
-        CalibrationTarget::AccuracyWithin(0.005),
-        &[oof.probas[small].clone(), oof.probas[large].clone()],
-        train.labels(),
-    )?;
+) -> Result<(Section, Figure)> {
+    let last = &cascade.members()[cascade.members().len() - 1].name;
     let report = cascade.report(test)?;
     let mut body = format!(
         "{} with max-probability threshold {:.3}, calibrated on out-of-fold predictions to stay \
-         within 0.5 point of {}.\n\n| stage | reached | answered | share | predict (ms) | MACs/sample |\n\
+         within {} point of {}.\n\n| stage | reached | answered | share | predict (ms) | MACs/sample |\n\
          |---|---:|---:|---:|---:|---:|\n",
-        cascade_name(&cascade),
+        cascade_name(cascade),
         cascade.thresholds()[0],
-        members[large].1.name
+        tolerance * 100.0,
+        last
     );
     for s in &report.stages {
         body.push_str(&format!(
@@ -95,7 +70,7 @@ pub(crate) fn cascade(
          predict time {:.2} ms vs {:.2} ms ({:.0}% saved){}.\n",
         report.accuracy,
         report.last_member_accuracy,
-        members[large].1.name,
+        last,
         report.escalated_to_last * 100.0,
         report.seconds * 1e3,
         report.last_member_seconds * 1e3,
@@ -110,24 +85,24 @@ pub(crate) fn cascade(
         file: "cascade.svg".into(),
         caption: format!(
             "Cascade {}: test accuracy against the share escalated, as the threshold varies",
-            cascade_name(&cascade)
+            cascade_name(cascade)
         ),
         chart: LineChart::new(
-            format!("Cascade {}", cascade_name(&cascade)),
+            format!("Cascade {}", cascade_name(cascade)),
             "share of samples escalated to the large model",
             "test accuracy",
         )
         .with_series(
-            cascade_name(&cascade),
+            cascade_name(cascade),
             curve.iter().map(|p| (p.escalated, p.accuracy)).collect(),
-        ),
+        )
+        .into(),
     };
-    Ok(Some((
-        cascade,
+    Ok((
         Section {
             heading: "Cascade: small model first".into(),
             body,
         },
         figure,
-    )))
+    ))
 }

@@ -1,0 +1,342 @@
+//! From a [`ModelSpec`] to a fitted member that can also save itself: the estimator side of
+//! the experiment's members, refitted per fold for the out-of-fold predictions.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use consort_core::seed::derive_seed;
+use consort_core::{
+    BackendKind, Classifier, ClassifierEstimator, ConsortError, Fit, FitWeighted, Matrix,
+    ObserverHandle, Result, balanced_sample_weights,
+};
+use consort_data::{Dataset, StandardScaler};
+use consort_models::{
+    CnnConfig, MlpConfig, NetworkClassifier, NetworkSpec, Standardized, StandardizedModel,
+};
+use consort_tune::{NetworkEstimator, TrainConfig};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::config::{ModelKind, ModelSpec};
+
+/// A fitted member that can write itself into a folder ([`crate::SavedModel`] reads it back).
+pub(crate) trait SaveableClassifier: Classifier {
+    /// Writes the model into `dir` (which exists and is empty).
+    fn save_to(&self, dir: &Path) -> Result<()>;
+}
+
+/// How the experiment trains its networks.
+#[derive(Debug, Clone)]
+pub(crate) struct NetworkSettings {
+    /// The experiment's seed.
+    pub seed: u64,
+    /// Backend (`None`: the default).
+    pub backend: Option<BackendKind>,
+    /// Epochs of every network, when given.
+    pub epochs: Option<usize>,
+    /// Training events.
+    pub observer: ObserverHandle,
+}
+
+/// A member's estimator: the spec, resolved against the data (the CNN's image side) and the
+/// experiment's network settings.
+#[derive(Debug, Clone)]
+pub(crate) struct MemberEstimator {
+    pub spec: ModelSpec,
+    /// The training seed's label: the kind for the first member of a kind, so the shipped
+    /// main job keeps its figures, the kind and name for later ones.
+    pub seed_label: String,
+    pub network: NetworkSettings,
+    /// Fit with balanced class weights where the model takes sample weights.
+    pub balanced: bool,
+    /// Image height and width for a CNN.
+    pub image: Option<(usize, usize)>,
+}
+
+impl MemberEstimator {
+    /// Whether this member's model takes sample weights (class weighting reaches it).
+    pub fn takes_weights(&self) -> bool {
+        !matches!(
+            self.spec.kind,
+            ModelKind::Knn(_)
+                | ModelKind::AdaBoost(_)
+                | ModelKind::Boosting(_)
+                | ModelKind::MultinomialNb(_)
+        )
+    }
+
+    fn train_config(&self, epochs: usize, batch_size: usize, learning_rate: f64) -> TrainConfig {
+        let mut cfg = TrainConfig::new()
+            .with_epochs(self.network.epochs.unwrap_or(epochs))
+            .with_seed(derive_seed(self.network.seed, &self.seed_label));
+        cfg.batch_size = batch_size;
+        cfg.learning_rate = learning_rate;
+        cfg
+    }
+
+    fn network<S: NetworkSpec>(&self, spec: S, train: TrainConfig) -> NetworkEstimator<S> {
+        let mut est =
+            NetworkEstimator::new(spec, train).with_observer(self.network.observer.clone());
+        est.backend = self.network.backend;
+        est
+    }
+
+    /// Fits on `data` (with balanced sample weights when asked and possible).
+    pub fn fit_member(&self, data: &Dataset) -> Result<Arc<dyn SaveableClassifier>> {
+        let weights = (self.balanced && self.takes_weights())
+            .then(|| balanced_sample_weights(data.labels(), data.n_classes()));
+        let weights = weights.as_deref();
+        let std = self.spec.standardize;
+        let key = self.spec.kind.key();
+        Ok(match &self.spec.kind {
+            ModelKind::Mlp(p) => {
+                let spec = MlpConfig::new(0, p.hidden.clone(), 0).with_dropout(p.dropout);
+                let est = self.network(
+                    spec.clone(),
+                    self.train_config(p.epochs, p.batch_size, p.learning_rate),
+                );
+                Arc::new(fit_network(spec, est, std, weights, data)?)
+            }
+            ModelKind::Cnn(p) => {
+                let (h, w) = self.image.ok_or_else(|| {
+                    ConsortError::config("a cnn member needs an image height and width")
+                })?;
+                let spec = CnnConfig::new()
+                    .with_height(h)
+                    .with_width(w)
+                    .with_conv_channels(p.conv_channels)
+                    .with_hidden(p.hidden)
+                    .with_dropout(p.dropout);
+                let est = self.network(
+                    spec.clone(),
+                    self.train_config(p.epochs, p.batch_size, p.learning_rate),
+                );
+                Arc::new(fit_network(spec, est, std, weights, data)?)
+            }
+            ModelKind::Logistic(c) => fit_weighted(key, c, std, weights, data)?,
+            ModelKind::Tree(c) => fit_weighted(key, c, std, weights, data)?,
+            ModelKind::Forest(c) => fit_weighted(key, c, std, weights, data)?,
+            ModelKind::GaussianNb(c) => fit_weighted(key, c, std, weights, data)?,
+            ModelKind::Boosting(c) => fit_plain(key, c, std, data)?,
+            ModelKind::AdaBoost(c) => fit_plain(key, c, std, data)?,
+            ModelKind::Knn(c) => fit_plain(key, c, std, data)?,
+            ModelKind::MultinomialNb(c) => fit_plain(key, c, std, data)?,
+        })
+    }
+}
+
+impl ClassifierEstimator<Dataset> for MemberEstimator {
+    fn fit_classifier(&self, data: &Dataset) -> Result<Arc<dyn Classifier>> {
+        Ok(self.fit_member(data)?)
+    }
+}
+
+/// A classical model (optionally behind its scaler), saved as JSON.
+pub(crate) struct Classical<M> {
+    key: &'static str,
+    model: Scaled<M>,
+}
+
+/// A model with or without the scaler fitted in front of it.
+pub(crate) enum Scaled<M> {
+    Plain(M),
+    Standardized(StandardizedModel<M>),
+}
+
+impl<M: Classifier> Scaled<M> {
+    fn get(&self) -> &dyn Classifier {
+        match self {
+            Self::Plain(m) => m,
+            Self::Standardized(m) => m,
+        }
+    }
+}
+
+/// What `member.json` holds.
+#[derive(Serialize, serde::Deserialize)]
+pub(crate) struct MemberFile<T> {
+    pub kind: String,
+    pub standardized: bool,
+    pub model: T,
+}
+
+fn fit_plain<E>(
+    key: &'static str,
+    est: &E,
+    standardize: bool,
+    data: &Dataset,
+) -> Result<Arc<dyn SaveableClassifier>>
+where
+    E: Fit<Dataset> + Clone,
+    E::Object: Classifier + Serialize + 'static,
+{
+    let model = if standardize {
+        Scaled::Standardized(Standardized(est.clone()).fit(data)?)
+    } else {
+        Scaled::Plain(est.fit(data)?)
+    };
+    Ok(Arc::new(Classical { key, model }))
+}
+
+fn fit_weighted<E>(
+    key: &'static str,
+    est: &E,
+    standardize: bool,
+    weights: Option<&[f32]>,
+    data: &Dataset,
+) -> Result<Arc<dyn SaveableClassifier>>
+where
+    E: FitWeighted<Dataset> + Clone,
+    E::Object: Classifier + Serialize + 'static,
+{
+    let Some(w) = weights else {
+        return fit_plain(key, est, standardize, data);
+    };
+    let model = if standardize {
+        Scaled::Standardized(Standardized(est.clone()).fit_weighted(data, w)?)
+    } else {
+        Scaled::Plain(est.fit_weighted(data, w)?)
+    };
+    Ok(Arc::new(Classical { key, model }))
+}
+
+impl<M: Classifier> Classifier for Classical<M> {
+    fn n_classes(&self) -> usize {
+        self.model.get().n_classes()
+    }
+    fn n_features(&self) -> usize {
+        self.model.get().n_features()
+    }
+    fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
+        self.model.get().predict_proba(x)
+    }
+    fn predict_with_proba(&self, x: &Matrix) -> Result<(Matrix, Vec<usize>)> {
+        self.model.get().predict_with_proba(x)
+    }
+    fn macs_per_sample(&self) -> Option<u64> {
+        self.model.get().macs_per_sample()
+    }
+}
+
+impl<M: Classifier + Serialize> SaveableClassifier for Classical<M> {
+    fn save_to(&self, dir: &Path) -> Result<()> {
+        let model = match &self.model {
+            Scaled::Plain(m) => serde_json::to_value(m),
+            Scaled::Standardized(m) => serde_json::to_value(m),
+        }
+        .map_err(|e| ConsortError::Serialization(e.to_string()))?;
+        let file = MemberFile {
+            kind: self.key.to_string(),
+            standardized: matches!(self.model, Scaled::Standardized(_)),
+            model,
+        };
+        consort_core::io::save_json(&file, &dir.join("member.json"))
+    }
+}
+
+/// A network member: the architecture (for saving), the weights, and the scaler in front.
+pub(crate) struct NetworkMember<S: NetworkSpec> {
+    spec: S,
+    model: Scaled<NetworkClassifier<S::Net>>,
+}
+
+fn fit_network<S>(
+    spec: S,
+    est: NetworkEstimator<S>,
+    standardize: bool,
+    weights: Option<&[f32]>,
+    data: &Dataset,
+) -> Result<NetworkMember<S>>
+where
+    S: NetworkSpec,
+{
+    let model = match (standardize, weights) {
+        (true, Some(w)) => Scaled::Standardized(Standardized(est).fit_weighted(data, w)?),
+        (true, None) => Scaled::Standardized(Standardized(est).fit(data)?),
+        (false, Some(w)) => Scaled::Plain(est.fit_weighted(data, w)?),
+        (false, None) => Scaled::Plain(est.fit(data)?),
+    };
+    Ok(NetworkMember { spec, model })
+}
+
+impl<S: NetworkSpec> Classifier for NetworkMember<S> {
+    fn n_classes(&self) -> usize {
+        self.model.get().n_classes()
+    }
+    fn n_features(&self) -> usize {
+        self.model.get().n_features()
+    }
+    fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
+        self.model.get().predict_proba(x)
+    }
+    fn macs_per_sample(&self) -> Option<u64> {
+        self.model.get().macs_per_sample()
+    }
+}
+
+impl<S: NetworkSpec + Serialize> SaveableClassifier for NetworkMember<S> {
+    fn save_to(&self, dir: &Path) -> Result<()> {
+        let (net, scaler) = match &self.model {
+            Scaled::Plain(m) => (m, None),
+            Scaled::Standardized(m) => (m.inner(), Some(m.scaler())),
+        };
+        consort_core::io::save_json(
+            &MemberFile {
+                kind: self.spec.name().to_string(),
+                standardized: scaler.is_some(),
+                model: scaler,
+            },
+            &dir.join("member.json"),
+        )?;
+        net.save(&self.spec, &dir.join("network"))
+    }
+}
+
+/// Reads a member saved by [`SaveableClassifier::save_to`].
+pub(crate) fn load_member(dir: &Path) -> Result<Arc<dyn Classifier>> {
+    let file: MemberFile<serde_json::Value> =
+        consort_core::io::load_json(&dir.join("member.json"))?;
+    fn classical<M>(file: MemberFile<serde_json::Value>) -> Result<Arc<dyn Classifier>>
+    where
+        M: Classifier + DeserializeOwned + 'static,
+    {
+        fn parse<T: DeserializeOwned>(v: serde_json::Value) -> Result<T> {
+            serde_json::from_value(v).map_err(|e| ConsortError::Serialization(e.to_string()))
+        }
+        Ok(if file.standardized {
+            Arc::new(parse::<StandardizedModel<M>>(file.model)?)
+        } else {
+            Arc::new(parse::<M>(file.model)?)
+        })
+    }
+    fn network<S>(file: MemberFile<serde_json::Value>, dir: &Path) -> Result<Arc<dyn Classifier>>
+    where
+        S: NetworkSpec + DeserializeOwned + 'static,
+    {
+        let device = BackendKind::default_kind()?.device()?;
+        let net = NetworkClassifier::<S::Net>::load::<S>(&dir.join("network"), &device)?;
+        if !file.standardized {
+            return Ok(Arc::new(net));
+        }
+        let scaler: StandardScaler = serde_json::from_value(file.model)
+            .map_err(|e| ConsortError::Serialization(e.to_string()))?;
+        Ok(Arc::new(StandardizedModel::from_parts(scaler, net)?))
+    }
+    use consort_models as m;
+    match file.kind.as_str() {
+        "mlp" => network::<MlpConfig>(file, dir),
+        "cnn" => network::<CnnConfig>(file, dir),
+        "logistic" => classical::<m::LogisticRegression>(file),
+        "tree" => classical::<m::DecisionTree>(file),
+        "forest" => classical::<m::RandomForest>(file),
+        "boosting" => classical::<m::HistGradientBoosting>(file),
+        "adaboost" => classical::<m::AdaBoost>(file),
+        "knn" => classical::<m::KNeighbors>(file),
+        "gaussian_nb" => classical::<m::GaussianNb>(file),
+        "multinomial_nb" => classical::<m::MultinomialNb>(file),
+        other => Err(ConsortError::Serialization(format!(
+            "{}: unknown member kind {other:?}",
+            dir.display()
+        ))),
+    }
+}

@@ -1,0 +1,274 @@
+//! From a [`DataConfig`] to training and test sets: read, split (or align a given test
+//! file), drop or impute missing cells and one-hot encode text columns, every fitted step
+//! fitted on the training rows only and kept ([`Preprocessing`]) for rows to predict later.
+
+use std::io::Read as _;
+use std::path::Path;
+
+use consort_core::{ConsortError, Result};
+use consort_data::{
+    CsvOptions, Dataset, Imputer, LabelColumn, MissingValues, OneHotEncoder, RawTable, embedded,
+    read_table, train_test_split,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Categorical, DataConfig};
+
+/// The training and test sets of a run and how they were made.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The dataset's name.
+    pub name: String,
+    /// Rows to fit on.
+    pub train: Dataset,
+    /// Rows to report on.
+    pub test: Dataset,
+    /// What loading did (dropped rows, imputed cells, encoded columns), for the report.
+    pub notes: Vec<String>,
+    /// The fitted preprocessing, to apply to new rows.
+    pub preprocessing: Preprocessing,
+}
+
+/// What turns a CSV file's rows into a model's input: the columns expected (by header name),
+/// the missing-cell policy with its fitted imputer, and the fitted one-hot encoder. Saved
+/// with a model, so `consort predict` reads new files exactly as training did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Preprocessing {
+    /// Numeric input columns, in order.
+    pub numeric_columns: Vec<String>,
+    /// Text input columns (one-hot encoded after the numeric ones).
+    pub text_columns: Vec<String>,
+    /// The label column's name (new files may have it, for scoring, or not).
+    pub label_column: String,
+    /// Columns ignored when present.
+    pub dropped_columns: Vec<String>,
+    /// Field delimiter of CSV input.
+    pub delimiter: u8,
+    /// The missing-cell policy.
+    pub missing: MissingValues,
+    /// Fitted on the training rows when the policy imputes.
+    pub imputer: Option<Imputer>,
+    /// Fitted on the training rows when there are text columns.
+    pub one_hot: Option<OneHotEncoder>,
+    /// Class names, in class order.
+    pub class_names: Vec<String>,
+    /// The model's feature names (after encoding).
+    pub feature_names: Vec<String>,
+}
+
+impl Preprocessing {
+    /// Reads `path` (a CSV with the training columns, by header name; the label column is
+    /// optional) into rows for the model. With a label column the labels are mapped to the
+    /// training classes (an unknown label is an error); without one, every label is 0.
+    pub fn read(&self, path: &Path) -> Result<(Dataset, bool)> {
+        let header = first_line(path, self.delimiter)?;
+        let has_label = !self.label_column.is_empty() && header.contains(&self.label_column);
+        let options = CsvOptions {
+            label: if has_label {
+                LabelColumn::Name(self.label_column.clone())
+            } else {
+                LabelColumn::Absent
+            },
+            delimiter: self.delimiter,
+            // Cells the imputer can fill are read as missing; with no imputer a missing cell
+            // is an error (rows to predict cannot be dropped).
+            missing: if self.imputer.is_some() {
+                MissingValues::Mean
+            } else {
+                MissingValues::Error
+            },
+            drop_columns: self
+                .dropped_columns
+                .iter()
+                .filter(|c| header.contains(c))
+                .cloned()
+                .collect(),
+            keep_text_columns: !self.text_columns.is_empty(),
+        };
+        let table = read_table(path, &options)?;
+        let layout = RawTable::layout(self.numeric_columns.clone(), self.text_columns.clone());
+        let table = if has_label {
+            table.aligned_to(&layout.with_classes(self.class_names.clone()))?
+        } else {
+            table.columns_aligned_to(&layout)?
+        };
+        let rows = self.apply(table)?;
+        let rows = if has_label {
+            rows
+        } else {
+            Dataset::with_names(
+                rows.name().to_string(),
+                rows.features().clone(),
+                vec![0; rows.len()],
+                self.feature_names.clone(),
+                self.class_names.clone(),
+            )?
+        };
+        Ok((rows, has_label))
+    }
+
+    /// Encodes and imputes an aligned table with the fitted steps.
+    fn apply(&self, table: RawTable) -> Result<Dataset> {
+        let table = match &self.one_hot {
+            Some(encoder) => encoder.encode(table)?,
+            None => table,
+        };
+        match &self.imputer {
+            Some(imputer) => table.impute(imputer),
+            None => table.into_dataset(),
+        }
+    }
+}
+
+/// The header of a CSV file, split on `delimiter` (for checking which columns it has).
+fn first_line(path: &Path, delimiter: u8) -> Result<Vec<String>> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).map_err(|e| ConsortError::io(path, e))?;
+    let mut line = String::new();
+    std::io::BufReader::new(file)
+        .take(1 << 20)
+        .read_line(&mut line)
+        .map_err(|e| ConsortError::io(path, e))?;
+    Ok(line
+        .trim_start_matches('\u{feff}')
+        .trim_end_matches(['\r', '\n'])
+        .split(char::from(delimiter))
+        .map(|h| h.trim().trim_matches('"').to_string())
+        .collect())
+}
+
+/// Loads the data, splits it (stratified, `test_fraction`, `seed`) or reads the given test
+/// file, deals with missing cells and text columns, all fitted on the training rows.
+pub fn prepare(data: &DataConfig, seed: u64) -> Result<Prepared> {
+    data_check(data)?;
+    if let Some(name) = &data.embedded {
+        let set = embedded::by_name(name).ok_or_else(|| {
+            ConsortError::config(format!(
+                "unknown embedded dataset {name:?}; available: {:?}",
+                embedded::NAMES
+            ))
+        })?;
+        let (train, test) = train_test_split(&set, data.test_fraction.get(), seed)?;
+        let preprocessing = Preprocessing {
+            numeric_columns: train.feature_names().to_vec(),
+            text_columns: Vec::new(),
+            label_column: "label".into(),
+            dropped_columns: Vec::new(),
+            delimiter: b',',
+            missing: MissingValues::Error,
+            imputer: None,
+            one_hot: None,
+            class_names: train.class_names().to_vec(),
+            feature_names: train.feature_names().to_vec(),
+        };
+        return Ok(Prepared {
+            name: set.name().to_string(),
+            train,
+            test,
+            notes: Vec::new(),
+            preprocessing,
+        });
+    }
+    let path = data.csv.as_ref().expect("checked: csv or embedded");
+    let options = CsvOptions {
+        label: data
+            .label
+            .as_deref()
+            .map_or(LabelColumn::Last, LabelColumn::parse),
+        delimiter: data.delimiter.byte(),
+        missing: data.missing,
+        drop_columns: data.drop.clone(),
+        keep_text_columns: data.categorical == Categorical::OneHot,
+    };
+    let mut notes = Vec::new();
+    let mut table = read_table(path, &options)?;
+    let name = table.name().to_string();
+    let given_test = match &data.test {
+        Some(t) => Some(read_table(t, &options)?.aligned_to(&table)?),
+        None => None,
+    };
+    let numeric_columns = table.feature_names().to_vec();
+    let text_columns: Vec<String> = table
+        .text_columns()
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
+    let label_column = table.label_name().to_string();
+    let missing = table.n_missing() + given_test.as_ref().map_or(0, RawTable::n_missing);
+    if data.missing == MissingValues::Drop && missing > 0 {
+        let before = table.labels().len();
+        table = table.complete_rows();
+        notes.push(format!(
+            "dropped {} rows with missing cells",
+            before - table.labels().len()
+        ));
+    }
+    let (train, test) = match given_test {
+        Some(t) if data.missing == MissingValues::Drop => (table, t.complete_rows()),
+        Some(t) => (table, t),
+        None => table.split(data.test_fraction.get(), seed)?,
+    };
+    let one_hot = (!text_columns.is_empty()).then(|| OneHotEncoder::fit(&train));
+    let (train, test) = match &one_hot {
+        Some(encoder) => {
+            notes.push(format!(
+                "one-hot encoded text columns {} into {} indicator columns (categories from the \
+                 training rows; unseen ones set no indicator)",
+                text_columns.join(", "),
+                encoder.width()
+            ));
+            (encoder.encode(train)?, encoder.encode(test)?)
+        }
+        None => (train, test),
+    };
+    let imputer = if data.missing.imputes() {
+        let imputer = Imputer::fit(train.features(), data.missing)?;
+        if missing > 0 {
+            notes.push(format!(
+                "imputed {missing} missing cells with the {} of their column over the training \
+                 rows",
+                match data.missing {
+                    MissingValues::Mean => "mean",
+                    MissingValues::Median => "median",
+                    _ => "most frequent value",
+                }
+            ));
+        }
+        Some(imputer)
+    } else {
+        None
+    };
+    let feature_names = train.feature_names().to_vec();
+    let class_names = train.class_names().to_vec();
+    let (train, test) = match &imputer {
+        Some(imputer) => (train.impute(imputer)?, test.impute(imputer)?),
+        None => (train.into_dataset()?, test.into_dataset()?),
+    };
+    Ok(Prepared {
+        name,
+        train,
+        test,
+        notes,
+        preprocessing: Preprocessing {
+            numeric_columns,
+            text_columns,
+            label_column,
+            dropped_columns: data.drop.clone(),
+            delimiter: data.delimiter.byte(),
+            missing: data.missing,
+            imputer,
+            one_hot,
+            class_names,
+            feature_names,
+        },
+    })
+}
+
+fn data_check(data: &DataConfig) -> Result<()> {
+    match (&data.embedded, &data.csv) {
+        (Some(_), None) | (None, Some(_)) => Ok(()),
+        _ => Err(ConsortError::config(
+            "[data] needs exactly one of `embedded` and `csv`",
+        )),
+    }
+}

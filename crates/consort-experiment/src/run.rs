@@ -1,0 +1,529 @@
+//! Running an experiment: fit the members, predict each set once, combine, select, report.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use consort_core::seed::derive_seed;
+use consort_core::{BackendKind, Classifier, ConsortError, Event, Matrix, ObserverHandle, Result};
+use consort_data::Dataset;
+use consort_ensemble::{ClassifierCandidate, Member, NamedEstimator, OutOfFold, StackingConfig};
+use consort_eval::{
+    ClassificationMetrics, DataSummary, Disagreement, Figure, Heatmap, ModelFamily, ModelResult,
+    Report, Section,
+};
+
+use crate::combine::{self, BuiltCombiner, Candidate as Stage};
+use crate::config::{ClassWeight, CombinerKind, ExperimentConfig, MemberSet, ModelKind, Role};
+use crate::members::{MemberEstimator, NetworkSettings, SaveableClassifier};
+use crate::prepare::{Prepared, prepare};
+use crate::run_dir::fresh_run_dir;
+use crate::saved::save_selected;
+use crate::sections::{cascade_name, cascade_section, cross_validation_section};
+use crate::selection::{ScoredCombiner, ScoredMember, Selection};
+
+/// An experiment ready to run: a checked [`ExperimentConfig`] and where its events go.
+#[derive(Debug, Clone)]
+pub struct Experiment {
+    config: ExperimentConfig,
+    observer: ObserverHandle,
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct ExperimentOutcome {
+    /// The results (also written as `report.md`, `report.html` and `report.json`).
+    pub report: Report,
+    /// The fresh run folder.
+    pub dir: PathBuf,
+    /// Every candidate's out-of-fold scores and the recommended one.
+    pub selection: Selection,
+    /// The saved model's folder, when the experiment selects.
+    pub saved_model: Option<PathBuf>,
+}
+
+/// A fitted member with its test predictions, computed once and shared.
+struct FittedMember {
+    member: Member,
+    saveable: Arc<dyn SaveableClassifier>,
+    family: ModelFamily,
+    role: Role,
+    predict_seconds: f64,
+    test_proba: Matrix,
+    test_predicted: Vec<usize>,
+}
+
+/// A fitted combiner: its name, spec index, members (indices into the fitted members).
+pub(crate) struct FittedCombiner {
+    pub name: String,
+    pub spec: usize,
+    pub built: BuiltCombiner,
+    pub members: Vec<usize>,
+}
+
+impl Experiment {
+    /// Checks `config` (everything that can be checked before any work).
+    pub fn new(config: ExperimentConfig) -> Result<Self> {
+        config.validate()?;
+        Ok(Self {
+            config,
+            observer: ObserverHandle::none(),
+        })
+    }
+
+    /// Sends training, fold and stage events to `observer` (progress bars, logs).
+    pub fn with_observer(mut self, observer: impl Into<ObserverHandle>) -> Self {
+        self.observer = observer.into();
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ExperimentConfig {
+        &self.config
+    }
+
+    fn stage(&self, message: String) {
+        self.observer.notify(&Event::Stage { message: &message });
+    }
+
+    /// Runs the experiment and writes its report (and, with `select`, the saved model) to a
+    /// fresh folder under `config.out`.
+    pub fn run(&self) -> Result<ExperimentOutcome> {
+        let cfg = &self.config;
+        let Prepared {
+            name: data_name,
+            train,
+            test,
+            mut notes,
+            preprocessing,
+        } = prepare(&cfg.data, cfg.seed)?;
+        if train.len() < cfg.folds.get() {
+            return Err(ConsortError::config(format!(
+                "{} folds need at least as many training rows, got {}",
+                cfg.folds.get(),
+                train.len()
+            )));
+        }
+        let backend = BackendKind::chosen(cfg.backend)?;
+        backend.device()?;
+        self.stage(format!(
+            "consort: {data_name} ({} samples, {} features, {} classes), seed {}, networks on \
+             {backend}",
+            train.len() + test.len(),
+            train.n_features(),
+            train.n_classes(),
+            cfg.seed
+        ));
+
+        let estimators = self.estimators(&train, &mut notes);
+        if estimators.is_empty() {
+            return Err(ConsortError::config(
+                "no member can be fitted on this data (see the notes above)",
+            ));
+        }
+        let total = estimators.len();
+        let mut results = Vec::new();
+        let mut fitted = Vec::new();
+        for (i, est) in estimators.iter().enumerate() {
+            let name = &est.spec.name;
+            self.stage(format!("[{}/{total}] fitting {name} ...", i + 1));
+            let start = Instant::now();
+            let saveable = est.fit_member(&train)?;
+            let fit_seconds = start.elapsed().as_secs_f64();
+            let model: Arc<dyn Classifier> = saveable.clone();
+            let start = Instant::now();
+            let (test_proba, test_predicted) = model.predict_with_proba(test.features())?;
+            let predict_seconds = start.elapsed().as_secs_f64();
+            let family = if est.spec.kind.is_network() {
+                ModelFamily::Large
+            } else {
+                ModelFamily::Small
+            };
+            let result = ModelResult {
+                name: name.clone(),
+                family,
+                metrics: ClassificationMetrics::compute(
+                    test.labels(),
+                    &test_proba,
+                    Some(&test_predicted),
+                )?,
+                fit_seconds,
+                predict_seconds,
+            };
+            self.stage(format!(
+                "[{}/{total}] {name}: accuracy {:.4} ({fit_seconds:.1}s)",
+                i + 1,
+                result.metrics.accuracy
+            ));
+            results.push(result);
+            fitted.push(FittedMember {
+                member: Member::new(name, model),
+                saveable,
+                family,
+                role: est.spec.role,
+                predict_seconds,
+                test_proba,
+                test_predicted,
+            });
+        }
+
+        // Out-of-fold probabilities, once: the learned combiners, the cross-validation table
+        // and the selection all read them.
+        let stacking = StackingConfig {
+            folds: cfg.folds.get(),
+            seed: derive_seed(cfg.seed, "folds"),
+            observer: self.observer.clone(),
+            ..Default::default()
+        };
+        self.stage(format!(
+            "out-of-fold predictions ({} folds x {total} members) for the learned combiners and \
+             the selection ...",
+            cfg.folds.get()
+        ));
+        let start = Instant::now();
+        let candidates: Vec<ClassifierCandidate> = estimators
+            .iter()
+            .map(|e| NamedEstimator::new(&e.spec.name, Box::new(e.clone()) as Box<_>))
+            .collect();
+        let oof = OutOfFold::compute(&candidates, &stacking, &train)?;
+        let oof_seconds = start.elapsed().as_secs_f64();
+
+        let mut sections = vec![cross_validation_section(
+            &fitted.iter().map(|f| f.member.clone()).collect::<Vec<_>>(),
+            &oof,
+            train.labels(),
+        )];
+        let mut figures = Vec::new();
+        let combiners = self.combiners(&fitted, &oof, &train, &mut notes)?;
+        for c in &combiners {
+            let start = Instant::now();
+            let probas: Vec<Matrix> = c
+                .members
+                .iter()
+                .map(|&m| fitted[m].test_proba.clone())
+                .collect();
+            let (proba, predicted) = c.built.get().combine(&probas, test.features())?;
+            let shared_seconds: f64 = c.members.iter().map(|&m| fitted[m].predict_seconds).sum();
+            let mut predict_seconds = shared_seconds + start.elapsed().as_secs_f64();
+            if let BuiltCombiner::Cascade(cascade) = &c.built {
+                // A cascade's point is the time it saves: run it for real (later stages on
+                // the escalated rows only) and report that time.
+                let start = Instant::now();
+                let run = cascade.run(test.features())?;
+                predict_seconds = start.elapsed().as_secs_f64();
+                debug_assert_eq!(run.proba, proba);
+                let tolerance = cfg.combiners[c.spec].tolerance.unwrap_or(0.005);
+                let (section, figure) = cascade_section(cascade, tolerance, &test)?;
+                sections.push(section);
+                figures.push(figure);
+            }
+            // Weights and stacking cost the out-of-fold pass; a cascade's fit is its
+            // threshold search (instant), the votes fit nothing.
+            let fit_seconds = match cfg.combiners[c.spec].kind {
+                CombinerKind::WeightedAverage | CombinerKind::Stacking => oof_seconds,
+                _ => 0.0,
+            };
+            let result = ModelResult {
+                name: c.name.clone(),
+                family: ModelFamily::Ensemble,
+                metrics: ClassificationMetrics::compute(test.labels(), &proba, Some(&predicted))?,
+                fit_seconds,
+                predict_seconds,
+            };
+            self.stage(format!(
+                "{}: accuracy {:.4}",
+                c.name, result.metrics.accuracy
+            ));
+            results.push(result);
+        }
+
+        let selection = Selection::compute(
+            &fitted
+                .iter()
+                .map(|f| ScoredMember {
+                    member: &f.member,
+                    family: f.family,
+                    role: f.role,
+                })
+                .collect::<Vec<_>>(),
+            &combiners
+                .iter()
+                .map(|c| {
+                    let spec = &cfg.combiners[c.spec];
+                    ScoredCombiner {
+                        spec,
+                        name: c.name.clone(),
+                        members: self.member_indices(&spec.members, &fitted),
+                    }
+                })
+                .collect::<Vec<_>>(),
+            &oof,
+            &train,
+        )?;
+        sections.insert(1, selection.section());
+        let recommended = selection.recommended().name.clone();
+        if let Some(r) = results.iter().find(|r| r.name == recommended) {
+            figures.push(Figure {
+                file: "confusion.svg".into(),
+                caption: format!(
+                    "Confusion matrix of {recommended} (recommended by cross-validation) on the \
+                     test rows"
+                ),
+                chart: Heatmap::confusion(
+                    format!("{recommended}: test confusion matrix"),
+                    train.class_names(),
+                    &r.metrics.confusion,
+                )
+                .into(),
+            });
+        }
+        if fitted.len() >= 2 {
+            let predictions: Vec<Vec<usize>> =
+                fitted.iter().map(|f| f.test_predicted.clone()).collect();
+            let diversity = Disagreement::compute(
+                fitted.iter().map(|f| f.member.name.clone()).collect(),
+                &predictions,
+            )?;
+            sections.push(Section {
+                heading: "Member diversity (share of test samples on which two members disagree)"
+                    .into(),
+                body: format!(
+                    "{}\nMean pairwise disagreement: {:.3}.",
+                    diversity.to_markdown(),
+                    diversity.mean()
+                ),
+            });
+        }
+
+        let dir = fresh_run_dir(&cfg.out, &data_name, cfg.seed)?;
+        let saved_model = if cfg.select {
+            let path = dir.join("model");
+            let saveables: Vec<Arc<dyn SaveableClassifier>> =
+                fitted.iter().map(|f| f.saveable.clone()).collect();
+            let chosen = match fitted.iter().position(|f| f.member.name == recommended) {
+                Some(m) => crate::saved::Chosen::Member(m),
+                None => crate::saved::Chosen::Combiner(
+                    combiners
+                        .iter()
+                        .find(|c| c.name == recommended)
+                        .expect("the recommended candidate is a member or a combiner"),
+                ),
+            };
+            save_selected(
+                &path,
+                &recommended,
+                &saveables,
+                chosen,
+                &preprocessing,
+                &test,
+            )?;
+            notes.push(format!(
+                "saved {recommended} (fitted on all {} training rows) to {} with its \
+                 preprocessing; its test predictions are in predictions.csv there",
+                train.len(),
+                path.display()
+            ));
+            Some(path)
+        } else {
+            None
+        };
+        let report = Report {
+            title: format!("Consort run on {data_name}"),
+            data: DataSummary {
+                name: data_name.clone(),
+                samples: train.len() + test.len(),
+                features: train.n_features(),
+                classes: train.class_names().to_vec(),
+                train_samples: train.len(),
+                test_samples: test.len(),
+            },
+            seed: cfg.seed,
+            backend: backend.to_string(),
+            results,
+            sections,
+            figures,
+            notes,
+        };
+        report.write_to(&dir)?;
+        Ok(ExperimentOutcome {
+            report,
+            dir,
+            selection,
+            saved_model,
+        })
+    }
+
+    /// The member estimators, resolved against the data; members that cannot apply (a CNN
+    /// on features that are not an image) are left out with a note.
+    fn estimators(&self, train: &Dataset, notes: &mut Vec<String>) -> Vec<MemberEstimator> {
+        let cfg = &self.config;
+        let balanced = cfg.data.class_weight == ClassWeight::Balanced;
+        let mut out: Vec<MemberEstimator> = Vec::new();
+        for spec in &cfg.models {
+            let image = match &spec.kind {
+                ModelKind::Cnn(p) => match image_shape(train.n_features(), p.height, p.width) {
+                    Some(hw) => Some(hw),
+                    None => {
+                        notes.push(format!(
+                            "{} skipped: {} features do not form a square image of at least \
+                             4x4 (set height and width)",
+                            spec.name,
+                            train.n_features()
+                        ));
+                        continue;
+                    }
+                },
+                _ => None,
+            };
+            let key = spec.kind.key();
+            let seed_label = if out.iter().any(|e| e.spec.kind.key() == key) {
+                format!("{key}/{}", spec.name)
+            } else {
+                key.to_string()
+            };
+            out.push(MemberEstimator {
+                spec: spec.clone(),
+                seed_label,
+                network: NetworkSettings {
+                    seed: cfg.seed,
+                    backend: cfg.backend,
+                    epochs: cfg.epochs,
+                    observer: self.observer.clone(),
+                },
+                balanced,
+                image,
+            });
+        }
+        if balanced {
+            let (weighted, not): (Vec<&MemberEstimator>, Vec<&MemberEstimator>) =
+                out.iter().partition(|e| e.takes_weights());
+            let names = |v: &[&MemberEstimator]| {
+                v.iter()
+                    .map(|e| e.spec.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            notes.push(format!(
+                "balanced class weights: networks draw batches by them, the others weight their \
+                 loss or statistics ({}){}",
+                names(&weighted),
+                if not.is_empty() {
+                    format!(
+                        "; fitted unweighted (they take no sample weights): {}",
+                        names(&not)
+                    )
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        out
+    }
+
+    fn member_indices(&self, set: &MemberSet, fitted: &[FittedMember]) -> Vec<usize> {
+        (0..fitted.len())
+            .filter(|&i| match set {
+                MemberSet::All => true,
+                MemberSet::Large => fitted[i].family == ModelFamily::Large,
+                MemberSet::Small => fitted[i].family == ModelFamily::Small,
+                MemberSet::Named(names) => names.contains(&fitted[i].member.name),
+            })
+            .collect()
+    }
+
+    /// Every combiner, built from the members' out-of-fold probabilities on all training
+    /// rows; one that does not apply (too few members, no cheap member) is left out with a
+    /// note.
+    fn combiners(
+        &self,
+        fitted: &[FittedMember],
+        oof: &OutOfFold,
+        train: &Dataset,
+        notes: &mut Vec<String>,
+    ) -> Result<Vec<FittedCombiner>> {
+        let mut out = Vec::new();
+        for (spec_index, spec) in self.config.combiners.iter().enumerate() {
+            let name = spec.display_name();
+            let idx = self.member_indices(&spec.members, fitted);
+            if idx.len() < 2 {
+                notes.push(format!(
+                    "{name} skipped: it needs at least 2 of its members, {} fitted",
+                    idx.len()
+                ));
+                continue;
+            }
+            let stages: Vec<Stage<'_>> = idx
+                .iter()
+                .map(|&m| Stage {
+                    member: &fitted[m].member,
+                    role: fitted[m].role,
+                    held_out: &oof.probas[m],
+                })
+                .collect();
+            match combine::build(spec, &stages, train)? {
+                Ok((built, used)) => {
+                    let members: Vec<usize> = used.iter().map(|&i| idx[i]).collect();
+                    let name = match (&built, &spec.name) {
+                        (BuiltCombiner::Cascade(c), None) => {
+                            format!("cascade ({})", cascade_name(c))
+                        }
+                        _ => name,
+                    };
+                    if let BuiltCombiner::Average(avg) = &built
+                        && spec.kind == CombinerKind::WeightedAverage
+                    {
+                        let weights: Vec<String> = members
+                            .iter()
+                            .zip(avg.weights())
+                            .map(|(&m, w)| format!("{} {w:.3}", fitted[m].member.name))
+                            .collect();
+                        notes.push(format!(
+                            "{name}: weights fitted on out-of-fold log-loss: {}",
+                            weights.join(", ")
+                        ));
+                    }
+                    out.push(FittedCombiner {
+                        name,
+                        spec: spec_index,
+                        built,
+                        members,
+                    });
+                }
+                Err(reason) => notes.push(format!("{name} skipped: {reason}")),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The image height and width for a CNN: given, or the side of a square of at least 4x4.
+fn image_shape(
+    n_features: usize,
+    height: Option<usize>,
+    width: Option<usize>,
+) -> Option<(usize, usize)> {
+    match (height, width) {
+        (Some(h), Some(w)) => (h * w == n_features).then_some((h, w)),
+        (Some(h), None) | (None, Some(h)) => {
+            (h > 0 && n_features % h == 0).then(|| (h, n_features / h))
+        }
+        (None, None) => {
+            let side = (n_features as f64).sqrt().round() as usize;
+            (side >= 4 && side * side == n_features).then_some((side, side))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_shape_needs_a_square_of_at_least_4_or_given_sides() {
+        assert_eq!(image_shape(64, None, None), Some((8, 8)));
+        assert_eq!(image_shape(4, None, None), None);
+        assert_eq!(image_shape(63, None, None), None);
+        assert_eq!(image_shape(60, Some(6), Some(10)), Some((6, 10)));
+        assert_eq!(image_shape(60, Some(7), Some(10)), None);
+    }
+}

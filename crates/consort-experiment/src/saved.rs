@@ -1,0 +1,292 @@
+//! The selected model on disk: written once, atomically, with its preprocessing; loaded back
+//! by `consort predict` to score new CSV files exactly as the run scored its test rows.
+//!
+//! A model folder holds `consort-model.json` (name, kind, preprocessing, combiner
+//! parameters), one folder per member under `members/` (`member.json`, and `network/` for a
+//! network's weights), and `predictions.csv`, the model's predictions for the run's test rows.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use consort_core::io::{load_json, save_json, write_atomic};
+use consort_core::{Classifier, ConsortError, Matrix, Result};
+use consort_data::Dataset;
+use consort_ensemble::{
+    AverageEnsemble, Cascade, Confidence, Member, StackingClassifier, Voting, VotingEnsemble,
+};
+use consort_models::LogisticRegression;
+use serde::{Deserialize, Serialize};
+
+use crate::combine::BuiltCombiner;
+use crate::members::{SaveableClassifier, load_member};
+use crate::prepare::Preprocessing;
+use crate::run::FittedCombiner;
+
+/// The format version this build writes and reads.
+const FORMAT: u32 = 1;
+
+/// What was selected.
+pub(crate) enum Chosen<'a> {
+    /// A member, by index.
+    Member(usize),
+    /// A combiner over some members.
+    Combiner(&'a FittedCombiner),
+}
+
+/// How the saved model combines its members.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+enum Combination {
+    /// One member.
+    Member,
+    /// Soft or hard voting.
+    Voting { voting: Voting },
+    /// A weighted average.
+    Average { weights: Vec<f64> },
+    /// Stacking with a logistic meta-learner.
+    Stacking {
+        passthrough: bool,
+        meta: LogisticRegression,
+    },
+    /// A cascade.
+    Cascade {
+        confidence: Confidence,
+        thresholds: Vec<f32>,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Manifest {
+    format: u32,
+    name: String,
+    members: Vec<String>,
+    combination: Combination,
+    preprocessing: Preprocessing,
+}
+
+/// Writes the chosen model into `dir` (which must not exist): into a temporary sibling first,
+/// renamed into place when complete, so a failure leaves nothing half-written.
+pub(crate) fn save_selected(
+    dir: &Path,
+    name: &str,
+    members: &[Arc<dyn SaveableClassifier>],
+    chosen: Chosen<'_>,
+    preprocessing: &Preprocessing,
+    test: &Dataset,
+) -> Result<()> {
+    let (indices, combination, names): (Vec<usize>, Combination, Vec<String>) = match &chosen {
+        Chosen::Member(m) => (vec![*m], Combination::Member, vec![name.to_string()]),
+        Chosen::Combiner(c) => {
+            let combination = match &c.built {
+                BuiltCombiner::Voting(v) => Combination::Voting { voting: v.voting() },
+                BuiltCombiner::Average(a) => Combination::Average {
+                    weights: a.weights().to_vec(),
+                },
+                BuiltCombiner::Stacking(s, meta) => Combination::Stacking {
+                    passthrough: s.passthrough(),
+                    meta: meta.clone(),
+                },
+                BuiltCombiner::Cascade(c) => Combination::Cascade {
+                    confidence: c.confidence(),
+                    thresholds: c.thresholds().to_vec(),
+                },
+            };
+            let names = c
+                .built
+                .get()
+                .combined_members()
+                .iter()
+                .map(|m| m.name.clone())
+                .collect();
+            (c.members.clone(), combination, names)
+        }
+    };
+    let in_memory = match chosen {
+        Chosen::Member(m) => members[m].predict_with_proba(test.features())?,
+        Chosen::Combiner(c) => c.built.get().predict_with_proba(test.features())?,
+    };
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    let staging = parent.join(format!(
+        ".{}.partial-{}",
+        dir.file_name().and_then(|n| n.to_str()).unwrap_or("model"),
+        std::process::id()
+    ));
+    let result = (|| {
+        std::fs::create_dir_all(&staging).map_err(|e| ConsortError::io(&staging, e))?;
+        for (slot, &m) in indices.iter().enumerate() {
+            let member_dir = staging.join("members").join(slot.to_string());
+            std::fs::create_dir_all(&member_dir).map_err(|e| ConsortError::io(&member_dir, e))?;
+            members[m].save_to(&member_dir)?;
+        }
+        let manifest = Manifest {
+            format: FORMAT,
+            name: name.to_string(),
+            members: names,
+            combination,
+            preprocessing: preprocessing.clone(),
+        };
+        save_json(&manifest, &staging.join("consort-model.json"))?;
+        // The run's own predictions for its test rows: what the model loaded back (and
+        // `consort predict`) must repeat exactly; a model that does not is not saved.
+        let csv = predictions_csv(&in_memory.0, &in_memory.1, &preprocessing.class_names);
+        let loaded = SavedModel::load(&staging)?;
+        let (proba, predicted) = loaded.model.predict_with_proba(test.features())?;
+        if predictions_csv(&proba, &predicted, &preprocessing.class_names) != csv {
+            return Err(ConsortError::Serialization(format!(
+                "{name}: the model loaded back from {} does not reproduce the run's predictions",
+                staging.display()
+            )));
+        }
+        write_atomic(&staging.join("predictions.csv"), csv.as_bytes())?;
+        std::fs::rename(&staging, dir).map_err(|e| ConsortError::io(dir, e))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    result
+}
+
+/// A model saved by a run with `select`: the classifier and how its input is read.
+pub struct SavedModel {
+    /// The selected member's or combiner's name.
+    pub name: String,
+    /// The classifier.
+    pub model: Arc<dyn Classifier>,
+    /// How CSV rows become its input.
+    pub preprocessing: Preprocessing,
+}
+
+impl std::fmt::Debug for SavedModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SavedModel")
+            .field("name", &self.name)
+            .field("n_features", &self.model.n_features())
+            .finish()
+    }
+}
+
+impl SavedModel {
+    /// Loads a model folder written by a run with `select`.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let manifest_path = dir.join("consort-model.json");
+        if !manifest_path.is_file() {
+            return Err(ConsortError::InvalidInput(format!(
+                "{} is not a saved model (no consort-model.json); run with --select to save one",
+                dir.display()
+            )));
+        }
+        let manifest: Manifest = load_json(&manifest_path)?;
+        if manifest.format != FORMAT {
+            return Err(ConsortError::Serialization(format!(
+                "{}: model format {} (this build reads {FORMAT})",
+                dir.display(),
+                manifest.format
+            )));
+        }
+        let members = manifest
+            .members
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                Ok(Member::new(
+                    n,
+                    load_member(&dir.join("members").join(i.to_string()))?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let model: Arc<dyn Classifier> = match manifest.combination {
+            Combination::Member => {
+                members
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| {
+                        ConsortError::Serialization("a saved model without a member".into())
+                    })?
+                    .model
+            }
+            Combination::Voting { voting } => Arc::new(VotingEnsemble::new(members, voting)?),
+            Combination::Average { weights } => {
+                Arc::new(AverageEnsemble::weighted(members, weights)?)
+            }
+            Combination::Stacking { passthrough, meta } => Arc::new(
+                StackingClassifier::from_parts(members, Arc::new(meta), passthrough)?,
+            ),
+            Combination::Cascade {
+                confidence,
+                thresholds,
+            } => Arc::new(Cascade::new(members, confidence, thresholds)?),
+        };
+        if model.n_features() != manifest.preprocessing.feature_names.len() {
+            return Err(ConsortError::Serialization(format!(
+                "{}: the model takes {} features, its preprocessing makes {}",
+                dir.display(),
+                model.n_features(),
+                manifest.preprocessing.feature_names.len()
+            )));
+        }
+        Ok(Self {
+            name: manifest.name,
+            model,
+            preprocessing: manifest.preprocessing,
+        })
+    }
+}
+
+/// Predictions as CSV: the predicted class name, then each class's probability (shortest
+/// round-trip form, so equal files mean equal predictions).
+pub(crate) fn predictions_csv(proba: &Matrix, predicted: &[usize], classes: &[String]) -> String {
+    let mut out = String::from("predicted");
+    for c in classes {
+        let _ = write!(out, ",p_{c}");
+    }
+    out.push('\n');
+    for (row, &p) in proba.iter_rows().zip(predicted) {
+        out.push_str(&classes[p]);
+        for v in row {
+            let _ = write!(out, ",{v}");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// What `consort predict` did.
+#[derive(Debug)]
+pub struct Predictions {
+    /// The predictions as CSV (`predicted,p_<class>...`).
+    pub csv: String,
+    /// Rows predicted.
+    pub rows: usize,
+    /// Accuracy, when the file had the label column.
+    pub accuracy: Option<f64>,
+}
+
+/// Loads the model in `model_dir` and predicts every row of the CSV file `data` (read with
+/// the model's preprocessing; the label column is optional and, when present, scored).
+pub fn predict_csv(model_dir: &Path, data: &Path) -> Result<Predictions> {
+    let saved = SavedModel::load(model_dir)?;
+    let (rows, labelled) = saved.preprocessing.read(data)?;
+    let (proba, predicted) = saved.model.predict_with_proba(rows.features())?;
+    let accuracy = labelled.then(|| {
+        predicted
+            .iter()
+            .zip(rows.labels())
+            .filter(|(p, l)| p == l)
+            .count() as f64
+            / rows.len().max(1) as f64
+    });
+    Ok(Predictions {
+        csv: predictions_csv(&proba, &predicted, &saved.preprocessing.class_names),
+        rows: rows.len(),
+        accuracy,
+    })
+}
+
+/// The default output path of `consort predict`: beside the input, `<stem>.predictions.csv`.
+pub fn default_predictions_path(data: &Path) -> PathBuf {
+    let stem = data
+        .file_stem()
+        .map_or_else(|| "data".into(), |s| s.to_string_lossy().into_owned());
+    data.with_file_name(format!("{stem}.predictions.csv"))
+}
