@@ -267,3 +267,107 @@ fn missing_cells_are_imputed_and_a_given_test_file_is_used() {
         .unwrap();
     assert!(lr.metrics.accuracy >= 0.9, "{md}");
 }
+
+/// The report's results without timings (which differ run to run).
+fn results_without_timings(run_dir: &Path) -> Vec<(String, consort_eval::ClassificationMetrics)> {
+    let json = std::fs::read_to_string(run_dir.join("report.json")).unwrap();
+    let report: consort_eval::Report = serde_json::from_str(&json).unwrap();
+    report
+        .results
+        .into_iter()
+        .map(|r| (r.name, r.metrics))
+        .collect()
+}
+
+#[test]
+fn flags_and_an_experiment_file_give_the_same_report_and_predict_repeats_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("clinic.csv"), clinic_csv(0..200, false)).unwrap();
+    std::fs::write(
+        dir.path().join("clinic_test.csv"),
+        clinic_csv(200..260, true),
+    )
+    .unwrap();
+    let flags = consort(
+        &[
+            "run",
+            "--data",
+            "clinic.csv",
+            "--test",
+            "clinic_test.csv",
+            "--label",
+            "Class",
+            "--drop",
+            "Id",
+            "--missing",
+            "median",
+            "--epochs",
+            "5",
+            "--folds",
+            "3",
+            "--out",
+            "flags",
+            "--select",
+            "-q",
+        ],
+        dir.path(),
+    );
+    assert!(flags.status.success(), "{}", text(&flags.stderr));
+    // The same experiment as a file: the shipped main job with the data and options set.
+    let shipped = text(&consort(&["config"], dir.path()).stdout);
+    let file = shipped
+        .replace("folds = 5", "folds = 3")
+        .replace("out = \"runs\"", "out = \"file\"")
+        .replace("select = false", "select = true")
+        .replace("# epochs = 10", "epochs = 5")
+        .replace(
+            "embedded = \"digits\"",
+            "csv = \"data/clinic.csv\"\ntest = \"data/clinic_test.csv\"\nlabel = \"Class\"\n\
+             drop = [\"Id\"]\nmissing = \"median\"",
+        );
+    std::fs::create_dir(dir.path().join("data")).unwrap();
+    for f in ["clinic.csv", "clinic_test.csv"] {
+        std::fs::copy(dir.path().join(f), dir.path().join("data").join(f)).unwrap();
+    }
+    std::fs::write(dir.path().join("exp.toml"), file).unwrap();
+    let from_file = consort(&["run", "--config", "exp.toml", "-q"], dir.path());
+    assert!(from_file.status.success(), "{}", text(&from_file.stderr));
+    let only = |folder: &str| {
+        std::fs::read_dir(dir.path().join(folder))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path()
+    };
+    let (a, b) = (only("flags"), only("file"));
+    assert_eq!(results_without_timings(&a), results_without_timings(&b));
+
+    // `consort predict` on the saved model repeats the run's test predictions exactly.
+    let predict = consort(
+        &[
+            "predict",
+            "--model",
+            a.join("model").to_str().unwrap(),
+            "--data",
+            "clinic_test.csv",
+            "--out",
+            "-",
+        ],
+        dir.path(),
+    );
+    assert!(predict.status.success(), "{}", text(&predict.stderr));
+    let saved = std::fs::read_to_string(a.join("model").join("predictions.csv")).unwrap();
+    assert_eq!(text(&predict.stdout), saved);
+    assert!(text(&predict.stderr).contains("accuracy against the file's labels"));
+
+    // Typos in the file are errors with the line; flags for a CSV need a CSV.
+    std::fs::write(dir.path().join("bad.toml"), "seed = 1\nfold = 3\n").unwrap();
+    let bad = consort(&["run", "--config", "bad.toml"], dir.path());
+    let stderr = text(&bad.stderr);
+    assert!(stderr.contains("bad.toml:2") && stderr.contains("fold"), "{stderr}");
+    let bad = consort(&["run", "--label", "x"], dir.path());
+    assert!(text(&bad.stderr).contains("--label applies to a CSV file"));
+    let bad = consort(&["predict", "--model", ".", "--data", "clinic.csv"], dir.path());
+    assert!(text(&bad.stderr).contains("not a saved model"));
+}

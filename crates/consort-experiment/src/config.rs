@@ -176,6 +176,7 @@ impl DataConfig {
     pub fn embedded(name: impl Into<String>) -> Self {
         Self {
             embedded: Some(name.into()),
+            csv: None,
             ..Self::csv("")
         }
     }
