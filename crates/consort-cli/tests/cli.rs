@@ -365,9 +365,15 @@ fn flags_and_an_experiment_file_give_the_same_report_and_predict_repeats_the_run
     std::fs::write(dir.path().join("bad.toml"), "seed = 1\nfold = 3\n").unwrap();
     let bad = consort(&["run", "--config", "bad.toml"], dir.path());
     let stderr = text(&bad.stderr);
-    assert!(stderr.contains("bad.toml:2") && stderr.contains("fold"), "{stderr}");
+    assert!(
+        stderr.contains("bad.toml:2") && stderr.contains("fold"),
+        "{stderr}"
+    );
     let bad = consort(&["run", "--label", "x"], dir.path());
     assert!(text(&bad.stderr).contains("--label applies to a CSV file"));
-    let bad = consort(&["predict", "--model", ".", "--data", "clinic.csv"], dir.path());
+    let bad = consort(
+        &["predict", "--model", ".", "--data", "clinic.csv"],
+        dir.path(),
+    );
     assert!(text(&bad.stderr).contains("not a saved model"));
 }

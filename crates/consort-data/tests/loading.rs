@@ -415,3 +415,80 @@ fn a_given_test_file_is_matched_to_the_training_columns_by_name() {
     let unseen = parse_table("a,b,y\n1,2,w\n".as_bytes(), "test", &opts).unwrap();
     assert!(unseen.aligned_to(&train).is_err());
 }
+
+#[test]
+fn mixed_numeric_and_text_labels_are_classes_not_a_panic() {
+    let data = consort_data::parse_csv(
+        "x,label\n1,9\n2,10\n3,NA\n".as_bytes(),
+        "mixed",
+        &consort_data::CsvOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(data.class_names(), ["10", "9", "NA"]);
+    assert_eq!(data.labels(), [1, 0, 2]);
+}
+
+/// Random bytes, truncations and cell edits of a valid CSV never panic the reader (in
+/// every missing-value and text-column mode).
+#[test]
+fn fuzzed_csv_never_panics() {
+    use consort_data::{CsvOptions, LabelColumn, MissingValues, parse_table};
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+    let mut valid = String::from("id,a,b,colour,label\n");
+    for i in 0..40 {
+        valid.push_str(&format!("{i},{}.5,{},red,{}\n", i % 7, i * 3 % 11, i % 3));
+    }
+    let edits = [
+        "", "?", "NA", "nan", "inf", "-1e40", "x", "\"", ",", "\n", "\r\n", "\u{feff}", "1,2",
+    ];
+    let mut rng = StdRng::seed_from_u64(3);
+    for case in 0..1500 {
+        let text: Vec<u8> = match case % 3 {
+            0 => valid.as_bytes()[..rng.random_range(0..valid.len())].to_vec(),
+            1 => {
+                let mut cells: Vec<String> = valid.split(',').map(str::to_string).collect();
+                for _ in 0..rng.random_range(1..5) {
+                    let at = rng.random_range(0..cells.len());
+                    cells[at] = edits[rng.random_range(0..edits.len())].to_string();
+                }
+                cells.join(",").into_bytes()
+            }
+            _ => (0..rng.random_range(0..200))
+                .map(|_| rng.random())
+                .collect(),
+        };
+        let options = CsvOptions {
+            label: if case % 5 == 0 {
+                LabelColumn::Absent
+            } else {
+                LabelColumn::Last
+            },
+            missing: [
+                MissingValues::Error,
+                MissingValues::Drop,
+                MissingValues::Median,
+            ][case % 3],
+            keep_text_columns: case % 2 == 0,
+            drop_columns: if case % 4 == 0 {
+                vec!["id".into()]
+            } else {
+                vec![]
+            },
+            ..CsvOptions::default()
+        };
+        let outcome = std::panic::catch_unwind(|| {
+            if let Ok(table) = parse_table(text.as_slice(), "fuzz", &options) {
+                let _ = table.split(0.25, 0);
+                let _ = table.clone().resolve(options.missing);
+                let encoder = consort_data::OneHotEncoder::fit(&table);
+                let _ = encoder.encode(table);
+            }
+        });
+        assert!(
+            outcome.is_ok(),
+            "case {case} panicked on {:?}",
+            String::from_utf8_lossy(&text)
+        );
+    }
+}

@@ -294,6 +294,10 @@ pub enum Role {
     Expensive,
 }
 
+/// Optimiser steps a network may take per fit by default: far above what 30 epochs of
+/// a few thousand rows need (digits: 660), and about one epoch at 200,000 rows.
+pub const DEFAULT_MAX_STEPS: usize = 3000;
+
 /// A multi-layer perceptron member.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -302,8 +306,11 @@ pub struct MlpParams {
     pub hidden: Vec<usize>,
     /// Dropout after each hidden layer.
     pub dropout: f64,
-    /// Passes over the training rows.
+    /// Passes over the training rows (fewer when `max_steps` runs out first).
     pub epochs: usize,
+    /// Budget of optimiser steps per fit: on large data the epochs are cut to fit it (at
+    /// least one epoch), so that training time stops growing with the rows.
+    pub max_steps: usize,
     /// Rows per optimiser step.
     pub batch_size: usize,
     /// Adam's step size.
@@ -316,6 +323,7 @@ impl Default for MlpParams {
             hidden: vec![256, 256],
             dropout: 0.0,
             epochs: 30,
+            max_steps: DEFAULT_MAX_STEPS,
             batch_size: 64,
             learning_rate: 1e-3,
         }
@@ -338,8 +346,10 @@ pub struct CnnParams {
     pub hidden: usize,
     /// Dropout before the output layer.
     pub dropout: f64,
-    /// Passes over the training rows.
+    /// Passes over the training rows (fewer when `max_steps` runs out first).
     pub epochs: usize,
+    /// Budget of optimiser steps per fit (see [`MlpParams::max_steps`]).
+    pub max_steps: usize,
     /// Rows per optimiser step.
     pub batch_size: usize,
     /// Adam's step size.
@@ -355,6 +365,7 @@ impl Default for CnnParams {
             hidden: 128,
             dropout: 0.0,
             epochs: 25,
+            max_steps: DEFAULT_MAX_STEPS,
             batch_size: 64,
             learning_rate: 1e-3,
         }
@@ -362,10 +373,15 @@ impl Default for CnnParams {
 }
 
 /// Epochs, batch size and learning rate must be positive.
-fn check_training(epochs: usize, batch_size: usize, learning_rate: f64) -> Result<()> {
-    if epochs == 0 || batch_size == 0 {
+fn check_training(
+    epochs: usize,
+    batch_size: usize,
+    learning_rate: f64,
+    max_steps: usize,
+) -> Result<()> {
+    if epochs == 0 || batch_size == 0 || max_steps == 0 {
         return Err(ConsortError::config(
-            "a network needs epochs >= 1 and batch_size >= 1",
+            "a network needs epochs, batch_size and max_steps >= 1",
         ));
     }
     if !(learning_rate.is_finite() && learning_rate > 0.0) {
@@ -439,7 +455,7 @@ impl ModelKind {
                         "mlp: hidden widths must be >= 1 and dropout in [0, 1)",
                     ));
                 }
-                check_training(p.epochs, p.batch_size, p.learning_rate)
+                check_training(p.epochs, p.batch_size, p.learning_rate, p.max_steps)
             }
             Self::Cnn(p) => {
                 if p.conv_channels.contains(&0) || p.hidden == 0 || !(0.0..1.0).contains(&p.dropout)
@@ -451,7 +467,7 @@ impl ModelKind {
                 if p.height == Some(0) || p.width == Some(0) {
                     return Err(ConsortError::config("cnn: height and width must be >= 1"));
                 }
-                check_training(p.epochs, p.batch_size, p.learning_rate)
+                check_training(p.epochs, p.batch_size, p.learning_rate, p.max_steps)
             }
             Self::Logistic(c) => c.check(),
             Self::Tree(c) => c.check(),

@@ -65,9 +65,26 @@ impl MemberEstimator {
         )
     }
 
-    fn train_config(&self, epochs: usize, batch_size: usize, learning_rate: f64) -> TrainConfig {
+    /// A network's epochs on `n_rows`: the experiment's override, else the member's own cut
+    /// to its step budget (at least one); with the member's own for comparison. `None` for
+    /// classical members.
+    pub fn planned_epochs(&self, n_rows: usize) -> Option<(usize, usize)> {
+        let (epochs, batch, max_steps) = match &self.spec.kind {
+            ModelKind::Mlp(p) => (p.epochs, p.batch_size, p.max_steps),
+            ModelKind::Cnn(p) => (p.epochs, p.batch_size, p.max_steps),
+            _ => return None,
+        };
+        if let Some(e) = self.network.epochs {
+            return Some((e, e));
+        }
+        let steps_per_epoch = n_rows.div_ceil(batch.max(1)).max(1);
+        Some(((max_steps / steps_per_epoch).clamp(1, epochs), epochs))
+    }
+
+    fn train_config(&self, n_rows: usize, batch_size: usize, learning_rate: f64) -> TrainConfig {
+        let (epochs, _) = self.planned_epochs(n_rows).unwrap_or((1, 1));
         let mut cfg = TrainConfig::new()
-            .with_epochs(self.network.epochs.unwrap_or(epochs))
+            .with_epochs(epochs)
             .with_seed(derive_seed(self.network.seed, &self.seed_label));
         cfg.batch_size = batch_size;
         cfg.learning_rate = learning_rate;
@@ -93,7 +110,7 @@ impl MemberEstimator {
                 let spec = MlpConfig::new(0, p.hidden.clone(), 0).with_dropout(p.dropout);
                 let est = self.network(
                     spec.clone(),
-                    self.train_config(p.epochs, p.batch_size, p.learning_rate),
+                    self.train_config(data.len(), p.batch_size, p.learning_rate),
                 );
                 Arc::new(fit_network(spec, est, std, weights, data)?)
             }
@@ -109,7 +126,7 @@ impl MemberEstimator {
                     .with_dropout(p.dropout);
                 let est = self.network(
                     spec.clone(),
-                    self.train_config(p.epochs, p.batch_size, p.learning_rate),
+                    self.train_config(data.len(), p.batch_size, p.learning_rate),
                 );
                 Arc::new(fit_network(spec, est, std, weights, data)?)
             }

@@ -394,6 +394,18 @@ impl Experiment {
                 image,
             });
         }
+        for e in &out {
+            if let Some((planned, own)) = e.planned_epochs(train.len())
+                && planned < own
+            {
+                notes.push(format!(
+                    "{}: {planned} epochs instead of {own}, its budget of optimiser steps \
+                     (max_steps) at {} training rows",
+                    e.spec.name,
+                    train.len()
+                ));
+            }
+        }
         if balanced {
             let (weighted, not): (Vec<&MemberEstimator>, Vec<&MemberEstimator>) =
                 out.iter().partition(|e| e.takes_weights());
