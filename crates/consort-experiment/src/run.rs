@@ -517,7 +517,7 @@ fn image_shape(
     match (height, width) {
         (Some(h), Some(w)) => (h * w == n_features).then_some((h, w)),
         (Some(h), None) | (None, Some(h)) => {
-            (h > 0 && n_features % h == 0).then(|| (h, n_features / h))
+            (h > 0 && n_features.is_multiple_of(h)).then(|| (h, n_features / h))
         }
         (None, None) => {
             let side = (n_features as f64).sqrt().round() as usize;
