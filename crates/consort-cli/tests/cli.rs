@@ -207,16 +207,22 @@ fn clinic_csv(rows: std::ops::Range<usize>, header_order_swapped: bool) -> Strin
     s
 }
 
-#[test]
-fn missing_cells_are_imputed_and_a_given_test_file_is_used() {
+/// `clinic.csv` (200 rows) and `clinic_test.csv` (60 more, columns in another order: matched
+/// by name) in a fresh folder.
+fn clinic_files() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("clinic.csv"), clinic_csv(0..200, false)).unwrap();
-    // The test file lists its columns in another order: matched by name.
     std::fs::write(
         dir.path().join("clinic_test.csv"),
         clinic_csv(200..260, true),
     )
     .unwrap();
+    dir
+}
+
+#[test]
+fn missing_cells_are_imputed_and_a_given_test_file_is_used() {
+    let dir = clinic_files();
     let out = consort(
         &[
             "run",
@@ -281,13 +287,7 @@ fn results_without_timings(run_dir: &Path) -> Vec<(String, consort_eval::Classif
 
 #[test]
 fn flags_and_an_experiment_file_give_the_same_report_and_predict_repeats_the_run() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("clinic.csv"), clinic_csv(0..200, false)).unwrap();
-    std::fs::write(
-        dir.path().join("clinic_test.csv"),
-        clinic_csv(200..260, true),
-    )
-    .unwrap();
+    let dir = clinic_files();
     let flags = consort(
         &[
             "run",

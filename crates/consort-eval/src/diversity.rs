@@ -1,6 +1,6 @@
 //! How differently ensemble members err: pairwise disagreement.
 
-use std::fmt::Write as _;
+use crate::table::MarkdownTable;
 
 use consort_core::{ConsortError, Result};
 use serde::{Deserialize, Serialize};
@@ -65,21 +65,15 @@ impl Disagreement {
 
     /// The matrix as a Markdown table.
     pub fn to_markdown(&self) -> String {
-        let mut out = String::from("| |");
-        for n in &self.names {
-            let _ = write!(out, " {n} |");
-        }
-        out.push_str("\n|---|");
-        out.push_str(&"---:|".repeat(self.names.len()));
-        out.push('\n');
+        let mut headers = vec![String::new()];
+        headers.extend(self.names.iter().map(|n| format!(">{n}")));
+        let mut table = MarkdownTable::new(&headers);
         for (name, row) in self.names.iter().zip(&self.matrix) {
-            let _ = write!(out, "| **{name}** |");
-            for v in row {
-                let _ = write!(out, " {v:.3} |");
-            }
-            out.push('\n');
+            table.row(
+                std::iter::once(format!("**{name}**")).chain(row.iter().map(|v| format!("{v:.3}"))),
+            );
         }
-        out
+        table.to_markdown()
     }
 }
 

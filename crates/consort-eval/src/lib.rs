@@ -16,6 +16,7 @@ pub mod plot;
 pub mod ranking;
 pub mod regression;
 pub mod report;
+mod table;
 
 pub use cv::{CvScores, cross_validate, cross_validate_regressor};
 pub use diversity::Disagreement;
@@ -27,3 +28,4 @@ pub use plot::{Chart, Heatmap, LineChart, Series};
 pub use ranking::RankingMetrics;
 pub use regression::{RegressionMetrics, mae, mse, r2, rmse};
 pub use report::{DataSummary, Figure, ModelFamily, ModelResult, Report, Section};
+pub use table::MarkdownTable;

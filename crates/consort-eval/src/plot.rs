@@ -312,8 +312,8 @@ mod tests {
             "Confusion of knn",
             "cat",
             "dog",
-            ">40<",
-            ">7<",
+            ">\n40\n<",
+            ">\n7\n<",
             "true class",
         ] {
             assert!(svg.contains(text), "missing {text}");

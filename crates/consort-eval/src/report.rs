@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::metrics::ClassificationMetrics;
 use crate::plot::Chart;
+use crate::table::MarkdownTable;
 
 /// What kind of model a row describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,10 +130,16 @@ impl Report {
             .filter(|r| r.family != ModelFamily::Ensemble)
             .map(|r| r.metrics.accuracy)
             .fold(None, |b: Option<f64>, a| Some(b.map_or(a, |b| b.max(a))));
-        let mut out = String::from(
-            "| model | family | accuracy | Δ best single | macro-F1 | log-loss | fit (s) | predict (ms) |\n\
-             |---|---|---:|---:|---:|---:|---:|---:|\n",
-        );
+        let mut table = MarkdownTable::new(&[
+            "model",
+            "family",
+            ">accuracy",
+            ">Δ best single",
+            ">macro-F1",
+            ">log-loss",
+            ">fit (s)",
+            ">predict (ms)",
+        ]);
         for r in &self.results {
             let acc = format!("{:.4}", r.metrics.accuracy);
             let acc = if Some(r.metrics.accuracy) == best {
@@ -146,18 +153,18 @@ impl Report {
                 }
                 _ => String::new(),
             };
-            let _ = writeln!(
-                out,
-                "| {} | {} | {acc} | {delta} | {:.4} | {:.4} | {:.2} | {:.1} |",
-                r.name,
-                r.family,
-                r.metrics.macro_f1,
-                r.metrics.log_loss,
-                r.fit_seconds,
-                r.predict_seconds * 1e3
-            );
+            table.row([
+                r.name.clone(),
+                r.family.to_string(),
+                acc,
+                delta,
+                format!("{:.4}", r.metrics.macro_f1),
+                format!("{:.4}", r.metrics.log_loss),
+                format!("{:.2}", r.fit_seconds),
+                format!("{:.1}", r.predict_seconds * 1e3),
+            ]);
         }
-        out
+        table.to_markdown()
     }
 
     /// The whole report in Markdown: data, table, the best model's confusion matrix, notes.
@@ -184,34 +191,31 @@ impl Report {
                 "\n## Confusion matrix of {} (rows: true class, columns: predicted)\n",
                 best.name
             );
-            out.push_str("| true \\ pred |");
-            for c in &d.classes {
-                let _ = write!(out, " {c} |");
-            }
-            out.push_str("\n|---|");
-            out.push_str(&"---:|".repeat(d.classes.len()));
-            out.push('\n');
+            let mut headers = vec!["true \\ pred".to_string()];
+            headers.extend(d.classes.iter().map(|c| format!(">{c}")));
+            let mut table = MarkdownTable::new(&headers);
             for (c, row) in d.classes.iter().zip(&best.metrics.confusion) {
-                let _ = write!(out, "| **{c}** |");
-                for v in row {
-                    let _ = write!(out, " {v} |");
-                }
-                out.push('\n');
+                table.row(
+                    std::iter::once(format!("**{c}**")).chain(row.iter().map(usize::to_string)),
+                );
             }
+            out.push_str(&table.to_markdown());
         }
         if !self.results.is_empty() {
             out.push_str(
                 "\n## Ranking and calibration\n\nROC-AUC: one-vs-rest, macro-averaged over the \
                  classes; ECE: expected calibration error of the top-class probability over 15 \
-                 bins (0 is perfectly calibrated).\n\n| model | ROC-AUC | ECE |\n|---|---:|---:|\n",
+                 bins (0 is perfectly calibrated).\n\n",
             );
+            let mut table = MarkdownTable::new(&["model", ">ROC-AUC", ">ECE"]);
             for r in &self.results {
-                let _ = writeln!(
-                    out,
-                    "| {} | {:.4} | {:.4} |",
-                    r.name, r.metrics.roc_auc, r.metrics.ece
-                );
+                table.row([
+                    r.name.clone(),
+                    format!("{:.4}", r.metrics.roc_auc),
+                    format!("{:.4}", r.metrics.ece),
+                ]);
             }
+            out.push_str(&table.to_markdown());
         }
         for section in &self.sections {
             let _ = write!(

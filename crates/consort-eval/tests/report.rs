@@ -87,10 +87,14 @@ fn json_round_trips_and_files_are_written() {
     );
     let svg = std::fs::read_to_string(dir.path().join("run/curve.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("tree -&gt; mlp"));
-    // No temporary files are left behind.
+    // The HTML page holds the figure inline; no temporary files are left behind.
+    let html = std::fs::read_to_string(dir.path().join("run/report.html")).unwrap();
+    assert_eq!(html, r.to_html().unwrap());
+    assert!(html.contains("<figure><svg") && html.contains("<td class=\"num\">"));
     assert_eq!(
         std::fs::read_dir(dir.path().join("run")).unwrap().count(),
-        3
+        4,
+        "report.md, report.html, report.json, curve.svg"
     );
     // A figure may not escape the report folder.
     let mut bad = r.clone();

@@ -148,11 +148,22 @@ impl ClassifierEstimator<Dataset> for MemberEstimator {
     }
 }
 
-/// A classical model (optionally behind its scaler), saved as JSON.
-pub(crate) struct Classical<M> {
-    key: &'static str,
+/// A fitted member: the model (behind its scaler or not) and how it is written to disk.
+pub(crate) struct Fitted<M, P> {
     model: Scaled<M>,
+    persist: P,
 }
+
+/// How a fitted model of type `M` is written into a member folder.
+pub(crate) trait Persist<M>: Send + Sync {
+    fn save(&self, model: &Scaled<M>, dir: &Path) -> Result<()>;
+}
+
+/// Classical models: the model (and its scaler) as JSON, under the kind's key.
+pub(crate) struct AsJson(&'static str);
+
+/// Networks: the scaler as JSON, the architecture and weights in burn's format.
+pub(crate) struct AsNetwork<S>(S);
 
 /// A model with or without the scaler fitted in front of it.
 pub(crate) enum Scaled<M> {
@@ -192,7 +203,10 @@ where
     } else {
         Scaled::Plain(est.fit(data)?)
     };
-    Ok(Arc::new(Classical { key, model }))
+    Ok(Arc::new(Fitted {
+        model,
+        persist: AsJson(key),
+    }))
 }
 
 fn fit_weighted<E>(
@@ -214,10 +228,13 @@ where
     } else {
         Scaled::Plain(est.fit_weighted(data, w)?)
     };
-    Ok(Arc::new(Classical { key, model }))
+    Ok(Arc::new(Fitted {
+        model,
+        persist: AsJson(key),
+    }))
 }
 
-impl<M: Classifier> Classifier for Classical<M> {
+impl<M: Classifier, P: Persist<M>> Classifier for Fitted<M, P> {
     fn n_classes(&self) -> usize {
         self.model.get().n_classes()
     }
@@ -235,26 +252,26 @@ impl<M: Classifier> Classifier for Classical<M> {
     }
 }
 
-impl<M: Classifier + Serialize> SaveableClassifier for Classical<M> {
+impl<M: Classifier, P: Persist<M>> SaveableClassifier for Fitted<M, P> {
     fn save_to(&self, dir: &Path) -> Result<()> {
-        let model = match &self.model {
+        self.persist.save(&self.model, dir)
+    }
+}
+
+impl<M: Serialize> Persist<M> for AsJson {
+    fn save(&self, model: &Scaled<M>, dir: &Path) -> Result<()> {
+        let json = match model {
             Scaled::Plain(m) => serde_json::to_value(m),
             Scaled::Standardized(m) => serde_json::to_value(m),
         }
         .map_err(|e| ConsortError::Serialization(e.to_string()))?;
         let file = MemberFile {
-            kind: self.key.to_string(),
-            standardized: matches!(self.model, Scaled::Standardized(_)),
-            model,
+            kind: self.0.to_string(),
+            standardized: matches!(model, Scaled::Standardized(_)),
+            model: json,
         };
         consort_core::io::save_json(&file, &dir.join("member.json"))
     }
-}
-
-/// A network member: the architecture (for saving), the weights, and the scaler in front.
-pub(crate) struct NetworkMember<S: NetworkSpec> {
-    spec: S,
-    model: Scaled<NetworkClassifier<S::Net>>,
 }
 
 fn fit_network<S>(
@@ -263,9 +280,9 @@ fn fit_network<S>(
     standardize: bool,
     weights: Option<&[f32]>,
     data: &Dataset,
-) -> Result<NetworkMember<S>>
+) -> Result<Fitted<NetworkClassifier<S::Net>, AsNetwork<S>>>
 where
-    S: NetworkSpec,
+    S: NetworkSpec + Serialize,
 {
     let model = match (standardize, weights) {
         (true, Some(w)) => Scaled::Standardized(Standardized(est).fit_weighted(data, w)?),
@@ -273,39 +290,27 @@ where
         (false, Some(w)) => Scaled::Plain(est.fit_weighted(data, w)?),
         (false, None) => Scaled::Plain(est.fit(data)?),
     };
-    Ok(NetworkMember { spec, model })
+    Ok(Fitted {
+        model,
+        persist: AsNetwork(spec),
+    })
 }
 
-impl<S: NetworkSpec> Classifier for NetworkMember<S> {
-    fn n_classes(&self) -> usize {
-        self.model.get().n_classes()
-    }
-    fn n_features(&self) -> usize {
-        self.model.get().n_features()
-    }
-    fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
-        self.model.get().predict_proba(x)
-    }
-    fn macs_per_sample(&self) -> Option<u64> {
-        self.model.get().macs_per_sample()
-    }
-}
-
-impl<S: NetworkSpec + Serialize> SaveableClassifier for NetworkMember<S> {
-    fn save_to(&self, dir: &Path) -> Result<()> {
-        let (net, scaler) = match &self.model {
+impl<S: NetworkSpec + Serialize> Persist<NetworkClassifier<S::Net>> for AsNetwork<S> {
+    fn save(&self, model: &Scaled<NetworkClassifier<S::Net>>, dir: &Path) -> Result<()> {
+        let (net, scaler) = match model {
             Scaled::Plain(m) => (m, None),
             Scaled::Standardized(m) => (m.inner(), Some(m.scaler())),
         };
         consort_core::io::save_json(
             &MemberFile {
-                kind: self.spec.name().to_string(),
+                kind: self.0.name().to_string(),
                 standardized: scaler.is_some(),
                 model: scaler,
             },
             &dir.join("member.json"),
         )?;
-        net.save(&self.spec, &dir.join("network"))
+        net.save(&self.0, &dir.join("network"))
     }
 }
 

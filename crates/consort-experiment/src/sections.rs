@@ -4,21 +4,22 @@
 use consort_core::Result;
 use consort_data::Dataset;
 use consort_ensemble::{Cascade, Member, OutOfFold};
-use consort_eval::{CvScores, Figure, LineChart, Section};
+use consort_eval::{CvScores, Figure, LineChart, MarkdownTable, Section};
 
 pub(crate) fn cross_validation_section(
     members: &[Member],
     oof: &OutOfFold,
     labels: &[usize],
 ) -> Section {
-    let mut body = String::from("| member | accuracy (mean ± sd over folds) |\n|---|---:|\n");
+    let mut table = MarkdownTable::new(&["member", ">accuracy (mean ± sd over folds)"]);
     for (m, member) in members.iter().enumerate() {
         let scores = CvScores::from_folds(oof.fold_accuracies(m, labels));
-        body.push_str(&format!(
-            "| {} | {:.4} ± {:.4} |\n",
-            member.name, scores.mean, scores.std
-        ));
+        table.row([
+            member.name.clone(),
+            format!("{:.4} ± {:.4}", scores.mean, scores.std),
+        ]);
     }
+    let body = table.to_markdown();
     Section {
         heading: format!(
             "{}-fold cross-validation on the training split",
@@ -47,24 +48,31 @@ pub(crate) fn cascade_section(
     let report = cascade.report(test)?;
     let mut body = format!(
         "{} with max-probability threshold {:.3}, calibrated on out-of-fold predictions to stay \
-         within {} point of {}.\n\n| stage | reached | answered | share | predict (ms) | MACs/sample |\n\
-         |---|---:|---:|---:|---:|---:|\n",
+         within {} point of {}.\n\n",
         cascade_name(cascade),
         cascade.thresholds()[0],
         tolerance * 100.0,
         last
     );
+    let mut table = MarkdownTable::new(&[
+        "stage",
+        ">reached",
+        ">answered",
+        ">share",
+        ">predict (ms)",
+        ">MACs/sample",
+    ]);
     for s in &report.stages {
-        body.push_str(&format!(
-            "| {} | {} | {} | {:.1}% | {:.2} | {} |\n",
-            s.name,
-            s.reached,
-            s.answered,
-            s.share_answered * 100.0,
-            s.seconds * 1e3,
-            s.macs_per_sample.map_or("?".into(), |m| m.to_string())
-        ));
+        table.row([
+            s.name.clone(),
+            s.reached.to_string(),
+            s.answered.to_string(),
+            format!("{:.1}%", s.share_answered * 100.0),
+            format!("{:.2}", s.seconds * 1e3),
+            s.macs_per_sample.map_or("?".into(), |m| m.to_string()),
+        ]);
     }
+    body.push_str(&table.to_markdown());
     body.push_str(&format!(
         "\nAccuracy {:.4} vs {:.4} for {} alone; {:.1}% of the test samples escalated; \
          predict time {:.2} ms vs {:.2} ms ({:.0}% saved){}.\n",

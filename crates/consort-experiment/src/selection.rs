@@ -6,7 +6,7 @@
 use consort_core::{Matrix, Result};
 use consort_data::Dataset;
 use consort_ensemble::{Member, OutOfFold};
-use consort_eval::{ClassificationMetrics, ModelFamily, Section};
+use consort_eval::{ClassificationMetrics, MarkdownTable, ModelFamily, Section};
 use serde::{Deserialize, Serialize};
 
 use crate::combine::{self, Candidate as Stage, accuracy};
@@ -121,25 +121,30 @@ impl Selection {
             "Every candidate scored on the training rows by {}-fold cross-validation: members on \
              their out-of-fold predictions; combiners that learn from those (weights, \
              stacking, cascade thresholds) by nested folds, each fold's combiner built from the \
-             other folds only. The test set plays no part in the choice.\n\n\
-             | candidate | family | out-of-fold accuracy | out-of-fold log-loss | |\n\
-             |---|---|---:|---:|---|\n",
+             other folds only. The test set plays no part in the choice.\n\n",
             self.folds
         );
+        let mut table = MarkdownTable::new(&[
+            "candidate",
+            "family",
+            ">out-of-fold accuracy",
+            ">out-of-fold log-loss",
+            "",
+        ]);
         for (i, c) in self.candidates.iter().enumerate() {
-            body.push_str(&format!(
-                "| {} | {} | {:.4} | {:.4} | {} |\n",
-                c.name,
-                c.family,
-                c.accuracy,
-                c.log_loss,
+            table.row([
+                c.name.clone(),
+                c.family.to_string(),
+                format!("{:.4}", c.accuracy),
+                format!("{:.4}", c.log_loss),
                 if i == self.recommended {
-                    "**recommended**"
+                    "**recommended**".into()
                 } else {
-                    ""
-                }
-            ));
+                    String::new()
+                },
+            ]);
         }
+        body.push_str(&table.to_markdown());
         let r = self.recommended();
         body.push_str(&format!(
             "\nRecommended: **{}** (out-of-fold accuracy {:.4}); `consort run --select` saves it \
