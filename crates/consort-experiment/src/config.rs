@@ -820,9 +820,12 @@ impl ExperimentConfig {
     /// stay relative (see [`ExperimentConfig::load`] for files).
     pub fn from_toml(text: &str, origin: &str) -> Result<Self> {
         let config: Self = toml::from_str(text).map_err(|e| toml_error(text, origin, &e))?;
-        config
-            .validate()
-            .map_err(|e| ConsortError::config(format!("{origin}: {}", bare(&e))))?;
+        config.check_all().map_err(|(place, e)| {
+            ConsortError::config(match place.line(text) {
+                Some(line) => format!("{origin}:{line}: {}", bare(&e)),
+                None => format!("{origin}: {}", bare(&e)),
+            })
+        })?;
         Ok(config)
     }
 
@@ -853,40 +856,95 @@ impl ExperimentConfig {
     /// Checks what single values cannot: one data source, unique member names, combiners
     /// naming existing members, at least one member.
     pub fn validate(&self) -> Result<()> {
-        self.data.check()?;
+        self.check_all().map_err(|(_, e)| e)
+    }
+
+    /// [`Self::validate`], with where in a file the problem lies.
+    fn check_all(&self) -> std::result::Result<(), (Place, ConsortError)> {
+        self.data
+            .check()
+            .map_err(|e| (Place::Table("data", 0, None), e))?;
         if self.models.is_empty() {
-            return Err(ConsortError::config(
-                "an experiment needs at least one [[model]]",
+            return Err((
+                Place::Top,
+                ConsortError::config("an experiment needs at least one [[model]]"),
             ));
         }
         for (i, m) in self.models.iter().enumerate() {
-            m.kind.check()?;
+            m.kind
+                .check()
+                .map_err(|e| (Place::Table("model", i, None), e))?;
             if self.models[..i].iter().any(|o| o.name == m.name) {
-                return Err(ConsortError::config(format!(
-                    "two models are named {:?}: names must be unique",
-                    m.name
-                )));
+                return Err((
+                    Place::Table("model", i, Some(m.name.clone())),
+                    ConsortError::config(format!(
+                        "two models are named {:?}: names must be unique",
+                        m.name
+                    )),
+                ));
             }
         }
-        for c in &self.combiners {
-            c.check()?;
+        for (i, c) in self.combiners.iter().enumerate() {
+            c.check()
+                .map_err(|e| (Place::Table("combiner", i, None), e))?;
             if let MemberSet::Named(names) = &c.members
                 && let Some(unknown) = names
                     .iter()
                     .find(|n| !self.models.iter().any(|m| &m.name == *n))
             {
-                return Err(ConsortError::config(format!(
-                    "combiner {:?} names member {unknown:?}, which is not a [[model]]; models: {}",
-                    c.display_name(),
-                    self.models
-                        .iter()
-                        .map(|m| m.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )));
+                return Err((
+                    Place::Table("combiner", i, Some(unknown.clone())),
+                    ConsortError::config(format!(
+                        "combiner {:?} names member {unknown:?}, which is not a [[model]]; \
+                         models: {}",
+                        c.display_name(),
+                        self.models
+                            .iter()
+                            .map(|m| m.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                ));
             }
         }
         Ok(())
+    }
+}
+
+/// Where a cross-key problem lies in an experiment file.
+enum Place {
+    /// The file as a whole.
+    Top,
+    /// The `i`-th `[name]` / `[[name]]` table, at the line holding `needle` (quoted) when
+    /// given, else at its header.
+    Table(&'static str, usize, Option<String>),
+}
+
+impl Place {
+    /// The 1-based line of this place in `text`, when it can be found.
+    fn line(&self, text: &str) -> Option<usize> {
+        let Place::Table(table, index, needle) = self else {
+            return None;
+        };
+        let headers = [format!("[{table}]"), format!("[[{table}]]")];
+        let lines: Vec<&str> = text.lines().collect();
+        let header = lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| {
+                let t = l.split('#').next().unwrap_or("").trim();
+                headers.iter().any(|h| t == h)
+            })
+            .nth(*index)
+            .map(|(n, _)| n)?;
+        let quoted = needle.as_ref().map(|n| format!("{n:?}"));
+        let found = quoted.and_then(|q| {
+            lines[header..]
+                .iter()
+                .position(|l| l.contains(&q))
+                .map(|off| header + off)
+        });
+        Some(found.unwrap_or(header) + 1)
     }
 }
 

@@ -54,15 +54,10 @@ pub(crate) struct MemberEstimator {
 }
 
 impl MemberEstimator {
-    /// Whether this member's model takes sample weights (class weighting reaches it).
+    /// Whether this member's model takes sample weights (class weighting reaches it): all
+    /// but kNN, whose vote has no place for them.
     pub fn takes_weights(&self) -> bool {
-        !matches!(
-            self.spec.kind,
-            ModelKind::Knn(_)
-                | ModelKind::AdaBoost(_)
-                | ModelKind::Boosting(_)
-                | ModelKind::MultinomialNb(_)
-        )
+        !matches!(self.spec.kind, ModelKind::Knn(_))
     }
 
     /// A network's epochs on `n_rows`: the experiment's override, else the member's own cut
@@ -134,10 +129,10 @@ impl MemberEstimator {
             ModelKind::Tree(c) => fit_weighted(key, c, std, weights, data)?,
             ModelKind::Forest(c) => fit_weighted(key, c, std, weights, data)?,
             ModelKind::GaussianNb(c) => fit_weighted(key, c, std, weights, data)?,
-            ModelKind::Boosting(c) => fit_plain(key, c, std, data)?,
-            ModelKind::AdaBoost(c) => fit_plain(key, c, std, data)?,
+            ModelKind::Boosting(c) => fit_weighted(key, c, std, weights, data)?,
+            ModelKind::AdaBoost(c) => fit_weighted(key, c, std, weights, data)?,
+            ModelKind::MultinomialNb(c) => fit_weighted(key, c, std, weights, data)?,
             ModelKind::Knn(c) => fit_plain(key, c, std, data)?,
-            ModelKind::MultinomialNb(c) => fit_plain(key, c, std, data)?,
         })
     }
 }

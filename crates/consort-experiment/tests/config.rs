@@ -108,16 +108,23 @@ fn unknown_keys_and_bad_values_name_the_key_and_line() {
         err(&SMALL.replace("logistic = { c = 0.5 }", "logistic = {}\nknn = {}"))
             .contains("names 2 models")
     );
+    // Problems across keys name the line too.
     let e = err(&format!("{SMALL}members = [\"lr\", \"svm\"]\n"));
-    assert!(e.contains("\"svm\"") && e.contains("lr, forest"), "{e}");
     assert!(
-        err(&SMALL.replace(
-            "embedded = \"iris\"",
-            "embedded = \"iris\"\ncsv = \"a.csv\""
-        ))
-        .contains("exactly one of")
+        e.contains("exp.toml:17:") && e.contains("\"svm\"") && e.contains("lr, forest"),
+        "{e}"
     );
-    assert!(err(&SMALL.replace("name = \"forest\"", "name = \"lr\"")).contains("unique"));
+    let two = SMALL.replace(
+        "embedded = \"iris\"",
+        "embedded = \"iris\"\ncsv = \"a.csv\"",
+    );
+    let e = err(&two);
+    assert!(
+        e.contains("exp.toml:3:") && e.contains("exactly one of"),
+        "{e}"
+    );
+    let e = err(&SMALL.replace("name = \"forest\"", "name = \"lr\""));
+    assert!(e.contains("exp.toml:12:") && e.contains("unique"), "{e}");
     assert!(err("[data]\nembedded = \"iris\"\n").contains("at least one [[model]]"));
 }
 

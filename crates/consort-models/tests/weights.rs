@@ -3,8 +3,8 @@
 use consort_core::{Classifier, Fit, FitWeighted, Matrix, balanced_sample_weights};
 use consort_data::{Dataset, embedded};
 use consort_models::{
-    DecisionTreeConfig, GaussianNbConfig, LogisticRegressionConfig, RandomForestConfig,
-    Standardized,
+    AdaBoostConfig, DecisionTreeConfig, GaussianNbConfig, HistGradientBoostingConfig,
+    LogisticRegressionConfig, MultinomialNbConfig, RandomForestConfig, Standardized,
 };
 
 /// Iris with rows `i % 3 == 0` weighted 2, and the same data with those rows duplicated.
@@ -65,6 +65,39 @@ fn integer_weights_equal_duplicated_rows() {
         &lr.fit(&dup).unwrap().predict_proba(x).unwrap(),
     );
     assert!(gap < 1e-3, "logistic gap {gap}");
+    // Multinomial naive Bayes: the same weighted counts.
+    let mnb = MultinomialNbConfig::default();
+    let gap = max_gap(
+        &mnb.fit_weighted(&data, &w)
+            .unwrap()
+            .predict_proba(x)
+            .unwrap(),
+        &mnb.fit(&dup).unwrap().predict_proba(x).unwrap(),
+    );
+    assert!(gap < 1e-5, "multinomial naive Bayes gap {gap}");
+    // AdaBoost: the same first-round distribution, so the same stumps and votes.
+    let ada = AdaBoostConfig::default();
+    let gap = max_gap(
+        &ada.fit_weighted(&data, &w)
+            .unwrap()
+            .predict_proba(x)
+            .unwrap(),
+        &ada.fit(&dup).unwrap().predict_proba(x).unwrap(),
+    );
+    assert!(gap < 1e-4, "AdaBoost gap {gap}");
+    // Boosting bins and counts leaf rows, so duplicates are not weights there; unit
+    // weights must change nothing.
+    let hgb = HistGradientBoostingConfig {
+        max_iter: 20,
+        ..Default::default()
+    };
+    assert_eq!(
+        hgb.fit_weighted(&data, &vec![1.0; data.len()])
+            .unwrap()
+            .predict_proba(x)
+            .unwrap(),
+        hgb.fit(&data).unwrap().predict_proba(x).unwrap()
+    );
     // Through the scaler, too.
     let std_fit = Standardized(LogisticRegressionConfig::default())
         .fit_weighted(&data, &w)

@@ -1,7 +1,8 @@
 //! Multinomial naive Bayes for count features (bag-of-words, pixel intensities).
 
 use consort_core::{
-    Classifier, ConsortError, Fit, FitWith, Matrix, ParamGuard, Result, check_input,
+    Classifier, ConsortError, Fit, FitWeighted, FitWith, Matrix, ParamGuard, Result, check_input,
+    check_sample_weights,
 };
 use consort_data::Dataset;
 use serde::{Deserialize, Serialize};
@@ -81,13 +82,24 @@ fn ensure_counts(x: &Matrix) -> Result<()> {
 
 impl FitWith<Dataset> for MultinomialNb {
     fn fit_with(&mut self, data: &Dataset) -> Result<()> {
+        self.update(data, None)
+    }
+}
+
+impl MultinomialNb {
+    /// Adds a batch's class and feature counts, each row counting `sample_weights[i]` times.
+    fn update(&mut self, data: &Dataset, sample_weights: Option<&[f32]>) -> Result<()> {
         super::check_update(data, self.n_features, self.class_counts.len())?;
         ensure_counts(data.features())?;
+        if let Some(w) = sample_weights {
+            check_sample_weights(w, data.len())?;
+        }
         let d = self.n_features;
-        for (row, &c) in data.features().iter_rows().zip(data.labels()) {
-            self.class_counts[c] += 1.0;
+        for (i, (row, &c)) in data.features().iter_rows().zip(data.labels()).enumerate() {
+            let w = sample_weights.map_or(1.0, |w| f64::from(w[i]));
+            self.class_counts[c] += w;
             for (acc, &v) in self.feature_counts[c * d..(c + 1) * d].iter_mut().zip(row) {
-                *acc += f64::from(v);
+                *acc += w * f64::from(v);
             }
         }
         Ok(())
@@ -101,6 +113,16 @@ impl Fit<Dataset> for MultinomialNbConfig {
         data.ensure_trainable()?;
         let mut model = MultinomialNb::empty(self, data.n_classes(), data.n_features())?;
         model.fit_with(data)?;
+        Ok(model)
+    }
+}
+
+/// Weighted class and feature counts.
+impl FitWeighted<Dataset> for MultinomialNbConfig {
+    fn fit_weighted(&self, data: &Dataset, sample_weights: &[f32]) -> Result<MultinomialNb> {
+        data.ensure_trainable()?;
+        let mut model = MultinomialNb::empty(self, data.n_classes(), data.n_features())?;
+        model.update(data, Some(sample_weights))?;
         Ok(model)
     }
 }

@@ -3,7 +3,8 @@
 //! it is among K classes.
 
 use consort_core::{
-    Classifier, ConsortError, Fit, Matrix, ParamGuard, Result, check_input, check_labels,
+    Classifier, ConsortError, Fit, FitWeighted, Matrix, ParamGuard, Result, check_input,
+    check_labels, check_sample_weights,
 };
 use consort_data::Dataset;
 use serde::{Deserialize, Serialize};
@@ -76,18 +77,38 @@ impl Fit<Dataset> for AdaBoostConfig {
     type Object = AdaBoost;
 
     fn fit(&self, data: &Dataset) -> Result<AdaBoost> {
+        self.boost(data, vec![1.0 / data.len().max(1) as f64; data.len()])
+    }
+}
+
+/// The sample weights are the first round's weights (normalised); boosting reweights from
+/// there.
+impl FitWeighted<Dataset> for AdaBoostConfig {
+    fn fit_weighted(&self, data: &Dataset, sample_weights: &[f32]) -> Result<AdaBoost> {
+        check_sample_weights(sample_weights, data.len())?;
+        let total: f64 = sample_weights.iter().map(|&w| f64::from(w)).sum();
+        self.boost(
+            data,
+            sample_weights
+                .iter()
+                .map(|&w| f64::from(w) / total)
+                .collect(),
+        )
+    }
+}
+
+impl AdaBoostConfig {
+    fn boost(&self, data: &Dataset, mut weights: Vec<f64>) -> Result<AdaBoost> {
         self.check()?;
         data.ensure_trainable()?;
         check_labels(data.labels(), data.n_classes())?;
         let (x, y, k) = (data.features(), data.labels(), data.n_classes());
-        let n = data.len();
         let tree = DecisionTreeConfig {
             max_depth: Some(self.max_depth),
             ..Default::default()
         };
         let hard = one_hot(y, k);
         let chance = 1.0 - 1.0 / k as f64;
-        let mut weights = vec![1.0 / n as f64; n];
         let (mut learners, mut errors) = (Vec::new(), Vec::new());
         for _ in 0..self.n_estimators {
             // Weighted one-hot rows: the tree's class masses are the sample weights.

@@ -7,7 +7,8 @@
 
 use consort_core::seed::{derive_seed, rng};
 use consort_core::{
-    Classifier, ConsortError, Fit, Matrix, ParamGuard, Regressor, Result, check_input, check_labels,
+    Classifier, ConsortError, Fit, FitWeighted, Matrix, ParamGuard, Regressor, Result, check_input,
+    check_labels, check_sample_weights,
 };
 use consort_data::split::stratified_indices;
 use consort_data::{Dataset, RegressionDataset};
@@ -215,6 +216,7 @@ impl HistGradientBoostingConfig {
         width: usize,
         baseline: Vec<f32>,
         (train, valid): (Vec<usize>, Vec<usize>),
+        weights: Option<&[f32]>,
     ) -> Result<Boosted> {
         let mapper = BinMapper::fit(&x.select_rows(&train), self.max_bins)?;
         let codes = mapper.transform(x);
@@ -239,7 +241,11 @@ impl HistGradientBoostingConfig {
             let round: Vec<(HistTree, LeafRows)> = (0..width)
                 .into_par_iter()
                 .map(|k| {
-                    let (g, h) = loss.gradients(&state, k, width);
+                    let (mut g, mut h) = loss.gradients(&state, k, width);
+                    if let Some(w) = weights {
+                        g.iter_mut().zip(w).for_each(|(g, w)| *g *= w);
+                        h.iter_mut().zip(w).for_each(|(h, w)| *h *= w);
+                    }
                     binned.grow(train.clone(), &g, &h, &params)
                 })
                 .collect();
@@ -322,6 +328,21 @@ impl Fit<Dataset> for HistGradientBoostingConfig {
     type Object = HistGradientBoosting;
 
     fn fit(&self, data: &Dataset) -> Result<HistGradientBoosting> {
+        self.fit_classes(data, None)
+    }
+}
+
+/// Every row's gradient and hessian (so its pull on split gains and leaf values) and its share
+/// of the starting class priors scale with its weight; the early-stopping loss is unweighted.
+impl FitWeighted<Dataset> for HistGradientBoostingConfig {
+    fn fit_weighted(&self, data: &Dataset, sample_weights: &[f32]) -> Result<HistGradientBoosting> {
+        check_sample_weights(sample_weights, data.len())?;
+        self.fit_classes(data, Some(sample_weights))
+    }
+}
+
+impl HistGradientBoostingConfig {
+    fn fit_classes(&self, data: &Dataset, weights: Option<&[f32]>) -> Result<HistGradientBoosting> {
         self.check()?;
         data.ensure_trainable()?;
         check_labels(data.labels(), data.n_classes())?;
@@ -329,18 +350,26 @@ impl Fit<Dataset> for HistGradientBoostingConfig {
         let k = data.n_classes();
         let split = self.holdout(data.len(), Some((data.labels(), k)))?;
         // Log class priors of the training rows as the starting scores.
+        let weight = |i: usize| weights.map_or(1.0, |w| f64::from(w[i]));
         let mut counts = vec![0.0f64; k];
         split
             .0
             .iter()
-            .for_each(|&i| counts[data.labels()[i]] += 1.0);
-        let total = split.0.len() as f64;
+            .for_each(|&i| counts[data.labels()[i]] += weight(i));
+        let total: f64 = counts.iter().sum::<f64>().max(f64::MIN_POSITIVE);
         let baseline = counts
             .iter()
             .map(|&c| ((c / total).max(1e-12)).ln() as f32)
             .collect();
         let loss = Loss::Softmax(data.labels());
-        let model = self.boost(data.features(), loss, loss.width(k), baseline, split)?;
+        let model = self.boost(
+            data.features(),
+            loss,
+            loss.width(k),
+            baseline,
+            split,
+            weights,
+        )?;
         Ok(HistGradientBoosting {
             model,
             n_classes: k,
@@ -409,6 +438,7 @@ impl Fit<RegressionDataset> for HistGradientBoostingConfig {
             1,
             vec![mean as f32],
             split,
+            None,
         )?;
         Ok(HistGradientBoostingRegressor { model })
     }
