@@ -86,6 +86,15 @@ pub enum ConsortError {
     /// A run was stopped on purpose before it finished (a fault-injection or interrupt hook).
     #[error("interrupted: {0}")]
     Interrupted(String),
+    /// Data or weights could not be fetched into the cache (client missing, download failed,
+    /// checksum mismatch); nothing half-written is left behind.
+    #[error("cannot fetch {asset}: {message} (run `consort fetch {asset}` to retry)")]
+    Fetch {
+        /// The asset's name (`minilm`, `imdb`).
+        asset: String,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 impl ConsortError {

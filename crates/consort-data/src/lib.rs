@@ -14,6 +14,8 @@ pub mod categorical;
 pub mod csv;
 pub mod dataset;
 pub mod embedded;
+#[cfg(feature = "fetch")]
+pub mod fetch;
 pub mod input;
 pub mod missing;
 pub mod ratings;

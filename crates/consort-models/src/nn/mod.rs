@@ -16,19 +16,29 @@ macro_rules! impl_has_head {
     };
 }
 
+#[cfg(feature = "minilm")]
+mod bert;
 mod classifier;
 mod cnn;
 mod lstm;
 mod matrix_factorization;
+#[cfg(feature = "minilm")]
+mod minilm;
 mod mlp;
 mod recommender;
 mod sequence;
 mod transformer;
 
+#[cfg(feature = "minilm")]
+pub use bert::{
+    Bert, BertClassifier, BertClassifierSpec, BertConfig, BertEmbeddings, l2_normalise,
+};
 pub use classifier::NetworkClassifier;
 pub use cnn::{Cnn, CnnConfig};
 pub use lstm::{LstmClassifier, LstmClassifierConfig};
 pub use matrix_factorization::{MatrixFactorization, MatrixFactorizationConfig};
+#[cfg(feature = "minilm")]
+pub use minilm::{MiniLm, TokenSequence, WordPieceTokenizer, minilm_from_cache, pad_batch};
 pub use mlp::{Activation, Mlp, MlpConfig};
 pub use recommender::MfRecommender;
 

