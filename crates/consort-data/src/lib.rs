@@ -25,6 +25,7 @@ pub mod split;
 pub mod synthetic;
 pub mod table;
 pub mod text;
+pub mod tfidf;
 
 pub use crate::csv::{
     CsvOptions, LabelColumn, parse_csv, parse_table, read_csv, read_table, write_csv,
@@ -42,3 +43,4 @@ pub use split::{
 };
 pub use table::{RawTable, TextColumn};
 pub use text::{TextDataset, Vocabulary, bag_of_ids, read_text_csv, tokenize};
+pub use tfidf::{TfidfConfig, TfidfVectorizer};

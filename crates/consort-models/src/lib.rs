@@ -38,7 +38,7 @@ pub use nn::{
     MlpConfig, Network, NetworkClassifier, NetworkSpec, Pair, TokenIds, TransformerClassifier,
     TransformerClassifierConfig,
 };
-pub use pipeline::{Standardized, StandardizedModel};
+pub use pipeline::{Columns, ColumnsModel, Standardized, StandardizedModel};
 pub use recommend::Popularity;
 pub use tree::{
     AdaBoost, AdaBoostConfig, BoostingEarlyStop, DecisionTree, DecisionTreeConfig,

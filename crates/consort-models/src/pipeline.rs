@@ -90,3 +90,56 @@ impl<C: Classifier> Classifier for StandardizedModel<C> {
         self.inner.predict_proba(&self.scaler.transform(x)?)
     }
 }
+
+/// Fits the inner estimator on a contiguous block of columns only: one view of data whose
+/// features stack several views (sentence embeddings beside TF-IDF, say), so that members
+/// reading different views still share one feature matrix and join the same ensembles,
+/// stacking and cascade.
+#[derive(Debug, Clone)]
+pub struct Columns<E> {
+    /// The block of columns the model reads.
+    pub range: std::ops::Range<usize>,
+    /// The estimator fitted on them.
+    pub inner: E,
+}
+
+/// A model fitted on a block of columns: it reads only those of its input.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ColumnsModel<C> {
+    range: std::ops::Range<usize>,
+    n_features: usize,
+    inner: C,
+}
+
+impl<E: Fit<Dataset>> Fit<Dataset> for Columns<E> {
+    type Object = ColumnsModel<E::Object>;
+
+    fn fit(&self, data: &Dataset) -> Result<Self::Object> {
+        let view = data.with_features(data.features().select_columns(self.range.clone())?)?;
+        Ok(ColumnsModel {
+            range: self.range.clone(),
+            n_features: data.n_features(),
+            inner: self.inner.fit(&view)?,
+        })
+    }
+}
+
+impl<C: Classifier> Classifier for ColumnsModel<C> {
+    fn n_classes(&self) -> usize {
+        self.inner.n_classes()
+    }
+
+    fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    fn macs_per_sample(&self) -> Option<u64> {
+        self.inner.macs_per_sample()
+    }
+
+    fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
+        consort_core::check_input(x, self.n_features)?;
+        self.inner
+            .predict_proba(&x.select_columns(self.range.clone())?)
+    }
+}

@@ -247,3 +247,39 @@ fn every_classical_model_round_trips_through_json() {
         Err(ConsortError::Serialization(_))
     ));
 }
+
+#[test]
+fn a_model_on_a_block_of_columns_reads_only_those() {
+    use consort_models::Columns;
+    let iris = embedded::iris();
+    // Two views side by side: the petal columns, then the sepal columns.
+    let petals = iris.features().select_columns(2..4).unwrap();
+    let stacked = Matrix::hstack(&[&petals, iris.features()]).unwrap();
+    let views = iris.with_features(stacked.clone()).unwrap();
+    let on_view = Columns {
+        range: 0..2,
+        inner: LogisticRegressionConfig::default(),
+    }
+    .fit(&views)
+    .unwrap();
+    let direct = LogisticRegressionConfig::default()
+        .fit(&iris.with_features(petals.clone()).unwrap())
+        .unwrap();
+    assert_eq!(on_view.n_features(), 6);
+    assert_eq!(
+        on_view.predict_proba(&stacked).unwrap(),
+        direct.predict_proba(&petals).unwrap()
+    );
+    assert!(
+        on_view.predict_proba(&petals).is_err(),
+        "the whole row is expected"
+    );
+    let bad = Columns {
+        range: 4..9,
+        inner: LogisticRegressionConfig::default(),
+    };
+    assert!(
+        bad.fit(&views).is_err(),
+        "columns past the end are an error"
+    );
+}
