@@ -75,6 +75,10 @@ struct RunArgs {
     /// Non-numeric columns: error (default) or one-hot (categories from the training rows).
     #[arg(long)]
     categorical: Option<String>,
+    /// A text column of the CSV: MiniLM embeddings feed the small models and the MLP, its
+    /// word-piece ids a Transformer and an LSTM trained from scratch.
+    #[arg(long, value_name = "COLUMN")]
+    text: Option<String>,
     /// Class weighting: none (default) or balanced.
     #[arg(long, value_name = "WEIGHTING")]
     class_weight: Option<String>,
@@ -151,6 +155,7 @@ impl RunArgs {
             ("--missing", self.missing.is_some()),
             ("--drop", !self.drop.is_empty()),
             ("--categorical", self.categorical.is_some()),
+            ("--text", self.text.is_some()),
         ];
         if cfg.data.csv.is_none()
             && let Some((flag, _)) = csv_only.iter().find(|(_, given)| *given)
@@ -187,6 +192,9 @@ impl RunArgs {
                     )));
                 }
             };
+        }
+        if let Some(t) = &self.text {
+            data.text = Some(t.clone());
         }
         if let Some(w) = &self.class_weight {
             data.class_weight = match w.as_str() {

@@ -161,6 +161,18 @@ pub struct DataConfig {
     /// Class weighting: `none` or `balanced` (every class the same total weight).
     #[serde(default)]
     pub class_weight: ClassWeight,
+    /// A text column of `csv`: MiniLM sentence embeddings become the features of the
+    /// classical models and the MLP, its word-piece ids the input of `transformer` and `lstm`
+    /// members (a Transformer and an LSTM are added when the file lists none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Word-piece tokens per text in text mode (MiniLM reads at most 512).
+    #[serde(default = "default_max_tokens")]
+    pub max_tokens: usize,
+}
+
+fn default_max_tokens() -> usize {
+    128
 }
 
 fn default_delimiter() -> Delimiter {
@@ -194,6 +206,8 @@ impl DataConfig {
             drop: Vec::new(),
             categorical: Categorical::Error,
             class_weight: ClassWeight::None,
+            text: None,
+            max_tokens: default_max_tokens(),
         }
     }
 
@@ -216,6 +230,15 @@ impl DataConfig {
             return Err(ConsortError::config(
                 "[data] `label`, `test`, `missing`, `drop` and `categorical` apply to `csv` only",
             ));
+        }
+        if self.embedded.is_some() && self.text.is_some() {
+            return Err(ConsortError::config("[data] `text` applies to `csv` only"));
+        }
+        if !(2..=512).contains(&self.max_tokens) {
+            return Err(ConsortError::config(format!(
+                "[data] max_tokens must lie in 2..=512, got {}",
+                self.max_tokens
+            )));
         }
         Ok(())
     }
@@ -415,6 +438,47 @@ pub enum ModelKind {
     GaussianNb(GaussianNbConfig),
     /// Multinomial naive Bayes (counts).
     MultinomialNb(MultinomialNbConfig),
+    /// A Transformer encoder from scratch on a text column's word-piece ids.
+    Transformer(SequenceParams),
+    /// An LSTM from scratch on a text column's word-piece ids.
+    Lstm(SequenceParams),
+}
+
+/// A sequence network trained from scratch on word-piece ids (text mode).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SequenceParams {
+    /// Token embedding width (the Transformer's model width).
+    pub width: usize,
+    /// Transformer: layers (an LSTM has one).
+    pub layers: usize,
+    /// Transformer: attention heads (must divide `width`).
+    pub heads: usize,
+    /// Transformer: feed-forward width; LSTM: hidden state width.
+    pub hidden: usize,
+    /// Passes over the training rows (fewer when `max_steps` runs out first).
+    pub epochs: usize,
+    /// Budget of optimiser steps per fit.
+    pub max_steps: usize,
+    /// Rows per optimiser step.
+    pub batch_size: usize,
+    /// Adam's step size.
+    pub learning_rate: f64,
+}
+
+impl Default for SequenceParams {
+    fn default() -> Self {
+        Self {
+            width: 64,
+            layers: 2,
+            heads: 4,
+            hidden: 128,
+            epochs: 5,
+            max_steps: DEFAULT_MAX_STEPS,
+            batch_size: 64,
+            learning_rate: 1e-3,
+        }
+    }
 }
 
 impl ModelKind {
@@ -431,12 +495,22 @@ impl ModelKind {
             Self::Knn(_) => "knn",
             Self::GaussianNb(_) => "gaussian_nb",
             Self::MultinomialNb(_) => "multinomial_nb",
+            Self::Transformer(_) => "transformer",
+            Self::Lstm(_) => "lstm",
         }
     }
 
     /// Networks are the large models; everything else is small.
     pub fn is_network(&self) -> bool {
-        matches!(self, Self::Mlp(_) | Self::Cnn(_))
+        matches!(
+            self,
+            Self::Mlp(_) | Self::Cnn(_) | Self::Transformer(_) | Self::Lstm(_)
+        )
+    }
+
+    /// Whether it reads word-piece ids (text mode only).
+    pub fn reads_tokens(&self) -> bool {
+        matches!(self, Self::Transformer(_) | Self::Lstm(_))
     }
 
     /// Whether standardisation helps this kind by default (scale-sensitive models).
@@ -477,6 +551,20 @@ impl ModelKind {
             Self::Knn(c) => c.check(),
             Self::GaussianNb(c) => c.check(),
             Self::MultinomialNb(c) => c.check(),
+            Self::Transformer(p) | Self::Lstm(p) => {
+                if p.width == 0 || p.layers == 0 || p.hidden == 0 || p.heads == 0 {
+                    return Err(ConsortError::config(
+                        "sequence networks need width, layers, heads and hidden >= 1",
+                    ));
+                }
+                if matches!(self, Self::Transformer(_)) && !p.width.is_multiple_of(p.heads) {
+                    return Err(ConsortError::config(format!(
+                        "transformer: width {} must be a multiple of heads {}",
+                        p.width, p.heads
+                    )));
+                }
+                check_training(p.epochs, p.batch_size, p.learning_rate, p.max_steps)
+            }
         }
     }
 }
@@ -552,10 +640,14 @@ struct ModelEntry {
     gaussian_nb: Option<GaussianNbConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     multinomial_nb: Option<MultinomialNbConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    transformer: Option<SequenceParams>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lstm: Option<SequenceParams>,
 }
 
-const MODEL_KEYS: &str =
-    "mlp, cnn, logistic, tree, forest, boosting, adaboost, knn, gaussian_nb, multinomial_nb";
+const MODEL_KEYS: &str = "mlp, cnn, logistic, tree, forest, boosting, adaboost, knn, \
+                          gaussian_nb, multinomial_nb, transformer, lstm";
 
 impl TryFrom<ModelEntry> for ModelSpec {
     type Error = String;
@@ -571,6 +663,8 @@ impl TryFrom<ModelEntry> for ModelSpec {
             e.knn.map(ModelKind::Knn),
             e.gaussian_nb.map(ModelKind::GaussianNb),
             e.multinomial_nb.map(ModelKind::MultinomialNb),
+            e.transformer.map(ModelKind::Transformer),
+            e.lstm.map(ModelKind::Lstm),
         ]
         .into_iter()
         .flatten()
@@ -598,6 +692,12 @@ impl TryFrom<ModelEntry> for ModelSpec {
         let standardize = e
             .standardize
             .unwrap_or_else(|| kind.standardizes_by_default());
+        if standardize && kind.reads_tokens() {
+            return Err(format!(
+                "model {label:?}: a {} reads token ids, which must not be standardised",
+                kind.key()
+            ));
+        }
         Ok(Self {
             name: e.name.unwrap_or_else(|| kind.key().to_string()),
             role: e.role,
@@ -626,6 +726,8 @@ impl From<ModelSpec> for ModelEntry {
             ModelKind::Knn(c) => e.knn = Some(c),
             ModelKind::GaussianNb(c) => e.gaussian_nb = Some(c),
             ModelKind::MultinomialNb(c) => e.multinomial_nb = Some(c),
+            ModelKind::Transformer(p) => e.transformer = Some(p),
+            ModelKind::Lstm(p) => e.lstm = Some(p),
         }
         e
     }

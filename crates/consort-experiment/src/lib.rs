@@ -34,13 +34,14 @@ mod run_dir;
 mod saved;
 mod sections;
 mod selection;
+mod text;
 
 pub use config::{
     Categorical, ClassWeight, CnnParams, CombinerKind, CombinerSpec, DataConfig, Delimiter,
     ExperimentConfig, Folds, Fraction, MAIN_JOB_TOML, MemberSet, MlpParams, ModelKind, ModelSpec,
-    Role,
+    Role, SequenceParams,
 };
-pub use prepare::{Prepared, Preprocessing, prepare};
+pub use prepare::{Prepared, Preprocessing, TextViews, prepare, prepare_observed};
 pub use run::{Experiment, ExperimentOutcome};
 pub use saved::{Predictions, SavedModel, default_predictions_path, predict_csv};
 pub use selection::{Candidate, Selection};

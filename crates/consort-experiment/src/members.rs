@@ -11,7 +11,8 @@ use consort_core::{
 };
 use consort_data::{Dataset, StandardScaler};
 use consort_models::{
-    CnnConfig, MlpConfig, NetworkClassifier, NetworkSpec, Standardized, StandardizedModel,
+    CnnConfig, LstmClassifierConfig, MlpConfig, NetworkClassifier, NetworkSpec, Standardized,
+    StandardizedModel, TransformerClassifierConfig,
 };
 use consort_tune::{NetworkEstimator, TrainConfig};
 use serde::Serialize;
@@ -51,6 +52,11 @@ pub(crate) struct MemberEstimator {
     pub balanced: bool,
     /// Image height and width for a CNN.
     pub image: Option<(usize, usize)>,
+    /// The block of columns the member reads (text mode: embeddings or token ids); `None`:
+    /// all of them.
+    pub view: Option<std::ops::Range<usize>>,
+    /// Word-piece vocabulary size for sequence networks (text mode).
+    pub vocab_size: usize,
 }
 
 impl MemberEstimator {
@@ -67,6 +73,7 @@ impl MemberEstimator {
         let (epochs, batch, max_steps) = match &self.spec.kind {
             ModelKind::Mlp(p) => (p.epochs, p.batch_size, p.max_steps),
             ModelKind::Cnn(p) => (p.epochs, p.batch_size, p.max_steps),
+            ModelKind::Transformer(p) | ModelKind::Lstm(p) => (p.epochs, p.batch_size, p.max_steps),
             _ => return None,
         };
         if let Some(e) = self.network.epochs {
@@ -93,8 +100,21 @@ impl MemberEstimator {
         est
     }
 
-    /// Fits on `data` (with balanced sample weights when asked and possible).
+    /// Fits on `data` (its `view` columns when it has one; with balanced sample weights when
+    /// asked and possible).
     pub fn fit_member(&self, data: &Dataset) -> Result<Arc<dyn SaveableClassifier>> {
+        let Some(range) = &self.view else {
+            return self.fit_all_columns(data);
+        };
+        let view = data.with_features(data.features().select_columns(range.clone())?)?;
+        Ok(Arc::new(ViewMember {
+            range: range.clone(),
+            n_features: data.n_features(),
+            inner: self.fit_all_columns(&view)?,
+        }))
+    }
+
+    fn fit_all_columns(&self, data: &Dataset) -> Result<Arc<dyn SaveableClassifier>> {
         let weights = (self.balanced && self.takes_weights())
             .then(|| balanced_sample_weights(data.labels(), data.n_classes()));
         let weights = weights.as_deref();
@@ -133,7 +153,63 @@ impl MemberEstimator {
             ModelKind::AdaBoost(c) => fit_weighted(key, c, std, weights, data)?,
             ModelKind::MultinomialNb(c) => fit_weighted(key, c, std, weights, data)?,
             ModelKind::Knn(c) => fit_plain(key, c, std, data)?,
+            ModelKind::Transformer(p) => {
+                let spec = TransformerClassifierConfig::new(self.vocab_size)
+                    .with_max_len(data.n_features())
+                    .with_d_model(p.width)
+                    .with_n_heads(p.heads)
+                    .with_n_layers(p.layers)
+                    .with_d_ff(p.hidden);
+                let est = self.network(
+                    spec.clone(),
+                    self.train_config(data.len(), p.batch_size, p.learning_rate),
+                );
+                Arc::new(fit_network(spec, est, false, weights, data)?)
+            }
+            ModelKind::Lstm(p) => {
+                let spec = LstmClassifierConfig::new(self.vocab_size)
+                    .with_d_embed(p.width)
+                    .with_d_hidden(p.hidden);
+                let est = self.network(
+                    spec.clone(),
+                    self.train_config(data.len(), p.batch_size, p.learning_rate),
+                );
+                Arc::new(fit_network(spec, est, false, weights, data)?)
+            }
         })
+    }
+}
+
+/// A member fitted on a block of columns (one view of text mode): it reads only those.
+struct ViewMember {
+    range: std::ops::Range<usize>,
+    n_features: usize,
+    inner: Arc<dyn SaveableClassifier>,
+}
+
+impl Classifier for ViewMember {
+    fn n_classes(&self) -> usize {
+        self.inner.n_classes()
+    }
+    fn n_features(&self) -> usize {
+        self.n_features
+    }
+    fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
+        consort_core::check_input(x, self.n_features)?;
+        self.inner
+            .predict_proba(&x.select_columns(self.range.clone())?)
+    }
+    fn macs_per_sample(&self) -> Option<u64> {
+        self.inner.macs_per_sample()
+    }
+}
+
+impl SaveableClassifier for ViewMember {
+    fn save_to(&self, _dir: &Path) -> Result<()> {
+        Err(ConsortError::config(
+            "models of text columns cannot be saved yet (their input needs MiniLM at predict \
+             time)",
+        ))
     }
 }
 
@@ -343,6 +419,8 @@ pub(crate) fn load_member(dir: &Path) -> Result<Arc<dyn Classifier>> {
     match file.kind.as_str() {
         "mlp" => network::<MlpConfig>(file, dir),
         "cnn" => network::<CnnConfig>(file, dir),
+        "transformer" => network::<TransformerClassifierConfig>(file, dir),
+        "lstm" => network::<LstmClassifierConfig>(file, dir),
         "logistic" => classical::<m::LogisticRegression>(file),
         "tree" => classical::<m::DecisionTree>(file),
         "forest" => classical::<m::RandomForest>(file),

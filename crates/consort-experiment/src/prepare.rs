@@ -14,9 +14,22 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Categorical, DataConfig};
 
+/// Where the views of a text column sit in the feature matrix (text mode).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextViews {
+    /// MiniLM sentence embeddings (what the classical models and the MLP read).
+    pub embedding: std::ops::Range<usize>,
+    /// Word-piece ids, 0 as padding (what the sequence networks read).
+    pub tokens: std::ops::Range<usize>,
+    /// The word-piece vocabulary size.
+    pub vocab_size: usize,
+}
+
 /// The training and test sets of a run and how they were made.
 #[derive(Debug, Clone)]
 pub struct Prepared {
+    /// With a text column: where its views sit in the features.
+    pub text: Option<TextViews>,
     /// The dataset's name.
     pub name: String,
     /// Rows to fit on.
@@ -140,7 +153,19 @@ fn first_line(path: &Path, delimiter: u8) -> Result<Vec<String>> {
 /// Loads the data, splits it (stratified, `test_fraction`, `seed`) or reads the given test
 /// file, deals with missing cells and text columns, all fitted on the training rows.
 pub fn prepare(data: &DataConfig, seed: u64) -> Result<Prepared> {
+    prepare_observed(data, seed, &consort_core::ObserverHandle::none())
+}
+
+/// [`prepare`], reporting long steps (MiniLM embeddings in text mode) to `observer`.
+pub fn prepare_observed(
+    data: &DataConfig,
+    seed: u64,
+    observer: &consort_core::ObserverHandle,
+) -> Result<Prepared> {
     data_check(data)?;
+    if let Some(column) = &data.text {
+        return crate::text::prepare_text(data, column, seed, observer);
+    }
     if let Some(name) = &data.embedded {
         let set = embedded::by_name(name).ok_or_else(|| {
             ConsortError::config(format!(
@@ -162,6 +187,7 @@ pub fn prepare(data: &DataConfig, seed: u64) -> Result<Prepared> {
             feature_names: train.feature_names().to_vec(),
         };
         return Ok(Prepared {
+            text: None,
             name: set.name().to_string(),
             train,
             test,
@@ -245,6 +271,7 @@ pub fn prepare(data: &DataConfig, seed: u64) -> Result<Prepared> {
         None => (train.into_dataset()?, test.into_dataset()?),
     };
     Ok(Prepared {
+        text: None,
         name,
         train,
         test,

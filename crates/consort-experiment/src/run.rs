@@ -14,9 +14,11 @@ use consort_eval::{
 };
 
 use crate::combine::{self, BuiltCombiner, Candidate as Stage};
-use crate::config::{ClassWeight, CombinerKind, ExperimentConfig, MemberSet, ModelKind, Role};
+use crate::config::{
+    ClassWeight, CombinerKind, ExperimentConfig, MemberSet, ModelKind, ModelSpec, Role,
+};
 use crate::members::{MemberEstimator, NetworkSettings, SaveableClassifier};
-use crate::prepare::{Prepared, prepare};
+use crate::prepare::{Prepared, TextViews, prepare_observed};
 use crate::run_dir::fresh_run_dir;
 use crate::saved::save_selected;
 use crate::sections::{cascade_name, cascade_section, cross_validation_section};
@@ -65,6 +67,12 @@ impl Experiment {
     /// Checks `config` (everything that can be checked before any work).
     pub fn new(config: ExperimentConfig) -> Result<Self> {
         config.validate()?;
+        if config.select && config.data.text.is_some() {
+            return Err(ConsortError::config(
+                "select with a text column: saving models of text columns is not supported yet \
+                 (their input needs MiniLM at predict time)",
+            ));
+        }
         Ok(Self {
             config,
             observer: ObserverHandle::none(),
@@ -96,7 +104,8 @@ impl Experiment {
             test,
             mut notes,
             preprocessing,
-        } = prepare(&cfg.data, cfg.seed)?;
+            text,
+        } = prepare_observed(&cfg.data, cfg.seed, &self.observer)?;
         if train.len() < cfg.folds.get() {
             return Err(ConsortError::config(format!(
                 "{} folds need at least as many training rows, got {}",
@@ -115,7 +124,7 @@ impl Experiment {
             cfg.seed
         ));
 
-        let estimators = self.estimators(&train, &mut notes);
+        let estimators = self.estimators(&train, text.as_ref(), &mut notes);
         if estimators.is_empty() {
             return Err(ConsortError::config(
                 "no member can be fitted on this data (see the notes above)",
@@ -355,11 +364,52 @@ impl Experiment {
 
     /// The member estimators, resolved against the data; members that cannot apply (a CNN
     /// on features that are not an image) are left out with a note.
-    fn estimators(&self, train: &Dataset, notes: &mut Vec<String>) -> Vec<MemberEstimator> {
+    fn estimators(
+        &self,
+        train: &Dataset,
+        text: Option<&TextViews>,
+        notes: &mut Vec<String>,
+    ) -> Vec<MemberEstimator> {
         let cfg = &self.config;
         let balanced = cfg.data.class_weight == ClassWeight::Balanced;
+        let mut specs = cfg.models.clone();
+        if text.is_some() && !specs.iter().any(|m| m.kind.reads_tokens()) {
+            // Text mode trains the sequence networks on the word-piece ids unless the file
+            // lists its own.
+            let mut transformer = crate::config::SequenceParams::default();
+            transformer.epochs = 5;
+            specs.push(ModelSpec::new(
+                "transformer (from scratch)",
+                ModelKind::Transformer(transformer),
+            ));
+            let lstm = crate::config::SequenceParams {
+                hidden: 64,
+                epochs: 4,
+                ..Default::default()
+            };
+            specs.push(ModelSpec::new("lstm (from scratch)", ModelKind::Lstm(lstm)));
+        }
         let mut out: Vec<MemberEstimator> = Vec::new();
-        for spec in &cfg.models {
+        for spec in &specs {
+            let view = match (text, spec.kind.reads_tokens()) {
+                (Some(v), true) => Some(v.tokens.clone()),
+                (Some(_), false) if matches!(spec.kind, ModelKind::Cnn(_)) => {
+                    notes.push(format!(
+                        "{} skipped: a text column is not an image",
+                        spec.name
+                    ));
+                    continue;
+                }
+                (Some(v), false) => Some(v.embedding.clone()),
+                (None, true) => {
+                    notes.push(format!(
+                        "{} skipped: it reads word-piece ids of a text column ([data] text)",
+                        spec.name
+                    ));
+                    continue;
+                }
+                (None, false) => None,
+            };
             let image = match &spec.kind {
                 ModelKind::Cnn(p) => match image_shape(train.n_features(), p.height, p.width) {
                     Some(hw) => Some(hw),
@@ -392,6 +442,8 @@ impl Experiment {
                 },
                 balanced,
                 image,
+                view,
+                vocab_size: text.map_or(0, |v| v.vocab_size),
             });
         }
         for e in &out {
