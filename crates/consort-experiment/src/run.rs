@@ -376,8 +376,7 @@ impl Experiment {
         if text.is_some() && !specs.iter().any(|m| m.kind.reads_tokens()) {
             // Text mode trains the sequence networks on the word-piece ids unless the file
             // lists its own.
-            let mut transformer = crate::config::SequenceParams::default();
-            transformer.epochs = 5;
+            let transformer = crate::config::SequenceParams::default();
             specs.push(ModelSpec::new(
                 "transformer (from scratch)",
                 ModelKind::Transformer(transformer),
