@@ -22,7 +22,7 @@ use consort_core::{ConsortError, Matrix, ParamGuard, Result};
 use serde::{Deserialize, Serialize};
 
 use super::sequence::{check_token_ids, ids_and_pad_mask, masked_mean};
-use super::{Forward, Network, TokenIds};
+use super::{Forward, Network, NetworkSpec, TokenIds};
 
 /// A BERT encoder's shape, as in a Hugging Face `config.json` (unknown keys are ignored).
 #[derive(Config, Debug, PartialEq)]
@@ -378,11 +378,50 @@ impl Network for BertClassifier {
     }
 }
 
-/// The architecture of a saved [`BertClassifier`] (for manifests).
+/// The architecture of a [`BertClassifier`]: what the training loop builds (and a warm start
+/// from pretrained weights replaces) and what a manifest records.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BertClassifierSpec {
     /// The encoder's shape.
     pub bert: BertConfig,
-    /// Output classes.
-    pub n_classes: usize,
+}
+
+impl NetworkSpec for BertClassifierSpec {
+    type Net = BertClassifier;
+
+    fn name(&self) -> &'static str {
+        "bert"
+    }
+
+    /// `n_features` is the token-id row length.
+    fn build(
+        &self,
+        n_features: usize,
+        n_classes: usize,
+        device: &Device,
+    ) -> Result<BertClassifier> {
+        self.bert.check()?;
+        if n_features > self.bert.max_position_embeddings {
+            return Err(ConsortError::config(format!(
+                "{n_features} tokens per row exceed the encoder's {} positions",
+                self.bert.max_position_embeddings
+            )));
+        }
+        Ok(BertClassifier::new(
+            self.bert.init(device),
+            n_classes,
+            device,
+        ))
+    }
+
+    fn macs_per_sample(&self, n_features: usize, n_classes: usize) -> u64 {
+        let (l, d, f) = (
+            n_features,
+            self.bert.hidden_size,
+            self.bert.intermediate_size,
+        );
+        // Q, K, V and output projections, the two attention products, the feed-forward pair.
+        let per_layer = 4 * l * d * d + 2 * l * l * d + 2 * l * d * f;
+        (self.bert.num_hidden_layers * per_layer + d * n_classes) as u64
+    }
 }
