@@ -1,4 +1,5 @@
-//! Helpers shared by the examples: a comparison table printed the same way everywhere.
+//! Helpers shared by the examples: a comparison table printed the same way everywhere, and the
+//! fixed IMDB subsets of the text examples.
 //!
 //! Run an example with `cargo run --release -p consort-examples --example <name>`.
 
@@ -14,4 +15,34 @@ pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
 /// A score formatted with four decimals.
 pub fn f4(x: f64) -> String {
     format!("{x:.4}")
+}
+
+/// The first `per_class` reviews of each class of one IMDB file (`train.csv` or `test.csv`,
+/// fetched on first use by `consort fetch imdb`), `<br />` tags replaced by spaces: a fixed,
+/// balanced subset sized for 2 CPU cores.
+pub fn imdb_subset(
+    file: &str,
+    per_class: usize,
+) -> consort_core::Result<consort_data::TextDataset> {
+    let imdb = consort_data::fetch::fetch(consort_data::fetch::Asset::Imdb)?;
+    let data = consort_data::read_text_csv(
+        imdb.join(file),
+        &consort_data::LabelColumn::Name("text".into()),
+        &consort_data::LabelColumn::Name("label".into()),
+        b',',
+    )?;
+    let mut taken = vec![0; data.class_names.len()];
+    let (mut texts, mut labels) = (Vec::new(), Vec::new());
+    for (t, &l) in data.texts.iter().zip(&data.labels) {
+        if taken[l] < per_class {
+            taken[l] += 1;
+            texts.push(t.replace("<br />", " "));
+            labels.push(l);
+        }
+    }
+    Ok(consort_data::TextDataset {
+        texts,
+        labels,
+        class_names: data.class_names,
+    })
 }

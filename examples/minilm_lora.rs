@@ -12,9 +12,9 @@ use std::time::Instant;
 
 use consort_core::{BackendKind, Fit, Matrix, ObserverHandle};
 use consort_data::fetch::{Asset, fetch};
-use consort_data::{Dataset, LabelColumn, TextDataset, read_text_csv};
+use consort_data::{Dataset, TextDataset};
 use consort_eval::model_accuracy;
-use consort_examples::{f4, print_table};
+use consort_examples::{f4, imdb_subset, print_table};
 use consort_models::nn::{Bert, BertClassifier, BertClassifierSpec, MiniLm};
 use consort_models::{LogisticRegressionConfig, Standardized};
 use consort_tune::{LoraConfig, LoraModel, NetworkEstimator, TrainConfig, count_parameters};
@@ -22,37 +22,11 @@ use consort_tune::{LoraConfig, LoraModel, NetworkEstimator, TrainConfig, count_p
 const PER_CLASS: usize = 500;
 const TOKENS: usize = 64;
 
-fn subset(data: &TextDataset, per_class: usize) -> TextDataset {
-    let mut taken = vec![0; data.class_names.len()];
-    let (mut texts, mut labels) = (Vec::new(), Vec::new());
-    for (t, &l) in data.texts.iter().zip(&data.labels) {
-        if taken[l] < per_class {
-            taken[l] += 1;
-            texts.push(t.replace("<br />", " "));
-            labels.push(l);
-        }
-    }
-    TextDataset {
-        texts,
-        labels,
-        class_names: data.class_names.clone(),
-    }
-}
-
 fn main() -> consort_core::Result<()> {
-    let imdb = fetch(Asset::Imdb)?;
     let dir = fetch(Asset::MiniLm)?;
-    let read = |file: &str| {
-        read_text_csv(
-            imdb.join(file),
-            &LabelColumn::Name("text".into()),
-            &LabelColumn::Name("label".into()),
-            b',',
-        )
-    };
     let (train_text, test_text) = (
-        subset(&read("train.csv")?, PER_CLASS),
-        subset(&read("test.csv")?, PER_CLASS),
+        imdb_subset("train.csv", PER_CLASS)?,
+        imdb_subset("test.csv", PER_CLASS)?,
     );
     let device = BackendKind::Flex.device()?;
     let minilm = MiniLm::load(&dir, TOKENS, &device)?;

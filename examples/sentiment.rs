@@ -21,16 +21,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use consort_core::{BackendKind, Classifier, ClassifierEstimator, Matrix, ObserverHandle};
-use consort_data::fetch::{Asset, fetch};
-use consort_data::{
-    Dataset, LabelColumn, TextDataset, TfidfConfig, TfidfVectorizer, read_text_csv,
-};
+use consort_data::{Dataset, TextDataset, TfidfConfig, TfidfVectorizer};
 use consort_ensemble::{
     AverageEnsemble, CalibrationTarget, Cascade, Confidence, Member, NamedEstimator, OutOfFold,
     StackingClassifier, StackingConfig,
 };
 use consort_eval::model_accuracy;
-use consort_examples::{f4, print_table};
+use consort_examples::{f4, imdb_subset, print_table};
 use consort_models::nn::minilm_from_cache;
 use consort_models::{
     Columns, LogisticRegressionConfig, LstmClassifierConfig, MultinomialNbConfig,
@@ -43,36 +40,9 @@ const TRAIN_PER_CLASS: usize = 2000;
 const TEST_PER_CLASS: usize = 1000;
 const MAX_TOKENS: usize = 128;
 
-/// The first `per_class` reviews of each class, `<br />` tags replaced by spaces.
-fn subset(data: &TextDataset, per_class: usize) -> TextDataset {
-    let mut taken = vec![0; data.class_names.len()];
-    let (mut texts, mut labels) = (Vec::new(), Vec::new());
-    for (t, &l) in data.texts.iter().zip(&data.labels) {
-        if taken[l] < per_class {
-            taken[l] += 1;
-            texts.push(t.replace("<br />", " "));
-            labels.push(l);
-        }
-    }
-    TextDataset {
-        texts,
-        labels,
-        class_names: data.class_names.clone(),
-    }
-}
-
 fn main() -> consort_core::Result<()> {
-    let imdb = fetch(Asset::Imdb)?;
-    let read = |file: &str| {
-        read_text_csv(
-            imdb.join(file),
-            &LabelColumn::Name("text".into()),
-            &LabelColumn::Name("label".into()),
-            b',',
-        )
-    };
-    let train_text = subset(&read("train.csv")?, TRAIN_PER_CLASS);
-    let test_text = subset(&read("test.csv")?, TEST_PER_CLASS);
+    let train_text = imdb_subset("train.csv", TRAIN_PER_CLASS)?;
+    let test_text = imdb_subset("test.csv", TEST_PER_CLASS)?;
     let device = BackendKind::Flex.device()?;
     let minilm = minilm_from_cache(MAX_TOKENS, &device)?;
 
