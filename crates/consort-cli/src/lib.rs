@@ -37,4 +37,5 @@
 
 #![warn(missing_docs)]
 
+pub mod args;
 pub mod progress;

@@ -1,6 +1,7 @@
 //! Training events rendered as progress bars on stderr (hidden when stderr is not a terminal).
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::sync::Mutex;
 
 use consort_core::{Event, Observer};
@@ -101,7 +102,8 @@ impl Observer for ProgressBars {
             Event::Stage { message } => {
                 // Above the bars when there are some, plain otherwise.
                 if self.multi.println(message).is_err() || self.multi.is_hidden() {
-                    eprintln!("{message}");
+                    // A closed standard error is no reason to stop a run.
+                    let _ = writeln!(std::io::stderr(), "{message}");
                 }
             }
             Event::BatchEnded { .. } | Event::CheckpointSaved { .. } | Event::Resumed { .. } => {}

@@ -67,6 +67,16 @@ pub enum ConsortError {
     /// (De)serialisation of a model, report or checkpoint failed.
     #[error("serialization failed: {0}")]
     Serialization(String),
+    /// A model file parsed but describes no valid model (shapes that disagree, a tree whose
+    /// children point outside it or back up, probabilities that are not probabilities): a
+    /// hand-edited or corrupted file.
+    #[error("invalid model file {path}: {message}")]
+    InvalidModel {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong in it.
+        message: String,
+    },
     /// Training kept producing NaN or infinite losses or weights after every rollback the
     /// divergence guard allows.
     #[error(
@@ -104,6 +114,12 @@ impl ConsortError {
             path: path.into(),
             source,
         }
+    }
+
+    /// An [`InvalidInput`](Self::InvalidInput) error describing a model that fails its
+    /// [`Validate`](crate::io::Validate) check (the loader adds the file's path).
+    pub fn invalid_model(message: impl Into<String>) -> Self {
+        Self::InvalidInput(message.into())
     }
 
     /// An [`InvalidConfig`](Self::InvalidConfig) error from anything printable.

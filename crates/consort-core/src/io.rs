@@ -20,7 +20,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .unwrap_or_default();
     tmp_name.push(format!(".tmp{}", std::process::id()));
     let tmp = path.with_file_name(tmp_name);
-    fs::write(&tmp, bytes).map_err(|e| ConsortError::io(&tmp, e))?;
+    // A failed write (a full disk) removes its temporary file: nothing truncated stays.
+    fs::write(&tmp, bytes).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        ConsortError::io(path, e)
+    })?;
     fs::rename(&tmp, path).map_err(|e| {
         let _ = fs::remove_file(&tmp);
         ConsortError::io(path, e)
@@ -39,17 +43,50 @@ pub fn load_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
         .map_err(|e| ConsortError::Serialization(format!("{}: {e}", path.display())))
 }
 
-/// Save/load as JSON for every serde model (`model.save_json(p)`, `Model::load_json(p)`).
-pub trait JsonModel: Serialize + DeserializeOwned + Sized {
+/// The invariants of a deserialised value that serde's types alone cannot state: shapes that
+/// agree, indices in bounds, trees without cycles, finite parameters. Every model loader
+/// runs it, so a hand-edited or corrupted file is an error naming the file, never a panic or
+/// an endless loop at prediction time.
+pub trait Validate {
+    /// `Ok` when the value is a model that can predict; otherwise what is wrong.
+    fn validate(&self) -> Result<()>;
+}
+
+/// Checks a parsed model, turning its complaint into an error naming `path`.
+pub fn validated<T: Validate>(value: T, path: &Path) -> Result<T> {
+    match value.validate() {
+        Ok(()) => Ok(value),
+        Err(e) => Err(ConsortError::InvalidModel {
+            path: path.to_path_buf(),
+            message: match e {
+                ConsortError::InvalidInput(m) | ConsortError::InvalidConfig(m) => m,
+                other => other.to_string(),
+            },
+        }),
+    }
+}
+
+/// A helper for [`Validate`] implementations: `Err(message)` unless `ok`.
+pub fn ensure(ok: bool, message: impl FnOnce() -> String) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ConsortError::invalid_model(message()))
+    }
+}
+
+/// Save/load as JSON for every validated serde model (`model.save_json(p)`,
+/// `Model::load_json(p)`).
+pub trait JsonModel: Serialize + DeserializeOwned + Validate + Sized {
     /// Saves the model atomically as pretty JSON.
     fn save_json(&self, path: &Path) -> Result<()> {
         save_json(self, path)
     }
 
-    /// Loads a model saved by [`JsonModel::save_json`].
+    /// Loads a model saved by [`JsonModel::save_json`] and checks it ([`Validate`]).
     fn load_json(path: &Path) -> Result<Self> {
-        load_json(path)
+        validated(load_json(path)?, path)
     }
 }
 
-impl<T: Serialize + DeserializeOwned> JsonModel for T {}
+impl<T: Serialize + DeserializeOwned + Validate> JsonModel for T {}

@@ -77,3 +77,15 @@ impl OneHotEncoder {
         Ok((out, names))
     }
 }
+
+impl consort_core::io::Validate for OneHotEncoder {
+    fn validate(&self) -> Result<()> {
+        consort_core::io::ensure(
+            self.columns.iter().all(|(_, categories)| {
+                let distinct: std::collections::HashSet<&String> = categories.iter().collect();
+                distinct.len() == categories.len()
+            }),
+            || "a one-hot column lists a category twice".into(),
+        )
+    }
+}

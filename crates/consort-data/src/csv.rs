@@ -73,6 +73,81 @@ pub struct CsvOptions {
     /// Keep columns whose cells are not all numbers as text columns of the table (for a
     /// [`OneHotEncoder`](crate::OneHotEncoder)) instead of stopping at the first such cell.
     pub keep_text_columns: bool,
+    /// Bounds on what is read, so that a wrong file (`/dev/zero`, a binary, a 1 GB line)
+    /// ends in a clear error with bounded memory.
+    pub limits: CsvLimits,
+}
+
+/// Upper bounds on a CSV file's shape, checked while reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CsvLimits {
+    /// Longest line (header included) in bytes; a quoted field may span lines, each counted
+    /// apart. Default 16 MiB.
+    pub max_line_bytes: usize,
+    /// Most cells (rows x columns). Default 200 million (800 MB as `f32` features).
+    pub max_cells: usize,
+}
+
+impl Default for CsvLimits {
+    fn default() -> Self {
+        Self {
+            max_line_bytes: 16 << 20,
+            max_cells: 200_000_000,
+        }
+    }
+}
+
+/// The error a [`LineLimited`] reader raises, found again in the CSV reader's I/O error.
+#[derive(Debug)]
+struct LineTooLong {
+    line: usize,
+    limit: usize,
+}
+
+impl std::fmt::Display for LineTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the line is longer than {} bytes (the limit): is this a CSV file? (a binary, or a \
+             file without line breaks)",
+            self.limit
+        )
+    }
+}
+
+impl std::error::Error for LineTooLong {}
+
+/// Passes bytes through, failing once a line grows past the limit: the CSV reader buffers
+/// a whole record, so without this an endless line (`/dev/zero`) grows without bound.
+struct LineLimited<R> {
+    inner: R,
+    limit: usize,
+    line: usize,
+    in_line: usize,
+}
+
+impl<R: Read> Read for LineLimited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            if b == b'\n' {
+                self.line += 1;
+                self.in_line = 0;
+            } else {
+                self.in_line += 1;
+                if self.in_line > self.limit {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        LineTooLong {
+                            line: self.line,
+                            limit: self.limit,
+                        },
+                    ));
+                }
+            }
+        }
+        Ok(n)
+    }
 }
 
 impl Default for CsvOptions {
@@ -83,6 +158,7 @@ impl Default for CsvOptions {
             missing: MissingValues::Error,
             drop_columns: Vec::new(),
             keep_text_columns: false,
+            limits: CsvLimits::default(),
         }
     }
 }
@@ -125,13 +201,21 @@ pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -
         line,
         message,
     };
+    let reader = LineLimited {
+        inner: reader,
+        limit: options.limits.max_line_bytes,
+        line: 1,
+        in_line: 0,
+    };
+    // Flexible: row lengths are checked here, to tell an unclosed quote or a trailing
+    // delimiter from a short row.
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(options.delimiter)
         .has_headers(true)
-        .flexible(false)
+        .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(reader);
-    let header: Vec<String> = rdr
+    let mut header: Vec<String> = rdr
         .headers()
         .map_err(|e| csv_error(source_name, e))?
         .iter()
@@ -142,10 +226,21 @@ pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -
             "{source_name} has no header row"
         )));
     }
-    if header.len() < 2 {
+    // `a,b,label,` : a delimiter at the end of every line names no column; it is ignored
+    // (a value under it is an error below).
+    let trailing_delimiter = header.len() >= 2 && header.last().is_some_and(String::is_empty);
+    if trailing_delimiter {
+        header.pop();
+    }
+    let width = header.len();
+    if width < 2 {
         return Err(parse_err(
             1,
-            "need at least one feature column and a label column".into(),
+            format!(
+                "the header has one column{}; a table needs at least one feature column and a \
+                 label column",
+                delimiter_hint(&header[0], options.delimiter)
+            ),
         ));
     }
     // `usize::MAX` matches no column: a table without labels.
@@ -153,7 +248,7 @@ pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -
         LabelColumn::Absent => usize::MAX,
         ref label => label.resolve(&header)?,
     };
-    let mut dropped = vec![false; header.len()];
+    let mut dropped = vec![false; width];
     for name in &options.drop_columns {
         let j = LabelColumn::Name(name.clone()).resolve(&header)?;
         if j == label_col {
@@ -171,10 +266,37 @@ pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -
         ));
     }
 
-    let records = rdr
-        .records()
-        .map(|r| r.map_err(|e| csv_error(source_name, e)))
-        .collect::<Result<Vec<_>>>()?;
+    let mut records = Vec::new();
+    for r in rdr.records() {
+        let mut record = r.map_err(|e| csv_error(source_name, e))?;
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        if trailing_delimiter && record.len() == width + 1 {
+            if !record[width].is_empty() {
+                return Err(parse_err(
+                    line,
+                    format!(
+                        "{:?} stands under no column (the header ends with a delimiter)",
+                        &record[width]
+                    ),
+                ));
+            }
+            record.truncate(width);
+        }
+        if record.len() != width {
+            return Err(parse_err(line, row_length_message(&record, width)));
+        }
+        if records.len().saturating_add(1).saturating_mul(width) > options.limits.max_cells {
+            return Err(parse_err(
+                line,
+                format!(
+                    "more than {} cells ({} columns): raise the limit (max_cells) if the \
+                     machine has the memory",
+                    options.limits.max_cells, width
+                ),
+            ));
+        }
+        records.push(record);
+    }
     if records.is_empty() {
         return Err(ConsortError::EmptyDataset(format!(
             "{source_name} has a header but no data rows"
@@ -187,7 +309,7 @@ pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -
             && !(cell.eq_ignore_ascii_case("nan") && options.missing == MissingValues::Error)
     };
     // A text column: some present cell is not a number (only when text columns are kept).
-    let text: Vec<bool> = (0..header.len())
+    let text: Vec<bool> = (0..width)
         .map(|j| {
             options.keep_text_columns
                 && j != label_col
@@ -200,7 +322,8 @@ pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -
         .collect();
     let mut values = Vec::new();
     let mut raw_labels = Vec::with_capacity(records.len());
-    let mut text_cells: Vec<Vec<Option<String>>> = vec![Vec::new(); header.len()];
+    let mut label_lines = Vec::with_capacity(records.len());
+    let mut text_cells: Vec<Vec<Option<String>>> = vec![Vec::new(); width];
     for record in &records {
         let line = record.position().map_or(0, |p| p.line() as usize);
         if label_col == usize::MAX {
@@ -209,9 +332,13 @@ pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -
         for (j, cell) in record.iter().enumerate() {
             if j == label_col {
                 if cell.is_empty() {
-                    return Err(parse_err(line, "empty label".into()));
+                    return Err(parse_err(
+                        line,
+                        format!("the label (column {:?}) is empty", header[j]),
+                    ));
                 }
                 raw_labels.push(cell.to_string());
+                label_lines.push(line);
                 continue;
             }
             if dropped[j] {
@@ -243,20 +370,32 @@ pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -
                 parse_err(
                     line,
                     format!(
-                        "column {:?}: {cell:?} is not a number (drop the column with --drop {:?}, \
-                         or one-hot encode text columns with --categorical one-hot)",
-                        header[j], header[j]
+                        "column {:?}: {:?} is not a number (drop the column with --drop {:?}, \
+                         or one-hot encode text columns with --categorical one-hot){}",
+                        header[j],
+                        shorten(cell),
+                        header[j],
+                        if cell.contains('\n') {
+                            "; it spans lines: is a quote left open?"
+                        } else {
+                            ""
+                        }
                     ),
                 )
             })?;
             if !v.is_finite() {
                 return Err(ConsortError::NonFinite(format!(
-                    "{source_name}, line {line}, column {:?}",
+                    "{source_name}, line {line}, column {:?} ({cell:?}: beyond the range of \
+                     32-bit floats, about 3.4e38, or not a number)",
                     header[j]
                 )));
             }
             values.push(v);
         }
+    }
+    if label_col != usize::MAX {
+        canonical_numeric_labels(&mut raw_labels, &label_lines)
+            .map_err(|(line, m)| parse_err(line, m))?;
     }
 
     let class_names = sorted_classes(&raw_labels);
@@ -295,6 +434,91 @@ pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -
     })
 }
 
+/// The first 40 characters of a cell, for messages.
+fn shorten(cell: &str) -> String {
+    match cell.char_indices().nth(40) {
+        Some((i, _)) => format!("{}...", &cell[..i]),
+        None => cell.to_string(),
+    }
+}
+
+/// `, read with delimiter ';'; the file seems to use ','` when the one header column holds
+/// another usual delimiter.
+fn delimiter_hint(header: &str, delimiter: u8) -> String {
+    let candidates = [b',', b';', b'\t', b'|'];
+    let best = candidates
+        .iter()
+        .filter(|&&c| c != delimiter)
+        .map(|&c| (header.bytes().filter(|&b| b == c).count(), c))
+        .max();
+    match best {
+        Some((count, c)) if count > 0 => format!(
+            " ({:?} read with delimiter {:?}); the file seems to use {:?}: pass --delimiter {:?}",
+            shorten(header),
+            delimiter as char,
+            c as char,
+            if c == b'\t' {
+                "\\t".to_string()
+            } else {
+                (c as char).to_string()
+            }
+        ),
+        _ => String::new(),
+    }
+}
+
+/// Why a row's length differs from the header's, with the likely cause.
+fn row_length_message(record: &csv::StringRecord, width: usize) -> String {
+    let len = record.len();
+    if record.iter().any(|f| f.contains('\n')) {
+        return format!(
+            "a quoted field opened here is never closed (an unmatched '\"'): the row runs on \
+             over later lines and has {len} fields, the header {width}"
+        );
+    }
+    if len == width + 1 && record.get(width).is_some_and(str::is_empty) {
+        return format!(
+            "row has {len} fields, the header has {width}: the row ends with a delimiter"
+        );
+    }
+    format!("row has {len} fields, the header has {width}")
+}
+
+/// Numeric labels to one spelling each (`1`, `1.0` and `01` are one class, named `1`); a
+/// missing-value token (`?`, `NA`, `NaN`) among numeric labels is an error at its line, not a
+/// class of its own.
+fn canonical_numeric_labels(
+    labels: &mut [String],
+    lines: &[usize],
+) -> std::result::Result<(), (usize, String)> {
+    let number = |l: &str| l.parse::<f64>().ok().filter(|v| v.is_finite());
+    let numeric = labels.iter().filter(|l| number(l).is_some()).count();
+    if numeric == 0 {
+        return Ok(());
+    }
+    if let Some(i) = labels
+        .iter()
+        .position(|l| number(l).is_none() && MISSING_TOKENS.contains(&l.as_str()))
+    {
+        return Err((
+            lines[i],
+            format!(
+                "the label {:?} looks missing (the other labels are numbers): remove the row \
+                 or give it a class",
+                labels[i]
+            ),
+        ));
+    }
+    if numeric == labels.len() {
+        for l in labels.iter_mut() {
+            let v = number(l).expect("counted as numeric");
+            // Shortest round-trip spelling; -0 is 0.
+            *l = format!("{}", if v == 0.0 { 0.0 } else { v });
+        }
+    }
+    Ok(())
+}
+
 fn csv_error(source_name: &str, e: csv::Error) -> ConsortError {
     let line = e.position().map_or(0, |p| p.line() as usize);
     let message = match e.kind() {
@@ -304,6 +528,13 @@ fn csv_error(source_name: &str, e: csv::Error) -> ConsortError {
         _ => e.to_string(),
     };
     if let csv::ErrorKind::Io(io) = e.kind() {
+        if let Some(too_long) = io.get_ref().and_then(|e| e.downcast_ref::<LineTooLong>()) {
+            return ConsortError::Parse {
+                source_name: source_name.to_string(),
+                line: too_long.line,
+                message: too_long.to_string(),
+            };
+        }
         return ConsortError::io(source_name, std::io::Error::new(io.kind(), io.to_string()));
     }
     ConsortError::Parse {

@@ -28,7 +28,7 @@ pub mod text;
 pub mod tfidf;
 
 pub use crate::csv::{
-    CsvOptions, LabelColumn, parse_csv, parse_table, read_csv, read_table, write_csv,
+    CsvLimits, CsvOptions, LabelColumn, parse_csv, parse_table, read_csv, read_table, write_csv,
 };
 pub use augment::{ImageShape, shifted_copies};
 pub use categorical::OneHotEncoder;

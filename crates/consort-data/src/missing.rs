@@ -127,6 +127,14 @@ impl Imputer {
     }
 }
 
+impl consort_core::io::Validate for Imputer {
+    fn validate(&self) -> Result<()> {
+        consort_core::io::ensure(self.fill.iter().all(|v| v.is_finite()), || {
+            "an imputer fill value is not finite".into()
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

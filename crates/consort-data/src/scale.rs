@@ -81,3 +81,22 @@ impl StandardScaler {
         Ok(out)
     }
 }
+
+impl consort_core::io::Validate for StandardScaler {
+    fn validate(&self) -> Result<()> {
+        use consort_core::io::ensure;
+        ensure(self.mean.len() == self.std.len(), || {
+            format!(
+                "the scaler has {} means and {} deviations",
+                self.mean.len(),
+                self.std.len()
+            )
+        })?;
+        ensure(self.mean.iter().all(|m| m.is_finite()), || {
+            "a scaler mean is not finite".into()
+        })?;
+        ensure(self.std.iter().all(|s| s.is_finite() && *s > 0.0), || {
+            "a scaler deviation is not a positive finite number".into()
+        })
+    }
+}

@@ -282,6 +282,27 @@ fn parse_error(name: &str, e: csv::Error) -> ConsortError {
     }
 }
 
+impl consort_core::io::Validate for Vocabulary {
+    /// `<pad>` and `<unk>` first, at least one real token, no token twice.
+    fn validate(&self) -> Result<()> {
+        use consort_core::io::ensure;
+        ensure(
+            self.tokens.len() >= 3 && self.tokens[0] == "<pad>" && self.tokens[1] == "<unk>",
+            || {
+                format!(
+                    "a vocabulary starts with <pad> and <unk> and has >= 1 token, this one has {} \
+                     entries",
+                    self.tokens.len()
+                )
+            },
+        )?;
+        let distinct: std::collections::HashSet<&String> = self.tokens.iter().collect();
+        ensure(distinct.len() == self.tokens.len(), || {
+            "a vocabulary lists a token twice".into()
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -161,6 +161,26 @@ impl TfidfVectorizer {
     }
 }
 
+impl consort_core::io::Validate for TfidfVectorizer {
+    fn validate(&self) -> Result<()> {
+        use consort_core::io::ensure;
+        ensure(
+            (1..=8).contains(&self.config.max_ngram) && !self.terms.is_empty(),
+            || "tf-idf needs 1 <= max_ngram <= 8 and >= 1 term".into(),
+        )?;
+        ensure(self.terms.len() == self.idf.len(), || {
+            format!(
+                "{} terms but {} idf weights",
+                self.terms.len(),
+                self.idf.len()
+            )
+        })?;
+        ensure(self.idf.iter().all(|w| w.is_finite() && *w > 0.0), || {
+            "an idf weight is not a positive finite number".into()
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

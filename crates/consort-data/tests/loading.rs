@@ -417,78 +417,179 @@ fn a_given_test_file_is_matched_to_the_training_columns_by_name() {
 }
 
 #[test]
-fn mixed_numeric_and_text_labels_are_classes_not_a_panic() {
-    let data = consort_data::parse_csv(
-        "x,label\n1,9\n2,10\n3,NA\n".as_bytes(),
-        "mixed",
-        &consort_data::CsvOptions::default(),
-    )
-    .unwrap();
-    assert_eq!(data.class_names(), ["10", "9", "NA"]);
-    assert_eq!(data.labels(), [1, 0, 2]);
+fn numeric_labels_are_one_class_per_number_and_a_missing_label_is_an_error() {
+    let parse = |text: &str| {
+        consort_data::parse_csv(text.as_bytes(), "m", &consort_data::CsvOptions::default())
+    };
+    // The reproduction that once panicked: a missing-value token among numeric labels.
+    let err = parse("x,label\n1,9\n2,10\n3,NA\n").unwrap_err().to_string();
+    assert!(
+        err.contains("line 4") && err.contains("looks missing"),
+        "{err}"
+    );
+    // "1", "1.0" and "01" are one class.
+    let d = parse("x,label\n1,1\n2,1.0\n3,01\n4,2\n").unwrap();
+    assert_eq!(d.class_names(), ["1", "2"]);
+    assert_eq!(d.labels(), [0, 0, 0, 1]);
+    // Numbers and words mixed are string classes, looked up exactly.
+    let d = parse("x,label\n1,9\n2,10\n3,cat\n").unwrap();
+    assert_eq!(d.class_names(), ["10", "9", "cat"]);
+    assert_eq!(d.labels(), [1, 0, 2]);
 }
 
-/// Random bytes, truncations and cell edits of a valid CSV never panic the reader (in
-/// every missing-value and text-column mode).
 #[test]
-fn fuzzed_csv_never_panics() {
+fn malformed_shapes_name_their_cause() {
+    let parse = |text: &str, delimiter: u8| {
+        consort_data::parse_table(
+            text.as_bytes(),
+            "f",
+            &consort_data::CsvOptions {
+                delimiter,
+                ..Default::default()
+            },
+        )
+    };
+    // A delimiter at the end of every line is not an empty label.
+    let t = parse("a,b,label,\n1,2,x,\n3,4,y,\n", b',').unwrap();
+    assert_eq!(t.class_names(), ["x", "y"]);
+    assert_eq!(t.feature_names(), ["a", "b"]);
+    let e = parse("a,b,label\n1,2,x,\n", b',').unwrap_err().to_string();
+    assert!(e.contains("ends with a delimiter"), "{e}");
+    // An unclosed quote is not a short row.
+    let e = parse("a,b,label\n1,\"2,x\n3,4,y\n", b',')
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("never closed"), "{e}");
+    // The wrong delimiter: a hint to the right one.
+    let e = parse("a;b;label\n1;2;x\n", b',').unwrap_err().to_string();
+    assert!(e.contains("--delimiter \";\""), "{e}");
+    // Beyond f32: named as such.
+    let e = consort_data::parse_csv("a,label\n4e38,x\n".as_bytes(), "f", &Default::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("3.4e38"), "{e}");
+}
+
+#[test]
+fn an_endless_line_or_too_many_cells_is_an_error_within_bounded_memory() {
+    use std::io::Read;
+    // An endless stream of zeros (`/dev/zero`): stopped at the line limit.
+    let limits = consort_data::CsvLimits {
+        max_line_bytes: 1 << 20,
+        ..Default::default()
+    };
+    let options = consort_data::CsvOptions {
+        limits,
+        ..Default::default()
+    };
+    let zeros = std::io::repeat(0).take(u64::MAX);
+    let e = consort_data::parse_table(zeros, "zeros", &options)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("longer than 1048576 bytes"), "{e}");
+    let options = consort_data::CsvOptions {
+        limits: consort_data::CsvLimits {
+            max_cells: 10,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let e = consort_data::parse_table(
+        "a,label\n1,x\n2,y\n3,x\n4,y\n5,x\n6,y\n".as_bytes(),
+        "f",
+        &options,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("more than 10 cells"), "{e}");
+}
+
+mod fuzz {
+    //! Property tests of the reader: random bytes, truncations and edits of a valid CSV never
+    //! panic it, in every missing-value, label and text-column mode, and what it accepts
+    //! splits, resolves and encodes without panicking either. 12,000 cases in all.
+
     use consort_data::{CsvOptions, LabelColumn, MissingValues, parse_table};
-    use rand::rngs::StdRng;
-    use rand::{Rng, SeedableRng};
-    let mut valid = String::from("id,a,b,colour,label\n");
-    for i in 0..40 {
-        valid.push_str(&format!("{i},{}.5,{},red,{}\n", i % 7, i * 3 % 11, i % 3));
+    use proptest::prelude::*;
+
+    fn valid() -> String {
+        let mut valid = String::from("id,a,b,colour,label\n");
+        for i in 0..40 {
+            valid.push_str(&format!("{i},{}.5,{},red,{}\n", i % 7, i * 3 % 11, i % 3));
+        }
+        valid
     }
-    let edits = [
-        "", "?", "NA", "nan", "inf", "-1e40", "x", "\"", ",", "\n", "\r\n", "\u{feff}", "1,2",
+
+    const EDITS: [&str; 16] = [
+        "", "?", "NA", "nan", "inf", "-1e40", "3e38", "x", "\"", ",", "\n", "\r\n", "\u{feff}",
+        "1,2", "1.0", "|",
     ];
-    let mut rng = StdRng::seed_from_u64(3);
-    for case in 0..1500 {
-        let text: Vec<u8> = match case % 3 {
-            0 => valid.as_bytes()[..rng.random_range(0..valid.len())].to_vec(),
-            1 => {
-                let mut cells: Vec<String> = valid.split(',').map(str::to_string).collect();
-                for _ in 0..rng.random_range(1..5) {
-                    let at = rng.random_range(0..cells.len());
-                    cells[at] = edits[rng.random_range(0..edits.len())].to_string();
-                }
-                cells.join(",").into_bytes()
-            }
-            _ => (0..rng.random_range(0..200))
-                .map(|_| rng.random())
-                .collect(),
-        };
-        let options = CsvOptions {
-            label: if case % 5 == 0 {
-                LabelColumn::Absent
-            } else {
-                LabelColumn::Last
+
+    fn options(mode: u8) -> CsvOptions {
+        CsvOptions {
+            label: match mode % 4 {
+                0 => LabelColumn::Absent,
+                1 => LabelColumn::Index(0),
+                _ => LabelColumn::Last,
             },
             missing: [
                 MissingValues::Error,
                 MissingValues::Drop,
                 MissingValues::Median,
-            ][case % 3],
-            keep_text_columns: case % 2 == 0,
-            drop_columns: if case % 4 == 0 {
+            ][usize::from(mode % 3)],
+            keep_text_columns: mode.is_multiple_of(2),
+            drop_columns: if mode.is_multiple_of(5) {
                 vec!["id".into()]
             } else {
                 vec![]
             },
             ..CsvOptions::default()
-        };
-        let outcome = std::panic::catch_unwind(|| {
-            if let Ok(table) = parse_table(text.as_slice(), "fuzz", &options) {
-                let _ = table.split(0.25, 0);
-                let _ = table.clone().resolve(options.missing);
-                let encoder = consort_data::OneHotEncoder::fit(&table);
-                let _ = encoder.encode(table);
+        }
+    }
+
+    fn exercise(text: &[u8], mode: u8) {
+        let options = options(mode);
+        if let Ok(table) = parse_table(text, "fuzz", &options) {
+            let _ = table.split(0.25, 0);
+            let _ = table.clone().resolve(options.missing);
+            let encoder = consort_data::OneHotEncoder::fit(&table);
+            let _ = encoder.encode(table);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 4000,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn random_bytes(
+            bytes in proptest::collection::vec(any::<u8>(), 0..300),
+            mode in any::<u8>(),
+        ) {
+            exercise(&bytes, mode);
+        }
+
+        #[test]
+        fn truncations(cut in 0usize..1000, mode in any::<u8>()) {
+            let valid = valid();
+            exercise(&valid.as_bytes()[..cut.min(valid.len())], mode);
+        }
+
+        #[test]
+        fn cell_edits(
+            edits in proptest::collection::vec((0usize..1000, 0usize..EDITS.len()), 1..6),
+            mode in any::<u8>(),
+        ) {
+            let valid = valid();
+            let mut cells: Vec<String> = valid.split(',').map(str::to_string).collect();
+            for (at, e) in edits {
+                let at = at % cells.len();
+                cells[at] = EDITS[e].to_string();
             }
-        });
-        assert!(
-            outcome.is_ok(),
-            "case {case} panicked on {:?}",
-            String::from_utf8_lossy(&text)
-        );
+            exercise(cells.join(",").as_bytes(), mode);
+        }
     }
 }

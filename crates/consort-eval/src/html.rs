@@ -41,13 +41,27 @@ fn inline(s: &str) -> String {
     out
 }
 
-fn cells(line: &str) -> Vec<&str> {
-    line.trim()
-        .trim_start_matches('|')
-        .trim_end_matches('|')
-        .split('|')
-        .map(str::trim)
-        .collect()
+/// The cells of a table row, split at unescaped `|` (`\\|` is a literal bar in a cell).
+fn cells(line: &str) -> Vec<String> {
+    let inner = line.trim();
+    let inner = inner.strip_prefix('|').unwrap_or(inner);
+    let inner = match inner.strip_suffix('|') {
+        Some(rest) if !rest.ends_with('\\') => rest,
+        _ => inner,
+    };
+    let mut out = vec![String::new()];
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'|') => {
+                out.last_mut().expect("one cell").push('|');
+                chars.next();
+            }
+            '|' => out.push(String::new()),
+            c => out.last_mut().expect("one cell").push(c),
+        }
+    }
+    out.iter().map(|c| c.trim().to_string()).collect()
 }
 
 fn is_separator(line: &str) -> bool {

@@ -35,9 +35,13 @@ impl MarkdownTable {
         self
     }
 
-    /// The table in Markdown, ending with a newline.
+    /// The table in Markdown, ending with a newline. A `|` inside a cell is escaped and a
+    /// line break becomes a space, so any class or model name keeps the table intact.
     pub fn to_markdown(&self) -> String {
-        let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
+        let line = |cells: &[String]| {
+            let escaped: Vec<String> = cells.iter().map(|c| escape_cell(c)).collect();
+            format!("| {} |\n", escaped.join(" | "))
+        };
         let mut out = line(&self.headers);
         out.push('|');
         for &r in &self.right {
@@ -49,6 +53,11 @@ impl MarkdownTable {
         }
         out
     }
+}
+
+/// A cell's text as Markdown table content: `|` escaped, line breaks as spaces.
+fn escape_cell(cell: &str) -> String {
+    cell.replace('|', "\\|").replace(['\r', '\n'], " ")
 }
 
 impl std::fmt::Display for MarkdownTable {

@@ -28,6 +28,7 @@
 mod combine;
 mod config;
 mod members;
+mod preflight;
 mod prepare;
 mod run;
 mod run_dir;

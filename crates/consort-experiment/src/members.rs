@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use consort_core::io::{Validate, validated};
 use consort_core::seed::derive_seed;
 use consort_core::{
     BackendKind, Classifier, ClassifierEstimator, ConsortError, Fit, FitWeighted, Matrix,
@@ -387,22 +388,30 @@ impl<S: NetworkSpec + Serialize> Persist<NetworkClassifier<S::Net>> for AsNetwor
 
 /// Reads a member saved by [`SaveableClassifier::save_to`].
 pub(crate) fn load_member(dir: &Path) -> Result<Arc<dyn Classifier>> {
-    let file: MemberFile<serde_json::Value> =
-        consort_core::io::load_json(&dir.join("member.json"))?;
-    fn classical<M>(file: MemberFile<serde_json::Value>) -> Result<Arc<dyn Classifier>>
+    let path = dir.join("member.json");
+    let file: MemberFile<serde_json::Value> = consort_core::io::load_json(&path)?;
+    // Parsed, then checked (shapes, indices, acyclic trees): a corrupted file is an error
+    // naming it, never a panic or an endless loop at prediction.
+    fn parse<T: DeserializeOwned + Validate>(v: serde_json::Value, path: &Path) -> Result<T> {
+        let value = serde_json::from_value(v)
+            .map_err(|e| ConsortError::Serialization(format!("{}: {e}", path.display())))?;
+        validated(value, path)
+    }
+    fn classical<M>(file: MemberFile<serde_json::Value>, path: &Path) -> Result<Arc<dyn Classifier>>
     where
-        M: Classifier + DeserializeOwned + 'static,
+        M: Classifier + DeserializeOwned + Validate + 'static,
     {
-        fn parse<T: DeserializeOwned>(v: serde_json::Value) -> Result<T> {
-            serde_json::from_value(v).map_err(|e| ConsortError::Serialization(e.to_string()))
-        }
         Ok(if file.standardized {
-            Arc::new(parse::<StandardizedModel<M>>(file.model)?)
+            Arc::new(parse::<StandardizedModel<M>>(file.model, path)?)
         } else {
-            Arc::new(parse::<M>(file.model)?)
+            Arc::new(parse::<M>(file.model, path)?)
         })
     }
-    fn network<S>(file: MemberFile<serde_json::Value>, dir: &Path) -> Result<Arc<dyn Classifier>>
+    fn network<S>(
+        file: MemberFile<serde_json::Value>,
+        dir: &Path,
+        path: &Path,
+    ) -> Result<Arc<dyn Classifier>>
     where
         S: NetworkSpec + DeserializeOwned + 'static,
     {
@@ -411,24 +420,23 @@ pub(crate) fn load_member(dir: &Path) -> Result<Arc<dyn Classifier>> {
         if !file.standardized {
             return Ok(Arc::new(net));
         }
-        let scaler: StandardScaler = serde_json::from_value(file.model)
-            .map_err(|e| ConsortError::Serialization(e.to_string()))?;
+        let scaler: StandardScaler = parse(file.model, path)?;
         Ok(Arc::new(StandardizedModel::from_parts(scaler, net)?))
     }
     use consort_models as m;
     match file.kind.as_str() {
-        "mlp" => network::<MlpConfig>(file, dir),
-        "cnn" => network::<CnnConfig>(file, dir),
-        "transformer" => network::<TransformerClassifierConfig>(file, dir),
-        "lstm" => network::<LstmClassifierConfig>(file, dir),
-        "logistic" => classical::<m::LogisticRegression>(file),
-        "tree" => classical::<m::DecisionTree>(file),
-        "forest" => classical::<m::RandomForest>(file),
-        "boosting" => classical::<m::HistGradientBoosting>(file),
-        "adaboost" => classical::<m::AdaBoost>(file),
-        "knn" => classical::<m::KNeighbors>(file),
-        "gaussian_nb" => classical::<m::GaussianNb>(file),
-        "multinomial_nb" => classical::<m::MultinomialNb>(file),
+        "mlp" => network::<MlpConfig>(file, dir, &path),
+        "cnn" => network::<CnnConfig>(file, dir, &path),
+        "transformer" => network::<TransformerClassifierConfig>(file, dir, &path),
+        "lstm" => network::<LstmClassifierConfig>(file, dir, &path),
+        "logistic" => classical::<m::LogisticRegression>(file, &path),
+        "tree" => classical::<m::DecisionTree>(file, &path),
+        "forest" => classical::<m::RandomForest>(file, &path),
+        "boosting" => classical::<m::HistGradientBoosting>(file, &path),
+        "adaboost" => classical::<m::AdaBoost>(file, &path),
+        "knn" => classical::<m::KNeighbors>(file, &path),
+        "gaussian_nb" => classical::<m::GaussianNb>(file, &path),
+        "multinomial_nb" => classical::<m::MultinomialNb>(file, &path),
         other => Err(ConsortError::Serialization(format!(
             "{}: unknown member kind {other:?}",
             dir.display()

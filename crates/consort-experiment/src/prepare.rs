@@ -69,6 +69,33 @@ pub struct Preprocessing {
     pub feature_names: Vec<String>,
 }
 
+impl consort_core::io::Validate for Preprocessing {
+    fn validate(&self) -> Result<()> {
+        use consort_core::io::ensure;
+        ensure(self.class_names.len() >= 2, || {
+            format!(
+                "{} class names (at least 2 expected)",
+                self.class_names.len()
+            )
+        })?;
+        ensure(!self.feature_names.is_empty(), || "no feature names".into())?;
+        if let Some(imputer) = &self.imputer {
+            imputer.validate()?;
+            ensure(imputer.fill.len() == self.numeric_columns.len(), || {
+                format!(
+                    "{} imputer values for {} numeric columns",
+                    imputer.fill.len(),
+                    self.numeric_columns.len()
+                )
+            })?;
+        }
+        if let Some(one_hot) = &self.one_hot {
+            one_hot.validate()?;
+        }
+        Ok(())
+    }
+}
+
 impl Preprocessing {
     /// Reads `path` (a CSV with the training columns, by header name; the label column is
     /// optional) into rows for the model. With a label column the labels are mapped to the
@@ -97,6 +124,7 @@ impl Preprocessing {
                 .cloned()
                 .collect(),
             keep_text_columns: !self.text_columns.is_empty(),
+            limits: Default::default(),
         };
         let table = read_table(path, &options)?;
         let layout = RawTable::layout(self.numeric_columns.clone(), self.text_columns.clone());
@@ -205,6 +233,7 @@ pub fn prepare_observed(
         missing: data.missing,
         drop_columns: data.drop.clone(),
         keep_text_columns: data.categorical == Categorical::OneHot,
+        limits: data.limits(),
     };
     let mut notes = Vec::new();
     let mut table = read_table(path, &options)?;
@@ -229,6 +258,11 @@ pub fn prepare_observed(
             before - table.labels().len()
         ));
     }
+    crate::preflight::check_label_column(
+        &label_column,
+        table.labels().len(),
+        table.class_names().len(),
+    )?;
     let (train, test) = match given_test {
         Some(t) if data.missing == MissingValues::Drop => (table, t.complete_rows()),
         Some(t) => (table, t),

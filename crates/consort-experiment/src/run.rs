@@ -18,8 +18,9 @@ use crate::config::{
     ClassWeight, CombinerKind, ExperimentConfig, MemberSet, ModelKind, ModelSpec, Role,
 };
 use crate::members::{MemberEstimator, NetworkSettings, SaveableClassifier};
+use crate::preflight;
 use crate::prepare::{Prepared, TextViews, prepare_observed};
-use crate::run_dir::fresh_run_dir;
+use crate::run_dir::StagedRun;
 use crate::saved::save_selected;
 use crate::sections::{cascade_name, cascade_section, cross_validation_section};
 use crate::selection::{ScoredCombiner, ScoredMember, Selection};
@@ -106,15 +107,12 @@ impl Experiment {
             preprocessing,
             text,
         } = prepare_observed(&cfg.data, cfg.seed, &self.observer)?;
-        if train.len() < cfg.folds.get() {
-            return Err(ConsortError::config(format!(
-                "{} folds need at least as many training rows, got {}",
-                cfg.folds.get(),
-                train.len()
-            )));
-        }
+        preflight::check_rows(cfg, &train, &test)?;
+        preflight::check_memory(&train, &test)?;
         let backend = BackendKind::chosen(cfg.backend)?;
         backend.device()?;
+        // The run folder, before any fitting: an unwritable or wrong --out fails now.
+        let staged = StagedRun::create(&cfg.out, &data_name, cfg.seed)?;
         self.stage(format!(
             "consort: {data_name} ({} samples, {} features, {} classes), seed {}, networks on \
              {backend}",
@@ -304,7 +302,7 @@ impl Experiment {
             });
         }
 
-        let dir = fresh_run_dir(&cfg.out, &data_name, cfg.seed)?;
+        let dir = staged.path().to_path_buf();
         let saved_model = if cfg.select {
             let path = dir.join("model");
             let saveables: Vec<Arc<dyn SaveableClassifier>> =
@@ -327,12 +325,12 @@ impl Experiment {
                 &test,
             )?;
             notes.push(format!(
-                "saved {recommended} (fitted on all {} training rows) to {} with its \
-                 preprocessing; its test predictions are in predictions.csv there",
+                "saved {recommended} (fitted on all {} training rows) to model/ in the run \
+                 folder with its preprocessing; its test predictions are in predictions.csv \
+                 there",
                 train.len(),
-                path.display()
             ));
-            Some(path)
+            Some(())
         } else {
             None
         };
@@ -354,6 +352,9 @@ impl Experiment {
             notes,
         };
         report.write_to(&dir)?;
+        // Every file is written: the folder appears, whole, under its final name.
+        let dir = staged.publish()?;
+        let saved_model = saved_model.map(|()| dir.join("model"));
         Ok(ExperimentOutcome {
             report,
             dir,
@@ -387,6 +388,10 @@ impl Experiment {
                 ..Default::default()
             };
             specs.push(ModelSpec::new("lstm (from scratch)", ModelKind::Lstm(lstm)));
+        }
+        let fit_rows = preflight::smallest_fit_rows(cfg, train.len());
+        for spec in &mut specs {
+            preflight::clamp_neighbours(spec, fit_rows, notes);
         }
         let mut out: Vec<MemberEstimator> = Vec::new();
         for spec in &specs {

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use consort_core::io::{load_json, save_json, write_atomic};
+use consort_core::io::{Validate, ensure, load_json, save_json, validated, write_atomic};
 use consort_core::{Classifier, ConsortError, Matrix, Result};
 use consort_data::Dataset;
 use consort_ensemble::{
@@ -63,6 +63,32 @@ struct Manifest {
     members: Vec<String>,
     combination: Combination,
     preprocessing: Preprocessing,
+}
+
+impl Validate for Manifest {
+    fn validate(&self) -> Result<()> {
+        let n = self.members.len();
+        ensure(n >= 1, || "a saved model without members".into())?;
+        match &self.combination {
+            Combination::Member => ensure(n == 1, || format!("one member expected, {n} listed"))?,
+            Combination::Voting { .. } => {}
+            Combination::Average { weights } => ensure(
+                weights.len() == n && weights.iter().all(|w| w.is_finite() && *w >= 0.0),
+                || {
+                    format!(
+                        "{} weights for {n} members (each finite, >= 0)",
+                        weights.len()
+                    )
+                },
+            )?,
+            Combination::Stacking { meta, .. } => meta.validate()?,
+            Combination::Cascade { thresholds, .. } => ensure(
+                thresholds.len() + 1 == n && thresholds.iter().all(|t| t.is_finite()),
+                || format!("{} cascade thresholds for {n} stages", thresholds.len()),
+            )?,
+        }
+        self.preprocessing.validate()
+    }
 }
 
 /// Writes the chosen model into `dir` (which must not exist): into a temporary sibling first,
@@ -176,7 +202,7 @@ impl SavedModel {
                 dir.display()
             )));
         }
-        let manifest: Manifest = load_json(&manifest_path)?;
+        let manifest: Manifest = validated(load_json(&manifest_path)?, &manifest_path)?;
         if manifest.format != FORMAT {
             return Err(ConsortError::Serialization(format!(
                 "{}: model format {} (this build reads {FORMAT})",
@@ -217,6 +243,16 @@ impl SavedModel {
                 thresholds,
             } => Arc::new(Cascade::new(members, confidence, thresholds)?),
         };
+        if model.n_classes() != manifest.preprocessing.class_names.len() {
+            return Err(ConsortError::InvalidModel {
+                path: manifest_path,
+                message: format!(
+                    "the model predicts {} classes, the manifest names {}",
+                    model.n_classes(),
+                    manifest.preprocessing.class_names.len()
+                ),
+            });
+        }
         if model.n_features() != manifest.preprocessing.feature_names.len() {
             return Err(ConsortError::Serialization(format!(
                 "{}: the model takes {} features, its preprocessing makes {}",

@@ -143,3 +143,19 @@ impl<C: Classifier> Classifier for ColumnsModel<C> {
             .predict_proba(&x.select_columns(self.range.clone())?)
     }
 }
+
+impl<C: Classifier + consort_core::io::Validate> consort_core::io::Validate
+    for StandardizedModel<C>
+{
+    fn validate(&self) -> Result<()> {
+        self.scaler.validate()?;
+        self.inner.validate()?;
+        consort_core::io::ensure(self.scaler.n_features() == self.inner.n_features(), || {
+            format!(
+                "a scaler of {} features in front of a model of {}",
+                self.scaler.n_features(),
+                self.inner.n_features()
+            )
+        })
+    }
+}

@@ -29,6 +29,10 @@ impl Default for DivergenceGuard {
     }
 }
 
+/// The most epochs a run may ask for: beyond it a typo (`--epochs 1000000000`) is more likely
+/// than a plan, and per-epoch records would fill the memory.
+pub const MAX_EPOCHS: usize = 100_000;
+
 /// Hyperparameters of the training loop.
 #[derive(Config, Debug)]
 pub struct TrainConfig {
@@ -83,6 +87,12 @@ pub struct TrainConfig {
 
 impl ParamGuard for TrainConfig {
     fn check(&self) -> Result<()> {
+        if self.epochs > MAX_EPOCHS {
+            return Err(ConsortError::config(format!(
+                "{} epochs exceed the limit of {MAX_EPOCHS}",
+                self.epochs
+            )));
+        }
         if self.epochs == 0 || self.batch_size == 0 {
             return Err(ConsortError::config(format!(
                 "training needs epochs >= 1 and batch_size >= 1, got {} and {}",

@@ -33,7 +33,7 @@ mod trainer;
 pub mod transfer;
 
 pub use checkpoint::{Checkpoint, CheckpointConfig, LoopState};
-pub use config::{DivergenceGuard, TrainConfig};
+pub use config::{DivergenceGuard, MAX_EPOCHS, TrainConfig};
 pub use distill::{KnowledgeDistillation, distillation_targets, soften};
 pub use early_stopping::{EarlyStopping, StopDecision};
 pub use estimator::{FittedNetwork, NetworkEstimator};

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use consort_core::{ConsortError, Result};
-use consort_data::MissingValues;
+use consort_data::{CsvLimits, MissingValues};
 use serde::{Deserialize, Serialize};
 
 use super::Fraction;
@@ -50,6 +50,14 @@ pub struct DataConfig {
     /// Word-piece tokens per text in text mode (MiniLM reads at most 512).
     #[serde(default = "default_max_tokens")]
     pub max_tokens: usize,
+    /// Most cells (rows x columns) a CSV may hold: a guard against a wrong file filling the
+    /// memory (default 200 million).
+    #[serde(default = "default_max_cells")]
+    pub max_cells: usize,
+}
+
+fn default_max_cells() -> usize {
+    CsvLimits::default().max_cells
 }
 
 fn default_max_tokens() -> usize {
@@ -89,6 +97,15 @@ impl DataConfig {
             class_weight: ClassWeight::None,
             text: None,
             max_tokens: default_max_tokens(),
+            max_cells: default_max_cells(),
+        }
+    }
+
+    /// The reader's bounds for this data.
+    pub fn limits(&self) -> CsvLimits {
+        CsvLimits {
+            max_cells: self.max_cells,
+            ..CsvLimits::default()
         }
     }
 
@@ -114,6 +131,9 @@ impl DataConfig {
         }
         if self.embedded.is_some() && self.text.is_some() {
             return Err(ConsortError::config("[data] `text` applies to `csv` only"));
+        }
+        if self.max_cells == 0 {
+            return Err(ConsortError::config("[data] max_cells must be at least 1"));
         }
         if !(2..=512).contains(&self.max_tokens) {
             return Err(ConsortError::config(format!(

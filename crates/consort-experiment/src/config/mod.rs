@@ -193,6 +193,18 @@ impl ExperimentConfig {
         self.data
             .check()
             .map_err(|e| (Place::Table("data", 0, None), e))?;
+        if let Some(e) = self
+            .epochs
+            .filter(|e| !(1..=consort_tune::MAX_EPOCHS).contains(e))
+        {
+            return Err((
+                Place::Top,
+                ConsortError::config(format!(
+                    "epochs must lie in 1..={}, got {e}",
+                    consort_tune::MAX_EPOCHS
+                )),
+            ));
+        }
         if self.models.is_empty() {
             return Err((
                 Place::Top,

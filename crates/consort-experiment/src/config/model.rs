@@ -112,6 +112,12 @@ fn check_training(
             "a network needs epochs, batch_size and max_steps >= 1",
         ));
     }
+    if epochs > consort_tune::MAX_EPOCHS {
+        return Err(ConsortError::config(format!(
+            "epochs must lie in 1..={}, got {epochs}",
+            consort_tune::MAX_EPOCHS
+        )));
+    }
     if !(learning_rate.is_finite() && learning_rate > 0.0) {
         return Err(ConsortError::config(format!(
             "learning_rate must be > 0, got {learning_rate}"

@@ -233,3 +233,38 @@ impl Classifier for GaussianNb {
         Ok(out)
     }
 }
+
+impl consort_core::io::Validate for GaussianNb {
+    fn validate(&self) -> Result<()> {
+        use consort_core::io::ensure;
+        let (k, d) = (self.counts.len(), self.n_features);
+        ensure(k >= 2 && d >= 1, || {
+            format!("naive Bayes needs >= 2 classes and >= 1 feature, has {k} and {d}")
+        })?;
+        ensure(
+            k.checked_mul(d) == Some(self.means.len()) && self.m2.len() == self.means.len(),
+            || {
+                format!(
+                    "{} means and {} squared deviations do not fit {k} classes x {d} features",
+                    self.means.len(),
+                    self.m2.len()
+                )
+            },
+        )?;
+        ensure(
+            self.var_smoothing.is_finite() && self.var_smoothing >= 0.0,
+            || "var_smoothing must be a finite number >= 0".into(),
+        )?;
+        ensure(
+            self.counts.iter().all(|c| c.is_finite() && *c >= 0.0)
+                && self.counts.iter().any(|&c| c > 0.0),
+            || "class counts must be finite, >= 0 and not all 0".into(),
+        )?;
+        ensure(self.means.iter().all(|m| m.is_finite()), || {
+            "a class mean is not finite".into()
+        })?;
+        ensure(self.m2.iter().all(|v| v.is_finite() && *v >= 0.0), || {
+            "a squared deviation is negative or not finite".into()
+        })
+    }
+}

@@ -186,3 +186,30 @@ impl Classifier for MultinomialNb {
         Ok(out)
     }
 }
+
+impl consort_core::io::Validate for MultinomialNb {
+    fn validate(&self) -> Result<()> {
+        use consort_core::io::ensure;
+        let (k, d) = (self.class_counts.len(), self.n_features);
+        ensure(k >= 2 && d >= 1, || {
+            format!("naive Bayes needs >= 2 classes and >= 1 feature, has {k} and {d}")
+        })?;
+        ensure(k.checked_mul(d) == Some(self.feature_counts.len()), || {
+            format!(
+                "{} feature counts do not fit {k} classes x {d} features",
+                self.feature_counts.len()
+            )
+        })?;
+        ensure(self.alpha.is_finite() && self.alpha > 0.0, || {
+            "alpha must be a positive finite number".into()
+        })?;
+        ensure(
+            self.class_counts
+                .iter()
+                .chain(&self.feature_counts)
+                .all(|c| c.is_finite() && *c >= 0.0)
+                && self.class_counts.iter().any(|&c| c > 0.0),
+            || "counts must be finite, >= 0 and not all 0".into(),
+        )
+    }
+}

@@ -249,3 +249,35 @@ impl Classifier for LogisticRegression {
         Ok(out)
     }
 }
+
+impl consort_core::io::Validate for LogisticRegression {
+    fn validate(&self) -> Result<()> {
+        use consort_core::io::ensure;
+        ensure(self.n_classes >= 2 && self.n_features >= 1, || {
+            format!(
+                "logistic regression needs >= 2 classes and >= 1 feature, has {} and {}",
+                self.n_classes, self.n_features
+            )
+        })?;
+        ensure(
+            self.n_classes.checked_mul(self.n_features) == Some(self.weights.len())
+                && self.intercepts.len() == self.n_classes,
+            || {
+                format!(
+                    "{} weights and {} intercepts do not fit {} classes x {} features",
+                    self.weights.len(),
+                    self.intercepts.len(),
+                    self.n_classes,
+                    self.n_features
+                )
+            },
+        )?;
+        ensure(
+            self.weights
+                .iter()
+                .chain(&self.intercepts)
+                .all(|w| w.is_finite()),
+            || "a weight is not finite".into(),
+        )
+    }
+}

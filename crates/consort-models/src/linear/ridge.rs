@@ -165,3 +165,14 @@ impl Regressor for Ridge {
             .collect())
     }
 }
+
+impl consort_core::io::Validate for Ridge {
+    fn validate(&self) -> Result<()> {
+        consort_core::io::ensure(
+            !self.coefficients.is_empty()
+                && self.coefficients.iter().all(|c| c.is_finite())
+                && self.intercept.is_finite(),
+            || "ridge needs >= 1 finite coefficient and a finite intercept".into(),
+        )
+    }
+}

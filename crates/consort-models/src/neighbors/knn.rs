@@ -159,3 +159,29 @@ impl Classifier for KNeighbors {
         Ok(out)
     }
 }
+
+impl consort_core::io::Validate for KNeighbors {
+    fn validate(&self) -> Result<()> {
+        use consort_core::io::ensure;
+        let n = self.x.rows();
+        ensure(n >= 1 && self.x.cols() >= 1, || {
+            "kNN keeps >= 1 training row of >= 1 feature".into()
+        })?;
+        ensure(self.y.len() == n, || {
+            format!("{} labels for {n} training rows", self.y.len())
+        })?;
+        ensure((1..=n).contains(&self.config.k), || {
+            format!(
+                "k = {} must lie in 1..={n} (the training rows)",
+                self.config.k
+            )
+        })?;
+        ensure(
+            self.n_classes >= 2 && self.y.iter().all(|&c| c < self.n_classes),
+            || format!("labels must lie in 0..{} (>= 2 classes)", self.n_classes),
+        )?;
+        ensure(self.x.as_slice().iter().all(|v| v.is_finite()), || {
+            "a training row is not finite".into()
+        })
+    }
+}

@@ -43,3 +43,12 @@ impl Recommend for Popularity {
         Ok(self.counts.clone())
     }
 }
+
+impl consort_core::io::Validate for Popularity {
+    fn validate(&self) -> Result<()> {
+        consort_core::io::ensure(
+            !self.counts.is_empty() && self.counts.iter().all(|c| c.is_finite() && *c >= 0.0),
+            || "popularity counts must be >= 1 finite non-negative number".into(),
+        )
+    }
+}

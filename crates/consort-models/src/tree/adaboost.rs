@@ -200,3 +200,23 @@ impl Classifier for AdaBoost {
         Ok(votes)
     }
 }
+
+impl consort_core::io::Validate for AdaBoost {
+    fn validate(&self) -> Result<()> {
+        use consort_core::io::ensure;
+        ensure(!self.learners.is_empty() && self.n_classes >= 2, || {
+            "AdaBoost needs >= 1 learner and >= 2 classes".into()
+        })?;
+        for (t, (tree, weight)) in self.learners.iter().enumerate() {
+            tree.validate()
+                .map_err(|e| ConsortError::invalid_model(format!("learner {t}: {e}")))?;
+            ensure(
+                weight.is_finite()
+                    && tree.n_classes() == self.n_classes
+                    && tree.n_features() == self.n_features,
+                || format!("learner {t} does not match the ensemble (or its weight is not finite)"),
+            )?;
+        }
+        Ok(())
+    }
+}

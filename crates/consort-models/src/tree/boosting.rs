@@ -454,3 +454,49 @@ impl Regressor for HistGradientBoostingRegressor {
         Ok(x.iter_rows().map(|r| self.model.raw(r)[0]).collect())
     }
 }
+
+impl Boosted {
+    /// `outputs` baselines, every round a tree per output, every tree valid.
+    fn check(&self, outputs: usize) -> Result<()> {
+        use consort_core::io::ensure;
+        ensure(self.n_features >= 1, || {
+            "a boosted model of 0 features".into()
+        })?;
+        ensure(
+            self.baseline.len() == outputs && self.baseline.iter().all(|b| b.is_finite()),
+            || {
+                format!(
+                    "{} baselines for {outputs} outputs (or one is not finite)",
+                    self.baseline.len()
+                )
+            },
+        )?;
+        for (r, round) in self.rounds.iter().enumerate() {
+            ensure(round.len() == outputs, || {
+                format!("round {r} has {} trees for {outputs} outputs", round.len())
+            })?;
+            for (k, tree) in round.iter().enumerate() {
+                tree.check(self.n_features).map_err(|e| {
+                    ConsortError::invalid_model(format!("round {r}, tree {k}: {e}"))
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl consort_core::io::Validate for HistGradientBoosting {
+    fn validate(&self) -> Result<()> {
+        consort_core::io::ensure(self.n_classes >= 2, || {
+            format!("boosting needs >= 2 classes, has {}", self.n_classes)
+        })?;
+        // One output (score) per class, softmaxed.
+        self.model.check(self.n_classes)
+    }
+}
+
+impl consort_core::io::Validate for HistGradientBoostingRegressor {
+    fn validate(&self) -> Result<()> {
+        self.model.check(1)
+    }
+}

@@ -501,3 +501,70 @@ impl Regressor for RegressionTree {
         Ok(x.iter_rows().map(|r| self.tree.leaf_of(r)[0]).collect())
     }
 }
+
+impl Tree {
+    /// The arena's invariants: at least one node; split features in `0..n_features`; children
+    /// after their parent and inside the arena (so every walk ends at a leaf: no cycle); every
+    /// leaf of `leaf_len` finite values.
+    pub(crate) fn check(&self, leaf_len: usize) -> Result<()> {
+        use consort_core::io::ensure;
+        ensure(!self.nodes.is_empty() && self.n_features >= 1, || {
+            "a tree needs >= 1 node and >= 1 feature".into()
+        })?;
+        for (i, node) in self.nodes.iter().enumerate() {
+            match node {
+                Node::Leaf { value } => ensure(
+                    value.len() == leaf_len && value.iter().all(|v| v.is_finite()),
+                    || {
+                        format!(
+                            "tree node {i}: a leaf of {} values, expected {leaf_len} finite",
+                            value.len()
+                        )
+                    },
+                )?,
+                Node::Split {
+                    feature,
+                    threshold,
+                    left,
+                    right,
+                } => ensure(
+                    *feature < self.n_features
+                        && !threshold.is_nan()
+                        && (i + 1..self.nodes.len()).contains(left)
+                        && (i + 1..self.nodes.len()).contains(right),
+                    || {
+                        format!(
+                            "tree node {i}: split on feature {feature} of {} to children {left} and \
+                             {right} of {} nodes (children must follow their parent)",
+                            self.n_features,
+                            self.nodes.len()
+                        )
+                    },
+                )?,
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn n_features(&self) -> usize {
+        self.n_features
+    }
+}
+
+impl consort_core::io::Validate for DecisionTree {
+    fn validate(&self) -> Result<()> {
+        consort_core::io::ensure(self.n_classes >= 2, || {
+            format!(
+                "a classification tree needs >= 2 classes, has {}",
+                self.n_classes
+            )
+        })?;
+        self.tree.check(self.n_classes)
+    }
+}
+
+impl consort_core::io::Validate for RegressionTree {
+    fn validate(&self) -> Result<()> {
+        self.tree.check(1)
+    }
+}

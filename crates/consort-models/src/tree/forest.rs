@@ -330,3 +330,37 @@ impl Regressor for RandomForestRegressor {
         Ok(mean_of_trees(&self.trees, x, 1).into_vec())
     }
 }
+
+/// Every tree valid, of `n_features` and leaves of `leaf_len`, and at least one tree.
+fn check_trees(trees: &[Tree], n_features: usize, leaf_len: usize) -> Result<()> {
+    consort_core::io::ensure(!trees.is_empty(), || "a forest without trees".into())?;
+    for (t, tree) in trees.iter().enumerate() {
+        tree.check(leaf_len)
+            .map_err(|e| ConsortError::invalid_model(format!("tree {t}: {e}")))?;
+        consort_core::io::ensure(tree.n_features() == n_features, || {
+            format!(
+                "tree {t} takes {} features, the forest {n_features}",
+                tree.n_features()
+            )
+        })?;
+    }
+    Ok(())
+}
+
+impl consort_core::io::Validate for RandomForest {
+    fn validate(&self) -> Result<()> {
+        consort_core::io::ensure(self.n_classes >= 2, || {
+            format!(
+                "a forest classifier needs >= 2 classes, has {}",
+                self.n_classes
+            )
+        })?;
+        check_trees(&self.trees, self.n_features, self.n_classes)
+    }
+}
+
+impl consort_core::io::Validate for RandomForestRegressor {
+    fn validate(&self) -> Result<()> {
+        check_trees(&self.trees, self.n_features, 1)
+    }
+}

@@ -284,3 +284,42 @@ fn sums_of(hist: &[[f64; 3]], first_feature_bins: usize) -> [f64; 2] {
         .iter()
         .fold([0.0, 0.0], |[g, h], c| [g + c[0], h + c[1]])
 }
+
+impl HistTree {
+    /// At least one node; split features in `0..n_features`; children after their parent and
+    /// inside the tree (no cycle); finite leaves.
+    pub(crate) fn check(&self, n_features: usize) -> consort_core::Result<()> {
+        use consort_core::io::ensure;
+        ensure(!self.nodes.is_empty(), || "a tree without nodes".into())?;
+        for (i, node) in self.nodes.iter().enumerate() {
+            match *node {
+                HistNode::Leaf(v) => ensure(v.is_finite(), || {
+                    format!("tree node {i}: a leaf value that is not finite")
+                })?,
+                HistNode::Split {
+                    feature,
+                    threshold,
+                    left,
+                    right,
+                } => {
+                    let children = i + 1..self.nodes.len();
+                    ensure(
+                        (feature as usize) < n_features
+                            && !threshold.is_nan()
+                            && children.contains(&(left as usize))
+                            && children.contains(&(right as usize)),
+                        || {
+                            format!(
+                                "tree node {i}: split on feature {feature} of {n_features} to \
+                                 children {left} and {right} of {} nodes (children must follow \
+                                 their parent)",
+                                self.nodes.len()
+                            )
+                        },
+                    )?
+                }
+            }
+        }
+        Ok(())
+    }
+}

