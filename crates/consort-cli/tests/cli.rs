@@ -1,20 +1,10 @@
 //! The `consort` binary end to end: a small run, and clear errors on bad input.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn consort(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_consort"))
-        .args(args)
-        .current_dir(cwd)
-        .env("CONSORT_BACKEND", "flex")
-        .output()
-        .expect("the consort binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+mod common;
+use common::*;
 
 #[test]
 fn run_on_a_user_csv_writes_a_report_in_a_fresh_folder() {

@@ -5,14 +5,8 @@
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-fn consort(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_consort"))
-        .args(args)
-        .current_dir(cwd)
-        .env("CONSORT_BACKEND", "flex")
-        .output()
-        .expect("the consort binary runs")
-}
+mod common;
+use common::consort;
 
 /// Exit 1, no panic, stderr containing `expected`, and no fitting started.
 fn fails_before_fitting(out: &Output, expected: &str) {
