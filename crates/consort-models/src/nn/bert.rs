@@ -8,9 +8,8 @@ use std::path::Path;
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::transformer::{
-    TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput,
-};
+use burn::nn::attention::MhaInput;
+use burn::nn::transformer::{TransformerEncoder, TransformerEncoderConfig};
 use burn::nn::{
     Dropout, DropoutConfig, Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig, Linear,
     LinearConfig,
@@ -21,6 +20,7 @@ use consort_core::seed::init_now;
 use consort_core::{ConsortError, Matrix, ParamGuard, Result};
 use serde::{Deserialize, Serialize};
 
+use super::gelu::gelu;
 use super::sequence::{check_token_ids, ids_and_pad_mask, masked_mean};
 use super::{Forward, Network, NetworkSpec, TokenIds};
 
@@ -297,9 +297,21 @@ impl Bert {
         let h = e.word_embeddings.forward(ids)
             + e.position_embeddings.forward(positions)
             + e.token_type_embeddings.forward(types);
-        let h = e.dropout.forward(e.layer_norm.forward(h));
-        self.encoder
-            .forward(TransformerEncoderInput::new(h).mask_pad(pad))
+        let mut x = e.dropout.forward(e.layer_norm.forward(h));
+        // burn's post-norm encoder layer, step by step, so that GELU runs at inference speed
+        // outside autodiff (`gelu.rs`); the layers and their weights are burn's own.
+        for layer in &self.encoder.layers {
+            let attention = layer
+                .mha
+                .forward(MhaInput::self_attn(x.clone()).mask_pad(pad.clone()))
+                .context;
+            x = layer.norm_1.forward(x + layer.dropout.forward(attention));
+            let ff = &layer.pwff;
+            let inner = ff.dropout.forward(gelu(ff.linear_inner.forward(x.clone())));
+            let outer = layer.dropout.forward(ff.linear_outer.forward(inner));
+            x = layer.norm_2.forward(x + outer);
+        }
+        x
     }
 
     /// Mean of the token states over the real tokens `[batch, hidden]` (not normalised).

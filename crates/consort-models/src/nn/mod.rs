@@ -20,6 +20,8 @@ macro_rules! impl_has_head {
 mod bert;
 mod classifier;
 mod cnn;
+#[cfg(feature = "minilm")]
+mod gelu;
 mod lstm;
 mod matrix_factorization;
 #[cfg(feature = "minilm")]
