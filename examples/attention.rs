@@ -16,6 +16,7 @@ use consort_tune::{NetworkEstimator, TrainConfig, count_parameters, freeze_paths
 const LEN: usize = 16;
 
 fn main() -> Result<()> {
+    consort_core::allocator::keep_freed_memory();
     let vocab = order_vocab_size(20);
     let source = order_sequences(1200, LEN, 8, 1)?;
     let target = order_sequences(300, LEN, 20, 2)?;

@@ -185,6 +185,7 @@ fn fine_tune_row(
 }
 
 fn main() -> consort_core::Result<()> {
+    consort_core::allocator::keep_freed_memory();
     let o = Options::parse()?;
     let dir = fetch(Asset::MiniLm)?;
     let device = BackendKind::Flex.device()?;

@@ -12,6 +12,7 @@ use consort_models::Popularity;
 use consort_tune::{Feedback, MatrixFactorizationEstimator};
 
 fn main() -> consort_core::Result<()> {
+    consort_core::allocator::keep_freed_memory();
     let ratings = match std::env::args().nth(1) {
         Some(path) => read_ratings_csv(&path, b',')?,
         None => low_rank_ratings(300, 200, 4, 0.1, 0.1, 11)?,

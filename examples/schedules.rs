@@ -44,6 +44,7 @@ fn run(
 }
 
 fn main() -> Result<()> {
+    consort_core::allocator::keep_freed_memory();
     let (train, test) = train_test_split(&embedded::digits(), 0.25, 0)?;
     let (train, test) = StandardScaler::standardize_split(&train, &test)?;
 

@@ -41,6 +41,7 @@ const TEST_PER_CLASS: usize = 1000;
 const MAX_TOKENS: usize = 128;
 
 fn main() -> consort_core::Result<()> {
+    consort_core::allocator::keep_freed_memory();
     let train_text = imdb_subset("train.csv", TRAIN_PER_CLASS)?;
     let test_text = imdb_subset("test.csv", TEST_PER_CLASS)?;
     let device = BackendKind::Flex.device()?;

@@ -44,6 +44,7 @@ impl Run<'_> {
 }
 
 fn main() -> Result<()> {
+    consort_core::allocator::keep_freed_memory();
     let (train, test) = train_test_split(&embedded::digits(), 0.25, 0)?;
     let scaler = StandardScaler::fit(train.features())?;
     // Pretraining sees every 0-4 image shifted by up to one pixel (raw pixels, blank border,

@@ -164,6 +164,7 @@ fn list(command: &Command) -> Result<(), Failure> {
 }
 
 fn main() -> ExitCode {
+    consort_core::allocator::keep_freed_memory();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

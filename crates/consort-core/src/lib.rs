@@ -3,6 +3,8 @@
 //! The foundation every Consort crate builds on:
 //!
 //! * [`backend`]: which burn backend runs networks (Cargo features `flex`, `ndarray`, `wgpu`);
+//! * [`allocator`]: keeping freed tensor memory for reuse (a process-wide choice for
+//!   binaries);
 //! * [`seed`]: seeded generators and a lock for burn's global one;
 //! * [`error`]: [`ConsortError`], the typed error returned everywhere;
 //! * [`io`]: atomic writes and JSON persistence;
@@ -14,6 +16,7 @@
 
 #![warn(missing_docs)]
 
+pub mod allocator;
 pub mod backend;
 pub mod error;
 pub mod io;

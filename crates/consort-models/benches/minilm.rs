@@ -7,6 +7,7 @@ use consort_models::nn::minilm_from_cache;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn embeddings(c: &mut Criterion) {
+    consort_core::allocator::keep_freed_memory();
     let device = BackendKind::default_kind()
         .and_then(BackendKind::device)
         .expect("a backend");

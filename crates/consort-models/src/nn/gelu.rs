@@ -11,20 +11,22 @@ use burn::tensor::{DType, Tensor, TensorData};
 use rayon::prelude::*;
 
 /// `erf(x)` for `f32`: `x * P(x^2) / Q(x^2)` on `[-4, 4]` (beyond it `erf` is +-1 in `f32`).
+/// Plain multiply-adds, not `mul_add`: without a target CPU that has FMA, `mul_add` is a
+/// call into software `fmaf` per term, slower than the `libm` it replaces.
 #[inline]
 fn erf(x: f32) -> f32 {
     let x = x.clamp(-4.0, 4.0);
     let x2 = x * x;
-    let mut p = x2.mul_add(-2.726_142_3e-10, 2.770_681_4e-8);
-    p = x2.mul_add(p, -2.101_024e-6);
-    p = x2.mul_add(p, -5.692_506_4e-5);
-    p = x2.mul_add(p, -7.349_906_3e-4);
-    p = x2.mul_add(p, -2.954_6e-3);
-    p = x2.mul_add(p, -1.609_603_3e-2);
-    let mut q = x2.mul_add(-1.456_607_2e-5, -2.133_740_6e-4);
-    q = x2.mul_add(q, -1.682_827e-3);
-    q = x2.mul_add(q, -7.373_329e-3);
-    q = x2.mul_add(q, -1.426_474e-2);
+    let mut p = x2 * -2.726_142_3e-10 + 2.770_681_4e-8;
+    p = x2 * p + -2.101_024e-6;
+    p = x2 * p + -5.692_506_4e-5;
+    p = x2 * p + -7.349_906_3e-4;
+    p = x2 * p + -2.954_6e-3;
+    p = x2 * p + -1.609_603_3e-2;
+    let mut q = x2 * -1.456_607_2e-5 + -2.133_740_6e-4;
+    q = x2 * q + -1.682_827e-3;
+    q = x2 * q + -7.373_329e-3;
+    q = x2 * q + -1.426_474e-2;
     x * p / q
 }
 
