@@ -164,6 +164,38 @@ impl Matrix {
         Self::new(self.rows, width, data)
     }
 
+    /// The columns at `order`, in that order (a permutation, a selection, repeats allowed).
+    pub fn select_columns_by(&self, order: &[usize]) -> Result<Self> {
+        if let Some(&bad) = order.iter().find(|&&j| j >= self.cols) {
+            return Err(ConsortError::ShapeMismatch(format!(
+                "column {bad} of a matrix with {} columns",
+                self.cols
+            )));
+        }
+        let mut data = Vec::with_capacity(self.rows * order.len());
+        for row in self.iter_rows() {
+            data.extend(order.iter().map(|&j| row[j]));
+        }
+        Self::new(self.rows, order.len(), data)
+    }
+
+    /// Stacks rows of matrices of the same width, in order.
+    pub fn vstack(parts: &[&Matrix]) -> Result<Self> {
+        let cols = parts.first().map_or(0, |m| m.cols);
+        if let Some(bad) = parts.iter().find(|m| m.cols != cols) {
+            return Err(ConsortError::ShapeMismatch(format!(
+                "cannot stack a {}-column matrix under {cols}-column ones",
+                bad.cols
+            )));
+        }
+        let rows = parts.iter().map(|m| m.rows).sum();
+        let mut data = Vec::with_capacity(rows * cols);
+        for m in parts {
+            data.extend_from_slice(&m.data);
+        }
+        Self::new(rows, cols, data)
+    }
+
     /// Stacks matrices side by side (same number of rows).
     pub fn hstack(parts: &[&Matrix]) -> Result<Self> {
         let rows = parts.first().map_or(0, |m| m.rows);

@@ -123,6 +123,37 @@ impl Dataset {
         counts
     }
 
+    /// The rows of `parts` one after another (a replay buffer mixed into new rows, say);
+    /// every part has the same features and classes as the first.
+    pub fn concat(parts: &[&Dataset]) -> Result<Dataset> {
+        let first = parts
+            .first()
+            .ok_or_else(|| ConsortError::EmptyDataset("nothing to concatenate".into()))?;
+        if let Some(bad) = parts
+            .iter()
+            .find(|p| p.feature_names != first.feature_names || p.class_names != first.class_names)
+        {
+            return Err(ConsortError::ShapeMismatch(format!(
+                "cannot join a dataset of {} features and {} classes to one of {} and {}",
+                bad.n_features(),
+                bad.n_classes(),
+                first.n_features(),
+                first.n_classes()
+            )));
+        }
+        let features: Vec<&Matrix> = parts.iter().map(|p| &p.features).collect();
+        Self::with_names(
+            first.name.clone(),
+            Matrix::vstack(&features)?,
+            parts
+                .iter()
+                .flat_map(|p| p.labels.iter().copied())
+                .collect(),
+            first.feature_names.clone(),
+            first.class_names.clone(),
+        )
+    }
+
     /// The rows at `indices`, as a new dataset with the same names and classes.
     pub fn subset(&self, indices: &[usize]) -> Self {
         Self {

@@ -21,6 +21,7 @@ pub mod missing;
 pub mod ratings;
 pub mod regression;
 pub mod scale;
+pub mod scenario;
 pub mod split;
 pub mod synthetic;
 pub mod table;
@@ -38,6 +39,7 @@ pub use missing::{Imputer, MissingValues};
 pub use ratings::{Ratings, low_rank_ratings, read_ratings_csv};
 pub use regression::RegressionDataset;
 pub use scale::StandardScaler;
+pub use scenario::{Experience, Scenario, ScenarioKind};
 pub use split::{
     Fold, Splits, kfold, stratified_kfold, train_test_split, train_validation_test_split,
 };

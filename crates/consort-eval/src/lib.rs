@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+pub mod continual;
 pub mod cv;
 pub mod diversity;
 mod html;
@@ -18,6 +19,7 @@ pub mod regression;
 pub mod report;
 mod table;
 
+pub use continual::AccuracyMatrix;
 pub use cv::{CvScores, cross_validate, cross_validate_regressor};
 pub use diversity::Disagreement;
 pub use metrics::{

@@ -15,6 +15,7 @@
 
 pub mod checkpoint;
 mod config;
+pub mod continual;
 pub mod distill;
 pub mod early_stopping;
 mod estimator;
