@@ -10,8 +10,10 @@
 //! ([`consort_eval::AccuracyMatrix`]) that average accuracy, forgetting and backward and
 //! forward transfer come from.
 
+mod hooks;
 mod replay;
 
+pub use hooks::{LearningWithoutForgetting, TaskHead};
 pub use replay::{BufferPolicy, ReplayBuffer, ReplayConfig};
 
 use consort_core::seed::{derive_seed, seeded};
@@ -22,31 +24,86 @@ use consort_models::nn::{NetworkClassifier, NetworkSpec};
 
 use crate::{NetworkEstimator, TrainConfig};
 
-/// What each experience trains on.
-#[derive(Debug, Clone)]
-pub enum Strategy {
-    /// The new rows only: the baseline that forgets.
-    Naive,
-    /// The new rows and a replay buffer of past ones.
-    Replay(ReplayConfig),
-    /// Every experience seen so far (the upper bound; not continual).
-    Joint,
+/// Learning without forgetting's settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LwfConfig {
+    /// Weight of the distillation term (against 1 for the task's loss).
+    pub weight: f32,
+    /// Softmax temperature.
+    pub temperature: f32,
+}
+
+impl Default for LwfConfig {
+    /// Weight 1, temperature 2 (the paper's).
+    fn default() -> Self {
+        Self {
+            weight: 1.0,
+            temperature: 2.0,
+        }
+    }
+}
+
+/// What each experience trains on and against: naive fine-tuning by default, with replay,
+/// LwF or both (they compose), or joint training on everything seen.
+#[derive(Debug, Clone, Default)]
+pub struct Strategy {
+    /// Past rows mixed into each experience.
+    pub replay: Option<ReplayConfig>,
+    /// Distillation from the network as it was before the experience.
+    pub lwf: Option<LwfConfig>,
+    /// Train on every experience seen so far (the upper bound; not continual).
+    pub joint: bool,
 }
 
 impl Strategy {
+    /// The new rows only: the baseline that forgets.
+    pub fn naive() -> Self {
+        Self::default()
+    }
+
+    /// Every experience seen so far.
+    pub fn joint() -> Self {
+        Self {
+            joint: true,
+            ..Self::default()
+        }
+    }
+
+    /// Adds a replay buffer.
+    pub fn with_replay(mut self, replay: ReplayConfig) -> Self {
+        self.replay = Some(replay);
+        self
+    }
+
+    /// Adds learning without forgetting.
+    pub fn with_lwf(mut self, lwf: LwfConfig) -> Self {
+        self.lwf = Some(lwf);
+        self
+    }
+
     /// A short name for tables.
     pub fn name(&self) -> String {
-        match self {
-            Self::Naive => "naive fine-tuning".into(),
-            Self::Replay(c) => format!(
+        if self.joint {
+            return "joint training".into();
+        }
+        let mut parts = Vec::new();
+        if let Some(c) = &self.replay {
+            parts.push(format!(
                 "replay ({} rows, {})",
                 c.capacity,
                 match c.policy {
                     BufferPolicy::ClassBalanced => "class-balanced",
                     BufferPolicy::Reservoir => "reservoir",
                 }
-            ),
-            Self::Joint => "joint training".into(),
+            ));
+        }
+        if self.lwf.is_some() {
+            parts.push("LwF".into());
+        }
+        if parts.is_empty() {
+            "naive fine-tuning".into()
+        } else {
+            parts.join(" + ")
         }
     }
 }
@@ -117,36 +174,61 @@ where
     };
     let untrained = NetworkClassifier::new(model.clone(), device.clone(), d, k);
     let random_baseline = test_all(&untrained)?;
-    let mut buffer = match strategy {
-        Strategy::Replay(c) => Some(ReplayBuffer::new(*c)?),
-        _ => None,
-    };
+    let mut buffer = strategy.replay.map(ReplayBuffer::new).transpose()?;
+    let mut previous: Option<NetworkClassifier<S::Net>> = None;
+    let mut seen_classes: Vec<usize> = Vec::new();
     let mut rows = Vec::new();
     for (i, experience) in scenario.experiences.iter().enumerate() {
-        let data = match (strategy, &buffer) {
-            (Strategy::Replay(_), Some(b)) if !b.is_empty() => {
-                Dataset::concat(&[&experience.train, b.rows().expect("not empty")])?
+        let data = if strategy.joint {
+            let seen: Vec<&Dataset> = scenario.experiences[..=i]
+                .iter()
+                .map(|e| &e.train)
+                .collect();
+            Dataset::concat(&seen)?
+        } else {
+            match buffer.as_ref().and_then(ReplayBuffer::rows) {
+                Some(kept) => Dataset::concat(&[&experience.train, kept])?,
+                None => experience.train.clone(),
             }
-            (Strategy::Joint, _) => {
-                let seen: Vec<&Dataset> = scenario.experiences[..=i]
-                    .iter()
-                    .map(|e| &e.train)
-                    .collect();
-                Dataset::concat(&seen)?
-            }
-            _ => experience.train.clone(),
         };
         let cfg = train
             .clone()
             .with_seed(derive_seed(train.seed, &format!("experience{i}")));
-        let (classifier, outcome) = NetworkEstimator::new(spec.clone(), cfg)
-            .with_start(model)
-            .fit_with_history(&data)?;
+        let mut estimator = NetworkEstimator::new(spec.clone(), cfg).with_start(model);
+        if scenario.task_known() {
+            // A head per task: each row's loss over its own task's classes.
+            let tasks: Vec<Vec<usize>> = scenario
+                .experiences
+                .iter()
+                .map(|e| e.classes.clone())
+                .collect();
+            let head = TaskHead::new(&tasks, k);
+            estimator = estimator.with_hook(move |_| Ok(Box::new(head.clone())));
+        }
+        if let (Some(lwf), Some(old)) = (strategy.lwf, &previous) {
+            let hook = LearningWithoutForgetting::new(
+                old.logits(data.features())?,
+                seen_classes.clone(),
+                lwf.weight,
+                lwf.temperature,
+            )?;
+            estimator = estimator.with_hook(move |_| Ok(Box::new(hook.clone())));
+        }
+        let (classifier, outcome) = estimator.fit_with_history(&data)?;
         model = outcome.model;
         rows.push(test_all(&classifier)?);
         if let Some(b) = &mut buffer {
             b.update(&experience.train)?;
         }
+        seen_classes.extend(
+            experience
+                .classes
+                .iter()
+                .filter(|c| !seen_classes.contains(c))
+                .copied()
+                .collect::<Vec<_>>(),
+        );
+        previous = Some(classifier);
     }
     Ok(ContinualRun {
         strategy: strategy.name(),

@@ -18,6 +18,7 @@
 mod classification;
 mod regression;
 
+pub(crate) use classification::cross_entropy;
 pub use classification::{Classification, PartiallyLabelled};
 pub use regression::BinaryFeedback;
 
