@@ -10,9 +10,11 @@
 //! ([`consort_eval::AccuracyMatrix`]) that average accuracy, forgetting and backward and
 //! forward transfer come from.
 
+mod ewc;
 mod hooks;
 mod replay;
 
+pub use ewc::{ElasticWeightConsolidation, EwcConfig};
 pub use hooks::{LearningWithoutForgetting, TaskHead};
 pub use replay::{BufferPolicy, ReplayBuffer, ReplayConfig};
 
@@ -51,6 +53,8 @@ pub struct Strategy {
     pub replay: Option<ReplayConfig>,
     /// Distillation from the network as it was before the experience.
     pub lwf: Option<LwfConfig>,
+    /// A penalty on moving the weights earlier experiences relied on.
+    pub ewc: Option<EwcConfig>,
     /// Train on every experience seen so far (the upper bound; not continual).
     pub joint: bool,
 }
@@ -72,6 +76,12 @@ impl Strategy {
     /// Adds a replay buffer.
     pub fn with_replay(mut self, replay: ReplayConfig) -> Self {
         self.replay = Some(replay);
+        self
+    }
+
+    /// Adds elastic weight consolidation (online when `decay < 1`).
+    pub fn with_ewc(mut self, ewc: EwcConfig) -> Self {
+        self.ewc = Some(ewc);
         self
     }
 
@@ -99,6 +109,13 @@ impl Strategy {
         }
         if self.lwf.is_some() {
             parts.push("LwF".into());
+        }
+        if let Some(e) = &self.ewc {
+            parts.push(if e.decay < 1.0 {
+                format!("online EWC (lambda {}, decay {})", e.lambda, e.decay)
+            } else {
+                format!("EWC (lambda {})", e.lambda)
+            });
         }
         if parts.is_empty() {
             "naive fine-tuning".into()
@@ -176,6 +193,10 @@ where
     let random_baseline = test_all(&untrained)?;
     let mut buffer = strategy.replay.map(ReplayBuffer::new).transpose()?;
     let mut previous: Option<NetworkClassifier<S::Net>> = None;
+    let mut ewc = strategy
+        .ewc
+        .map(ElasticWeightConsolidation::new)
+        .transpose()?;
     let mut seen_classes: Vec<usize> = Vec::new();
     let mut rows = Vec::new();
     for (i, experience) in scenario.experiences.iter().enumerate() {
@@ -214,8 +235,15 @@ where
             )?;
             estimator = estimator.with_hook(move |_| Ok(Box::new(hook.clone())));
         }
+        if let Some(e) = &ewc {
+            let hook = e.clone();
+            estimator = estimator.with_hook(move |_| Ok(Box::new(hook.clone())));
+        }
         let (classifier, outcome) = estimator.fit_with_history(&data)?;
         model = outcome.model;
+        if let Some(e) = &mut ewc {
+            e.consolidate(&model, &experience.train)?;
+        }
         rows.push(test_all(&classifier)?);
         if let Some(b) = &mut buffer {
             b.update(&experience.train)?;
