@@ -51,10 +51,11 @@ impl Default for EwcConfig {
 
 impl EwcConfig {
     fn check(&self) -> Result<()> {
-        if !(self.lambda.is_finite() && self.lambda >= 0.0)
-            || !(0.0..=1.0).contains(&self.decay)
-            || self.samples == 0
-        {
+        let valid = self.lambda.is_finite()
+            && self.lambda >= 0.0
+            && (0.0..=1.0).contains(&self.decay)
+            && self.samples > 0;
+        if !valid {
             return Err(ConsortError::config(
                 "EWC needs lambda >= 0, a decay in [0, 1] and samples >= 1",
             ));
