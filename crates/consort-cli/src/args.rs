@@ -45,6 +45,78 @@ pub enum Command {
         /// Assets to fetch (minilm, imdb).
         names: Vec<String>,
     },
+    /// Continual learning: an MLP trained on a stream of experiences with each strategy;
+    /// prints average accuracy, forgetting, BWT and FWT per strategy.
+    Continual(ContinualArgs),
+}
+
+/// Options of `consort continual`.
+#[derive(Args, Debug, Clone)]
+pub struct ContinualArgs {
+    /// class-il, task-il or domain-il (permuted features).
+    #[arg(long, default_value = "class-il")]
+    pub scenario: String,
+    /// Strategies, comma-separated: naive, replay, reservoir, lwf, ewc, replay+lwf, joint.
+    #[arg(long, default_value = "naive,replay,lwf,ewc,joint")]
+    pub strategy: String,
+    /// Embedded dataset (digits or iris).
+    #[arg(long, default_value = "digits")]
+    pub dataset: String,
+    /// Experiences in the stream.
+    #[arg(long, default_value_t = 5)]
+    pub experiences: usize,
+    /// Rows a replay buffer holds.
+    #[arg(long, default_value_t = 200)]
+    pub memory: usize,
+    /// EWC's lambda.
+    #[arg(long, default_value_t = 1000.0)]
+    pub lambda: f32,
+    /// Epochs per experience.
+    #[arg(long, default_value_t = 10)]
+    pub epochs: usize,
+    /// Seed of the split, class order, initialisation and buffers.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+impl ContinualArgs {
+    /// The strategies asked for.
+    pub fn strategies(&self) -> Result<Vec<consort_tune::continual::Strategy>, ConsortError> {
+        use consort_tune::continual::{EwcConfig, LwfConfig, ReplayConfig, Strategy};
+        let replay = ReplayConfig {
+            seed: self.seed,
+            ..ReplayConfig::class_balanced(self.memory)
+        };
+        self.strategy
+            .split(',')
+            .map(|name| {
+                Ok(match name.trim() {
+                    "naive" => Strategy::naive(),
+                    "replay" => Strategy::naive().with_replay(replay),
+                    "reservoir" => Strategy::naive().with_replay(ReplayConfig {
+                        seed: self.seed,
+                        ..ReplayConfig::reservoir(self.memory)
+                    }),
+                    "lwf" => Strategy::naive().with_lwf(LwfConfig::default()),
+                    "ewc" => Strategy::naive().with_ewc(EwcConfig {
+                        lambda: self.lambda,
+                        seed: self.seed,
+                        ..EwcConfig::default()
+                    }),
+                    "replay+lwf" => Strategy::naive()
+                        .with_replay(replay)
+                        .with_lwf(LwfConfig::default()),
+                    "joint" => Strategy::joint(),
+                    other => {
+                        return Err(ConsortError::config(format!(
+                            "--strategy {other:?}: expected naive, replay, reservoir, lwf, ewc, \
+                             replay+lwf or joint"
+                        )));
+                    }
+                })
+            })
+            .collect()
+    }
 }
 
 /// Options of a run: the experiment file and what overrides it.

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use consort_cli::args::{Cli, Command, PredictArgs, RunArgs};
+use consort_cli::args::{Cli, Command, ContinualArgs, PredictArgs, RunArgs};
 use consort_cli::progress::ProgressBars;
 use consort_core::{BackendKind, ConsortError, ObserverHandle};
 use consort_data::embedded;
@@ -131,6 +131,61 @@ fn fetch(names: &[String]) -> Result<(), Failure> {
     Ok(())
 }
 
+fn continual(args: &ContinualArgs) -> Result<(), Failure> {
+    use consort_data::{Scenario, StandardScaler, train_test_split};
+    use consort_tune::continual::{run_stream, strategy_table};
+    let strategies = args.strategies()?;
+    if args.epochs == 0 || args.epochs > consort_tune::MAX_EPOCHS {
+        return Err(ConsortError::config(format!(
+            "--epochs must lie in 1..={}",
+            consort_tune::MAX_EPOCHS
+        ))
+        .into());
+    }
+    let data = embedded::by_name(&args.dataset).ok_or_else(|| {
+        ConsortError::config(format!(
+            "--dataset {:?}: available: {:?}",
+            args.dataset,
+            embedded::NAMES
+        ))
+    })?;
+    let (train, test) = train_test_split(&data, 0.25, args.seed)?;
+    let (train, test) = StandardScaler::standardize_split(&train, &test)?;
+    let n = args.experiences;
+    let scenario = match args.scenario.as_str() {
+        "class-il" => Scenario::class_incremental(&train, &test, n, args.seed)?,
+        "task-il" => Scenario::task_incremental(&train, &test, n, args.seed)?,
+        "domain-il" => Scenario::permuted(&train, &test, n, args.seed)?,
+        other => {
+            return Err(ConsortError::config(format!(
+                "--scenario {other:?}: expected class-il, task-il or domain-il"
+            ))
+            .into());
+        }
+    };
+    let mlp = consort_models::MlpConfig::new(0, vec![256, 256], 0);
+    let cfg = consort_tune::TrainConfig::new()
+        .with_epochs(args.epochs)
+        .with_seed(args.seed);
+    let mut runs = Vec::new();
+    for s in &strategies {
+        note(format_args!("{}: {} ...", args.scenario, s.name()));
+        runs.push(run_stream(&mlp, &cfg, &scenario, s)?);
+    }
+    let mut w = stdout();
+    writeln!(
+        w,
+        "{} on {} ({} experiences), MLP 256-256, {} epochs per experience\n",
+        args.scenario,
+        args.dataset,
+        scenario.len(),
+        args.epochs
+    )?;
+    write!(w, "{}", strategy_table(&runs))?;
+    w.flush()?;
+    Ok(())
+}
+
 /// The listing commands: datasets, backends, the main job's file.
 fn list(command: &Command) -> Result<(), Failure> {
     let mut w = stdout();
@@ -182,6 +237,7 @@ fn main() -> ExitCode {
         Some(Command::Predict(args)) => predict(&args),
         Some(Command::Fetch { names }) => fetch(&names),
         Some(Command::Run(args)) => run(&args),
+        Some(Command::Continual(args)) => continual(&args),
         Some(listing) => list(&listing),
         None => run(&cli.run),
     };

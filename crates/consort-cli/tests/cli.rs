@@ -521,3 +521,30 @@ fn a_text_column_runs_end_to_end_with_minilm_and_sequence_networks() {
     );
     assert!(text(&bad.stderr).contains("not supported yet"));
 }
+
+#[test]
+fn continual_prints_the_strategy_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = consort(
+        &[
+            "continual",
+            "--scenario",
+            "class-il",
+            "--strategy",
+            "naive,replay",
+            "--epochs",
+            "3",
+        ],
+        dir.path(),
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(stdout.contains("| naive fine-tuning |"), "{stdout}");
+    assert!(
+        stdout.contains("| replay (200 rows, class-balanced) |"),
+        "{stdout}"
+    );
+    let bad = consort(&["continual", "--scenario", "sideways"], dir.path());
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(text(&bad.stderr).contains("class-il, task-il or domain-il"));
+}

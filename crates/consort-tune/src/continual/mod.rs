@@ -145,6 +145,28 @@ impl ContinualRun {
     }
 }
 
+/// The strategy table: one row per run with final average accuracy, forgetting, backward and
+/// forward transfer (signs as in [`consort_eval::continual`]).
+pub fn strategy_table(runs: &[ContinualRun]) -> String {
+    let mut table = consort_eval::MarkdownTable::new(&[
+        "strategy",
+        ">average accuracy",
+        ">forgetting",
+        ">BWT",
+        ">FWT",
+    ]);
+    for r in runs {
+        table.row([
+            r.strategy.clone(),
+            format!("{:.4}", r.matrix.average_accuracy()),
+            format!("{:.4}", r.matrix.forgetting()),
+            format!("{:+.4}", r.matrix.backward_transfer()),
+            format!("{:+.4}", r.forward_transfer()),
+        ]);
+    }
+    table.to_markdown()
+}
+
 /// Accuracy of `model` on `test`, choosing among `classes` only when the task is known.
 fn accuracy(model: &dyn Classifier, test: &Dataset, task: Option<&[usize]>) -> Result<f64> {
     let proba = model.predict_proba(test.features())?;
