@@ -13,10 +13,12 @@
 mod ewc;
 mod hooks;
 mod replay;
+mod stream;
 
 pub use ewc::{ElasticWeightConsolidation, EwcConfig};
 pub use hooks::{LearningWithoutForgetting, TaskHead};
 pub use replay::{BufferPolicy, ReplayBuffer, ReplayConfig};
+pub use stream::{Adaptation, PageHinkley, Prequential, prequential};
 
 use consort_core::seed::{derive_seed, seeded};
 use consort_core::{BackendKind, Classifier, Result};
