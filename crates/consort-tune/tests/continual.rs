@@ -241,3 +241,43 @@ fn drift_is_detected_and_adaptation_recovers_faster() {
         "{r_adapted} vs {r_plain:?}"
     );
 }
+
+/// `FitWith` for networks: updates continue from the current weights, so a network fed the
+/// training rows in three parts ends near the network fitted on all of them at once, far above
+/// one that saw only the first part.
+#[test]
+fn an_incremental_network_keeps_learning_from_each_part() {
+    use consort_core::{Classifier, FitWith};
+    use consort_tune::NetworkEstimator;
+    use consort_tune::continual::IncrementalNetwork;
+    let (train, test) = digits();
+    let acc = |m: &dyn Classifier| {
+        consort_eval::model_accuracy(m, test.features(), test.labels()).unwrap()
+    };
+    let mut net =
+        IncrementalNetwork::new(NetworkEstimator::new(mlp(), cfg()), train.n_features(), 10)
+            .unwrap();
+    let untrained = acc(&net);
+    let third = train.len() / 3;
+    let parts: Vec<Dataset> = (0..3)
+        .map(|p| {
+            let end = if p == 2 { train.len() } else { (p + 1) * third };
+            train.subset(&(p * third..end).collect::<Vec<_>>())
+        })
+        .collect();
+    net.fit_with(&parts[0]).unwrap();
+    let after_one = acc(&net);
+    net.fit_with(&parts[1]).unwrap();
+    net.fit_with(&parts[2]).unwrap();
+    let after_all = acc(&net);
+    eprintln!(
+        "incremental MLP: untrained {untrained:.4}, one part {after_one:.4}, three parts {after_all:.4}"
+    );
+    assert_eq!(net.updates(), 3);
+    assert!(
+        after_all > after_one && after_all >= 0.95,
+        "{after_one} {after_all}"
+    );
+    let wrong = Dataset::new(consort_core::Matrix::zeros(2, 3), vec![0, 1], 10).unwrap();
+    assert!(net.fit_with(&wrong).is_err());
+}

@@ -12,11 +12,13 @@
 
 mod ewc;
 mod hooks;
+mod incremental;
 mod replay;
 mod stream;
 
 pub use ewc::{ElasticWeightConsolidation, EwcConfig};
 pub use hooks::{LearningWithoutForgetting, TaskHead};
+pub use incremental::IncrementalNetwork;
 pub use replay::{BufferPolicy, ReplayBuffer, ReplayConfig};
 pub use stream::{Adaptation, PageHinkley, Prequential, prequential};
 

@@ -196,7 +196,13 @@ mod tests {
     fn page_hinkley_fires_soon_after_the_error_rate_rises_and_not_before() {
         let mut ph = PageHinkley::new(0.005, 5.0).unwrap();
         // 10% errors, then 60% errors from row 500 (a deterministic pattern).
-        let error = |i: usize| if i < 500 { i.is_multiple_of(10) } else { i % 5 < 3 };
+        let error = |i: usize| {
+            if i < 500 {
+                i.is_multiple_of(10)
+            } else {
+                i % 5 < 3
+            }
+        };
         let fired: Vec<usize> = (0..1000)
             .filter(|&i| ph.update(f64::from(u8::from(error(i)))))
             .collect();
