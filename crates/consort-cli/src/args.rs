@@ -77,6 +77,10 @@ pub struct ContinualArgs {
     /// Seed of the split, class order, initialisation and buffers.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// A folder for the figures: each strategy's accuracy-matrix heatmap and the average
+    /// accuracy after each experience (SVG).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 impl ContinualArgs {

@@ -182,6 +182,29 @@ fn continual(args: &ContinualArgs) -> Result<(), Failure> {
         args.epochs
     )?;
     write!(w, "{}", strategy_table(&runs))?;
+    if let Some(dir) = &args.out {
+        let names: Vec<String> = scenario
+            .experiences
+            .iter()
+            .map(|e| format!("{}: {:?}", e.id, e.classes))
+            .collect();
+        for (i, run) in runs.iter().enumerate() {
+            let path = dir.join(format!("accuracy-matrix-{i}.svg"));
+            let svg = run
+                .matrix
+                .heatmap(format!("{}: accuracy matrix", run.strategy), &names)
+                .to_svg()?;
+            consort_core::io::write_atomic(&path, svg.as_bytes())?;
+            writeln!(w, "figure: {}", path.display())?;
+        }
+        let curves: Vec<(String, &consort_eval::AccuracyMatrix)> = runs
+            .iter()
+            .map(|r| (r.strategy.clone(), &r.matrix))
+            .collect();
+        let path = dir.join("average-accuracy.svg");
+        consort_eval::continual::average_accuracy_chart(&curves).write_svg(&path)?;
+        writeln!(w, "figure: {}", path.display())?;
+    }
     w.flush()?;
     Ok(())
 }

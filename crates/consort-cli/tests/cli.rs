@@ -534,6 +534,8 @@ fn continual_prints_the_strategy_table() {
             "naive,replay",
             "--epochs",
             "3",
+            "--out",
+            "figures",
         ],
         dir.path(),
     );

@@ -14,6 +14,7 @@
 
 use consort_core::{ConsortError, Result};
 
+use crate::plot::{Heatmap, LineChart};
 use crate::table::MarkdownTable;
 
 /// Accuracies after each experience (rows) on each experience (columns).
@@ -115,6 +116,42 @@ impl AccuracyMatrix {
         }
         table.to_markdown()
     }
+}
+
+impl AccuracyMatrix {
+    /// The matrix as a heatmap figure (rows: after training on; columns: tested on).
+    pub fn heatmap(&self, title: impl Into<String>, names: &[String]) -> Heatmap {
+        Heatmap {
+            title: title.into(),
+            y_label: "after training on".into(),
+            x_label: "tested on".into(),
+            row_labels: names.to_vec(),
+            col_labels: names.to_vec(),
+            values: self.rows.clone(),
+        }
+    }
+}
+
+/// Average accuracy over the experiences seen, after each experience, one line per run:
+/// the per-experience curve of a strategy table.
+pub fn average_accuracy_chart(runs: &[(String, &AccuracyMatrix)]) -> LineChart {
+    runs.iter().fold(
+        LineChart::new(
+            "Average accuracy over the experiences seen",
+            "experiences trained on",
+            "average accuracy",
+        ),
+        |chart, (name, m)| {
+            chart.with_series(
+                name.clone(),
+                m.average_accuracy_curve()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, a)| ((i + 1) as f64, a))
+                    .collect(),
+            )
+        },
+    )
 }
 
 /// Mean of the values; 0 for none.
