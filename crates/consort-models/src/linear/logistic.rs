@@ -1,7 +1,7 @@
 //! Multinomial logistic regression with L2 regularisation, fitted by L-BFGS.
 
 use consort_core::{
-    Classifier, ConsortError, Fit, FitWeighted, Matrix, ParamGuard, Result, check_input,
+    Classifier, ConsortError, Fit, FitWeighted, FitWith, Matrix, ParamGuard, Result, check_input,
     check_labels, check_sample_weights,
 };
 use consort_data::Dataset;
@@ -217,6 +217,57 @@ impl LogisticRegression {
     /// The per-class intercepts.
     pub fn intercepts(&self) -> &[f64] {
         &self.intercepts
+    }
+}
+
+/// Incremental updates (scikit-learn's `partial_fit` of `SGDClassifier(loss="log_loss")`):
+/// five passes of mini-batch gradient descent on the cross-entropy over the new rows (batches
+/// of 32 in row order, step 0.1 decaying as `0.1 / (1 + 0.01 t)` over the model's updates),
+/// starting from the current weights. Labels must lie within the model's classes.
+impl FitWith<Dataset> for LogisticRegression {
+    fn fit_with(&mut self, data: &Dataset) -> Result<()> {
+        check_input(data.features(), self.n_features)?;
+        check_labels(data.labels(), self.n_classes)?;
+        let (d, k) = (self.n_features, self.n_classes);
+        let mut z = vec![0.0; k];
+        let mut grad_w = vec![0.0; k * d];
+        let mut grad_b = vec![0.0; k];
+        for _ in 0..5 {
+            for batch in (0..data.len()).collect::<Vec<_>>().chunks(32) {
+                let step = 0.1 / (1.0 + 0.01 * self.iterations as f64);
+                grad_w.iter_mut().for_each(|g| *g = 0.0);
+                grad_b.iter_mut().for_each(|g| *g = 0.0);
+                for &i in batch {
+                    let xi: Vec<f64> = data
+                        .features()
+                        .row(i)
+                        .iter()
+                        .map(|&v| f64::from(v))
+                        .collect();
+                    for (c, zc) in z.iter_mut().enumerate() {
+                        *zc = self.intercepts[c] + dot(&self.weights[c * d..(c + 1) * d], &xi);
+                    }
+                    let lse = log_sum_exp(&z);
+                    for c in 0..k {
+                        let r = (z[c] - lse).exp() - f64::from(u8::from(data.labels()[i] == c));
+                        grad_b[c] += r;
+                        let gw = &mut grad_w[c * d..(c + 1) * d];
+                        gw.iter_mut().zip(&xi).for_each(|(g, &x)| *g += r * x);
+                    }
+                }
+                let scale = step / batch.len() as f64;
+                self.weights
+                    .iter_mut()
+                    .zip(&grad_w)
+                    .for_each(|(w, g)| *w -= scale * g);
+                self.intercepts
+                    .iter_mut()
+                    .zip(&grad_b)
+                    .for_each(|(b, g)| *b -= scale * g);
+                self.iterations += 1;
+            }
+        }
+        Ok(())
     }
 }
 
