@@ -11,6 +11,13 @@ use crate::dataset::Dataset;
 use crate::missing::{MISSING_TOKENS, MissingValues};
 use crate::table::{RawTable, TextColumn};
 
+mod diagnose;
+mod limits;
+
+use diagnose::{canonical_numeric_labels, delimiter_hint, row_length_message, shorten};
+pub use limits::CsvLimits;
+use limits::{LineLimited, LineTooLong};
+
 /// Which column holds the class label.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LabelColumn {
@@ -76,78 +83,6 @@ pub struct CsvOptions {
     /// Bounds on what is read, so that a wrong file (`/dev/zero`, a binary, a 1 GB line)
     /// ends in a clear error with bounded memory.
     pub limits: CsvLimits,
-}
-
-/// Upper bounds on a CSV file's shape, checked while reading.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CsvLimits {
-    /// Longest line (header included) in bytes; a quoted field may span lines, each counted
-    /// apart. Default 16 MiB.
-    pub max_line_bytes: usize,
-    /// Most cells (rows x columns). Default 200 million (800 MB as `f32` features).
-    pub max_cells: usize,
-}
-
-impl Default for CsvLimits {
-    fn default() -> Self {
-        Self {
-            max_line_bytes: 16 << 20,
-            max_cells: 200_000_000,
-        }
-    }
-}
-
-/// The error a [`LineLimited`] reader raises, found again in the CSV reader's I/O error.
-#[derive(Debug)]
-struct LineTooLong {
-    line: usize,
-    limit: usize,
-}
-
-impl std::fmt::Display for LineTooLong {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "the line is longer than {} bytes (the limit): is this a CSV file? (a binary, or a \
-             file without line breaks)",
-            self.limit
-        )
-    }
-}
-
-impl std::error::Error for LineTooLong {}
-
-/// Passes bytes through, failing once a line grows past the limit: the CSV reader buffers
-/// a whole record, so without this an endless line (`/dev/zero`) grows without bound.
-struct LineLimited<R> {
-    inner: R,
-    limit: usize,
-    line: usize,
-    in_line: usize,
-}
-
-impl<R: Read> Read for LineLimited<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        for &b in &buf[..n] {
-            if b == b'\n' {
-                self.line += 1;
-                self.in_line = 0;
-            } else {
-                self.in_line += 1;
-                if self.in_line > self.limit {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        LineTooLong {
-                            line: self.line,
-                            limit: self.limit,
-                        },
-                    ));
-                }
-            }
-        }
-        Ok(n)
-    }
 }
 
 impl Default for CsvOptions {
@@ -432,91 +367,6 @@ pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -
         text_columns,
         label_name: header.get(label_col).cloned().unwrap_or_default(),
     })
-}
-
-/// The first 40 characters of a cell, for messages.
-fn shorten(cell: &str) -> String {
-    match cell.char_indices().nth(40) {
-        Some((i, _)) => format!("{}...", &cell[..i]),
-        None => cell.to_string(),
-    }
-}
-
-/// `, read with delimiter ';'; the file seems to use ','` when the one header column holds
-/// another usual delimiter.
-fn delimiter_hint(header: &str, delimiter: u8) -> String {
-    let candidates = [b',', b';', b'\t', b'|'];
-    let best = candidates
-        .iter()
-        .filter(|&&c| c != delimiter)
-        .map(|&c| (header.bytes().filter(|&b| b == c).count(), c))
-        .max();
-    match best {
-        Some((count, c)) if count > 0 => format!(
-            " ({:?} read with delimiter {:?}); the file seems to use {:?}: pass --delimiter {:?}",
-            shorten(header),
-            delimiter as char,
-            c as char,
-            if c == b'\t' {
-                "\\t".to_string()
-            } else {
-                (c as char).to_string()
-            }
-        ),
-        _ => String::new(),
-    }
-}
-
-/// Why a row's length differs from the header's, with the likely cause.
-fn row_length_message(record: &csv::StringRecord, width: usize) -> String {
-    let len = record.len();
-    if record.iter().any(|f| f.contains('\n')) {
-        return format!(
-            "a quoted field opened here is never closed (an unmatched '\"'): the row runs on \
-             over later lines and has {len} fields, the header {width}"
-        );
-    }
-    if len == width + 1 && record.get(width).is_some_and(str::is_empty) {
-        return format!(
-            "row has {len} fields, the header has {width}: the row ends with a delimiter"
-        );
-    }
-    format!("row has {len} fields, the header has {width}")
-}
-
-/// Numeric labels to one spelling each (`1`, `1.0` and `01` are one class, named `1`); a
-/// missing-value token (`?`, `NA`, `NaN`) among numeric labels is an error at its line, not a
-/// class of its own.
-fn canonical_numeric_labels(
-    labels: &mut [String],
-    lines: &[usize],
-) -> std::result::Result<(), (usize, String)> {
-    let number = |l: &str| l.parse::<f64>().ok().filter(|v| v.is_finite());
-    let numeric = labels.iter().filter(|l| number(l).is_some()).count();
-    if numeric == 0 {
-        return Ok(());
-    }
-    if let Some(i) = labels
-        .iter()
-        .position(|l| number(l).is_none() && MISSING_TOKENS.contains(&l.as_str()))
-    {
-        return Err((
-            lines[i],
-            format!(
-                "the label {:?} looks missing (the other labels are numbers): remove the row \
-                 or give it a class",
-                labels[i]
-            ),
-        ));
-    }
-    if numeric == labels.len() {
-        for l in labels.iter_mut() {
-            let v = number(l).expect("counted as numeric");
-            // Shortest round-trip spelling; -0 is 0.
-            *l = format!("{}", if v == 0.0 { 0.0 } else { v });
-        }
-    }
-    Ok(())
 }
 
 fn csv_error(source_name: &str, e: csv::Error) -> ConsortError {

@@ -1,0 +1,76 @@
+//! Bounds on what the reader takes in, so that a wrong file (`/dev/zero`, a binary, a 1 GB
+//! line) ends in a clear error with bounded memory.
+
+use std::io::Read;
+
+/// Upper bounds on a CSV file's shape, checked while reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CsvLimits {
+    /// Longest line (header included) in bytes; a quoted field may span lines, each counted
+    /// apart. Default 16 MiB.
+    pub max_line_bytes: usize,
+    /// Most cells (rows x columns). Default 200 million (800 MB as `f32` features).
+    pub max_cells: usize,
+}
+
+impl Default for CsvLimits {
+    fn default() -> Self {
+        Self {
+            max_line_bytes: 16 << 20,
+            max_cells: 200_000_000,
+        }
+    }
+}
+
+/// The error a [`LineLimited`] reader raises, found again in the CSV reader's I/O error.
+#[derive(Debug)]
+pub(super) struct LineTooLong {
+    pub(super) line: usize,
+    limit: usize,
+}
+
+impl std::fmt::Display for LineTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the line is longer than {} bytes (the limit): is this a CSV file? (a binary, or a \
+             file without line breaks)",
+            self.limit
+        )
+    }
+}
+
+impl std::error::Error for LineTooLong {}
+
+/// Passes bytes through, failing once a line grows past the limit: the CSV reader buffers
+/// a whole record, so without this an endless line (`/dev/zero`) grows without bound.
+pub(super) struct LineLimited<R> {
+    pub(super) inner: R,
+    pub(super) limit: usize,
+    pub(super) line: usize,
+    pub(super) in_line: usize,
+}
+
+impl<R: Read> Read for LineLimited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            if b == b'\n' {
+                self.line += 1;
+                self.in_line = 0;
+            } else {
+                self.in_line += 1;
+                if self.in_line > self.limit {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        LineTooLong {
+                            line: self.line,
+                            limit: self.limit,
+                        },
+                    ));
+                }
+            }
+        }
+        Ok(n)
+    }
+}
