@@ -62,6 +62,10 @@ pub struct LogisticRegression {
     pub iterations: usize,
     /// Whether L-BFGS met its tolerance.
     pub converged: bool,
+    /// Gradient steps taken by incremental updates ([`FitWith`]) since the fit; they set the
+    /// decay of the step size.
+    #[serde(default)]
+    pub incremental_steps: usize,
 }
 
 impl LogisticRegressionConfig {
@@ -150,6 +154,7 @@ impl LogisticRegressionConfig {
             n_features: d,
             n_classes: k,
             iterations: result.iterations,
+            incremental_steps: 0,
             converged: result.converged,
         })
     }
@@ -234,7 +239,7 @@ impl FitWith<Dataset> for LogisticRegression {
         let mut grad_b = vec![0.0; k];
         for _ in 0..5 {
             for batch in (0..data.len()).collect::<Vec<_>>().chunks(32) {
-                let step = 0.1 / (1.0 + 0.01 * self.iterations as f64);
+                let step = 0.1 / (1.0 + 0.01 * self.incremental_steps as f64);
                 grad_w.iter_mut().for_each(|g| *g = 0.0);
                 grad_b.iter_mut().for_each(|g| *g = 0.0);
                 for &i in batch {
@@ -264,7 +269,7 @@ impl FitWith<Dataset> for LogisticRegression {
                     .iter_mut()
                     .zip(&grad_b)
                     .for_each(|(b, g)| *b -= scale * g);
-                self.iterations += 1;
+                self.incremental_steps += 1;
             }
         }
         Ok(())
