@@ -235,7 +235,9 @@ fn list(command: &Command) -> Result<(), Failure> {
                 writeln!(w, "{kind}: {state}")?;
             }
         }
-        _ => write!(w, "{}", consort_experiment::MAIN_JOB_TOML)?,
+        Command::Config => write!(w, "{}", consort_experiment::MAIN_JOB_TOML)?,
+        // The commands with work of their own are dispatched in `main`.
+        Command::Run(_) | Command::Predict(_) | Command::Fetch { .. } | Command::Continual(_) => {}
     }
     w.flush()?;
     Ok(())
