@@ -103,12 +103,16 @@ impl Strategy {
         let mut parts = Vec::new();
         if let Some(c) = &self.replay {
             parts.push(format!(
-                "replay ({} rows, {})",
+                "replay ({} rows, {}{})",
                 c.capacity,
                 match c.policy {
                     BufferPolicy::ClassBalanced => "class-balanced",
                     BufferPolicy::Reservoir => "reservoir",
-                }
+                },
+                c.batch_share.map_or(String::new(), |s| format!(
+                    ", {:.0}% of each batch",
+                    100.0 * s
+                ))
             ));
         }
         if self.lwf.is_some() {
@@ -242,6 +246,18 @@ where
             .clone()
             .with_seed(derive_seed(train.seed, &format!("experience{i}")));
         let mut estimator = NetworkEstimator::new(spec.clone(), cfg).with_start(model);
+        if let (Some(share), Some(kept)) = (
+            strategy.replay.and_then(|r| r.batch_share),
+            buffer.as_ref().and_then(ReplayBuffer::rows),
+        ) && !strategy.joint
+        {
+            // New rows first in `data`, then the buffer's: each batch draws its share from
+            // the buffer.
+            let n = experience.train.len();
+            let pools = vec![(0..n).collect(), (n..n + kept.len()).collect()];
+            let mixing = crate::Mixing::new(pools, vec![1.0 - share, share])?;
+            estimator = estimator.with_sampler(std::sync::Arc::new(mixing));
+        }
         if scenario.task_known() {
             // A head per task: each row's loss over its own task's classes.
             let tasks: Vec<Vec<usize>> = scenario

@@ -18,7 +18,7 @@ pub enum BufferPolicy {
 }
 
 /// The replay strategy's settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ReplayConfig {
     /// Rows the buffer holds at most (the memory budget).
     pub capacity: usize,
@@ -26,6 +26,10 @@ pub struct ReplayConfig {
     pub policy: BufferPolicy,
     /// Seed of its random choices.
     pub seed: u64,
+    /// The share of every batch drawn from the buffer (a [`Mixing`](crate::Mixing) sampler;
+    /// an epoch then covers the new rows once). `None`: the buffer's rows join the new ones
+    /// and are shuffled with them.
+    pub batch_share: Option<f64>,
 }
 
 impl ReplayConfig {
@@ -35,6 +39,7 @@ impl ReplayConfig {
             capacity,
             policy: BufferPolicy::ClassBalanced,
             seed: 0,
+            batch_share: None,
         }
     }
 
@@ -44,6 +49,7 @@ impl ReplayConfig {
             capacity,
             policy: BufferPolicy::Reservoir,
             seed: 0,
+            batch_share: None,
         }
     }
 }
