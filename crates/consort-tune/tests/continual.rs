@@ -5,7 +5,9 @@
 use consort_data::{Dataset, Scenario, StandardScaler, embedded, train_test_split};
 use consort_models::MlpConfig;
 use consort_tune::TrainConfig;
-use consort_tune::continual::{EwcConfig, LwfConfig, ReplayConfig, Strategy, run_stream};
+use consort_tune::continual::{
+    ContinualRun, EwcConfig, LwfConfig, ReplayConfig, Strategy, run_stream,
+};
 
 fn digits() -> (Dataset, Dataset) {
     let (train, test) = train_test_split(&embedded::digits(), 0.25, 0).unwrap();
@@ -20,30 +22,29 @@ fn cfg() -> TrainConfig {
     TrainConfig::new().with_epochs(10).with_seed(0)
 }
 
+/// The MLP on `scenario` with `strategy`, 10 epochs per experience.
+fn stream(scenario: &Scenario, strategy: &Strategy) -> ContinualRun {
+    run_stream(&mlp(), &cfg(), scenario, strategy).unwrap()
+}
+
 #[test]
 fn class_incremental_replay_forgets_far_less_than_naive_fine_tuning() {
     let (train, test) = digits();
     let scenario = Scenario::class_incremental(&train, &test, 5, 0).unwrap();
-    let naive = run_stream(&mlp(), &cfg(), &scenario, &Strategy::naive()).unwrap();
-    let replay = run_stream(
-        &mlp(),
-        &cfg(),
+    let naive = stream(&scenario, &Strategy::naive());
+    let replay = stream(
         &scenario,
         &Strategy::naive().with_replay(ReplayConfig::class_balanced(200)),
-    )
-    .unwrap();
-    let joint = run_stream(&mlp(), &cfg(), &scenario, &Strategy::joint()).unwrap();
+    );
+    let joint = stream(&scenario, &Strategy::joint());
     // The buffer drawn into every batch through the sampler: half of each batch.
-    let mixed = run_stream(
-        &mlp(),
-        &cfg(),
+    let mixed = stream(
         &scenario,
         &Strategy::naive().with_replay(ReplayConfig {
             batch_share: Some(0.5),
             ..ReplayConfig::class_balanced(200)
         }),
-    )
-    .unwrap();
+    );
     for run in [&naive, &replay, &mixed, &joint] {
         eprintln!(
             "{}: average accuracy {:.4}, forgetting {:.4}, BWT {:+.4}, FWT {:+.4}",
@@ -69,14 +70,11 @@ fn class_incremental_replay_forgets_far_less_than_naive_fine_tuning() {
 fn domain_incremental_replay_beats_naive() {
     let (train, test) = digits();
     let scenario = Scenario::permuted(&train, &test, 4, 0).unwrap();
-    let naive = run_stream(&mlp(), &cfg(), &scenario, &Strategy::naive()).unwrap();
-    let replay = run_stream(
-        &mlp(),
-        &cfg(),
+    let naive = stream(&scenario, &Strategy::naive());
+    let replay = stream(
         &scenario,
         &Strategy::naive().with_replay(ReplayConfig::class_balanced(200)),
-    )
-    .unwrap();
+    );
     let (n, r) = (
         naive.matrix.average_accuracy(),
         replay.matrix.average_accuracy(),
@@ -93,9 +91,9 @@ fn domain_incremental_replay_beats_naive() {
 fn task_incremental_lwf_keeps_what_each_head_learnt() {
     let (train, test) = digits();
     let scenario = Scenario::task_incremental(&train, &test, 5, 0).unwrap();
-    let naive = run_stream(&mlp(), &cfg(), &scenario, &Strategy::naive()).unwrap();
+    let naive = stream(&scenario, &Strategy::naive());
     let lwf = Strategy::naive().with_lwf(LwfConfig::default());
-    let lwf = run_stream(&mlp(), &cfg(), &scenario, &lwf).unwrap();
+    let lwf = stream(&scenario, &lwf);
     for run in [&naive, &lwf] {
         eprintln!(
             "task-IL {}: average accuracy {:.4}, forgetting {:.4}",
@@ -122,13 +120,13 @@ fn task_incremental_lwf_keeps_what_each_head_learnt() {
 fn domain_incremental_lwf_beats_naive_and_composes_with_replay() {
     let (train, test) = digits();
     let scenario = Scenario::permuted(&train, &test, 4, 0).unwrap();
-    let naive = run_stream(&mlp(), &cfg(), &scenario, &Strategy::naive()).unwrap();
+    let naive = stream(&scenario, &Strategy::naive());
     let lwf = Strategy::naive().with_lwf(LwfConfig::default());
-    let lwf = run_stream(&mlp(), &cfg(), &scenario, &lwf).unwrap();
+    let lwf = stream(&scenario, &lwf);
     let both = Strategy::naive()
         .with_replay(ReplayConfig::class_balanced(200))
         .with_lwf(LwfConfig::default());
-    let both = run_stream(&mlp(), &cfg(), &scenario, &both).unwrap();
+    let both = stream(&scenario, &both);
     let (n, l, b) = (
         naive.matrix.average_accuracy(),
         lwf.matrix.average_accuracy(),
@@ -156,7 +154,7 @@ fn ewc_consolidates_the_weights_earlier_experiences_relied_on() {
         })
     };
     let task_il = Scenario::task_incremental(&train, &test, 5, 0).unwrap();
-    let run = run_stream(&mlp(), &cfg(), &task_il, &ewc(100.0, 1.0)).unwrap();
+    let run = stream(&task_il, &ewc(100.0, 1.0));
     let (a, f) = (run.matrix.average_accuracy(), run.matrix.forgetting());
     eprintln!(
         "task-IL {}: average accuracy {a:.4}, forgetting {f:.4}",
@@ -165,10 +163,10 @@ fn ewc_consolidates_the_weights_earlier_experiences_relied_on() {
     assert!(f <= 0.03 && a >= 0.97, "{a} {f}");
 
     let permuted = Scenario::permuted(&train, &test, 4, 0).unwrap();
-    let naive = run_stream(&mlp(), &cfg(), &permuted, &Strategy::naive()).unwrap();
+    let naive = stream(&permuted, &Strategy::naive());
     let n = naive.matrix.average_accuracy();
     for strategy in [ewc(1000.0, 1.0), ewc(1000.0, 0.9)] {
-        let run = run_stream(&mlp(), &cfg(), &permuted, &strategy).unwrap();
+        let run = stream(&permuted, &strategy);
         let a = run.matrix.average_accuracy();
         eprintln!(
             "permuted {}: average accuracy {a:.4} (naive {n:.4})",
@@ -178,7 +176,7 @@ fn ewc_consolidates_the_weights_earlier_experiences_relied_on() {
     }
 
     let class_il = Scenario::class_incremental(&train, &test, 5, 0).unwrap();
-    let run = run_stream(&mlp(), &cfg(), &class_il, &ewc(10_000.0, 1.0)).unwrap();
+    let run = stream(&class_il, &ewc(10_000.0, 1.0));
     eprintln!(
         "class-IL {}: average accuracy {:.4}, forgetting {:.4}",
         run.strategy,
