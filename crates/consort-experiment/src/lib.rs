@@ -30,6 +30,7 @@ mod config;
 mod members;
 mod preflight;
 mod prepare;
+mod resolve;
 mod run;
 mod run_dir;
 mod saved;

@@ -14,12 +14,10 @@ use consort_eval::{
 };
 
 use crate::combine::{self, BuiltCombiner, Candidate as Stage};
-use crate::config::{
-    ClassWeight, CombinerKind, ExperimentConfig, MemberSet, ModelKind, ModelSpec, Role,
-};
-use crate::members::{MemberEstimator, NetworkSettings, SaveableClassifier};
+use crate::config::{CombinerKind, ExperimentConfig, MemberSet, Role};
+use crate::members::SaveableClassifier;
 use crate::preflight;
-use crate::prepare::{Prepared, TextViews, prepare_observed};
+use crate::prepare::{Prepared, prepare_observed};
 use crate::run_dir::StagedRun;
 use crate::saved::save_selected;
 use crate::sections::{cascade_name, cascade_section, cross_validation_section};
@@ -28,8 +26,8 @@ use crate::selection::{ScoredCombiner, ScoredMember, Selection};
 /// An experiment ready to run: a checked [`ExperimentConfig`] and where its events go.
 #[derive(Debug, Clone)]
 pub struct Experiment {
-    config: ExperimentConfig,
-    observer: ObserverHandle,
+    pub(crate) config: ExperimentConfig,
+    pub(crate) observer: ObserverHandle,
 }
 
 /// What a run produced.
@@ -363,131 +361,6 @@ impl Experiment {
         })
     }
 
-    /// The member estimators, resolved against the data; members that cannot apply (a CNN
-    /// on features that are not an image) are left out with a note.
-    fn estimators(
-        &self,
-        train: &Dataset,
-        text: Option<&TextViews>,
-        notes: &mut Vec<String>,
-    ) -> Vec<MemberEstimator> {
-        let cfg = &self.config;
-        let balanced = cfg.data.class_weight == ClassWeight::Balanced;
-        let mut specs = cfg.models.clone();
-        if text.is_some() && !specs.iter().any(|m| m.kind.reads_tokens()) {
-            // Text mode trains the sequence networks on the word-piece ids unless the file
-            // lists its own.
-            let transformer = crate::config::SequenceParams::default();
-            specs.push(ModelSpec::new(
-                "transformer (from scratch)",
-                ModelKind::Transformer(transformer),
-            ));
-            let lstm = crate::config::SequenceParams {
-                hidden: 64,
-                epochs: 4,
-                ..Default::default()
-            };
-            specs.push(ModelSpec::new("lstm (from scratch)", ModelKind::Lstm(lstm)));
-        }
-        let fit_rows = preflight::smallest_fit_rows(cfg, train.len());
-        for spec in &mut specs {
-            preflight::clamp_neighbours(spec, fit_rows, notes);
-        }
-        let mut out: Vec<MemberEstimator> = Vec::new();
-        for spec in &specs {
-            let view = match (text, spec.kind.reads_tokens()) {
-                (Some(v), true) => Some(v.tokens.clone()),
-                (Some(_), false) if matches!(spec.kind, ModelKind::Cnn(_)) => {
-                    notes.push(format!(
-                        "{} skipped: a text column is not an image",
-                        spec.name
-                    ));
-                    continue;
-                }
-                (Some(v), false) => Some(v.embedding.clone()),
-                (None, true) => {
-                    notes.push(format!(
-                        "{} skipped: it reads word-piece ids of a text column ([data] text)",
-                        spec.name
-                    ));
-                    continue;
-                }
-                (None, false) => None,
-            };
-            let image = match &spec.kind {
-                ModelKind::Cnn(p) => match image_shape(train.n_features(), p.height, p.width) {
-                    Some(hw) => Some(hw),
-                    None => {
-                        notes.push(format!(
-                            "{} skipped: {} features do not form a square image of at least \
-                             4x4 (set height and width)",
-                            spec.name,
-                            train.n_features()
-                        ));
-                        continue;
-                    }
-                },
-                _ => None,
-            };
-            let key = spec.kind.key();
-            let seed_label = if out.iter().any(|e| e.spec.kind.key() == key) {
-                format!("{key}/{}", spec.name)
-            } else {
-                key.to_string()
-            };
-            out.push(MemberEstimator {
-                spec: spec.clone(),
-                seed_label,
-                network: NetworkSettings {
-                    seed: cfg.seed,
-                    backend: cfg.backend,
-                    epochs: cfg.epochs,
-                    observer: self.observer.clone(),
-                },
-                balanced,
-                image,
-                view,
-                vocab_size: text.map_or(0, |v| v.vocab_size),
-            });
-        }
-        for e in &out {
-            if let Some((planned, own)) = e.planned_epochs(train.len())
-                && planned < own
-            {
-                notes.push(format!(
-                    "{}: {planned} epochs instead of {own}, its budget of optimiser steps \
-                     (max_steps) at {} training rows",
-                    e.spec.name,
-                    train.len()
-                ));
-            }
-        }
-        if balanced {
-            let (weighted, not): (Vec<&MemberEstimator>, Vec<&MemberEstimator>) =
-                out.iter().partition(|e| e.takes_weights());
-            let names = |v: &[&MemberEstimator]| {
-                v.iter()
-                    .map(|e| e.spec.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            notes.push(format!(
-                "balanced class weights: networks draw batches by them, the others weight their \
-                 loss or statistics ({}){}",
-                names(&weighted),
-                if not.is_empty() {
-                    format!(
-                        "; fitted unweighted (they take no sample weights): {}",
-                        names(&not)
-                    )
-                } else {
-                    String::new()
-                }
-            ));
-        }
-        out
-    }
-
     fn member_indices(&self, set: &MemberSet, fitted: &[FittedMember]) -> Vec<usize> {
         (0..fitted.len())
             .filter(|&i| match set {
@@ -561,37 +434,5 @@ impl Experiment {
             }
         }
         Ok(out)
-    }
-}
-
-/// The image height and width for a CNN: given, or the side of a square of at least 4x4.
-fn image_shape(
-    n_features: usize,
-    height: Option<usize>,
-    width: Option<usize>,
-) -> Option<(usize, usize)> {
-    match (height, width) {
-        (Some(h), Some(w)) => (h * w == n_features).then_some((h, w)),
-        (Some(h), None) | (None, Some(h)) => {
-            (h > 0 && n_features.is_multiple_of(h)).then(|| (h, n_features / h))
-        }
-        (None, None) => {
-            let side = (n_features as f64).sqrt().round() as usize;
-            (side >= 4 && side * side == n_features).then_some((side, side))
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn image_shape_needs_a_square_of_at_least_4_or_given_sides() {
-        assert_eq!(image_shape(64, None, None), Some((8, 8)));
-        assert_eq!(image_shape(4, None, None), None);
-        assert_eq!(image_shape(63, None, None), None);
-        assert_eq!(image_shape(60, Some(6), Some(10)), Some((6, 10)));
-        assert_eq!(image_shape(60, Some(7), Some(10)), None);
     }
 }
