@@ -77,8 +77,12 @@ pub struct ContinualArgs {
     /// Seed of the split, class order, initialisation and buffers.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// A folder for the figures: each strategy's accuracy-matrix heatmap and the average
-    /// accuracy after each experience (SVG).
+    /// Start each experience from the optimiser state the previous one left instead of a
+    /// fresh optimiser.
+    #[arg(long)]
+    pub carry_optimizer: bool,
+    /// A folder for the report: `report.md` and `report.html` with the strategy table, each
+    /// strategy's accuracy matrix and heatmap, and the average accuracy after each experience.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }

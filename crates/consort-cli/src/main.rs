@@ -169,6 +169,10 @@ fn continual(args: &ContinualArgs) -> Result<(), Failure> {
         .with_seed(args.seed);
     let mut runs = Vec::new();
     for s in &strategies {
+        let s = &consort_tune::continual::Strategy {
+            carry_optimizer: args.carry_optimizer,
+            ..s.clone()
+        };
         note(format_args!("{}: {} ...", args.scenario, s.name()));
         runs.push(run_stream(&mlp, &cfg, &scenario, s)?);
     }
@@ -183,27 +187,29 @@ fn continual(args: &ContinualArgs) -> Result<(), Failure> {
     )?;
     write!(w, "{}", strategy_table(&runs))?;
     if let Some(dir) = &args.out {
-        let names: Vec<String> = scenario
-            .experiences
-            .iter()
-            .map(|e| format!("{}: {:?}", e.id, e.classes))
-            .collect();
-        for (i, run) in runs.iter().enumerate() {
-            let path = dir.join(format!("accuracy-matrix-{i}.svg"));
-            let svg = run
-                .matrix
-                .heatmap(format!("{}: accuracy matrix", run.strategy), &names)
-                .to_svg()?;
-            consort_core::io::write_atomic(&path, svg.as_bytes())?;
-            writeln!(w, "figure: {}", path.display())?;
-        }
-        let curves: Vec<(String, &consort_eval::AccuracyMatrix)> = runs
-            .iter()
-            .map(|r| (r.strategy.clone(), &r.matrix))
-            .collect();
-        let path = dir.join("average-accuracy.svg");
-        consort_eval::continual::average_accuracy_chart(&curves).write_svg(&path)?;
-        writeln!(w, "figure: {}", path.display())?;
+        let report = consort_eval::ContinualReport {
+            title: format!("Continual learning: {} on {}", args.scenario, args.dataset),
+            description: format!(
+                "{} experiences, MLP 256-256, {} epochs per experience, seed {}; optimiser {} \
+                 between experiences.",
+                scenario.len(),
+                args.epochs,
+                args.seed,
+                if args.carry_optimizer {
+                    "state carried"
+                } else {
+                    "restarted"
+                }
+            ),
+            experiences: scenario
+                .experiences
+                .iter()
+                .map(|e| format!("{}: {:?}", e.id, e.classes))
+                .collect(),
+            runs,
+        };
+        let html = report.write_to(dir)?;
+        writeln!(w, "report: {}", html.display())?;
     }
     w.flush()?;
     Ok(())

@@ -546,6 +546,13 @@ fn continual_prints_the_strategy_table() {
         stdout.contains("| replay (200 rows, class-balanced) |"),
         "{stdout}"
     );
+    let page = std::fs::read_to_string(dir.path().join("figures/report.html")).unwrap();
+    assert!(page.contains("naive fine-tuning: accuracy matrix"));
+    assert_eq!(
+        page.matches("<svg").count(),
+        3,
+        "two heatmaps and the curve"
+    );
     let bad = consort(&["continual", "--scenario", "sideways"], dir.path());
     assert_eq!(bad.status.code(), Some(1));
     assert!(text(&bad.stderr).contains("class-il, task-il or domain-il"));

@@ -19,7 +19,7 @@ pub mod regression;
 pub mod report;
 mod table;
 
-pub use continual::AccuracyMatrix;
+pub use continual::{AccuracyMatrix, ContinualReport, ContinualRun};
 pub use cv::{CvScores, cross_validate, cross_validate_regressor};
 pub use diversity::Disagreement;
 pub use metrics::{

@@ -14,6 +14,7 @@ use crate::config::TrainConfig;
 use crate::fit::{FitContext, FitSettings, HookFactory, fit_network, validation_split};
 use crate::hooks::TrainingHook;
 use crate::objective::Objective;
+use crate::optimizer::OptimizerState;
 use crate::sampler::{Sampler, Weighted};
 use crate::trainer::TrainOutcome;
 
@@ -38,6 +39,8 @@ pub struct NetworkEstimator<S: NetworkSpec> {
     sampler: Option<Arc<dyn Sampler>>,
     /// Weights to start from instead of a fresh initialisation (fine-tuning).
     start: Option<Arc<Mutex<S::Net>>>,
+    /// Optimiser state to start from (an incremental update continuing an earlier fit).
+    optimizer_state: Option<OptimizerState>,
 }
 
 impl<S: NetworkSpec> NetworkEstimator<S> {
@@ -51,6 +54,7 @@ impl<S: NetworkSpec> NetworkEstimator<S> {
             observer: ObserverHandle::none(),
             sampler: None,
             start: None,
+            optimizer_state: None,
         }
     }
 
@@ -94,6 +98,13 @@ impl<S: NetworkSpec> NetworkEstimator<S> {
         self
     }
 
+    /// Starts the optimiser from `state` (an earlier fit's [`TrainOutcome::optimizer`]):
+    /// with [`with_start`](Self::with_start), the fit continues where that one stopped.
+    pub fn with_optimizer_state(mut self, state: OptimizerState) -> Self {
+        self.optimizer_state = Some(state);
+        self
+    }
+
     fn settings(&self) -> FitSettings<S::Net> {
         FitSettings {
             train: self.train.clone(),
@@ -102,6 +113,7 @@ impl<S: NetworkSpec> NetworkEstimator<S> {
             observer: self.observer.clone(),
             hooks: self.hooks.clone(),
             sampler: self.sampler.clone(),
+            optimizer_state: self.optimizer_state.clone(),
         }
     }
 

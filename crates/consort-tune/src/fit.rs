@@ -13,6 +13,7 @@ use consort_models::Network;
 use crate::config::TrainConfig;
 use crate::hooks::{TrainingHook, reborrow};
 use crate::objective::{InputOf, Objective};
+use crate::optimizer::OptimizerState;
 use crate::sampler::Sampler;
 use crate::trainer::{TrainOutcome, Trainer};
 
@@ -86,6 +87,8 @@ pub struct FitSettings<M, I = consort_models::Dense> {
     pub hooks: Vec<HookFactory<M, I>>,
     /// A custom batch sampler.
     pub sampler: Option<Arc<dyn Sampler>>,
+    /// The optimiser state to start from (an earlier run's), instead of zero moments.
+    pub optimizer_state: Option<OptimizerState>,
 }
 
 impl<M, I> FitSettings<M, I> {
@@ -98,6 +101,7 @@ impl<M, I> FitSettings<M, I> {
             observer: ObserverHandle::none(),
             hooks: Vec::new(),
             sampler: None,
+            optimizer_state: None,
         }
     }
 }
@@ -156,6 +160,9 @@ where
         .with_observer(settings.observer.clone());
     if let Some(s) = &settings.sampler {
         trainer = trainer.with_sampler(s.clone());
+    }
+    if let Some(state) = &settings.optimizer_state {
+        trainer = trainer.with_optimizer_state(state.clone());
     }
     let outcome = trainer.fit(model, &autodiff, train, valid, &mut hooks)?;
     Ok((outcome, device))

@@ -47,7 +47,7 @@ pub use objective::{
     BinaryFeedback, Classification, Evaluation, InputOf, Objective, PartiallyLabelled, Targets,
     evaluate,
 };
-pub use optimizer::OptimizerConfig;
+pub use optimizer::{OptimizerConfig, OptimizerState};
 pub use recommender::{Feedback, MatrixFactorizationEstimator};
 pub use sampler::{ClassBalanced, Mixing, Sampler, SamplerKind, Shuffled, Weighted};
 pub use schedule::{ReduceOnPlateau, Schedule, ScheduleHook};

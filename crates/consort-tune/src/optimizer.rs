@@ -77,3 +77,27 @@ impl ParamGuard for OptimizerConfig {
         Ok(())
     }
 }
+
+/// The optimiser's per-parameter state at the end of a run (Adam's moments and step counts,
+/// SGD's momentum), handed to the next run so that an incremental update continues where the
+/// last one stopped instead of restarting the moments from zero.
+///
+/// The next run builds its own optimiser from its [`TrainConfig`](crate::TrainConfig) (its
+/// learning rate, weight decay and clipping) and loads this state into it; parameters whose
+/// state does not fit the new optimiser (another kind of optimiser, a new parameter) start
+/// fresh.
+#[derive(Clone)]
+pub struct OptimizerState(pub(crate) ModuleOptimizer);
+
+impl OptimizerState {
+    /// `fresh` with this state loaded.
+    pub(crate) fn load_into(&self, fresh: ModuleOptimizer) -> ModuleOptimizer {
+        fresh.load_record(self.0.to_record())
+    }
+}
+
+impl std::fmt::Debug for OptimizerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OptimizerState").finish_non_exhaustive()
+    }
+}

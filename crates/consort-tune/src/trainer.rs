@@ -16,6 +16,7 @@ use crate::config::TrainConfig;
 use crate::early_stopping::EarlyStopping;
 use crate::hooks::{Control, TrainingHook, hook_states, reborrow, restore_hook_states};
 use crate::objective::{InputOf, Objective, evaluate};
+use crate::optimizer::OptimizerState;
 use crate::sampler::{ClassBalanced, Sampler, SamplerKind, Shuffled};
 use crate::step::{EpochPlan, run_epoch};
 
@@ -35,6 +36,8 @@ pub struct TrainOutcome<M> {
     pub resumed_from: Option<usize>,
     /// Divergence rollbacks taken.
     pub rollbacks: usize,
+    /// The optimiser's state after the last step (for the next incremental update).
+    pub optimizer: OptimizerState,
 }
 
 /// Runs epochs of mini-batch optimisation over a [`Network`], with validation, best-weight
@@ -45,6 +48,7 @@ pub struct Trainer {
     label: String,
     observer: ObserverHandle,
     sampler: Option<Arc<dyn Sampler>>,
+    optimizer_state: Option<OptimizerState>,
 }
 
 impl Trainer {
@@ -55,6 +59,7 @@ impl Trainer {
             label: "train".into(),
             observer: ObserverHandle::none(),
             sampler: None,
+            optimizer_state: None,
         }
     }
 
@@ -73,6 +78,13 @@ impl Trainer {
     /// Draws batches with `sampler` instead of the config's [`SamplerKind`].
     pub fn with_sampler(mut self, sampler: Arc<dyn Sampler>) -> Self {
         self.sampler = Some(sampler);
+        self
+    }
+
+    /// Starts the optimiser from `state` (a previous run's) instead of from zero moments;
+    /// a checkpoint being resumed takes precedence.
+    pub fn with_optimizer_state(mut self, state: OptimizerState) -> Self {
+        self.optimizer_state = Some(state);
         self
     }
 
@@ -161,6 +173,9 @@ impl Trainer {
 
         let mut optim: ModuleOptimizer =
             cfg.optimizer.init(cfg.weight_decay, cfg.grad_clip_norm)?;
+        if let Some(carried) = &self.optimizer_state {
+            optim = carried.load_into(optim);
+        }
         let mut state = LoopState::new(cfg.seed);
         let mut model = model;
         let mut best_model: Option<M> = None;
@@ -329,6 +344,7 @@ impl Trainer {
             stopped_early,
             resumed_from,
             rollbacks: state.rollbacks,
+            optimizer: OptimizerState(optim),
         })
     }
 }

@@ -293,3 +293,59 @@ fn an_incremental_network_keeps_learning_from_each_part() {
     let wrong = Dataset::new(consort_core::Matrix::zeros(2, 3), vec![0, 1], 10).unwrap();
     assert!(net.fit_with(&wrong).is_err());
 }
+
+/// The optimiser's state carries over between updates: ten one-step updates on the full batch
+/// end where one ten-step fit ends (Adam's moments and bias correction continue), while
+/// restarting Adam at every update lands elsewhere.
+#[test]
+fn incremental_updates_continue_the_optimiser_like_one_long_run() {
+    use consort_core::{Classifier, Fit, FitWith};
+    use consort_tune::NetworkEstimator;
+    use consort_tune::continual::IncrementalNetwork;
+    let (train, test) = digits();
+    let full_batch = |epochs| {
+        TrainConfig::new()
+            .with_epochs(epochs)
+            .with_batch_size(train.len())
+            .with_learning_rate(1e-2)
+            .with_seed(3)
+    };
+    let one_shot = NetworkEstimator::new(mlp(), full_batch(10))
+        .fit(&train)
+        .unwrap();
+    let incremental = |fresh: bool| {
+        let net = IncrementalNetwork::new(
+            NetworkEstimator::new(mlp(), full_batch(1)),
+            train.n_features(),
+            10,
+        )
+        .unwrap();
+        let mut net = if fresh {
+            net.with_fresh_optimizer()
+        } else {
+            net
+        };
+        for _ in 0..10 {
+            net.fit_with(&train).unwrap();
+        }
+        net
+    };
+    let carried = incremental(false);
+    let restarted = incremental(true);
+    assert!(carried.optimizer_state().is_some() && restarted.optimizer_state().is_none());
+    let reference = one_shot.predict_proba(test.features()).unwrap();
+    let gap = |net: &dyn Classifier| {
+        let p = net.predict_proba(test.features()).unwrap();
+        p.as_slice()
+            .iter()
+            .zip(reference.as_slice())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max)
+    };
+    let (carried_gap, restarted_gap) = (gap(&carried), gap(&restarted));
+    eprintln!(
+        "largest probability gap to the 10-step fit: optimiser carried {carried_gap:.2e}, restarted {restarted_gap:.2e}"
+    );
+    assert!(carried_gap < 1e-3, "{carried_gap}");
+    assert!(restarted_gap > 0.05, "{restarted_gap}");
+}

@@ -1,13 +1,16 @@
 //! A network that keeps learning: [`FitWith`] for networks. Each call continues from the
 //! current weights through the same estimator (its hooks, sampler, observer and checkpoint
 //! settings), so an experience, a day's data or one mini-batch updates the model in place.
+//! The optimiser's state carries over too (Adam's moments and step counts), so a stream of
+//! small updates trains like one long run rather than restarting Adam's bias correction at
+//! every update; [`IncrementalNetwork::with_fresh_optimizer`] restarts it instead.
 
 use consort_core::seed::{derive_seed, seeded};
 use consort_core::{BackendKind, Classifier, ConsortError, FitWith, Matrix, Result};
 use consort_data::Dataset;
 use consort_models::nn::{NetworkClassifier, NetworkSpec};
 
-use crate::NetworkEstimator;
+use crate::{NetworkEstimator, OptimizerState};
 
 /// A network fitted incrementally: `fit_with` trains on new rows from the current weights;
 /// between updates it predicts like any classifier.
@@ -18,6 +21,10 @@ pub struct IncrementalNetwork<S: NetworkSpec> {
     model: std::sync::Mutex<S::Net>,
     current: NetworkClassifier<S::Net>,
     updates: usize,
+    /// The optimiser's state after the last update (`None` before the first, or when every
+    /// update starts a fresh optimiser).
+    optimizer: Option<OptimizerState>,
+    carry_optimizer: bool,
 }
 
 impl<S: NetworkSpec> std::fmt::Debug for IncrementalNetwork<S> {
@@ -26,6 +33,7 @@ impl<S: NetworkSpec> std::fmt::Debug for IncrementalNetwork<S> {
             .field("n_features", &self.current.n_features())
             .field("n_classes", &self.current.n_classes())
             .field("updates", &self.updates)
+            .field("carry_optimizer", &self.carry_optimizer)
             .finish()
     }
 }
@@ -34,8 +42,8 @@ impl<S: NetworkSpec> IncrementalNetwork<S>
 where
     NetworkClassifier<S::Net>: Classifier,
 {
-    /// A freshly initialised network of `n_features` inputs and `n_classes` outputs (seeded by
-    /// the estimator's training seed), updated by `estimator` at each [`FitWith::fit_with`].
+    /// A freshly initialised network of `n_features` inputs and `n_classes` outputs (the
+    /// weights a one-shot fit of `estimator` would start from), updated by `estimator` at each [`FitWith::fit_with`].
     pub fn new(
         estimator: NetworkEstimator<S>,
         n_features: usize,
@@ -48,7 +56,8 @@ where
         }
         let device = BackendKind::chosen(estimator.backend)?.device()?;
         let train_device = device.clone().autodiff();
-        let seed = estimator.train.seed;
+        // The same initial weights as a one-shot fit of this estimator.
+        let seed = derive_seed(estimator.train.seed, "init");
         let spec = estimator.spec.clone();
         let model = seeded(&train_device, seed, || {
             spec.build(n_features, n_classes, &train_device)
@@ -59,7 +68,21 @@ where
             model: std::sync::Mutex::new(model),
             current,
             updates: 0,
+            optimizer: None,
+            carry_optimizer: true,
         })
+    }
+
+    /// Starts every update with a fresh optimiser (zero moments) instead of the state the
+    /// previous update left: Avalanche's default between experiences.
+    pub fn with_fresh_optimizer(mut self) -> Self {
+        self.carry_optimizer = false;
+        self
+    }
+
+    /// The optimiser state the next update starts from, if any.
+    pub fn optimizer_state(&self) -> Option<&OptimizerState> {
+        self.optimizer.as_ref()
     }
 
     /// Updates applied so far.
@@ -97,9 +120,13 @@ where
             .get_mut()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        let estimator = estimator.with_start(start);
+        let mut estimator = estimator.with_start(start);
+        if let Some(state) = self.optimizer.as_ref().filter(|_| self.carry_optimizer) {
+            estimator = estimator.with_optimizer_state(state.clone());
+        }
         let (classifier, outcome) = estimator.fit_with_history(data)?;
         *self.model.get_mut().unwrap_or_else(|p| p.into_inner()) = outcome.model;
+        self.optimizer = self.carry_optimizer.then_some(outcome.optimizer);
         self.current = classifier;
         self.updates += 1;
         Ok(())

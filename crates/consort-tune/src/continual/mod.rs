@@ -1,8 +1,9 @@
 //! Continual learning: a network trained on a stream of experiences, one after another,
 //! through the one training loop, with the strategies that keep it from forgetting.
 //!
-//! Each experience continues from the weights the previous one left (a fresh optimiser per
-//! experience, as Avalanche does by default). The strategies change what the loop trains on,
+//! Each experience continues from the weights the previous one left, with a fresh optimiser
+//! (as Avalanche does by default) or the optimiser state the previous one left
+//! ([`Strategy::carry_optimizer`]). The strategies change what the loop trains on,
 //! never the loop itself: naive fine-tuning trains on the new rows alone, replay mixes a
 //! bounded buffer of past rows into them (shuffled together, so every batch mixes old and
 //! new), and joint training, the upper bound, trains on every experience seen so far. After
@@ -26,6 +27,7 @@ use consort_core::seed::{derive_seed, seeded};
 use consort_core::{BackendKind, Classifier, Result};
 use consort_data::{Dataset, Scenario};
 use consort_eval::AccuracyMatrix;
+pub use consort_eval::continual::{ContinualRun, strategy_table};
 use consort_models::nn::{NetworkClassifier, NetworkSpec};
 
 use crate::{NetworkEstimator, TrainConfig};
@@ -61,6 +63,9 @@ pub struct Strategy {
     pub ewc: Option<EwcConfig>,
     /// Train on every experience seen so far (the upper bound; not continual).
     pub joint: bool,
+    /// Start each experience from the optimiser state the previous one left (Adam's moments
+    /// and step counts) instead of a fresh optimiser.
+    pub carry_optimizer: bool,
 }
 
 impl Strategy {
@@ -95,6 +100,12 @@ impl Strategy {
         self
     }
 
+    /// Carries the optimiser state from one experience to the next.
+    pub fn with_carried_optimizer(mut self) -> Self {
+        self.carry_optimizer = true;
+        self
+    }
+
     /// A short name for tables.
     pub fn name(&self) -> String {
         if self.joint {
@@ -125,54 +136,17 @@ impl Strategy {
                 format!("EWC (lambda {})", e.lambda)
             });
         }
-        if parts.is_empty() {
-            "naive fine-tuning".into()
+        let name = if parts.is_empty() {
+            "naive fine-tuning".to_string()
         } else {
             parts.join(" + ")
+        };
+        if self.carry_optimizer {
+            format!("{name}, optimiser carried")
+        } else {
+            name
         }
     }
-}
-
-/// What a run over a stream measured.
-#[derive(Debug, Clone)]
-pub struct ContinualRun {
-    /// The strategy's name.
-    pub strategy: String,
-    /// Accuracy after each experience on each experience.
-    pub matrix: AccuracyMatrix,
-    /// Accuracy of the untrained network on each experience (the forward-transfer baseline).
-    pub random_baseline: Vec<f64>,
-}
-
-impl ContinualRun {
-    /// Forward transfer against the untrained network.
-    pub fn forward_transfer(&self) -> f64 {
-        self.matrix
-            .forward_transfer(&self.random_baseline)
-            .expect("one baseline per experience")
-    }
-}
-
-/// The strategy table: one row per run with final average accuracy, forgetting, backward and
-/// forward transfer (signs as in [`consort_eval::continual`]).
-pub fn strategy_table(runs: &[ContinualRun]) -> String {
-    let mut table = consort_eval::MarkdownTable::new(&[
-        "strategy",
-        ">average accuracy",
-        ">forgetting",
-        ">BWT",
-        ">FWT",
-    ]);
-    for r in runs {
-        table.row([
-            r.strategy.clone(),
-            format!("{:.4}", r.matrix.average_accuracy()),
-            format!("{:.4}", r.matrix.forgetting()),
-            format!("{:+.4}", r.matrix.backward_transfer()),
-            format!("{:+.4}", r.forward_transfer()),
-        ]);
-    }
-    table.to_markdown()
 }
 
 /// Accuracy of `model` on `test`, choosing among `classes` only when the task is known.
@@ -229,6 +203,7 @@ where
         .transpose()?;
     let mut seen_classes: Vec<usize> = Vec::new();
     let mut rows = Vec::new();
+    let mut optimizer: Option<crate::OptimizerState> = None;
     for (i, experience) in scenario.experiences.iter().enumerate() {
         let data = if strategy.joint {
             let seen: Vec<&Dataset> = scenario.experiences[..=i]
@@ -246,6 +221,9 @@ where
             .clone()
             .with_seed(derive_seed(train.seed, &format!("experience{i}")));
         let mut estimator = NetworkEstimator::new(spec.clone(), cfg).with_start(model);
+        if let Some(state) = optimizer.take() {
+            estimator = estimator.with_optimizer_state(state);
+        }
         if let (Some(share), Some(kept)) = (
             strategy.replay.and_then(|r| r.batch_share),
             buffer.as_ref().and_then(ReplayBuffer::rows),
@@ -283,6 +261,9 @@ where
         }
         let (classifier, outcome) = estimator.fit_with_history(&data)?;
         model = outcome.model;
+        if strategy.carry_optimizer {
+            optimizer = Some(outcome.optimizer);
+        }
         if let Some(e) = &mut ewc {
             e.consolidate(&model, &experience.train)?;
         }

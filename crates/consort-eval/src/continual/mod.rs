@@ -12,6 +12,10 @@
 //!   randomly initialised model on experience `j`: what earlier experiences taught about a
 //!   later one before it was seen (positive = helpful).
 
+mod report;
+
+pub use report::{ContinualReport, ContinualRun, strategy_table};
+
 use consort_core::{ConsortError, Result};
 
 use crate::plot::{Heatmap, LineChart};
