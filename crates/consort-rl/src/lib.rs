@@ -9,3 +9,6 @@
 #![warn(missing_docs)]
 
 pub mod env;
+pub mod evaluate;
+pub mod policy;
+pub mod ppo;

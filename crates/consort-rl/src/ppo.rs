@@ -1,0 +1,580 @@
+//! Proximal policy optimisation (Schulman et al. 2017), as CleanRL and Stable-Baselines3 run
+//! it on discrete actions: rollouts of `n_steps` from `n_envs` copies, GAE(lambda)
+//! advantages with truncated episodes bootstrapped from their last observation, then several
+//! epochs of shuffled minibatches on the clipped surrogate, a value loss and an entropy
+//! bonus; advantage normalisation that can be switched off, gradient clipping, learning rate
+//! and clip range decayed linearly to zero.
+//!
+//! For fine-tuning a pretrained policy, a KL penalty to a frozen reference policy
+//! (`beta * KL(pi || pi_ref)` per state) joins the loss, with `beta` fixed or adapted to a
+//! target KL after each update (Schulman et al.'s adaptive rule); the KL and `beta` each
+//! update actually used are reported.
+
+use burn::module::Module;
+use burn::optim::GradientsParams;
+use burn::tensor::activation::log_softmax;
+use burn::tensor::{Device, Tensor, TensorData};
+use consort_core::seed::{derive_seed, rng};
+use consort_core::{BackendKind, ConsortError, Event, ObserverHandle, ParamGuard, Result};
+use consort_tune::OptimizerConfig;
+use rand::seq::SliceRandom;
+
+use crate::env::{EpisodeStatistics, Environment, VectorEnv};
+use crate::policy::{
+    ActorCritic, ActorCriticConfig, actions_tensor, log_prob_and_entropy, observations_tensor,
+    sample, softmax_row, to_vec,
+};
+
+/// The KL penalty to a reference policy.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum KlPenalty {
+    /// A constant coefficient.
+    Fixed(f64),
+    /// Start at `initial`; after each update double it when the measured KL exceeded
+    /// 1.5 x `target`, halve it when it fell below `target` / 1.5.
+    Adaptive {
+        /// The first coefficient.
+        initial: f64,
+        /// The KL per state aimed at.
+        target: f64,
+    },
+}
+
+impl KlPenalty {
+    fn initial(self) -> f64 {
+        match self {
+            Self::Fixed(b) | Self::Adaptive { initial: b, .. } => b,
+        }
+    }
+}
+
+/// When a run counts as solved: the mean return of `window` consecutive training episodes
+/// reaches `threshold`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SolveCriterion {
+    /// Episodes averaged.
+    pub window: usize,
+    /// Mean return needed.
+    pub threshold: f64,
+    /// Stop training once solved.
+    pub stop: bool,
+}
+
+impl SolveCriterion {
+    /// CartPole-v1's: 475 over 100 consecutive episodes, stopping there.
+    pub fn cartpole() -> Self {
+        Self {
+            window: 100,
+            threshold: 475.0,
+            stop: true,
+        }
+    }
+}
+
+/// PPO's hyperparameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PpoConfig {
+    /// Copies of the environment stepped together.
+    pub n_envs: usize,
+    /// Steps per copy in each rollout.
+    pub n_steps: usize,
+    /// Environment steps in all (the budget).
+    pub total_steps: usize,
+    /// Adam's learning rate at the start.
+    pub learning_rate: f64,
+    /// Decay the learning rate linearly to 0 over the budget.
+    pub anneal_lr: bool,
+    /// Discount.
+    pub gamma: f64,
+    /// GAE's lambda.
+    pub gae_lambda: f64,
+    /// Minibatches per epoch.
+    pub n_minibatches: usize,
+    /// Passes over each rollout.
+    pub update_epochs: usize,
+    /// Standardise advantages in each minibatch.
+    pub normalize_advantages: bool,
+    /// The surrogate's clip range at the start.
+    pub clip_coef: f64,
+    /// Decay the clip range linearly to 0 over the budget.
+    pub anneal_clip: bool,
+    /// Weight of the entropy bonus.
+    pub ent_coef: f64,
+    /// Weight of the value loss.
+    pub vf_coef: f64,
+    /// Gradient-norm clip (burn clips each parameter tensor's gradient to this norm).
+    pub max_grad_norm: Option<f32>,
+    /// The KL penalty to the reference policy (used only when one is given).
+    pub kl: Option<KlPenalty>,
+    /// When to call the run solved (and maybe stop).
+    pub solve: Option<SolveCriterion>,
+    /// Hidden widths of the policy and value networks.
+    pub hidden: Vec<usize>,
+    /// Seed of the initialisation, the environments, the action draws and the minibatches.
+    pub seed: u64,
+}
+
+impl Default for PpoConfig {
+    /// CleanRL's `ppo.py` defaults for classic control (4 copies x 128 steps, lr 2.5e-4,
+    /// 4 minibatches x 4 epochs, clip 0.2, entropy 0.01).
+    fn default() -> Self {
+        Self {
+            n_envs: 4,
+            n_steps: 128,
+            total_steps: 500_000,
+            learning_rate: 2.5e-4,
+            anneal_lr: true,
+            gamma: 0.99,
+            gae_lambda: 0.95,
+            n_minibatches: 4,
+            update_epochs: 4,
+            normalize_advantages: true,
+            clip_coef: 0.2,
+            anneal_clip: false,
+            ent_coef: 0.01,
+            vf_coef: 0.5,
+            max_grad_norm: Some(0.5),
+            kl: None,
+            solve: None,
+            hidden: vec![64, 64],
+            seed: 0,
+        }
+    }
+}
+
+impl PpoConfig {
+    /// The tuned CartPole-v1 settings of rl-baselines3-zoo (8 copies x 32 steps, one
+    /// minibatch of 256 for 20 epochs, gamma 0.98, lambda 0.8, lr 1e-3 and clip 0.2 both
+    /// decayed linearly, no entropy bonus), with a budget of 100,000 steps and CartPole's
+    /// solve criterion.
+    pub fn cartpole() -> Self {
+        Self {
+            n_envs: 8,
+            n_steps: 32,
+            total_steps: 100_000,
+            learning_rate: 1e-3,
+            anneal_lr: true,
+            gamma: 0.98,
+            gae_lambda: 0.8,
+            n_minibatches: 1,
+            update_epochs: 20,
+            clip_coef: 0.2,
+            anneal_clip: true,
+            ent_coef: 0.0,
+            solve: Some(SolveCriterion::cartpole()),
+            ..Self::default()
+        }
+    }
+
+    /// The same settings with another seed.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Samples per rollout.
+    pub fn batch_size(&self) -> usize {
+        self.n_envs * self.n_steps
+    }
+}
+
+impl ParamGuard for PpoConfig {
+    fn check(&self) -> Result<()> {
+        let bad = |m: String| Err(ConsortError::config(m));
+        if self.n_envs == 0 || self.n_steps == 0 || self.update_epochs == 0 {
+            return bad("PPO needs n_envs, n_steps and update_epochs >= 1".into());
+        }
+        if self.n_minibatches == 0 || self.n_minibatches > self.batch_size() {
+            return bad(format!(
+                "n_minibatches must lie in 1..={} (the rollout's samples), got {}",
+                self.batch_size(),
+                self.n_minibatches
+            ));
+        }
+        if self.total_steps < self.batch_size() {
+            return bad(format!(
+                "total_steps {} is less than one rollout ({})",
+                self.total_steps,
+                self.batch_size()
+            ));
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return bad(format!("learning rate must be positive, got {}", self.learning_rate));
+        }
+        for (name, v) in [("gamma", self.gamma), ("gae_lambda", self.gae_lambda)] {
+            if !(0.0..=1.0).contains(&v) {
+                return bad(format!("{name} must lie in [0, 1], got {v}"));
+            }
+        }
+        if !(self.clip_coef.is_finite() && self.clip_coef > 0.0) {
+            return bad(format!("clip_coef must be positive, got {}", self.clip_coef));
+        }
+        for (name, v) in [("ent_coef", self.ent_coef), ("vf_coef", self.vf_coef)] {
+            if !(v.is_finite() && v >= 0.0) {
+                return bad(format!("{name} must be >= 0, got {v}"));
+            }
+        }
+        if let Some(kl) = self.kl {
+            let ok = match kl {
+                KlPenalty::Fixed(b) => b.is_finite() && b >= 0.0,
+                KlPenalty::Adaptive { initial, target } => {
+                    initial.is_finite() && initial > 0.0 && target.is_finite() && target > 0.0
+                }
+            };
+            if !ok {
+                return bad(format!("invalid KL penalty {kl:?}"));
+            }
+        }
+        if self.solve.is_some_and(|s| s.window == 0) {
+            return bad("the solve criterion needs a window >= 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// What one update measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateRecord {
+    /// Environment steps taken so far.
+    pub env_steps: usize,
+    /// Learning rate used.
+    pub learning_rate: f64,
+    /// Mean clipped-surrogate loss over the minibatches.
+    pub policy_loss: f64,
+    /// Mean value loss.
+    pub value_loss: f64,
+    /// Mean entropy of the policy.
+    pub entropy: f64,
+    /// Mean KL(pi || pi_ref) per state over the minibatches (0 without a reference).
+    pub kl_to_reference: f64,
+    /// The KL coefficient this update's loss used (0 without a reference).
+    pub kl_coef: f64,
+}
+
+/// A finished PPO run.
+#[derive(Debug)]
+pub struct PpoRun {
+    /// The trained policy (inference weights).
+    pub policy: ActorCritic,
+    /// The inference device it lives on.
+    pub device: Device,
+    /// Every finished training episode: (environment steps when it ended, return).
+    pub episodes: Vec<(usize, f64)>,
+    /// One record per update.
+    pub updates: Vec<UpdateRecord>,
+    /// Environment steps at which the solve criterion was first met.
+    pub solved_at_step: Option<usize>,
+    /// Environment steps taken.
+    pub env_steps: usize,
+}
+
+impl PpoRun {
+    /// Training episodes finished.
+    pub fn n_episodes(&self) -> usize {
+        self.episodes.len()
+    }
+}
+
+/// One rollout's samples, flattened step-major (`t * n_envs + env`).
+struct Rollout {
+    observations: Vec<Vec<f32>>,
+    actions: Vec<usize>,
+    log_probs: Vec<f32>,
+    values: Vec<f32>,
+    rewards: Vec<f64>,
+    /// The episode ended at this step (terminated or truncated).
+    dones: Vec<bool>,
+    /// Log-probabilities of every action under the reference policy, row-major.
+    reference_log_probs: Vec<f32>,
+}
+
+/// Trains a policy with PPO on copies of `make_env(i)`, starting from `start` (fresh when
+/// `None`) and penalised towards `reference` when given; progress goes to `observer`.
+pub fn train_ppo<E: Environment>(
+    config: &PpoConfig,
+    make_env: impl Fn(usize) -> E,
+    start: Option<ActorCritic>,
+    reference: Option<&ActorCritic>,
+    observer: &ObserverHandle,
+) -> Result<PpoRun> {
+    config.check()?;
+    let device = BackendKind::chosen(None)?.device()?;
+    let train_device = device.clone().autodiff();
+    let mut envs = VectorEnv::new(config.n_envs, |i| EpisodeStatistics::new(make_env(i)))?;
+    let (d, k) = (envs.observation_dim(), envs.n_actions());
+    let mut model = match start {
+        Some(m) => {
+            if (m.observation_dim(), m.n_actions()) != (d, k) {
+                return Err(ConsortError::ShapeMismatch(format!(
+                    "the starting policy takes {} observations and {} actions, the \
+                     environment {d} and {k}",
+                    m.observation_dim(),
+                    m.n_actions()
+                )));
+            }
+            m.fork(&train_device).train()
+        }
+        None => ActorCriticConfig::new(d, k)
+            .with_hidden(config.hidden.clone())
+            .init(&train_device, derive_seed(config.seed, "init"))?,
+    };
+    if let Some(r) = reference
+        && (r.observation_dim(), r.n_actions()) != (d, k)
+    {
+        return Err(ConsortError::ShapeMismatch(
+            "the reference policy does not fit the environment".into(),
+        ));
+    }
+    let reference = reference.map(Module::valid);
+    let mut optim = OptimizerConfig::Adam.init(0.0, config.max_grad_norm)?;
+    let mut action_rng = rng(derive_seed(config.seed, "actions"));
+    let mut minibatch_rng = rng(derive_seed(config.seed, "minibatches"));
+    let mut observations = envs.reset(derive_seed(config.seed, "envs"));
+    let n_updates = config.total_steps / config.batch_size();
+    let mut kl_coef = match (&reference, config.kl) {
+        (Some(_), Some(kl)) => kl.initial(),
+        _ => 0.0,
+    };
+    let mut run = PpoRun {
+        policy: model.valid(),
+        device: device.clone(),
+        episodes: Vec::new(),
+        updates: Vec::new(),
+        solved_at_step: None,
+        env_steps: 0,
+    };
+    let mut returns: Vec<f64> = Vec::new();
+    for update in 0..n_updates {
+        let frac = 1.0 - update as f64 / n_updates as f64;
+        let lr = if config.anneal_lr { frac * config.learning_rate } else { config.learning_rate };
+        let clip = if config.anneal_clip { frac * config.clip_coef } else { config.clip_coef };
+        let acting = model.valid();
+        let mut roll = Rollout {
+            observations: Vec::with_capacity(config.batch_size()),
+            actions: Vec::with_capacity(config.batch_size()),
+            log_probs: Vec::with_capacity(config.batch_size()),
+            values: Vec::with_capacity(config.batch_size()),
+            rewards: Vec::with_capacity(config.batch_size()),
+            dones: Vec::with_capacity(config.batch_size()),
+            reference_log_probs: Vec::new(),
+        };
+        for _ in 0..config.n_steps {
+            let obs = observations_tensor(&observations, &device);
+            let logits = to_vec(acting.logits(obs.clone()))?;
+            let values = to_vec(acting.values(obs.clone()))?;
+            if let Some(r) = &reference {
+                roll.reference_log_probs
+                    .extend(to_vec(log_softmax(r.logits(obs), 1))?);
+            }
+            let mut actions = Vec::with_capacity(config.n_envs);
+            for row in logits.chunks(k) {
+                let p = softmax_row(row);
+                let a = sample(&p, &mut action_rng);
+                actions.push(a);
+                roll.log_probs.push(p[a].max(1e-30).ln() as f32);
+            }
+            let step = envs.step(&actions)?;
+            run.env_steps += config.n_envs;
+            // A truncated episode still had a future: its last observation's value stands in
+            // for it (Pardo et al. 2018), as Stable-Baselines3 does.
+            let truncated: Vec<usize> = (0..config.n_envs)
+                .filter(|&i| step.truncated[i] && !step.terminated[i])
+                .collect();
+            let mut rewards = step.rewards.clone();
+            if !truncated.is_empty() {
+                let finals: Vec<Vec<f32>> = truncated
+                    .iter()
+                    .map(|&i| step.final_observations[i].clone().expect("a final observation"))
+                    .collect();
+                let v = to_vec(acting.values(observations_tensor(&finals, &device)))?;
+                for (&i, vi) in truncated.iter().zip(v) {
+                    rewards[i] += config.gamma * f64::from(vi);
+                }
+            }
+            for (_, e) in &step.episodes {
+                run.episodes.push((run.env_steps, e.episode_return));
+                returns.push(e.episode_return);
+            }
+            roll.observations.extend(observations.drain(..));
+            roll.actions.extend(actions);
+            roll.values.extend(values);
+            roll.rewards.extend(rewards);
+            roll.dones
+                .extend((0..config.n_envs).map(|i| step.terminated[i] || step.truncated[i]));
+            observations = step.observations;
+        }
+        let last_values = to_vec(acting.values(observations_tensor(&observations, &device)))?;
+        let (advantages, targets) = gae(&roll, &last_values, config);
+        let record = optimise(
+            config,
+            &mut model,
+            &mut optim,
+            &roll,
+            &advantages,
+            &targets,
+            (lr, clip, kl_coef),
+            k,
+            &train_device,
+            &mut minibatch_rng,
+        )?;
+        let used_kl = record.0[3];
+        run.updates.push(UpdateRecord {
+            env_steps: run.env_steps,
+            learning_rate: lr,
+            policy_loss: record.0[0],
+            value_loss: record.0[1],
+            entropy: record.0[2],
+            kl_to_reference: used_kl,
+            kl_coef,
+        });
+        model = record.1;
+        if let (Some(_), Some(KlPenalty::Adaptive { target, .. })) = (&reference, config.kl) {
+            if used_kl > 1.5 * target {
+                kl_coef *= 2.0;
+            } else if used_kl < target / 1.5 {
+                kl_coef /= 2.0;
+            }
+        }
+        let recent = &returns[returns.len().saturating_sub(100)..];
+        let mean = recent.iter().sum::<f64>() / recent.len().max(1) as f64;
+        observer.notify(&Event::Progress {
+            label: "ppo",
+            done: run.env_steps,
+            total: n_updates * config.batch_size(),
+        });
+        if (update + 1) % 50 == 0 {
+            let message = format!(
+                "ppo: {} steps, {} episodes, mean return of the last 100 {mean:.1}",
+                run.env_steps,
+                returns.len()
+            );
+            observer.notify(&Event::Stage { message: &message });
+        }
+        if let Some(s) = config.solve
+            && run.solved_at_step.is_none()
+            && returns.len() >= s.window
+            && returns[returns.len() - s.window..].iter().sum::<f64>() / s.window as f64
+                >= s.threshold
+        {
+            run.solved_at_step = Some(run.env_steps);
+            if s.stop {
+                break;
+            }
+        }
+    }
+    run.policy = model.valid();
+    Ok(run)
+}
+
+/// GAE(lambda) advantages and value targets (advantage + value) of a rollout.
+fn gae(roll: &Rollout, last_values: &[f32], config: &PpoConfig) -> (Vec<f32>, Vec<f32>) {
+    let n = config.n_envs;
+    let t_max = config.n_steps;
+    let mut adv = vec![0.0f32; n * t_max];
+    for e in 0..n {
+        let mut last = 0.0f64;
+        for t in (0..t_max).rev() {
+            let i = t * n + e;
+            let next_value = if t + 1 == t_max {
+                f64::from(last_values[e])
+            } else {
+                f64::from(roll.values[i + n])
+            };
+            // The step that ended an episode has no successor within it.
+            let live = if roll.dones[i] { 0.0 } else { 1.0 };
+            let delta = roll.rewards[i] + config.gamma * next_value * live - f64::from(roll.values[i]);
+            last = delta + config.gamma * config.gae_lambda * live * last;
+            adv[i] = last as f32;
+        }
+    }
+    let targets = adv.iter().zip(&roll.values).map(|(a, v)| a + v).collect();
+    (adv, targets)
+}
+
+/// Epochs of minibatch steps on one rollout; returns the mean policy loss, value loss,
+/// entropy and KL to the reference, and the updated model.
+#[allow(clippy::too_many_arguments)]
+fn optimise(
+    config: &PpoConfig,
+    model: &mut ActorCritic,
+    optim: &mut burn::optim::ModuleOptimizer,
+    roll: &Rollout,
+    advantages: &[f32],
+    targets: &[f32],
+    (lr, clip, kl_coef): (f64, f64, f64),
+    k: usize,
+    device: &Device,
+    rng: &mut rand::rngs::StdRng,
+) -> Result<([f64; 4], ActorCritic)> {
+    let batch = roll.actions.len();
+    let mb = batch / config.n_minibatches;
+    let mut order: Vec<usize> = (0..batch).collect();
+    let mut sums = [0.0f64; 4];
+    let mut steps = 0usize;
+    let mut current = model.clone();
+    let with_reference = !roll.reference_log_probs.is_empty();
+    for _ in 0..config.update_epochs {
+        order.shuffle(rng);
+        for chunk in order.chunks(mb).filter(|c| c.len() == mb) {
+            let rows: Vec<Vec<f32>> = chunk.iter().map(|&i| roll.observations[i].clone()).collect();
+            let obs = observations_tensor(&rows, device);
+            let pick = |v: &[f32]| -> Tensor<1> {
+                let vals: Vec<f32> = chunk.iter().map(|&i| v[i]).collect();
+                Tensor::from_data(TensorData::new(vals, [mb]), device)
+            };
+            let actions: Vec<usize> = chunk.iter().map(|&i| roll.actions[i]).collect();
+            let mut adv: Vec<f32> = chunk.iter().map(|&i| advantages[i]).collect();
+            if config.normalize_advantages && mb > 1 {
+                let mean = adv.iter().sum::<f32>() / mb as f32;
+                let var = adv.iter().map(|a| (a - mean).powi(2)).sum::<f32>() / (mb - 1) as f32;
+                let std = var.sqrt() + 1e-8;
+                adv.iter_mut().for_each(|a| *a = (*a - mean) / std);
+            }
+            let adv = Tensor::<1>::from_data(TensorData::new(adv, [mb]), device);
+            let logits = current.logits(obs.clone());
+            let (new_lp, entropy) =
+                log_prob_and_entropy(logits.clone(), actions_tensor(&actions, device));
+            let ratio = (new_lp - pick(&roll.log_probs)).exp();
+            let unclipped = adv.clone().neg() * ratio.clone();
+            let clipped = adv.neg() * ratio.clamp(1.0 - clip, 1.0 + clip);
+            let policy_loss = unclipped.max_pair(clipped).mean();
+            let value_loss = (current.values(obs) - pick(targets)).powi_scalar(2).mean() * 0.5;
+            let entropy = entropy.mean();
+            let mut loss = policy_loss.clone() + value_loss.clone() * config.vf_coef
+                - entropy.clone() * config.ent_coef;
+            let mut kl_value = 0.0;
+            if with_reference {
+                let refs: Vec<f32> = chunk
+                    .iter()
+                    .flat_map(|&i| roll.reference_log_probs[i * k..(i + 1) * k].iter().copied())
+                    .collect();
+                let ref_lp = Tensor::<2>::from_data(TensorData::new(refs, [mb, k]), device);
+                let lp = log_softmax(logits, 1);
+                let kl = (lp.clone().exp() * (lp - ref_lp)).sum_dim(1).mean();
+                kl_value = f64::from(kl.clone().into_scalar::<f32>());
+                if kl_coef > 0.0 {
+                    loss = loss + kl * kl_coef;
+                }
+            }
+            let values = [
+                f64::from(policy_loss.into_scalar::<f32>()),
+                f64::from(value_loss.into_scalar::<f32>()),
+                f64::from(entropy.into_scalar::<f32>()),
+                kl_value,
+            ];
+            if values.iter().any(|v| !v.is_finite()) {
+                return Err(ConsortError::NonFinite(format!(
+                    "PPO's loss went non-finite (policy, value, entropy, KL): {values:?}"
+                )));
+            }
+            for (s, v) in sums.iter_mut().zip(values) {
+                *s += v;
+            }
+            steps += 1;
+            let grads = GradientsParams::from_grads(loss.backward(), &current);
+            current = optim.step(lr, current, grads);
+        }
+    }
+    let n = steps.max(1) as f64;
+    Ok((sums.map(|s| s / n), current))
+}
