@@ -12,3 +12,4 @@ pub mod env;
 pub mod evaluate;
 pub mod policy;
 pub mod ppo;
+pub mod reinforce;

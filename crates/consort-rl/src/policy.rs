@@ -81,8 +81,8 @@ fn orthogonal(d_in: usize, d_out: usize, gain: f64, device: &Device) -> Linear {
 /// Policy and value networks.
 #[derive(Module, Debug)]
 pub struct ActorCritic {
-    actor: Vec<Linear>,
-    critic: Vec<Linear>,
+    pub(crate) actor: Vec<Linear>,
+    pub(crate) critic: Vec<Linear>,
 }
 
 fn run(layers: &[Linear], x: Tensor<2>) -> Tensor<2> {
