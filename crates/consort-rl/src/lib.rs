@@ -10,6 +10,7 @@
 
 pub mod env;
 pub mod evaluate;
+pub mod imitation;
 pub mod policy;
 pub mod ppo;
 pub mod reinforce;
