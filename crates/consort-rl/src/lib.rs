@@ -14,3 +14,4 @@ pub mod imitation;
 pub mod policy;
 pub mod ppo;
 pub mod reinforce;
+pub mod router;
