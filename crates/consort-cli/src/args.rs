@@ -48,6 +48,26 @@ pub enum Command {
     /// Continual learning: an MLP trained on a stream of experiences with each strategy;
     /// prints average accuracy, forgetting, BWT and FWT per strategy.
     Continual(ContinualArgs),
+    /// Reinforcement learning: agents trained on CartPole-v1 until solved, evaluated on
+    /// held-out episodes; prints the table and writes a report with the learning curves.
+    Rl(RlArgs),
+}
+
+/// Options of `consort rl`.
+#[derive(Args, Debug, Clone)]
+pub struct RlArgs {
+    /// Agents, comma-separated: ppo, reinforce, reinforce-no-baseline.
+    #[arg(long, default_value = "ppo,reinforce")]
+    pub agent: String,
+    /// Seeds 0..N for each agent.
+    #[arg(long, default_value_t = 1)]
+    pub seeds: u64,
+    /// A folder for the report (`report.md`, `report.html`, `learning-curve.svg`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// No progress output.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Options of `consort continual`.

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use consort_cli::args::{Cli, Command, ContinualArgs, PredictArgs, RunArgs};
+use consort_cli::args::{Cli, Command, ContinualArgs, PredictArgs, RlArgs, RunArgs};
 use consort_cli::progress::ProgressBars;
 use consort_core::{BackendKind, ConsortError, ObserverHandle};
 use consort_data::embedded;
@@ -215,6 +215,40 @@ fn continual(args: &ContinualArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+fn rl(args: &RlArgs) -> Result<(), Failure> {
+    let agents: Vec<&str> = args.agent.split(',').map(str::trim).collect();
+    if let Some(bad) = agents.iter().find(|a| !consort_rl::report::ALGORITHMS.contains(a)) {
+        return Err(ConsortError::config(format!(
+            "--agent {bad:?}: expected {}",
+            consort_rl::report::ALGORITHMS.join(", ")
+        ))
+        .into());
+    }
+    if args.seeds == 0 || args.seeds > 100 {
+        return Err(ConsortError::config("--seeds must lie in 1..=100").into());
+    }
+    let observer = if args.quiet {
+        ObserverHandle::none()
+    } else {
+        ObserverHandle::new(Arc::new(ProgressBars::new()))
+    };
+    let mut runs = Vec::new();
+    for agent in &agents {
+        for seed in 0..args.seeds {
+            runs.push(consort_rl::report::run_cartpole(agent, seed, &observer)?);
+        }
+    }
+    let mut w = stdout();
+    writeln!(w, "CartPole-v1: solved when 100 consecutive training episodes average 475; held-out: 20 episodes, greedy\n")?;
+    write!(w, "{}", consort_rl::report::agent_table(&runs))?;
+    if let Some(dir) = &args.out {
+        let path = consort_rl::report::write_report(&runs, dir)?;
+        writeln!(w, "report: {}", path.display())?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 /// The listing commands: datasets, backends, the main job's file.
 fn list(command: &Command) -> Result<(), Failure> {
     let mut w = stdout();
@@ -243,7 +277,7 @@ fn list(command: &Command) -> Result<(), Failure> {
         }
         Command::Config => write!(w, "{}", consort_experiment::MAIN_JOB_TOML)?,
         // The commands with work of their own are dispatched in `main`.
-        Command::Run(_) | Command::Predict(_) | Command::Fetch { .. } | Command::Continual(_) => {}
+        Command::Run(_) | Command::Predict(_) | Command::Fetch { .. } | Command::Continual(_) | Command::Rl(_) => {}
     }
     w.flush()?;
     Ok(())
@@ -269,6 +303,7 @@ fn main() -> ExitCode {
         Some(Command::Fetch { names }) => fetch(&names),
         Some(Command::Run(args)) => run(&args),
         Some(Command::Continual(args)) => continual(&args),
+        Some(Command::Rl(args)) => rl(&args),
         Some(listing) => list(&listing),
         None => run(&cli.run),
     };

@@ -70,7 +70,7 @@ fn is_separator(line: &str) -> bool {
 
 /// Converts the report's Markdown to an HTML page; `figures` maps a figure's file name to
 /// its SVG and caption, inlined where the Markdown links the image.
-pub(crate) fn to_html(title: &str, markdown: &str, figures: &[(String, String, String)]) -> String {
+pub fn to_html(title: &str, markdown: &str, figures: &[(String, String, String)]) -> String {
     let mut body = String::new();
     let mut paragraph: Vec<&str> = Vec::new();
     let mut table: Vec<&str> = Vec::new();

@@ -12,6 +12,8 @@ pub mod continual;
 pub mod cv;
 pub mod diversity;
 mod html;
+
+pub use html::to_html as html_page;
 pub mod metrics;
 pub mod plot;
 pub mod ranking;

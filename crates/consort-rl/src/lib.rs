@@ -14,4 +14,5 @@ pub mod imitation;
 pub mod policy;
 pub mod ppo;
 pub mod reinforce;
+pub mod report;
 pub mod router;
