@@ -217,7 +217,10 @@ fn continual(args: &ContinualArgs) -> Result<(), Failure> {
 
 fn rl(args: &RlArgs) -> Result<(), Failure> {
     let agents: Vec<&str> = args.agent.split(',').map(str::trim).collect();
-    if let Some(bad) = agents.iter().find(|a| !consort_rl::report::ALGORITHMS.contains(a)) {
+    if let Some(bad) = agents
+        .iter()
+        .find(|a| !consort_rl::report::ALGORITHMS.contains(a))
+    {
         return Err(ConsortError::config(format!(
             "--agent {bad:?}: expected {}",
             consort_rl::report::ALGORITHMS.join(", ")
@@ -239,7 +242,10 @@ fn rl(args: &RlArgs) -> Result<(), Failure> {
         }
     }
     let mut w = stdout();
-    writeln!(w, "CartPole-v1: solved when 100 consecutive training episodes average 475; held-out: 20 episodes, greedy\n")?;
+    writeln!(
+        w,
+        "CartPole-v1: solved when 100 consecutive training episodes average 475; held-out: 20 episodes, greedy\n"
+    )?;
     write!(w, "{}", consort_rl::report::agent_table(&runs))?;
     if let Some(dir) = &args.out {
         let path = consort_rl::report::write_report(&runs, dir)?;
@@ -277,7 +283,11 @@ fn list(command: &Command) -> Result<(), Failure> {
         }
         Command::Config => write!(w, "{}", consort_experiment::MAIN_JOB_TOML)?,
         // The commands with work of their own are dispatched in `main`.
-        Command::Run(_) | Command::Predict(_) | Command::Fetch { .. } | Command::Continual(_) | Command::Rl(_) => {}
+        Command::Run(_)
+        | Command::Predict(_)
+        | Command::Fetch { .. }
+        | Command::Continual(_)
+        | Command::Rl(_) => {}
     }
     w.flush()?;
     Ok(())

@@ -55,8 +55,14 @@ fn ppo(c: &mut Criterion) {
     };
     group.bench_function("one update (8x32 rollout, 20 epochs)", |b| {
         b.iter(|| {
-            train_ppo(&one_update, |i| CartPole::v1(i as u64), None, None, &ObserverHandle::none())
-                .unwrap()
+            train_ppo(
+                &one_update,
+                |i| CartPole::v1(i as u64),
+                None,
+                None,
+                &ObserverHandle::none(),
+            )
+            .unwrap()
         });
     });
     group.bench_function("solve CartPole-v1 (seed 0)", |b| {

@@ -7,7 +7,7 @@ use consort_core::Result;
 use consort_eval::LineChart;
 use serde::{Deserialize, Serialize};
 
-use crate::env::{EpisodeStatistics, Environment};
+use crate::env::{Environment, EpisodeStatistics};
 use crate::policy::{ActorCritic, greedy, observations_tensor, sample, softmax_row, to_vec};
 
 /// Evaluation seeds start here; training seeds are derived by hashing the run's seed
@@ -99,7 +99,11 @@ pub fn solved_at(returns: &[f64], window: usize, threshold: f64) -> Option<usize
 
 /// A learning curve: each run's episode returns against environment steps, smoothed over
 /// `window` episodes.
-pub fn learning_curve(title: &str, runs: &[(String, Vec<(usize, f64)>)], window: usize) -> LineChart {
+pub fn learning_curve(
+    title: &str,
+    runs: &[(String, Vec<(usize, f64)>)],
+    window: usize,
+) -> LineChart {
     runs.iter().fold(
         LineChart::new(title, "environment steps", "episode return (moving mean)"),
         |chart, (name, episodes)| {

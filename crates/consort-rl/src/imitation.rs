@@ -4,8 +4,8 @@
 
 use burn::module::Module;
 use burn::optim::GradientsParams;
-use burn::tensor::{Device, Tensor, TensorData};
 use burn::tensor::activation::log_softmax;
+use burn::tensor::{Device, Tensor, TensorData};
 use consort_core::seed::{derive_seed, rng};
 use consort_core::{BackendKind, ConsortError, Result};
 use consort_tune::OptimizerConfig;
@@ -75,7 +75,9 @@ pub fn behaviour_clone(
         .map(|g| g as f32)
         .collect();
     if obs.is_empty() {
-        return Err(ConsortError::EmptyDataset("no demonstration steps to clone".into()));
+        return Err(ConsortError::EmptyDataset(
+            "no demonstration steps to clone".into(),
+        ));
     }
     if obs.iter().any(|o| o.len() != config.observation_dim)
         || actions.iter().any(|&a| a >= config.n_actions)

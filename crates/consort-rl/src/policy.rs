@@ -57,7 +57,12 @@ impl ActorCriticConfig {
                     .windows(2)
                     .map(|w| orthogonal(w[0], w[1], 2f64.sqrt(), device))
                     .collect();
-                layers.push(orthogonal(*widths.last().expect("input"), out, head_gain, device));
+                layers.push(orthogonal(
+                    *widths.last().expect("input"),
+                    out,
+                    head_gain,
+                    device,
+                ));
                 layers
             };
             init_now(ActorCritic {
@@ -121,8 +126,14 @@ impl ActorCritic {
 pub fn log_prob_and_entropy(logits: Tensor<2>, actions: Tensor<1, Int>) -> (Tensor<1>, Tensor<1>) {
     let n = logits.dims()[0];
     let log_p = log_softmax(logits, 1);
-    let chosen = log_p.clone().gather(1, actions.reshape([n, 1])).reshape([n]);
-    let entropy = (softmax(log_p.clone(), 1) * log_p).sum_dim(1).reshape([n]).neg();
+    let chosen = log_p
+        .clone()
+        .gather(1, actions.reshape([n, 1]))
+        .reshape([n]);
+    let entropy = (softmax(log_p.clone(), 1) * log_p)
+        .sum_dim(1)
+        .reshape([n])
+        .neg();
     (chosen, entropy)
 }
 
@@ -205,7 +216,9 @@ mod tests {
     fn sampling_follows_the_probabilities() {
         let mut rng = consort_core::seed::rng(0);
         let n = 20_000;
-        let ones = (0..n).filter(|_| sample(&[0.3, 0.7], &mut rng) == 1).count();
+        let ones = (0..n)
+            .filter(|_| sample(&[0.3, 0.7], &mut rng) == 1)
+            .count();
         assert!((ones as f64 / n as f64 - 0.7).abs() < 0.01);
         assert_eq!(greedy(&[0.1, 2.0, -1.0]), 1);
     }

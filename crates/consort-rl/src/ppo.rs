@@ -19,7 +19,7 @@ use consort_core::{BackendKind, ConsortError, Event, ObserverHandle, ParamGuard,
 use consort_tune::OptimizerConfig;
 use rand::seq::SliceRandom;
 
-use crate::env::{EpisodeStatistics, Environment, VectorEnv};
+use crate::env::{Environment, EpisodeStatistics, VectorEnv};
 use crate::policy::{
     ActorCritic, ActorCriticConfig, actions_tensor, log_prob_and_entropy, observations_tensor,
     sample, softmax_row, to_vec,
@@ -199,7 +199,10 @@ impl ParamGuard for PpoConfig {
             ));
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return bad(format!("learning rate must be positive, got {}", self.learning_rate));
+            return bad(format!(
+                "learning rate must be positive, got {}",
+                self.learning_rate
+            ));
         }
         for (name, v) in [("gamma", self.gamma), ("gae_lambda", self.gae_lambda)] {
             if !(0.0..=1.0).contains(&v) {
@@ -207,7 +210,10 @@ impl ParamGuard for PpoConfig {
             }
         }
         if !(self.clip_coef.is_finite() && self.clip_coef > 0.0) {
-            return bad(format!("clip_coef must be positive, got {}", self.clip_coef));
+            return bad(format!(
+                "clip_coef must be positive, got {}",
+                self.clip_coef
+            ));
         }
         for (name, v) in [("ent_coef", self.ent_coef), ("vf_coef", self.vf_coef)] {
             if !(v.is_finite() && v >= 0.0) {
@@ -346,8 +352,16 @@ pub fn train_ppo<E: Environment>(
     let mut returns: Vec<f64> = Vec::new();
     for update in 0..n_updates {
         let frac = 1.0 - update as f64 / n_updates as f64;
-        let lr = if config.anneal_lr { frac * config.learning_rate } else { config.learning_rate };
-        let clip = if config.anneal_clip { frac * config.clip_coef } else { config.clip_coef };
+        let lr = if config.anneal_lr {
+            frac * config.learning_rate
+        } else {
+            config.learning_rate
+        };
+        let clip = if config.anneal_clip {
+            frac * config.clip_coef
+        } else {
+            config.clip_coef
+        };
         let acting = model.valid();
         let mut roll = Rollout {
             observations: Vec::with_capacity(config.batch_size()),
@@ -384,7 +398,11 @@ pub fn train_ppo<E: Environment>(
             if !truncated.is_empty() {
                 let finals: Vec<Vec<f32>> = truncated
                     .iter()
-                    .map(|&i| step.final_observations[i].clone().expect("a final observation"))
+                    .map(|&i| {
+                        step.final_observations[i]
+                            .clone()
+                            .expect("a final observation")
+                    })
                     .collect();
                 let v = to_vec(acting.values(observations_tensor(&finals, &device)))?;
                 for (&i, vi) in truncated.iter().zip(v) {
@@ -395,7 +413,7 @@ pub fn train_ppo<E: Environment>(
                 run.episodes.push((run.env_steps, e.episode_return));
                 returns.push(e.episode_return);
             }
-            roll.observations.extend(observations.drain(..));
+            roll.observations.append(&mut observations);
             roll.actions.extend(actions);
             roll.values.extend(values);
             roll.rewards.extend(rewards);
@@ -471,18 +489,19 @@ fn gae(roll: &Rollout, last_values: &[f32], config: &PpoConfig) -> (Vec<f32>, Ve
     let n = config.n_envs;
     let t_max = config.n_steps;
     let mut adv = vec![0.0f32; n * t_max];
-    for e in 0..n {
+    for (e, &bootstrap) in last_values.iter().enumerate().take(n) {
         let mut last = 0.0f64;
         for t in (0..t_max).rev() {
             let i = t * n + e;
             let next_value = if t + 1 == t_max {
-                f64::from(last_values[e])
+                f64::from(bootstrap)
             } else {
                 f64::from(roll.values[i + n])
             };
             // The step that ended an episode has no successor within it.
             let live = if roll.dones[i] { 0.0 } else { 1.0 };
-            let delta = roll.rewards[i] + config.gamma * next_value * live - f64::from(roll.values[i]);
+            let delta =
+                roll.rewards[i] + config.gamma * next_value * live - f64::from(roll.values[i]);
             last = delta + config.gamma * config.gae_lambda * live * last;
             adv[i] = last as f32;
         }
@@ -516,7 +535,10 @@ fn optimise(
     for _ in 0..config.update_epochs {
         order.shuffle(rng);
         for chunk in order.chunks(mb).filter(|c| c.len() == mb) {
-            let rows: Vec<Vec<f32>> = chunk.iter().map(|&i| roll.observations[i].clone()).collect();
+            let rows: Vec<Vec<f32>> = chunk
+                .iter()
+                .map(|&i| roll.observations[i].clone())
+                .collect();
             let obs = observations_tensor(&rows, device);
             let pick = |v: &[f32]| -> Tensor<1> {
                 let vals: Vec<f32> = chunk.iter().map(|&i| v[i]).collect();
@@ -577,4 +599,84 @@ fn optimise(
     }
     let n = steps.max(1) as f64;
     Ok((sums.map(|s| s / n), current))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::CartPole;
+
+    #[test]
+    fn invalid_settings_and_mismatched_policies_are_typed_errors() {
+        let bad = [
+            PpoConfig {
+                n_envs: 0,
+                ..PpoConfig::cartpole()
+            },
+            PpoConfig {
+                n_minibatches: 1000,
+                ..PpoConfig::cartpole()
+            },
+            PpoConfig {
+                total_steps: 10,
+                ..PpoConfig::cartpole()
+            },
+            PpoConfig {
+                gamma: 1.5,
+                ..PpoConfig::cartpole()
+            },
+            PpoConfig {
+                learning_rate: f64::NAN,
+                ..PpoConfig::cartpole()
+            },
+            PpoConfig {
+                kl: Some(KlPenalty::Adaptive {
+                    initial: 0.1,
+                    target: 0.0,
+                }),
+                ..PpoConfig::cartpole()
+            },
+        ];
+        for c in bad {
+            assert!(
+                matches!(c.check(), Err(ConsortError::InvalidConfig(_))),
+                "{c:?}"
+            );
+        }
+        let device = BackendKind::chosen(None).unwrap().device().unwrap();
+        let wrong = ActorCriticConfig::new(3, 2).init(&device, 0).unwrap();
+        let config = PpoConfig {
+            total_steps: 256,
+            ..PpoConfig::cartpole()
+        };
+        let err = train_ppo(
+            &config,
+            |i| CartPole::v1(i as u64),
+            Some(wrong),
+            None,
+            &ObserverHandle::none(),
+        );
+        assert!(matches!(err, Err(ConsortError::ShapeMismatch(_))));
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_run() {
+        let config = PpoConfig {
+            total_steps: 512,
+            ..PpoConfig::cartpole()
+        };
+        let run = || {
+            train_ppo(
+                &config,
+                |i| CartPole::v1(i as u64),
+                None,
+                None,
+                &ObserverHandle::none(),
+            )
+            .unwrap()
+        };
+        let (a, b) = (run(), run());
+        assert_eq!(a.episodes, b.episodes);
+        assert_eq!(a.updates, b.updates);
+    }
 }

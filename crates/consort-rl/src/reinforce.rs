@@ -12,7 +12,7 @@ use consort_core::seed::{derive_seed, rng};
 use consort_core::{BackendKind, ConsortError, Event, ObserverHandle, ParamGuard, Result};
 use consort_tune::OptimizerConfig;
 
-use crate::env::{EpisodeStatistics, Environment};
+use crate::env::{Environment, EpisodeStatistics};
 use crate::policy::{
     ActorCritic, ActorCriticConfig, actions_tensor, log_prob_and_entropy, observations_tensor,
     sample, softmax_row, to_vec,
@@ -80,13 +80,20 @@ impl ReinforceConfig {
 impl ParamGuard for ReinforceConfig {
     fn check(&self) -> Result<()> {
         if self.episodes == 0 || self.episodes_per_update == 0 {
-            return Err(ConsortError::config("REINFORCE needs episodes >= 1 per update"));
+            return Err(ConsortError::config(
+                "REINFORCE needs episodes >= 1 per update",
+            ));
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return Err(ConsortError::config("REINFORCE's learning rate must be positive"));
+            return Err(ConsortError::config(
+                "REINFORCE's learning rate must be positive",
+            ));
         }
         if !(0.0..=1.0).contains(&self.gamma) {
-            return Err(ConsortError::config(format!("gamma must lie in [0, 1], got {}", self.gamma)));
+            return Err(ConsortError::config(format!(
+                "gamma must lie in [0, 1], got {}",
+                self.gamma
+            )));
         }
         Ok(())
     }
@@ -169,8 +176,14 @@ fn loss(
     config: &ReinforceConfig,
     device: &Device,
 ) -> Result<Tensor<1>> {
-    let obs: Vec<Vec<f32>> = trajectories.iter().flat_map(|t| t.observations.clone()).collect();
-    let actions: Vec<usize> = trajectories.iter().flat_map(|t| t.actions.clone()).collect();
+    let obs: Vec<Vec<f32>> = trajectories
+        .iter()
+        .flat_map(|t| t.observations.clone())
+        .collect();
+    let actions: Vec<usize> = trajectories
+        .iter()
+        .flat_map(|t| t.actions.clone())
+        .collect();
     let returns: Vec<f32> = trajectories
         .iter()
         .flat_map(|t| t.returns_to_go(config.gamma))
@@ -178,7 +191,8 @@ fn loss(
         .collect();
     let n = obs.len();
     let x = observations_tensor(&obs, device);
-    let (log_p, _) = log_prob_and_entropy(model.logits(x.clone()), actions_tensor(&actions, device));
+    let (log_p, _) =
+        log_prob_and_entropy(model.logits(x.clone()), actions_tensor(&actions, device));
     let g = Tensor::<1>::from_data(TensorData::new(returns.clone(), [n]), device);
     if !config.baseline {
         return Ok((log_p * g).mean().neg());
@@ -238,7 +252,9 @@ pub fn train_reinforce<E: Environment>(
         let l = loss(&model, &batch, config, &train_device)?;
         let value = l.clone().into_scalar::<f32>();
         if !value.is_finite() {
-            return Err(ConsortError::NonFinite(format!("REINFORCE's loss went {value}")));
+            return Err(ConsortError::NonFinite(format!(
+                "REINFORCE's loss went {value}"
+            )));
         }
         let grads = GradientsParams::from_grads(l.backward(), &model);
         model = optim.step(config.learning_rate, model, grads);
@@ -304,8 +320,9 @@ pub fn gradient_variance<E: Environment>(
     }
     let device = BackendKind::chosen(None)?.device()?;
     let train_device = device.clone().autodiff();
-    let mut envs: Vec<EpisodeStatistics<E>> =
-        (0..episodes).map(|i| EpisodeStatistics::new(make_env(i))).collect();
+    let mut envs: Vec<EpisodeStatistics<E>> = (0..episodes)
+        .map(|i| EpisodeStatistics::new(make_env(i)))
+        .collect();
     for (i, e) in envs.iter_mut().enumerate() {
         e.reset(Some(derive_seed(seed, &format!("variance{i}"))));
     }
@@ -331,7 +348,11 @@ pub fn gradient_variance<E: Environment>(
         let mut total = 0.0;
         for j in 0..dim {
             let mean = samples.iter().map(|s| f64::from(s[j])).sum::<f64>() / n;
-            total += samples.iter().map(|s| (f64::from(s[j]) - mean).powi(2)).sum::<f64>() / (n - 1.0);
+            total += samples
+                .iter()
+                .map(|s| (f64::from(s[j]) - mean).powi(2))
+                .sum::<f64>()
+                / (n - 1.0);
         }
         variances[slot] = total;
     }

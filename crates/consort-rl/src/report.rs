@@ -41,11 +41,23 @@ pub fn run_cartpole(algorithm: &str, seed: u64, observer: &ObserverHandle) -> Re
     let env = |i: usize| CartPole::v1(i as u64);
     let (episodes, solved_at_step, solved_at_episode, policy, device) = match algorithm {
         "ppo" => {
-            let run = train_ppo(&PpoConfig::cartpole().with_seed(seed), env, None, None, observer)?;
+            let run = train_ppo(
+                &PpoConfig::cartpole().with_seed(seed),
+                env,
+                None,
+                None,
+                observer,
+            )?;
             let at_episode = run
                 .solved_at_step
                 .map(|s| run.episodes.iter().filter(|e| e.0 <= s).count());
-            (run.episodes, run.solved_at_step, at_episode, run.policy, run.device)
+            (
+                run.episodes,
+                run.solved_at_step,
+                at_episode,
+                run.policy,
+                run.device,
+            )
         }
         "reinforce" | "reinforce-no-baseline" => {
             let mut config = ReinforceConfig::cartpole().with_seed(seed);
@@ -54,7 +66,13 @@ pub fn run_cartpole(algorithm: &str, seed: u64, observer: &ObserverHandle) -> Re
             }
             let run = train_reinforce(&config, env, observer)?;
             let at_step = run.solved_at_episode.map(|e| run.episodes[e - 1].0);
-            (run.episodes, at_step, run.solved_at_episode, run.policy, run.device)
+            (
+                run.episodes,
+                at_step,
+                run.solved_at_episode,
+                run.policy,
+                run.device,
+            )
         }
         other => {
             return Err(ConsortError::config(format!(
@@ -63,7 +81,13 @@ pub fn run_cartpole(algorithm: &str, seed: u64, observer: &ObserverHandle) -> Re
         }
     };
     let seconds = start.elapsed().as_secs_f64();
-    let held_out = evaluate(&policy, &device, || CartPole::v1(0), 20, ActionChoice::Greedy)?;
+    let held_out = evaluate(
+        &policy,
+        &device,
+        || CartPole::v1(0),
+        20,
+        ActionChoice::Greedy,
+    )?;
     Ok(AgentRun {
         algorithm: algorithm.to_string(),
         seed,
@@ -105,7 +129,12 @@ pub fn write_report(runs: &[AgentRun], dir: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(dir).map_err(|e| ConsortError::io(dir, e))?;
     let curves: Vec<(String, Vec<(usize, f64)>)> = runs
         .iter()
-        .map(|r| (format!("{} (seed {})", r.algorithm, r.seed), r.episodes.clone()))
+        .map(|r| {
+            (
+                format!("{} (seed {})", r.algorithm, r.seed),
+                r.episodes.clone(),
+            )
+        })
         .collect();
     let chart = Chart::Line(learning_curve("CartPole-v1: training returns", &curves, 20));
     chart.write_svg(&dir.join("learning-curve.svg"))?;

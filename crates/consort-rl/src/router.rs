@@ -61,10 +61,14 @@ impl ParamGuard for RouterConfig {
             return Err(ConsortError::config("call_cost must be >= 0"));
         }
         if self.epochs == 0 || self.batch_size == 0 {
-            return Err(ConsortError::config("the router needs epochs and batch_size >= 1"));
+            return Err(ConsortError::config(
+                "the router needs epochs and batch_size >= 1",
+            ));
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return Err(ConsortError::config("the router's learning rate must be positive"));
+            return Err(ConsortError::config(
+                "the router's learning rate must be positive",
+            ));
         }
         Ok(())
     }
@@ -76,7 +80,11 @@ impl ParamGuard for RouterConfig {
 pub fn router_features(proba: &[f32]) -> Vec<f32> {
     let mut sorted = proba.to_vec();
     sorted.sort_by(|a, b| b.total_cmp(a));
-    let entropy: f32 = proba.iter().filter(|&&p| p > 0.0).map(|&p| -p * p.ln()).sum();
+    let entropy: f32 = proba
+        .iter()
+        .filter(|&&p| p > 0.0)
+        .map(|&p| -p * p.ln())
+        .sum();
     let predicted = crate::policy::greedy(proba);
     let mut out = sorted;
     out.push(entropy);
@@ -104,7 +112,9 @@ impl LearnedRouter {
         config.check()?;
         let n = cheap_proba.rows();
         if n == 0 {
-            return Err(ConsortError::EmptyDataset("no rows to train the router on".into()));
+            return Err(ConsortError::EmptyDataset(
+                "no rows to train the router on".into(),
+            ));
         }
         if cheap_correct.len() != n || large_correct.len() != n {
             return Err(ConsortError::ShapeMismatch(format!(
@@ -134,8 +144,15 @@ impl LearnedRouter {
                 let mut rewards = Vec::with_capacity(chunk.len());
                 for (row, &i) in probs.chunks(2).zip(chunk) {
                     let a = sample(&softmax_row(row), &mut action_rng);
-                    let correct = if a == 1 { large_correct[i] } else { cheap_correct[i] };
-                    rewards.push(f32::from(u8::from(correct)) - if a == 1 { config.call_cost as f32 } else { 0.0 });
+                    let correct = if a == 1 {
+                        large_correct[i]
+                    } else {
+                        cheap_correct[i]
+                    };
+                    rewards.push(
+                        f32::from(u8::from(correct))
+                            - if a == 1 { config.call_cost as f32 } else { 0.0 },
+                    );
                     actions.push(a);
                 }
                 let m = chunk.len();
@@ -146,8 +163,7 @@ impl LearnedRouter {
                 let r = Tensor::<1>::from_data(TensorData::new(rewards, [m]), &train_device);
                 let (log_p, entropy) =
                     log_prob_and_entropy(logits, actions_tensor(&actions, &train_device));
-                let loss = (log_p * adv).mean().neg()
-                    + (values - r).powi_scalar(2).mean() * 0.5
+                let loss = (log_p * adv).mean().neg() + (values - r).powi_scalar(2).mean() * 0.5
                     - entropy.mean() * config.ent_coef;
                 let grads = GradientsParams::from_grads(loss.backward(), &model);
                 model = optim.step(config.learning_rate, model, grads);
@@ -180,7 +196,11 @@ impl LearnedRouter {
 
     /// The router's own decisions: call the large model where it is more likely than not to.
     pub fn decide(&self, cheap_proba: &Matrix) -> Result<Vec<bool>> {
-        Ok(self.call_probability(cheap_proba)?.into_iter().map(|p| p > 0.5).collect())
+        Ok(self
+            .call_probability(cheap_proba)?
+            .into_iter()
+            .map(|p| p > 0.5)
+            .collect())
     }
 }
 
@@ -200,7 +220,13 @@ pub fn matched_accuracy(
         called[i] = true;
     }
     let correct = (0..n)
-        .filter(|&i| if called[i] { large_correct[i] } else { cheap_correct[i] })
+        .filter(|&i| {
+            if called[i] {
+                large_correct[i]
+            } else {
+                cheap_correct[i]
+            }
+        })
         .count();
     correct as f64 / n.max(1) as f64
 }

@@ -52,5 +52,8 @@ fn replaying_gymnasium_episodes_reproduces_every_step() {
         assert!(env.step(0).is_err());
     }
     assert_eq!(truncated_episodes, 2);
-    eprintln!("largest observation gap over {} episodes: {worst:.2e}", reference.episodes.len());
+    eprintln!(
+        "largest observation gap over {} episodes: {worst:.2e}",
+        reference.episodes.len()
+    );
 }

@@ -17,8 +17,14 @@ fn a_cloned_policy_fine_tuned_under_a_kl_penalty_solves_cartpole() {
     let lengths: Vec<usize> = demos.iter().map(|d| d.actions.len()).collect();
     let (cloned, device) =
         behaviour_clone(&ActorCriticConfig::new(4, 2), &demos, 50, Some(0.98), 0).unwrap();
-    let before =
-        evaluate(&cloned, &device, || CartPole::v1(0), 20, ActionChoice::Sampled(0)).unwrap();
+    let before = evaluate(
+        &cloned,
+        &device,
+        || CartPole::v1(0),
+        20,
+        ActionChoice::Sampled(0),
+    )
+    .unwrap();
     eprintln!(
         "demonstrations of {lengths:?} steps; cloned policy {:.1} +- {:.1}",
         before.mean, before.std
@@ -55,6 +61,9 @@ fn a_cloned_policy_fine_tuned_under_a_kl_penalty_solves_cartpole() {
     assert!(tuned.solved_at_step.is_some_and(|s| s <= 100_000));
     assert!(first(&tuned) > 5.0 * first(&scratch));
     assert!(tuned.updates.iter().all(|u| u.kl_to_reference >= -1e-6));
-    assert!(tuned.updates.iter().any(|u| u.kl_coef != 0.05), "the coefficient adapts");
+    assert!(
+        tuned.updates.iter().any(|u| u.kl_coef != 0.05),
+        "the coefficient adapts"
+    );
     assert!(scratch.updates.iter().all(|u| u.kl_coef == 0.0));
 }

@@ -12,10 +12,22 @@ fn ppo_solves_cartpole_on_three_seeds() {
     for seed in 0..3 {
         let config = PpoConfig::cartpole().with_seed(seed);
         let start = std::time::Instant::now();
-        let run = train_ppo(&config, |i| CartPole::v1(i as u64), None, None, &ObserverHandle::none())
-            .unwrap();
-        let held_out = evaluate(&run.policy, &run.device, || CartPole::v1(0), 20, ActionChoice::Greedy)
-            .unwrap();
+        let run = train_ppo(
+            &config,
+            |i| CartPole::v1(i as u64),
+            None,
+            None,
+            &ObserverHandle::none(),
+        )
+        .unwrap();
+        let held_out = evaluate(
+            &run.policy,
+            &run.device,
+            || CartPole::v1(0),
+            20,
+            ActionChoice::Greedy,
+        )
+        .unwrap();
         eprintln!(
             "seed {seed}: solved at {:?} steps ({} episodes), held-out mean {:.1} +- {:.1}, {:.1} s",
             run.solved_at_step,

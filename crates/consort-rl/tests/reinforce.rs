@@ -11,8 +11,8 @@ fn reinforce_with_a_baseline_solves_cartpole_on_three_seeds() {
     for seed in 0..3 {
         let start = std::time::Instant::now();
         let config = ReinforceConfig::cartpole().with_seed(seed);
-        let run = train_reinforce(&config, |i| CartPole::v1(i as u64), &ObserverHandle::none())
-            .unwrap();
+        let run =
+            train_reinforce(&config, |i| CartPole::v1(i as u64), &ObserverHandle::none()).unwrap();
         eprintln!(
             "seed {seed}: solved after {:?} episodes ({} steps), {:.1} s",
             run.solved_at_episode,
@@ -22,7 +22,10 @@ fn reinforce_with_a_baseline_solves_cartpole_on_three_seeds() {
         if seed == 0 {
             let (without, with) =
                 gradient_variance(&run.policy, |i| CartPole::v1(i as u64), 32, 0.99, 7).unwrap();
-            eprintln!("gradient variance: without baseline {without:.3e}, with {with:.3e} ({:.1}x)", without / with);
+            eprintln!(
+                "gradient variance: without baseline {without:.3e}, with {with:.3e} ({:.1}x)",
+                without / with
+            );
             assert!(without > with, "{without} {with}");
         }
         assert!(run.solved_at_episode.is_some_and(|e| e <= 2000));

@@ -38,7 +38,10 @@ fn the_learned_router_is_at_least_as_accurate_as_the_threshold_cascade_at_matche
         .unwrap(),
     );
     let cascade = Cascade::calibrate(
-        vec![Member::new("naive Bayes", cheap.clone()), Member::new("mlp", large.clone())],
+        vec![
+            Member::new("naive Bayes", cheap.clone()),
+            Member::new("mlp", large.clone()),
+        ],
         Confidence::MaxProbability,
         CalibrationTarget::AccuracyWithin(0.005),
         &valid,
@@ -48,7 +51,10 @@ fn the_learned_router_is_at_least_as_accurate_as_the_threshold_cascade_at_matche
     let calls = run.rows_per_stage[1];
     let cascade_accuracy = consort_eval::accuracy(
         test.labels(),
-        &run.proba.iter_rows().map(consort_rl::policy::greedy).collect::<Vec<_>>(),
+        &run.proba
+            .iter_rows()
+            .map(consort_rl::policy::greedy)
+            .collect::<Vec<_>>(),
     )
     .unwrap();
 
@@ -75,7 +81,12 @@ fn the_learned_router_is_at_least_as_accurate_as_the_threshold_cascade_at_matche
             < 0.01,
         "ranking by confidence is the threshold cascade"
     );
-    let own_calls = router.decide(&cheap_test).unwrap().iter().filter(|&&c| c).count();
+    let own_calls = router
+        .decide(&cheap_test)
+        .unwrap()
+        .iter()
+        .filter(|&&c| c)
+        .count();
     let rate = |v: &[bool]| v.iter().filter(|&&c| c).count() as f64 / v.len() as f64;
     eprintln!(
         "test rows {}: cheap {:.4}, large {:.4}; calibrated threshold cascade: {calls} calls, \
@@ -98,5 +109,8 @@ fn the_learned_router_is_at_least_as_accurate_as_the_threshold_cascade_at_matche
             assert!(r >= t, "at the router's own {b} calls: {r} < {t}");
         }
     }
-    assert!(router_sum >= threshold_sum, "{router_sum} < {threshold_sum}");
+    assert!(
+        router_sum >= threshold_sum,
+        "{router_sum} < {threshold_sum}"
+    );
 }

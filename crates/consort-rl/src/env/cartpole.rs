@@ -102,7 +102,10 @@ impl CartPole {
     fn is_terminal(&self) -> bool {
         let [x, _, theta, _] = self.state;
         let c = &self.constants;
-        x < -c.x_threshold || x > c.x_threshold || theta < -c.theta_threshold || theta > c.theta_threshold
+        x < -c.x_threshold
+            || x > c.x_threshold
+            || theta < -c.theta_threshold
+            || theta > c.theta_threshold
     }
 }
 

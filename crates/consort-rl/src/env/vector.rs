@@ -6,7 +6,7 @@
 use consort_core::seed::derive_seed;
 use consort_core::{ConsortError, Result};
 
-use super::{EpisodeRecord, Environment};
+use super::{Environment, EpisodeRecord};
 
 /// What a vector step returned, one entry per copy.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,7 +41,10 @@ impl<E: Environment> VectorEnv<E> {
         }
         let envs: Vec<E> = (0..n).map(make).collect();
         let (d, k) = (envs[0].observation_dim(), envs[0].n_actions());
-        if envs.iter().any(|e| e.observation_dim() != d || e.n_actions() != k) {
+        if envs
+            .iter()
+            .any(|e| e.observation_dim() != d || e.n_actions() != k)
+        {
             return Err(ConsortError::config(
                 "the copies of a vector environment differ in observation size or actions",
             ));
@@ -155,7 +158,8 @@ mod tests {
         }
         assert!(episodes > 6, "{episodes}");
         assert!(v.step(&[1]).is_err());
-        let mut again = VectorEnv::new(3, |i| EpisodeStatistics::new(CartPole::v1(i as u64))).unwrap();
+        let mut again =
+            VectorEnv::new(3, |i| EpisodeStatistics::new(CartPole::v1(i as u64))).unwrap();
         assert_eq!(again.reset(5), first, "seeded");
     }
 }

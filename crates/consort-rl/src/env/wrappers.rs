@@ -4,7 +4,7 @@
 
 use consort_core::{ConsortError, Result};
 
-use super::{EpisodeRecord, Environment, StepResult};
+use super::{Environment, EpisodeRecord, StepResult};
 
 /// Truncates episodes after `max_steps` steps (Gymnasium's `TimeLimit`: a step that both
 /// terminates and reaches the limit reports both flags).
@@ -204,7 +204,11 @@ impl<E: Environment> NormalizeObservation<E> {
         }
         x.iter()
             .enumerate()
-            .map(|(i, &v)| self.stats.normalize(v, i, 1e-8).clamp(-self.clip, self.clip) as f32)
+            .map(|(i, &v)| {
+                self.stats
+                    .normalize(v, i, 1e-8)
+                    .clamp(-self.clip, self.clip) as f32
+            })
             .collect()
     }
 }
@@ -326,7 +330,9 @@ mod tests {
         let mut env = NormalizeObservation::new(CartPole::v1(0));
         let mut obs = vec![env.reset(Some(0))];
         for i in 0..400 {
-            let r = env.step(usize::from(obs.last().unwrap()[2] > 0.0 || i % 7 == 0)).unwrap();
+            let r = env
+                .step(usize::from(obs.last().unwrap()[2] > 0.0 || i % 7 == 0))
+                .unwrap();
             obs.push(r.next_state.clone());
             if r.done() {
                 obs.push(env.reset(None));
