@@ -179,6 +179,20 @@ pub fn sample(p: &[f64], rng: &mut impl Rng) -> usize {
     p.len() - 1
 }
 
+/// Standardises advantages in place: mean 0, unit (sample) standard deviation; fewer than
+/// two values are left as they are.
+pub fn standardize(values: &mut [f32]) {
+    let n = values.len();
+    if n < 2 {
+        return;
+    }
+    let mean = values.iter().sum::<f32>() / n as f32;
+    let std = (values.iter().map(|a| (a - mean).powi(2)).sum::<f32>() / (n - 1) as f32).sqrt();
+    values
+        .iter_mut()
+        .for_each(|a| *a = (*a - mean) / (std + 1e-8));
+}
+
 /// The most probable action.
 pub fn greedy(logits: &[f32]) -> usize {
     logits

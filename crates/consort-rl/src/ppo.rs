@@ -22,7 +22,7 @@ use rand::seq::SliceRandom;
 use crate::env::{Environment, EpisodeStatistics, VectorEnv};
 use crate::policy::{
     ActorCritic, ActorCriticConfig, actions_tensor, log_prob_and_entropy, observations_tensor,
-    sample, softmax_row, to_vec,
+    sample, softmax_row, standardize, to_vec,
 };
 
 /// The KL penalty to a reference policy.
@@ -61,6 +61,13 @@ pub struct SolveCriterion {
 }
 
 impl SolveCriterion {
+    /// Whether the last `window` of `returns` average at least `threshold`.
+    pub fn met_by(&self, returns: &[f64]) -> bool {
+        returns.len() >= self.window
+            && returns[returns.len() - self.window..].iter().sum::<f64>() / self.window as f64
+                >= self.threshold
+    }
+
     /// CartPole-v1's: 475 over 100 consecutive episodes, stopping there.
     pub fn cartpole() -> Self {
         Self {
@@ -470,9 +477,7 @@ pub fn train_ppo<E: Environment>(
         }
         if let Some(s) = config.solve
             && run.solved_at_step.is_none()
-            && returns.len() >= s.window
-            && returns[returns.len() - s.window..].iter().sum::<f64>() / s.window as f64
-                >= s.threshold
+            && s.met_by(&returns)
         {
             run.solved_at_step = Some(run.env_steps);
             if s.stop {
@@ -546,11 +551,8 @@ fn optimise(
             };
             let actions: Vec<usize> = chunk.iter().map(|&i| roll.actions[i]).collect();
             let mut adv: Vec<f32> = chunk.iter().map(|&i| advantages[i]).collect();
-            if config.normalize_advantages && mb > 1 {
-                let mean = adv.iter().sum::<f32>() / mb as f32;
-                let var = adv.iter().map(|a| (a - mean).powi(2)).sum::<f32>() / (mb - 1) as f32;
-                let std = var.sqrt() + 1e-8;
-                adv.iter_mut().for_each(|a| *a = (*a - mean) / std);
+            if config.normalize_advantages {
+                standardize(&mut adv);
             }
             let adv = Tensor::<1>::from_data(TensorData::new(adv, [mb]), device);
             let logits = current.logits(obs.clone());

@@ -15,7 +15,7 @@ use consort_tune::OptimizerConfig;
 use crate::env::{Environment, EpisodeStatistics};
 use crate::policy::{
     ActorCritic, ActorCriticConfig, actions_tensor, log_prob_and_entropy, observations_tensor,
-    sample, softmax_row, to_vec,
+    sample, softmax_row, standardize, to_vec,
 };
 use crate::ppo::SolveCriterion;
 
@@ -200,10 +200,8 @@ fn loss(
     let values = model.values(x);
     let v_host = to_vec(values.clone())?;
     let mut adv: Vec<f32> = returns.iter().zip(&v_host).map(|(g, v)| g - v).collect();
-    if config.normalize_advantages && n > 1 {
-        let mean = adv.iter().sum::<f32>() / n as f32;
-        let std = (adv.iter().map(|a| (a - mean).powi(2)).sum::<f32>() / (n - 1) as f32).sqrt();
-        adv.iter_mut().for_each(|a| *a = (*a - mean) / (std + 1e-8));
+    if config.normalize_advantages {
+        standardize(&mut adv);
     }
     let adv = Tensor::<1>::from_data(TensorData::new(adv, [n]), device);
     // The value net regresses the returns; scaled down so that returns in the hundreds do not
@@ -265,9 +263,7 @@ pub fn train_reinforce<E: Environment>(
         });
         if let Some(s) = config.solve
             && run.solved_at_episode.is_none()
-            && returns.len() >= s.window
-            && returns[returns.len() - s.window..].iter().sum::<f64>() / s.window as f64
-                >= s.threshold
+            && s.met_by(&returns)
         {
             run.solved_at_episode = Some(returns.len());
             if s.stop {
