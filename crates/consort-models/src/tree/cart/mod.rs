@@ -2,14 +2,13 @@
 //! to minimise the weighted impurity of the children. One builder serves classification
 //! (gini / entropy over class mass, soft labels included) and regression (squared error).
 
-use consort_core::{
-    Classifier, ConsortError, Fit, FitWeighted, Matrix, ParamGuard, Regressor, Result, check_input,
-    check_labels, check_sample_weights,
-};
-use consort_data::{Dataset, RegressionDataset};
+use consort_core::{ConsortError, Matrix, ParamGuard, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::linear::one_hot;
+mod fitted;
+
+pub(crate) use fitted::weighted_one_hot;
+pub use fitted::{DecisionTree, RegressionTree};
 
 /// Node impurity measure of classification trees (regression trees use squared error).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -357,149 +356,6 @@ impl DecisionTreeConfig {
             n_features: x.cols(),
         })
     }
-
-    /// Fits a classification tree on per-sample class distributions (`targets`, one row per
-    /// sample); hard labels are one-hot rows. Distillation into trees uses this with a
-    /// teacher's probabilities.
-    pub fn fit_soft(&self, x: &Matrix, targets: &Matrix) -> Result<DecisionTree> {
-        if targets.rows() != x.rows() || targets.cols() == 0 {
-            return Err(ConsortError::ShapeMismatch(format!(
-                "targets are {}x{}, need {} rows and >= 1 class",
-                targets.rows(),
-                targets.cols(),
-                x.rows()
-            )));
-        }
-        targets.ensure_finite("decision tree targets")?;
-        if targets.as_slice().iter().any(|&v| v < 0.0) {
-            return Err(ConsortError::InvalidInput(
-                "decision tree targets must be non-negative".into(),
-            ));
-        }
-        Ok(DecisionTree {
-            tree: self.build(x, targets, Objective::Classification(self.criterion))?,
-            n_classes: targets.cols(),
-        })
-    }
-}
-
-/// A fitted classification tree; leaves hold class distributions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DecisionTree {
-    tree: Tree,
-    n_classes: usize,
-}
-
-impl Fit<Dataset> for DecisionTreeConfig {
-    type Object = DecisionTree;
-
-    fn fit(&self, data: &Dataset) -> Result<DecisionTree> {
-        data.ensure_trainable()?;
-        check_labels(data.labels(), data.n_classes())?;
-        self.fit_soft(data.features(), &one_hot(data.labels(), data.n_classes()))
-    }
-}
-
-/// Each sample's one-hot target row scaled by its weight: weighted class counts drive the
-/// split criterion and the leaf distributions.
-impl FitWeighted<Dataset> for DecisionTreeConfig {
-    fn fit_weighted(&self, data: &Dataset, sample_weights: &[f32]) -> Result<DecisionTree> {
-        data.ensure_trainable()?;
-        check_labels(data.labels(), data.n_classes())?;
-        check_sample_weights(sample_weights, data.len())?;
-        self.fit_soft(
-            data.features(),
-            &weighted_one_hot(data.labels(), data.n_classes(), sample_weights),
-        )
-    }
-}
-
-/// One-hot rows scaled by per-sample weights.
-pub(crate) fn weighted_one_hot(labels: &[usize], n_classes: usize, weights: &[f32]) -> Matrix {
-    let mut m = one_hot(labels, n_classes);
-    for (i, &w) in weights.iter().enumerate() {
-        m.row_mut(i).iter_mut().for_each(|v| *v *= w);
-    }
-    m
-}
-
-impl DecisionTree {
-    /// Depth of the deepest leaf (a lone leaf has depth 0).
-    pub fn depth(&self) -> usize {
-        self.tree.depth()
-    }
-
-    /// Number of leaves.
-    pub fn n_leaves(&self) -> usize {
-        self.tree.n_leaves()
-    }
-}
-
-impl Classifier for DecisionTree {
-    fn n_classes(&self) -> usize {
-        self.n_classes
-    }
-
-    fn n_features(&self) -> usize {
-        self.tree.n_features
-    }
-
-    /// At most one comparison per level.
-    fn macs_per_sample(&self) -> Option<u64> {
-        Some(self.tree.depth().max(1) as u64)
-    }
-
-    fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
-        check_input(x, self.tree.n_features)?;
-        let mut out = Matrix::zeros(x.rows(), self.n_classes);
-        for (i, row) in x.iter_rows().enumerate() {
-            out.row_mut(i).copy_from_slice(self.tree.leaf_of(row));
-        }
-        Ok(out)
-    }
-}
-
-/// A fitted regression tree; leaves hold the mean target of their samples.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RegressionTree {
-    tree: Tree,
-}
-
-impl RegressionTree {
-    /// Depth of the deepest leaf.
-    pub fn depth(&self) -> usize {
-        self.tree.depth()
-    }
-
-    /// Number of leaves.
-    pub fn n_leaves(&self) -> usize {
-        self.tree.n_leaves()
-    }
-}
-
-impl Fit<RegressionDataset> for DecisionTreeConfig {
-    type Object = RegressionTree;
-
-    /// Squared-error CART (the `criterion` field applies to classification only).
-    fn fit(&self, data: &RegressionDataset) -> Result<RegressionTree> {
-        data.ensure_trainable()?;
-        let stats: Vec<[f32; 3]> = data.targets().iter().map(|&y| [1.0, y, y * y]).collect();
-        let stats = Matrix::from_rows(&stats)?;
-        Ok(RegressionTree {
-            tree: self.build(data.features(), &stats, Objective::Regression)?,
-        })
-    }
-}
-
-impl Regressor for RegressionTree {
-    fn n_features(&self) -> usize {
-        self.tree.n_features
-    }
-
-    fn predict(&self, x: &Matrix) -> Result<Vec<f32>> {
-        check_input(x, self.tree.n_features)?;
-        Ok(x.iter_rows().map(|r| self.tree.leaf_of(r)[0]).collect())
-    }
 }
 
 impl Tree {
@@ -548,23 +404,5 @@ impl Tree {
 
     pub(crate) fn n_features(&self) -> usize {
         self.n_features
-    }
-}
-
-impl consort_core::io::Validate for DecisionTree {
-    fn validate(&self) -> Result<()> {
-        consort_core::io::ensure(self.n_classes >= 2, || {
-            format!(
-                "a classification tree needs >= 2 classes, has {}",
-                self.n_classes
-            )
-        })?;
-        self.tree.check(self.n_classes)
-    }
-}
-
-impl consort_core::io::Validate for RegressionTree {
-    fn validate(&self) -> Result<()> {
-        self.tree.check(1)
     }
 }
