@@ -1,0 +1,22 @@
+//! Consort hyperparameter search, after Optuna's define-by-run design: an objective asks its
+//! [`Trial`] for parameters as it runs (`suggest_float`, `suggest_int`,
+//! `suggest_categorical`; a parameter asked on one branch only is conditional), reports
+//! intermediate values and asks [`Trial::should_prune`]; a [`Study`] runs trials, a
+//! [`Sampler`] proposes values from the finished ones (grid, random, TPE) and a [`Pruner`]
+//! stops unpromising ones early (median, successive halving, Hyperband).
+
+#![warn(missing_docs)]
+
+mod pruner;
+mod sampler;
+mod space;
+mod study;
+mod tpe;
+mod trial;
+
+pub use pruner::{Hyperband, MedianPruner, NopPruner, Pruner, SuccessiveHalving};
+pub use sampler::{GridSampler, RandomSampler, Sampler};
+pub use space::{Distribution, ParamValue};
+pub use study::{Study, StudyDirection};
+pub use tpe::TpeSampler;
+pub use trial::{FrozenTrial, Trial, TrialState};

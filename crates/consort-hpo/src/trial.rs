@@ -1,0 +1,217 @@
+//! A trial: the parameters an objective asked for, the intermediate values it reported, and
+//! what became of it.
+
+use std::collections::BTreeMap;
+
+use consort_core::seed::{derive_seed, rng};
+use consort_core::{ConsortError, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::pruner::Pruner;
+use crate::sampler::Sampler;
+use crate::space::{Distribution, ParamValue};
+use crate::study::StudyDirection;
+
+/// What became of a trial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TrialState {
+    /// Still running.
+    Running,
+    /// Finished with a value.
+    Complete,
+    /// Stopped early by the pruner (its last intermediate value stands for it).
+    Pruned,
+    /// The objective failed or returned a non-finite value.
+    Failed,
+}
+
+/// A trial's record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrozenTrial {
+    /// 0-based number in the study.
+    pub number: usize,
+    /// What became of it.
+    pub state: TrialState,
+    /// The objective's value (complete trials) or the last intermediate value (pruned).
+    pub value: Option<f64>,
+    /// Parameters asked for, by name.
+    pub params: BTreeMap<String, ParamValue>,
+    /// Their distributions.
+    pub distributions: BTreeMap<String, Distribution>,
+    /// Intermediate values by step.
+    pub intermediate: BTreeMap<usize, f64>,
+    /// Free-form attributes set by the objective (and the failure message).
+    pub user_attrs: BTreeMap<String, String>,
+}
+
+impl FrozenTrial {
+    pub(crate) fn new(number: usize) -> Self {
+        Self {
+            number,
+            state: TrialState::Running,
+            value: None,
+            params: BTreeMap::new(),
+            distributions: BTreeMap::new(),
+            intermediate: BTreeMap::new(),
+            user_attrs: BTreeMap::new(),
+        }
+    }
+
+    /// The last reported step and its value.
+    pub fn last_intermediate(&self) -> Option<(usize, f64)> {
+        self.intermediate.iter().next_back().map(|(&s, &v)| (s, v))
+    }
+}
+
+/// A running trial, handed to the objective.
+pub struct Trial<'a> {
+    pub(crate) record: FrozenTrial,
+    pub(crate) history: &'a [FrozenTrial],
+    pub(crate) sampler: &'a dyn Sampler,
+    pub(crate) pruner: &'a dyn Pruner,
+    pub(crate) direction: StudyDirection,
+    pub(crate) seed: u64,
+    pub(crate) pruned: bool,
+}
+
+impl Trial<'_> {
+    /// The trial's number.
+    pub fn number(&self) -> usize {
+        self.record.number
+    }
+
+    fn suggest(&mut self, name: &str, dist: Distribution) -> Result<ParamValue> {
+        dist.check(name)?;
+        if let Some(existing) = self.record.distributions.get(name) {
+            if *existing != dist {
+                return Err(ConsortError::config(format!(
+                    "parameter {name:?} asked again with another distribution \
+                     ({existing:?}, now {dist:?})"
+                )));
+            }
+            return Ok(self.record.params[name].clone());
+        }
+        let mut r = rng(derive_seed(
+            self.seed,
+            &format!("trial{}.{name}", self.record.number),
+        ));
+        let value = self.sampler.sample(
+            self.history,
+            self.direction,
+            self.record.number,
+            name,
+            &dist,
+            &mut r,
+        )?;
+        self.record.params.insert(name.to_string(), value.clone());
+        self.record.distributions.insert(name.to_string(), dist);
+        Ok(value)
+    }
+
+    /// A real number in `[low, high]`, uniform.
+    pub fn suggest_float(&mut self, name: &str, low: f64, high: f64) -> Result<f64> {
+        self.float(
+            name,
+            Distribution::Float {
+                low,
+                high,
+                log: false,
+            },
+        )
+    }
+
+    /// A real number in `[low, high]`, uniform on a log scale.
+    pub fn suggest_float_log(&mut self, name: &str, low: f64, high: f64) -> Result<f64> {
+        self.float(
+            name,
+            Distribution::Float {
+                low,
+                high,
+                log: true,
+            },
+        )
+    }
+
+    fn float(&mut self, name: &str, dist: Distribution) -> Result<f64> {
+        match self.suggest(name, dist)? {
+            ParamValue::Float(v) => Ok(v),
+            other => Err(ConsortError::config(format!("{name:?} holds {other:?}"))),
+        }
+    }
+
+    /// An integer in `[low, high]` on a grid of `step`.
+    pub fn suggest_int(&mut self, name: &str, low: i64, high: i64, step: i64) -> Result<i64> {
+        self.int(
+            name,
+            Distribution::Int {
+                low,
+                high,
+                step,
+                log: false,
+            },
+        )
+    }
+
+    /// An integer in `[low, high]`, uniform on a log scale.
+    pub fn suggest_int_log(&mut self, name: &str, low: i64, high: i64) -> Result<i64> {
+        self.int(
+            name,
+            Distribution::Int {
+                low,
+                high,
+                step: 1,
+                log: true,
+            },
+        )
+    }
+
+    fn int(&mut self, name: &str, dist: Distribution) -> Result<i64> {
+        match self.suggest(name, dist)? {
+            ParamValue::Int(v) => Ok(v),
+            other => Err(ConsortError::config(format!("{name:?} holds {other:?}"))),
+        }
+    }
+
+    /// One of `choices`.
+    pub fn suggest_categorical(&mut self, name: &str, choices: &[&str]) -> Result<String> {
+        let dist = Distribution::Categorical {
+            choices: choices.iter().map(|c| c.to_string()).collect(),
+        };
+        match self.suggest(name, dist)? {
+            ParamValue::Categorical(c) => Ok(c),
+            other => Err(ConsortError::config(format!("{name:?} holds {other:?}"))),
+        }
+    }
+
+    /// Records `value` at `step` (an epoch, say).
+    pub fn report(&mut self, step: usize, value: f64) -> Result<()> {
+        if !value.is_finite() {
+            return Err(ConsortError::NonFinite(format!(
+                "trial {} reported {value} at step {step}",
+                self.record.number
+            )));
+        }
+        self.record.intermediate.insert(step, value);
+        Ok(())
+    }
+
+    /// Whether the pruner would stop this trial now, from its last reported value; once it
+    /// says yes, the trial ends as pruned whatever the objective returns.
+    pub fn should_prune(&mut self) -> bool {
+        if self.record.intermediate.is_empty() {
+            return false;
+        }
+        if self
+            .pruner
+            .prune(self.history, &self.record, self.direction)
+        {
+            self.pruned = true;
+        }
+        self.pruned
+    }
+
+    /// Attaches a note to the trial.
+    pub fn set_user_attr(&mut self, key: &str, value: impl Into<String>) {
+        self.record.user_attrs.insert(key.to_string(), value.into());
+    }
+}
