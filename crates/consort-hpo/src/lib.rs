@@ -7,6 +7,7 @@
 
 #![warn(missing_docs)]
 
+mod journal;
 mod pruner;
 mod sampler;
 mod space;
@@ -14,6 +15,7 @@ mod study;
 mod tpe;
 mod trial;
 
+pub use journal::{Journal, JournalState};
 pub use pruner::{Hyperband, MedianPruner, NopPruner, Pruner, SuccessiveHalving};
 pub use sampler::{GridSampler, RandomSampler, Sampler};
 pub use space::{Distribution, ParamValue};

@@ -1,7 +1,11 @@
 //! A study: trials run one after another against one objective, each given the history so
 //! far; the best one by the objective's direction.
 
+use std::collections::VecDeque;
+
 use consort_core::{ConsortError, Direction, Event, ObserverHandle, Result};
+
+use crate::journal::Journal;
 
 use crate::pruner::{NopPruner, Pruner};
 use crate::sampler::Sampler;
@@ -19,6 +23,8 @@ pub struct Study {
     trials: Vec<FrozenTrial>,
     seed: u64,
     observer: ObserverHandle,
+    journal: Option<Journal>,
+    retries: VecDeque<FrozenTrial>,
 }
 
 impl std::fmt::Debug for Study {
@@ -41,6 +47,8 @@ impl Study {
             trials: Vec::new(),
             seed: 0,
             observer: ObserverHandle::none(),
+            journal: None,
+            retries: VecDeque::new(),
         }
     }
 
@@ -68,6 +76,44 @@ impl Study {
         self
     }
 
+    /// Stores the study in the journal at `path` (created if missing), shared with every
+    /// process that opens it: trials already there are loaded, trial numbers are claimed
+    /// under a lock, and a trial whose worker died is marked failed and retried with its
+    /// parameters.
+    pub fn with_journal(mut self, path: impl Into<std::path::PathBuf>) -> Result<Self> {
+        let journal = Journal::new(path);
+        self.trials = journal.state()?.finished;
+        self.journal = Some(journal);
+        Ok(self)
+    }
+
+    /// Runs trials until the study holds `n` complete or pruned ones (counting those in the
+    /// journal, by any worker): what resuming a crashed study calls.
+    pub fn optimize_to(
+        &mut self,
+        n: usize,
+        mut objective: impl FnMut(&mut Trial<'_>) -> Result<f64>,
+    ) -> Result<()> {
+        loop {
+            if let Some(j) = &self.journal {
+                self.trials = j.state()?.finished;
+            }
+            let done = self
+                .trials
+                .iter()
+                .filter(|t| matches!(t.state, TrialState::Complete | TrialState::Pruned))
+                .count();
+            if done >= n {
+                return Ok(());
+            }
+            let before = self.trials.len();
+            self.optimize(1, &mut objective)?;
+            if self.trials.len() == before {
+                return Ok(());
+            }
+        }
+    }
+
     /// Every trial so far.
     pub fn trials(&self) -> &[FrozenTrial] {
         &self.trials
@@ -87,10 +133,19 @@ impl Study {
         mut objective: impl FnMut(&mut Trial<'_>) -> Result<f64>,
     ) -> Result<()> {
         for _ in 0..n_trials {
-            let number = self.trials.len();
+            let number = match &self.journal {
+                Some(j) => {
+                    let (number, state, orphans) = j.claim()?;
+                    self.trials = state.finished;
+                    self.retries.extend(orphans);
+                    number
+                }
+                None => self.trials.len(),
+            };
             if self.sampler.exhausted(number) {
                 break;
             }
+            let retry = self.retries.pop_front();
             let mut trial = Trial {
                 record: FrozenTrial::new(number),
                 history: &self.trials,
@@ -99,10 +154,17 @@ impl Study {
                 direction: self.direction,
                 seed: self.seed,
                 pruned: false,
+                fixed: retry.as_ref().map(|r| r.params.clone()),
+                journal: self.journal.as_ref(),
             };
             let outcome = objective(&mut trial);
             let pruned = trial.pruned;
             let mut record = trial.record;
+            if let Some(r) = &retry {
+                record
+                    .user_attrs
+                    .insert("retry_of".into(), r.number.to_string());
+            }
             match outcome {
                 Ok(_) if pruned => {
                     record.state = TrialState::Pruned;
@@ -129,6 +191,9 @@ impl Study {
                 record.value.map_or(String::new(), |v| format!("{v:.6}"))
             );
             self.observer.notify(&Event::Stage { message: &message });
+            if let Some(j) = &self.journal {
+                j.finish(&record)?;
+            }
             self.trials.push(record);
         }
         Ok(())

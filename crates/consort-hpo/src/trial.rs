@@ -72,6 +72,9 @@ pub struct Trial<'a> {
     pub(crate) direction: StudyDirection,
     pub(crate) seed: u64,
     pub(crate) pruned: bool,
+    /// Values to use instead of sampling (a retried trial's).
+    pub(crate) fixed: Option<BTreeMap<String, ParamValue>>,
+    pub(crate) journal: Option<&'a crate::journal::Journal>,
 }
 
 impl Trial<'_> {
@@ -91,18 +94,32 @@ impl Trial<'_> {
             }
             return Ok(self.record.params[name].clone());
         }
-        let mut r = rng(derive_seed(
-            self.seed,
-            &format!("trial{}.{name}", self.record.number),
-        ));
-        let value = self.sampler.sample(
-            self.history,
-            self.direction,
-            self.record.number,
-            name,
-            &dist,
-            &mut r,
-        )?;
+        let fixed = self
+            .fixed
+            .as_ref()
+            .and_then(|f| f.get(name))
+            .filter(|v| dist.to_internal(v).is_some())
+            .cloned();
+        let value = match fixed {
+            Some(v) => v,
+            None => {
+                let mut r = rng(derive_seed(
+                    self.seed,
+                    &format!("trial{}.{name}", self.record.number),
+                ));
+                self.sampler.sample(
+                    self.history,
+                    self.direction,
+                    self.record.number,
+                    name,
+                    &dist,
+                    &mut r,
+                )?
+            }
+        };
+        if let Some(j) = self.journal {
+            j.param(self.record.number, name, &dist, &value)?;
+        }
         self.record.params.insert(name.to_string(), value.clone());
         self.record.distributions.insert(name.to_string(), dist);
         Ok(value)

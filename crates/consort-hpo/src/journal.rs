@@ -1,0 +1,279 @@
+//! A study stored in an append-only journal file (one JSON line per event, Optuna's
+//! `JournalFileStorage` idea): several processes share it through an exclusive lock file,
+//! a crashed study resumes from it, and a trial whose worker died is marked failed and its
+//! parameters retried. Completed trials are written once and never rerun.
+//!
+//! Events: `start` (trial number, worker process id) and `finish` (the whole trial record).
+//! A trial with a `start` and no `finish` is running if its worker is alive (Linux: its
+//! `/proc` entry exists) and dead otherwise.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use consort_core::{ConsortError, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::space::{Distribution, ParamValue};
+use crate::trial::{FrozenTrial, TrialState};
+
+/// One line of the journal.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "lowercase")]
+enum Entry {
+    Start {
+        number: usize,
+        worker: u32,
+    },
+    Param {
+        number: usize,
+        name: String,
+        distribution: Distribution,
+        value: ParamValue,
+    },
+    Finish {
+        trial: FrozenTrial,
+    },
+}
+
+/// The journal of one study.
+#[derive(Debug, Clone)]
+pub struct Journal {
+    path: PathBuf,
+    lock: PathBuf,
+}
+
+/// What the journal holds now.
+#[derive(Debug, Clone, Default)]
+pub struct JournalState {
+    /// Finished trials (complete, pruned, failed), by number.
+    pub finished: Vec<FrozenTrial>,
+    /// Started trials without a finish whose worker is alive.
+    pub running: Vec<usize>,
+    /// Started trials without a finish whose worker is gone, with the parameters they had
+    /// been given.
+    pub orphaned: Vec<FrozenTrial>,
+    /// The next free trial number.
+    pub next_number: usize,
+}
+
+fn alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    if Path::new("/proc/self").exists() {
+        Path::new(&format!("/proc/{pid}")).exists()
+    } else {
+        // Without /proc a worker cannot be checked: assume it lives (nothing is retried).
+        true
+    }
+}
+
+/// Holds the lock file while alive.
+struct LockGuard<'a>(&'a Path);
+
+impl Drop for LockGuard<'_> {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.0);
+    }
+}
+
+impl Journal {
+    /// The journal at `path` (created on first write).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        let mut lock = path.clone().into_os_string();
+        lock.push(".lock");
+        Self {
+            path,
+            lock: lock.into(),
+        }
+    }
+
+    /// The journal's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Takes the lock file (exclusive create), waiting up to 30 s; a lock left by a dead
+    /// process (its pid inside) is broken.
+    fn lock(&self) -> Result<LockGuard<'_>> {
+        let start = Instant::now();
+        loop {
+            match OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&self.lock)
+            {
+                Ok(mut f) => {
+                    let _ = write!(f, "{}", std::process::id());
+                    return Ok(LockGuard(&self.lock));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let holder = std::fs::read_to_string(&self.lock)
+                        .ok()
+                        .and_then(|s| s.trim().parse::<u32>().ok());
+                    if holder.is_some_and(|pid| !alive(pid)) {
+                        let _ = std::fs::remove_file(&self.lock);
+                        continue;
+                    }
+                    if start.elapsed() > Duration::from_secs(30) {
+                        return Err(ConsortError::Backend(format!(
+                            "{} stayed locked for 30 s",
+                            self.lock.display()
+                        )));
+                    }
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                Err(e) => return Err(ConsortError::io(&self.lock, e)),
+            }
+        }
+    }
+
+    fn read(&self) -> Result<JournalState> {
+        let file = match File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(JournalState::default());
+            }
+            Err(e) => return Err(ConsortError::io(&self.path, e)),
+        };
+        let mut started: Vec<(usize, u32)> = Vec::new();
+        let mut params: Vec<(usize, String, Distribution, ParamValue)> = Vec::new();
+        let mut finished: Vec<FrozenTrial> = Vec::new();
+        for (i, line) in BufReader::new(file).lines().enumerate() {
+            let line = line.map_err(|e| ConsortError::io(&self.path, e))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<Entry>(&line) {
+                Ok(Entry::Start { number, worker }) => started.push((number, worker)),
+                Ok(Entry::Param {
+                    number,
+                    name,
+                    distribution,
+                    value,
+                }) => params.push((number, name, distribution, value)),
+                Ok(Entry::Finish { trial }) => {
+                    if !finished.iter().any(|t| t.number == trial.number) {
+                        finished.push(trial);
+                    }
+                }
+                // A torn last line (the writer died mid-write) is ignored; anything else is
+                // a damaged journal.
+                Err(_) if i + 1 == self.count_lines()? => {}
+                Err(e) => {
+                    return Err(ConsortError::Parse {
+                        source_name: self.path.display().to_string(),
+                        line: i + 1,
+                        message: e.to_string(),
+                    });
+                }
+            }
+        }
+        finished.sort_by_key(|t| t.number);
+        let next_number = started
+            .iter()
+            .map(|s| s.0 + 1)
+            .chain(finished.iter().map(|t| t.number + 1))
+            .max()
+            .unwrap_or(0);
+        let (mut running, mut orphaned) = (Vec::new(), Vec::new());
+        for (number, worker) in started {
+            if !finished.iter().any(|t| t.number == number) {
+                if alive(worker) {
+                    running.push(number);
+                } else {
+                    let mut t = FrozenTrial::new(number);
+                    for (n, name, dist, value) in &params {
+                        if *n == number {
+                            t.params.insert(name.clone(), value.clone());
+                            t.distributions.insert(name.clone(), dist.clone());
+                        }
+                    }
+                    orphaned.push(t);
+                }
+            }
+        }
+        Ok(JournalState {
+            finished,
+            running,
+            orphaned,
+            next_number,
+        })
+    }
+
+    fn count_lines(&self) -> Result<usize> {
+        let f = File::open(&self.path).map_err(|e| ConsortError::io(&self.path, e))?;
+        Ok(BufReader::new(f).lines().count())
+    }
+
+    fn append(&self, entry: &Entry) -> Result<()> {
+        let mut line = serde_json::to_string(entry)?;
+        line.push('\n');
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(|e| ConsortError::io(&self.path, e))?;
+        f.write_all(line.as_bytes())
+            .and_then(|()| f.sync_data())
+            .map_err(|e| ConsortError::io(&self.path, e))
+    }
+
+    /// The journal as it stands.
+    pub fn state(&self) -> Result<JournalState> {
+        let _guard = self.lock()?;
+        self.read()
+    }
+
+    /// Claims the next trial number for this process (under the lock), first marking
+    /// trials of dead workers as failed; returns the number, the state it saw and the
+    /// trials it found orphaned.
+    pub(crate) fn claim(&self) -> Result<(usize, JournalState, Vec<FrozenTrial>)> {
+        let _guard = self.lock()?;
+        let state = self.read()?;
+        let mut orphans = Vec::new();
+        for orphan in &state.orphaned {
+            let mut t = orphan.clone();
+            t.state = TrialState::Failed;
+            t.user_attrs
+                .insert("error".into(), "its worker process died".into());
+            self.append(&Entry::Finish { trial: t.clone() })?;
+            orphans.push(t);
+        }
+        let number = state.next_number;
+        self.append(&Entry::Start {
+            number,
+            worker: std::process::id(),
+        })?;
+        Ok((number, self.read()?, orphans))
+    }
+
+    /// Records a parameter as soon as it is drawn (so a dead worker's trial can be retried
+    /// with the same values).
+    pub(crate) fn param(
+        &self,
+        number: usize,
+        name: &str,
+        distribution: &Distribution,
+        value: &ParamValue,
+    ) -> Result<()> {
+        let _guard = self.lock()?;
+        self.append(&Entry::Param {
+            number,
+            name: name.to_string(),
+            distribution: distribution.clone(),
+            value: value.clone(),
+        })
+    }
+
+    /// Records a finished trial.
+    pub(crate) fn finish(&self, trial: &FrozenTrial) -> Result<()> {
+        let _guard = self.lock()?;
+        self.append(&Entry::Finish {
+            trial: trial.clone(),
+        })
+    }
+}
