@@ -8,7 +8,9 @@
 #![warn(missing_docs)]
 
 mod journal;
+pub mod objective;
 mod pruner;
+mod report;
 mod sampler;
 mod space;
 mod study;

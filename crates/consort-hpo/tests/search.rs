@@ -223,3 +223,30 @@ fn pruners_spend_far_fewer_epochs_and_find_the_same_optimum() {
         assert!(best - found <= 0.005, "{name}: {found} vs {best}");
     }
 }
+
+/// The report ranks the parameter the objective depends on first and writes its files.
+#[test]
+fn importances_rank_what_matters_and_the_report_is_written() {
+    let mut study = Study::new(Direction::Lower)
+        .with_sampler(RandomSampler)
+        .with_seed(2);
+    study
+        .optimize(60, |t| {
+            let x = t.suggest_float("x", -1.0, 1.0)?;
+            let y = t.suggest_float("y", -1.0, 1.0)?;
+            let _noise = t.suggest_categorical("unused", &["a", "b", "c"])?;
+            Ok(10.0 * x * x + 0.5 * y * y)
+        })
+        .unwrap();
+    let imp = study.importances().unwrap();
+    eprintln!("importances: {imp:?}");
+    assert_eq!(imp[0].0, "x");
+    let unused = imp.iter().find(|(n, _)| n == "unused").unwrap().1;
+    assert!(imp[0].1 > 0.7 && unused < 0.05, "{imp:?}");
+    let dir = std::env::temp_dir().join(format!("consort-hpo-report-{}", std::process::id()));
+    let html = study.write_report(&dir).unwrap();
+    let page = std::fs::read_to_string(html).unwrap();
+    assert!(page.contains("Parameter importances") && page.contains("<svg"));
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(Study::new(Direction::Lower).importances().is_err());
+}
