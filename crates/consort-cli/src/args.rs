@@ -51,6 +51,27 @@ pub enum Command {
     /// Reinforcement learning: agents trained on CartPole-v1 until solved, evaluated on
     /// held-out episodes; prints the table and writes a report with the learning curves.
     Rl(RlArgs),
+    /// Hyperparameter search: a study file (TOML: data, model, search space, sampler,
+    /// pruner, trials, storage) run by cross-validation; prints the best trial and writes a
+    /// report.
+    Tune(TuneArgs),
+}
+
+/// Options of `consort tune`.
+#[derive(Args, Debug, Clone)]
+pub struct TuneArgs {
+    /// The study file.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Continue the study stored in the file's `storage` journal up to its `trials`.
+    #[arg(long)]
+    pub resume: bool,
+    /// A folder for the report (`report.md`, `report.html`, `history.svg`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// No progress output.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Options of `consort rl`.

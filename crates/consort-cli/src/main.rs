@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use consort_cli::args::{Cli, Command, ContinualArgs, PredictArgs, RlArgs, RunArgs};
+use consort_cli::args::{Cli, Command, ContinualArgs, PredictArgs, RlArgs, RunArgs, TuneArgs};
 use consort_cli::progress::ProgressBars;
 use consort_core::{BackendKind, ConsortError, ObserverHandle};
 use consort_data::embedded;
@@ -255,6 +255,55 @@ fn rl(args: &RlArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+fn tune(args: &TuneArgs) -> Result<(), Failure> {
+    let config = consort_hpo::tune::TuneConfig::load(&args.config)?;
+    match (&config.storage, args.resume) {
+        (None, true) => {
+            return Err(ConsortError::config(
+                "--resume needs a `storage` journal in the study file",
+            )
+            .into());
+        }
+        (Some(path), false) if path.exists() => {
+            let held = consort_hpo::Journal::new(path).state()?.finished.len();
+            if held > 0 {
+                return Err(ConsortError::config(format!(
+                    "{} already holds {held} trials: pass --resume to continue that study, or \
+                     remove the file to start afresh",
+                    path.display()
+                ))
+                .into());
+            }
+        }
+        _ => {}
+    }
+    let observer = if args.quiet {
+        ObserverHandle::none()
+    } else {
+        ObserverHandle::new(Arc::new(ProgressBars::new()))
+    };
+    let study = consort_hpo::tune::run_study(&config, &observer)?;
+    let best = study.best_trial()?;
+    let mut w = stdout();
+    writeln!(
+        w,
+        "{} trials of {} on {}: best cross-validated accuracy {:.4} (trial {})",
+        study.trials().len(),
+        config.model,
+        config.dataset,
+        best.value.unwrap_or(f64::NAN),
+        best.number
+    )?;
+    for (name, value) in &best.params {
+        writeln!(w, "  {name} = {value}")?;
+    }
+    if let Some(dir) = &args.out {
+        writeln!(w, "report: {}", study.write_report(dir)?.display())?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 /// The listing commands: datasets, backends, the main job's file.
 fn list(command: &Command) -> Result<(), Failure> {
     let mut w = stdout();
@@ -287,7 +336,8 @@ fn list(command: &Command) -> Result<(), Failure> {
         | Command::Predict(_)
         | Command::Fetch { .. }
         | Command::Continual(_)
-        | Command::Rl(_) => {}
+        | Command::Rl(_)
+        | Command::Tune(_) => {}
     }
     w.flush()?;
     Ok(())
@@ -314,6 +364,7 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => run(&args),
         Some(Command::Continual(args)) => continual(&args),
         Some(Command::Rl(args)) => rl(&args),
+        Some(Command::Tune(args)) => tune(&args),
         Some(listing) => list(&listing),
         None => run(&cli.run),
     };

@@ -557,3 +557,47 @@ fn continual_prints_the_strategy_table() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(text(&bad.stderr).contains("class-il, task-il or domain-il"));
 }
+
+#[test]
+fn tune_runs_a_study_file_and_resumes_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("study.toml"),
+        "dataset = \"iris\"\nmodel = \"logistic\"\ntrials = 4\nstorage = \"study.jsonl\"\n\n\
+         [params.c]\nlow = 0.01\nhigh = 100.0\nlog = true\n",
+    )
+    .unwrap();
+    let first = consort(
+        &[
+            "tune",
+            "--config",
+            "study.toml",
+            "--quiet",
+            "--out",
+            "report",
+        ],
+        dir.path(),
+    );
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    assert!(
+        text(&first.stdout).contains("4 trials of logistic on iris: best cross-validated accuracy")
+    );
+    assert!(dir.path().join("report/report.html").exists());
+    let again = consort(&["tune", "--config", "study.toml", "--quiet"], dir.path());
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again.stderr).contains("--resume"));
+    let resumed = consort(
+        &["tune", "--config", "study.toml", "--quiet", "--resume"],
+        dir.path(),
+    );
+    assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed.stderr));
+    assert!(text(&resumed.stdout).contains("4 trials"), "nothing rerun");
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "dataset = \"iris\"\nmodel = \"svm\"\ntrials = 4\n[params.c]\nlow = 1.0\nhigh = 2.0\n",
+    )
+    .unwrap();
+    let bad = consort(&["tune", "--config", "bad.toml"], dir.path());
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(text(&bad.stderr).contains("boosting, forest, logistic or mlp"));
+}

@@ -3,7 +3,8 @@
 //! a crashed study resumes from it, and a trial whose worker died is marked failed and its
 //! parameters retried. Completed trials are written once and never rerun.
 //!
-//! Events: `start` (trial number, worker process id) and `finish` (the whole trial record).
+//! Events: `start` (trial number, worker process id), `param` (each parameter as it is
+//! drawn) and `finish` (the whole trial record).
 //! A trial with a `start` and no `finish` is running if its worker is alive (Linux: its
 //! `/proc` entry exists) and dead otherwise.
 
@@ -20,7 +21,9 @@ use crate::trial::{FrozenTrial, TrialState};
 
 /// One line of the journal.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "lowercase")]
+// Externally tagged (`{"finish": {...}}`): an internally tagged enum would buffer the
+// record and lose serde_json's integer map keys (the intermediate values by step).
+#[serde(rename_all = "lowercase")]
 enum Entry {
     Start {
         number: usize,

@@ -16,6 +16,7 @@ mod space;
 mod study;
 mod tpe;
 mod trial;
+pub mod tune;
 
 pub use journal::{Journal, JournalState};
 pub use pruner::{Hyperband, MedianPruner, NopPruner, Pruner, SuccessiveHalving};

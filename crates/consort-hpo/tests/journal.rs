@@ -77,7 +77,7 @@ fn a_killed_worker_is_resumed_without_losing_or_rerunning_a_trial() {
     let start = Instant::now();
     loop {
         let text = std::fs::read_to_string(&path).unwrap_or_default();
-        if text.contains(r#""op":"param","number":3,"name":"k""#) {
+        if text.contains(r#"{"param":{"number":3,"name":"k""#) {
             break;
         }
         assert!(

@@ -1,0 +1,314 @@
+//! `consort tune`: a study described in a TOML file (the data, the model, the search space,
+//! sampler, pruner, trials, storage), run against the project's models by cross-validation.
+//!
+//! ```toml
+//! dataset = "digits"        # an embedded dataset, or a CSV file (label in the last column)
+//! model = "boosting"        # boosting, forest, logistic or mlp
+//! trials = 30
+//! folds = 3
+//! sampler = "tpe"           # tpe, random
+//! pruner = "halving"        # none, median, halving, hyperband (the mlp reports per epoch)
+//! seed = 0
+//! storage = "study.jsonl"   # optional: a journal to resume from and share between workers
+//! epochs = 20               # the mlp's most epochs
+//!
+//! [params.learning_rate]
+//! low = 0.01
+//! high = 0.5
+//! log = true
+//! [params.max_leaf_nodes]
+//! low = 4
+//! high = 64
+//! int = true
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use consort_core::{ConsortError, Direction, ObserverHandle, Result};
+use consort_data::{CsvOptions, Dataset, StandardScaler, embedded, read_csv};
+use consort_models::{
+    HistGradientBoostingConfig, LogisticRegressionConfig, MlpConfig, RandomForestConfig,
+};
+use consort_tune::TrainConfig;
+use serde::Deserialize;
+
+use crate::objective::{cv_accuracy, network_cv};
+use crate::{Hyperband, MedianPruner, RandomSampler, Study, SuccessiveHalving, TpeSampler, Trial};
+
+/// One parameter's range.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParamRange {
+    /// Lower bound.
+    pub low: f64,
+    /// Upper bound.
+    pub high: f64,
+    /// Search on a log scale.
+    #[serde(default)]
+    pub log: bool,
+    /// An integer parameter.
+    #[serde(default)]
+    pub int: bool,
+}
+
+/// A study file.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TuneConfig {
+    /// Embedded dataset name or CSV path.
+    pub dataset: String,
+    /// boosting, forest, logistic or mlp.
+    pub model: String,
+    /// Trials in all (complete or pruned; a resumed study runs the rest).
+    pub trials: usize,
+    /// Cross-validation folds.
+    #[serde(default = "three")]
+    pub folds: usize,
+    /// tpe or random.
+    #[serde(default = "tpe")]
+    pub sampler: String,
+    /// none, median, halving or hyperband.
+    #[serde(default = "none")]
+    pub pruner: String,
+    /// Seed of the folds, the sampler and the models.
+    #[serde(default)]
+    pub seed: u64,
+    /// A journal file (relative to the study file).
+    #[serde(default)]
+    pub storage: Option<PathBuf>,
+    /// The mlp's most epochs.
+    #[serde(default = "twenty")]
+    pub epochs: usize,
+    /// The search space, by parameter name.
+    pub params: BTreeMap<String, ParamRange>,
+}
+
+fn three() -> usize {
+    3
+}
+fn twenty() -> usize {
+    20
+}
+fn tpe() -> String {
+    "tpe".into()
+}
+fn none() -> String {
+    "none".into()
+}
+
+/// The parameters each model takes.
+const MODEL_PARAMS: [(&str, &[&str]); 4] = [
+    (
+        "boosting",
+        &[
+            "learning_rate",
+            "max_iter",
+            "max_leaf_nodes",
+            "min_samples_leaf",
+            "l2_regularization",
+        ],
+    ),
+    ("forest", &["n_trees", "max_depth", "min_samples_leaf"]),
+    ("logistic", &["c", "max_iter"]),
+    (
+        "mlp",
+        &["learning_rate", "width", "weight_decay", "batch_size"],
+    ),
+];
+
+impl TuneConfig {
+    /// Reads and checks a study file; `storage` becomes relative to the file's folder.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConsortError::io(path, e))?;
+        let mut config: Self = toml::from_str(&text)
+            .map_err(|e| ConsortError::config(format!("{}: {e}", path.display())))?;
+        if let (Some(s), Some(dir)) = (&config.storage, path.parent())
+            && s.is_relative()
+        {
+            config.storage = Some(dir.join(s));
+        }
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Checks model, sampler, pruner, counts and ranges.
+    pub fn check(&self) -> Result<()> {
+        let allowed = MODEL_PARAMS
+            .iter()
+            .find(|(m, _)| *m == self.model)
+            .map(|(_, p)| *p)
+            .ok_or_else(|| {
+                ConsortError::config(format!(
+                    "model {:?}: expected boosting, forest, logistic or mlp",
+                    self.model
+                ))
+            })?;
+        if let Some(p) = self.params.keys().find(|p| !allowed.contains(&p.as_str())) {
+            return Err(ConsortError::config(format!(
+                "{} has no parameter {p:?}; it takes {allowed:?}",
+                self.model
+            )));
+        }
+        if self.params.is_empty() {
+            return Err(ConsortError::config(
+                "the study needs at least one [params.*] range",
+            ));
+        }
+        if !["tpe", "random"].contains(&self.sampler.as_str()) {
+            return Err(ConsortError::config(format!(
+                "sampler {:?}: expected tpe or random",
+                self.sampler
+            )));
+        }
+        if !["none", "median", "halving", "hyperband"].contains(&self.pruner.as_str()) {
+            return Err(ConsortError::config(format!(
+                "pruner {:?}: expected none, median, halving or hyperband",
+                self.pruner
+            )));
+        }
+        if self.trials == 0 || self.folds < 2 || self.epochs == 0 {
+            return Err(ConsortError::config(
+                "trials >= 1, folds >= 2 and epochs >= 1 are needed",
+            ));
+        }
+        for (name, r) in &self.params {
+            crate::space::Distribution::Float {
+                low: r.low,
+                high: r.high,
+                log: r.log,
+            }
+            .check(name)?;
+        }
+        Ok(())
+    }
+
+    fn data(&self) -> Result<Dataset> {
+        match embedded::by_name(&self.dataset) {
+            Some(d) => Ok(d),
+            None => read_csv(&self.dataset, &CsvOptions::default()),
+        }
+    }
+}
+
+fn float(
+    t: &mut Trial<'_>,
+    ranges: &BTreeMap<String, ParamRange>,
+    name: &str,
+) -> Result<Option<f64>> {
+    let Some(r) = ranges.get(name) else {
+        return Ok(None);
+    };
+    Ok(Some(if r.int {
+        (if r.log {
+            t.suggest_int_log(name, r.low as i64, r.high as i64)?
+        } else {
+            t.suggest_int(name, r.low as i64, r.high as i64, 1)?
+        }) as f64
+    } else if r.log {
+        t.suggest_float_log(name, r.low, r.high)?
+    } else {
+        t.suggest_float(name, r.low, r.high)?
+    }))
+}
+
+/// Runs (or resumes, with a storage journal) the study a file describes; returns it. The
+/// mlp and logistic regression see features standardised over the whole dataset before the
+/// folds are cut (as scaling before scikit-learn's `cross_val_score` does).
+pub fn run_study(config: &TuneConfig, observer: &ObserverHandle) -> Result<Study> {
+    config.check()?;
+    let data = config.data()?;
+    let data = if config.model == "mlp" || config.model == "logistic" {
+        let scaler = StandardScaler::fit(data.features())?;
+        data.with_features(scaler.transform(data.features())?)?
+    } else {
+        data
+    };
+    let mut study = Study::new(Direction::Higher)
+        .with_seed(config.seed)
+        .with_observer(observer.clone());
+    study = match config.sampler.as_str() {
+        "random" => study.with_sampler(RandomSampler),
+        _ => study.with_sampler(TpeSampler::default()),
+    };
+    study = match config.pruner.as_str() {
+        "median" => study.with_pruner(MedianPruner::default()),
+        "halving" => study.with_pruner(SuccessiveHalving::default()),
+        "hyperband" => study.with_pruner(Hyperband {
+            min_resource: 1,
+            max_resource: config.epochs,
+            reduction_factor: 3,
+        }),
+        _ => study,
+    };
+    if let Some(path) = &config.storage {
+        study = study.with_journal(path)?;
+    }
+    let p = &config.params;
+    let (folds, seed) = (config.folds, config.seed);
+    study.optimize_to(config.trials, |t| match config.model.as_str() {
+        "boosting" => {
+            let d = HistGradientBoostingConfig::default();
+            let c = HistGradientBoostingConfig {
+                learning_rate: float(t, p, "learning_rate")?.unwrap_or(d.learning_rate),
+                max_iter: float(t, p, "max_iter")?.map_or(d.max_iter, |v| v as usize),
+                max_leaf_nodes: float(t, p, "max_leaf_nodes")?
+                    .map_or(d.max_leaf_nodes, |v| v as usize),
+                min_samples_leaf: float(t, p, "min_samples_leaf")?
+                    .map_or(d.min_samples_leaf, |v| v as usize),
+                l2_regularization: float(t, p, "l2_regularization")?.unwrap_or(d.l2_regularization),
+                seed,
+                ..d
+            };
+            cv_accuracy(&c, &data, folds, seed)
+        }
+        "forest" => {
+            let d = RandomForestConfig::default();
+            let c = RandomForestConfig {
+                n_trees: float(t, p, "n_trees")?.map_or(d.n_trees, |v| v as usize),
+                max_depth: float(t, p, "max_depth")?
+                    .map(|v| v as usize)
+                    .or(d.max_depth),
+                min_samples_leaf: float(t, p, "min_samples_leaf")?
+                    .map_or(d.min_samples_leaf, |v| v as usize),
+                seed,
+                ..d
+            };
+            cv_accuracy(&c, &data, folds, seed)
+        }
+        "logistic" => {
+            let d = LogisticRegressionConfig::default();
+            let c = LogisticRegressionConfig {
+                c: float(t, p, "c")?.unwrap_or(d.c),
+                max_iter: float(t, p, "max_iter")?.map_or(d.max_iter, |v| v as usize),
+                ..d
+            };
+            cv_accuracy(&c, &data, folds, seed)
+        }
+        _ => {
+            let width = float(t, p, "width")?.map_or(128, |v| v as usize);
+            let mut train = TrainConfig::new()
+                .with_epochs(config.epochs)
+                .with_seed(seed);
+            if let Some(lr) = float(t, p, "learning_rate")? {
+                train = train.with_learning_rate(lr);
+            }
+            if let Some(wd) = float(t, p, "weight_decay")? {
+                train = train.with_weight_decay(wd as f32);
+            }
+            if let Some(b) = float(t, p, "batch_size")? {
+                train = train.with_batch_size(b as usize);
+            }
+            network_cv(
+                t,
+                &MlpConfig::new(0, vec![width], 0),
+                &train,
+                &data,
+                folds,
+                seed,
+            )
+            .map(|r| r.0)
+        }
+    })?;
+    Ok(study)
+}
