@@ -157,3 +157,31 @@ fn four_workers_share_one_journal() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn four_threads_share_one_journal() {
+    if child() {
+        return;
+    }
+    let dir = fresh_dir("threads");
+    let path = dir.join("study.jsonl");
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                let mut study = Study::new(Direction::Lower).with_journal(&path).unwrap();
+                study.optimize_to(100, objective).unwrap();
+            });
+        }
+    });
+    let state = Journal::new(&path).state().unwrap();
+    let numbers: Vec<usize> = state.finished.iter().map(|t| t.number).collect();
+    assert_eq!(numbers, (0..numbers.len()).collect::<Vec<_>>());
+    assert!(
+        state
+            .finished
+            .iter()
+            .all(|t| t.state == TrialState::Complete)
+    );
+    assert!((100..104).contains(&numbers.len()), "{}", numbers.len());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
