@@ -260,17 +260,18 @@ fn tune(args: &TuneArgs) -> Result<(), Failure> {
     match (&config.storage, args.resume) {
         (None, true) => {
             return Err(ConsortError::config(
-                "--resume needs a `storage` journal in the study file",
+                "--resume needs a `storage` (sqlite://..., postgresql://... or a journal file) \
+                 in the study file",
             )
             .into());
         }
-        (Some(path), false) if path.exists() => {
-            let held = consort_hpo::Journal::new(path).state()?.finished.len();
+        (Some(url), false) => {
+            let held = config.open_storage()?.state()?.finished.len();
             if held > 0 {
                 return Err(ConsortError::config(format!(
-                    "{} already holds {held} trials: pass --resume to continue that study, or \
-                     remove the file to start afresh",
-                    path.display()
+                    "{url} already holds {held} trials of this study: pass --resume to \
+                     continue it (or to join it as one more worker), or name another study \
+                     or storage to start afresh"
                 ))
                 .into());
             }

@@ -64,6 +64,10 @@ pub enum ConsortError {
     /// The requested compute backend is not compiled in or cannot start.
     #[error("backend unavailable: {0}")]
     Backend(String),
+    /// A study storage (journal file, SQLite, PostgreSQL) could not be reached or refused a
+    /// write after its retries.
+    #[error("study storage failed: {0}")]
+    Storage(String),
     /// (De)serialisation of a model, report or checkpoint failed.
     #[error("serialization failed: {0}")]
     Serialization(String),

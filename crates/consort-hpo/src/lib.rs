@@ -7,21 +7,27 @@
 
 #![warn(missing_docs)]
 
-mod journal;
 pub mod objective;
 mod pruner;
 mod report;
 mod sampler;
 mod space;
+pub mod storage;
 mod study;
 mod tpe;
 mod trial;
 pub mod tune;
 
-pub use journal::{Journal, JournalState};
 pub use pruner::{Hyperband, MedianPruner, NopPruner, Pruner, SuccessiveHalving};
 pub use sampler::{GridSampler, RandomSampler, Sampler};
 pub use space::{Distribution, ParamValue};
+#[cfg(feature = "postgres")]
+pub use storage::PostgresStorage;
+#[cfg(feature = "sqlite")]
+pub use storage::SqliteStorage;
+pub use storage::{
+    Journal, MemoryStorage, StorageOptions, StorageState, StudyStorage, open_storage,
+};
 pub use study::{Study, StudyDirection};
 pub use tpe::TpeSampler;
 pub use trial::{FrozenTrial, Trial, TrialState};

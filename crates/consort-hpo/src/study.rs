@@ -2,10 +2,12 @@
 //! far; the best one by the objective's direction.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::mpsc::{self, RecvTimeoutError};
 
 use consort_core::{ConsortError, Direction, Event, ObserverHandle, Result};
 
-use crate::journal::Journal;
+use crate::storage::{Journal, MemoryStorage, StorageOptions, StudyStorage, open_storage};
 
 use crate::pruner::{NopPruner, Pruner};
 use crate::sampler::Sampler;
@@ -23,7 +25,7 @@ pub struct Study {
     trials: Vec<FrozenTrial>,
     seed: u64,
     observer: ObserverHandle,
-    journal: Option<Journal>,
+    storage: Arc<dyn StudyStorage>,
     retries: VecDeque<FrozenTrial>,
 }
 
@@ -47,7 +49,7 @@ impl Study {
             trials: Vec::new(),
             seed: 0,
             observer: ObserverHandle::none(),
-            journal: None,
+            storage: Arc::new(MemoryStorage::new()),
             retries: VecDeque::new(),
         }
     }
@@ -76,15 +78,36 @@ impl Study {
         self
     }
 
-    /// Stores the study in the journal at `path` (created if missing), shared with every
-    /// process that opens it: trials already there are loaded, trial numbers are claimed
-    /// under a lock, and a trial whose worker died is marked failed and retried with its
-    /// parameters.
-    pub fn with_journal(mut self, path: impl Into<std::path::PathBuf>) -> Result<Self> {
-        let journal = Journal::new(path);
-        self.trials = journal.state()?.finished;
-        self.journal = Some(journal);
+    /// Stores the study in `storage` (shared with every thread, process or machine that
+    /// opens it): trials already there are loaded, trial numbers are claimed atomically, and
+    /// a trial whose worker died is marked failed and retried with its parameters.
+    pub fn with_storage(mut self, storage: Arc<dyn StudyStorage>) -> Result<Self> {
+        storage.open_study(self.direction)?;
+        self.trials = storage.state()?.finished;
+        self.storage = storage;
         Ok(self)
+    }
+
+    /// Stores the study where `url` says ([`open_storage`]: `sqlite:///study.db`,
+    /// `postgresql://...`, or a journal file's path), under the name `study`.
+    pub fn with_storage_url(
+        self,
+        url: &str,
+        study: &str,
+        options: &StorageOptions,
+    ) -> Result<Self> {
+        let storage = open_storage(url, study, options)?;
+        self.with_storage(storage)
+    }
+
+    /// Stores the study in the journal file at `path` (created if missing).
+    pub fn with_journal(self, path: impl Into<std::path::PathBuf>) -> Result<Self> {
+        self.with_storage(Arc::new(Journal::new(path)))
+    }
+
+    /// The study's storage.
+    pub fn storage(&self) -> &Arc<dyn StudyStorage> {
+        &self.storage
     }
 
     /// Runs trials until the study holds `n` complete or pruned ones (counting those in the
@@ -95,9 +118,7 @@ impl Study {
         mut objective: impl FnMut(&mut Trial<'_>) -> Result<f64>,
     ) -> Result<()> {
         loop {
-            if let Some(j) = &self.journal {
-                self.trials = j.state()?.finished;
-            }
+            self.trials = self.storage.state()?.finished;
             let done = self
                 .trials
                 .iter()
@@ -133,16 +154,26 @@ impl Study {
         mut objective: impl FnMut(&mut Trial<'_>) -> Result<f64>,
     ) -> Result<()> {
         for _ in 0..n_trials {
-            let number = match &self.journal {
-                Some(j) => {
-                    let (number, state, orphans) = j.claim()?;
-                    self.trials = state.finished;
-                    self.retries.extend(orphans);
-                    number
-                }
-                None => self.trials.len(),
-            };
+            // A finite sampler (a grid) is asked before claiming, so that a finished grid
+            // leaves no trial behind; `exhausted(usize::MAX)` is true only for those.
+            if self.sampler.exhausted(usize::MAX)
+                && self.sampler.exhausted(self.storage.state()?.next_number)
+            {
+                break;
+            }
+            let claim = self.storage.claim()?;
+            let number = claim.number;
+            self.trials = claim.state.finished;
+            self.retries.extend(claim.orphans);
             if self.sampler.exhausted(number) {
+                // Another worker took the last value meanwhile: close the number as failed
+                // rather than leave it running.
+                let mut record = FrozenTrial::new(number);
+                record.state = TrialState::Failed;
+                record
+                    .user_attrs
+                    .insert("error".into(), "the sampler has no values left".into());
+                self.storage.finish(&record)?;
                 break;
             }
             let retry = self.retries.pop_front();
@@ -155,9 +186,9 @@ impl Study {
                 seed: self.seed,
                 pruned: false,
                 fixed: retry.as_ref().map(|r| r.params.clone()),
-                journal: self.journal.as_ref(),
+                storage: self.storage.as_ref(),
             };
-            let outcome = objective(&mut trial);
+            let outcome = with_heartbeat(self.storage.as_ref(), number, || objective(&mut trial));
             let pruned = trial.pruned;
             let mut record = trial.record;
             if let Some(r) = &retry {
@@ -191,9 +222,7 @@ impl Study {
                 record.value.map_or(String::new(), |v| format!("{v:.6}"))
             );
             self.observer.notify(&Event::Stage { message: &message });
-            if let Some(j) = &self.journal {
-                j.finish(&record)?;
-            }
+            self.storage.finish(&record)?;
             self.trials.push(record);
         }
         Ok(())
@@ -213,4 +242,25 @@ impl Study {
             })
             .ok_or_else(|| ConsortError::InvalidInput("the study has no complete trial".into()))
     }
+}
+
+/// Runs `work` while a thread refreshes trial `number`'s heartbeat in `storage` (where the
+/// storage has heartbeats), so that other workers see it alive however long it runs.
+fn with_heartbeat<T>(storage: &dyn StudyStorage, number: usize, work: impl FnOnce() -> T) -> T {
+    let Some(interval) = storage.heartbeat_interval() else {
+        return work();
+    };
+    let (stop, stopped) = mpsc::channel::<()>();
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
+                // A missed beat is not fatal: the next one may get through, and the worst
+                // case is a retry of a trial that was in fact alive.
+                let _ = storage.heartbeat(number);
+            }
+        });
+        let value = work();
+        drop(stop);
+        value
+    })
 }

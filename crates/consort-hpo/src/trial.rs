@@ -74,7 +74,7 @@ pub struct Trial<'a> {
     pub(crate) pruned: bool,
     /// Values to use instead of sampling (a retried trial's).
     pub(crate) fixed: Option<BTreeMap<String, ParamValue>>,
-    pub(crate) journal: Option<&'a crate::journal::Journal>,
+    pub(crate) storage: &'a dyn crate::storage::StudyStorage,
 }
 
 impl Trial<'_> {
@@ -117,9 +117,8 @@ impl Trial<'_> {
                 )?
             }
         };
-        if let Some(j) = self.journal {
-            j.param(self.record.number, name, &dist, &value)?;
-        }
+        self.storage
+            .record_param(self.record.number, name, &dist, &value)?;
         self.record.params.insert(name.to_string(), value.clone());
         self.record.distributions.insert(name.to_string(), dist);
         Ok(value)

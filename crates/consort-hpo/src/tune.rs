@@ -9,7 +9,12 @@
 //! sampler = "tpe"           # tpe, random
 //! pruner = "halving"        # none, median, halving, hyperband (the mlp reports per epoch)
 //! seed = 0
-//! storage = "study.jsonl"   # optional: a journal to resume from and share between workers
+//! storage = "sqlite://study.db"  # optional, to resume and share: sqlite://FILE,
+//!                           # postgresql://user@host/db, or a journal file (study.jsonl)
+//! study_name = "digits-hgb" # the study's name inside a database (default: the file's stem)
+//! workers = 2               # trials run in parallel by threads of this process
+//! heartbeat_interval_s = 10 # running trials refresh a heartbeat (database storages) ...
+//! grace_period_s = 60       # ... and count as orphaned when it is older than this
 //! epochs = 20               # the mlp's most epochs
 //!
 //! [params.learning_rate]
@@ -23,7 +28,9 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
 use consort_core::{ConsortError, Direction, ObserverHandle, Result};
 use consort_data::{CsvOptions, Dataset, StandardScaler, embedded, read_csv};
@@ -34,6 +41,7 @@ use consort_tune::TrainConfig;
 use serde::Deserialize;
 
 use crate::objective::{cv_accuracy, network_cv};
+use crate::storage::{MemoryStorage, StorageOptions, StudyStorage, open_storage};
 use crate::{Hyperband, MedianPruner, RandomSampler, Study, SuccessiveHalving, TpeSampler, Trial};
 
 /// One parameter's range.
@@ -74,9 +82,22 @@ pub struct TuneConfig {
     /// Seed of the folds, the sampler and the models.
     #[serde(default)]
     pub seed: u64,
-    /// A journal file (relative to the study file).
+    /// Where the study is stored: `sqlite://FILE`, `postgresql://...` or a journal file's
+    /// path (files relative to the study file).
     #[serde(default)]
-    pub storage: Option<PathBuf>,
+    pub storage: Option<String>,
+    /// The study's name inside a database (default: the study file's stem).
+    #[serde(default)]
+    pub study_name: Option<String>,
+    /// Trials run in parallel by threads of this process (default 1).
+    #[serde(default = "one")]
+    pub workers: usize,
+    /// Seconds between a running trial's heartbeats (database storages; default 10).
+    #[serde(default)]
+    pub heartbeat_interval_s: Option<f64>,
+    /// Seconds after which a silent running trial counts as orphaned (default 60).
+    #[serde(default)]
+    pub grace_period_s: Option<f64>,
     /// The mlp's most epochs.
     #[serde(default = "twenty")]
     pub epochs: usize,
@@ -84,6 +105,9 @@ pub struct TuneConfig {
     pub params: BTreeMap<String, ParamRange>,
 }
 
+fn one() -> usize {
+    1
+}
 fn three() -> usize {
     3
 }
@@ -123,10 +147,10 @@ impl TuneConfig {
         let text = std::fs::read_to_string(path).map_err(|e| ConsortError::io(path, e))?;
         let mut config: Self = toml::from_str(&text)
             .map_err(|e| ConsortError::config(format!("{}: {e}", path.display())))?;
-        if let (Some(s), Some(dir)) = (&config.storage, path.parent())
-            && s.is_relative()
-        {
-            config.storage = Some(dir.join(s));
+        let dir = path.parent().unwrap_or(Path::new(""));
+        config.storage = config.storage.map(|url| relative_to(&url, dir));
+        if config.study_name.is_none() {
+            config.study_name = path.file_stem().map(|s| s.to_string_lossy().into_owned());
         }
         config.check()?;
         Ok(config)
@@ -167,11 +191,12 @@ impl TuneConfig {
                 self.pruner
             )));
         }
-        if self.trials == 0 || self.folds < 2 || self.epochs == 0 {
+        if self.trials == 0 || self.folds < 2 || self.epochs == 0 || self.workers == 0 {
             return Err(ConsortError::config(
-                "trials >= 1, folds >= 2 and epochs >= 1 are needed",
+                "trials >= 1, folds >= 2, epochs >= 1 and workers >= 1 are needed",
             ));
         }
+        self.storage_options()?.check()?;
         for (name, r) in &self.params {
             crate::space::Distribution::Float {
                 low: r.low,
@@ -183,12 +208,53 @@ impl TuneConfig {
         Ok(())
     }
 
+    fn storage_options(&self) -> Result<StorageOptions> {
+        let mut options = StorageOptions::default();
+        let seconds = |name: &str, v: f64| {
+            Duration::try_from_secs_f64(v)
+                .map_err(|_| ConsortError::config(format!("{name} = {v}: not a duration")))
+        };
+        if let Some(v) = self.heartbeat_interval_s {
+            options.heartbeat_interval = seconds("heartbeat_interval_s", v)?;
+        }
+        if let Some(v) = self.grace_period_s {
+            options.grace_period = seconds("grace_period_s", v)?;
+        }
+        Ok(options)
+    }
+
+    /// Opens the study's storage: the file's `storage`, or memory shared by the workers.
+    pub fn open_storage(&self) -> Result<Arc<dyn StudyStorage>> {
+        match &self.storage {
+            Some(url) => open_storage(
+                url,
+                self.study_name.as_deref().unwrap_or("consort-study"),
+                &self.storage_options()?,
+            ),
+            None => Ok(Arc::new(MemoryStorage::new())),
+        }
+    }
+
     fn data(&self) -> Result<Dataset> {
         match embedded::by_name(&self.dataset) {
             Some(d) => Ok(d),
             None => read_csv(&self.dataset, &CsvOptions::default()),
         }
     }
+}
+
+/// A storage URL with its file made relative to `dir` (journal paths and `sqlite://`).
+fn relative_to(url: &str, dir: &Path) -> String {
+    if let Some(file) = url.strip_prefix("sqlite://") {
+        if Path::new(file).is_relative() {
+            return format!("sqlite://{}", dir.join(file).display());
+        }
+        return url.to_string();
+    }
+    if !url.contains("://") && Path::new(url).is_relative() {
+        return dir.join(url).display().to_string();
+    }
+    url.to_string()
 }
 
 fn float(
@@ -212,9 +278,9 @@ fn float(
     }))
 }
 
-/// Runs (or resumes, with a storage journal) the study a file describes; returns it. The
-/// mlp and logistic regression see features standardised over the whole dataset before the
-/// folds are cut (as scaling before scikit-learn's `cross_val_score` does).
+/// Runs (or resumes, from its storage) the study a file describes, with its workers; returns
+/// it. The mlp and logistic regression see features standardised over the whole dataset
+/// before the folds are cut (as scaling before scikit-learn's `cross_val_score` does).
 pub fn run_study(config: &TuneConfig, observer: &ObserverHandle) -> Result<Study> {
     config.check()?;
     let data = config.data()?;
@@ -224,29 +290,58 @@ pub fn run_study(config: &TuneConfig, observer: &ObserverHandle) -> Result<Study
     } else {
         data
     };
-    let mut study = Study::new(Direction::Higher)
-        .with_seed(config.seed)
-        .with_observer(observer.clone());
-    study = match config.sampler.as_str() {
-        "random" => study.with_sampler(RandomSampler),
-        _ => study.with_sampler(TpeSampler::default()),
+    let storage = config.open_storage()?;
+    let study = |storage: Arc<dyn StudyStorage>| -> Result<Study> {
+        let mut study = Study::new(Direction::Higher)
+            .with_seed(config.seed)
+            .with_observer(observer.clone());
+        study = match config.sampler.as_str() {
+            "random" => study.with_sampler(RandomSampler),
+            _ => study.with_sampler(TpeSampler::default()),
+        };
+        study = match config.pruner.as_str() {
+            "median" => study.with_pruner(MedianPruner::default()),
+            "halving" => study.with_pruner(SuccessiveHalving::default()),
+            "hyperband" => study.with_pruner(Hyperband {
+                min_resource: 1,
+                max_resource: config.epochs,
+                reduction_factor: 3,
+            }),
+            _ => study,
+        };
+        study.with_storage(storage)
     };
-    study = match config.pruner.as_str() {
-        "median" => study.with_pruner(MedianPruner::default()),
-        "halving" => study.with_pruner(SuccessiveHalving::default()),
-        "hyperband" => study.with_pruner(Hyperband {
-            min_resource: 1,
-            max_resource: config.epochs,
-            reduction_factor: 3,
-        }),
-        _ => study,
+    let work = |storage: Arc<dyn StudyStorage>| -> Result<Study> {
+        let mut s = study(storage)?;
+        s.optimize_to(config.trials, |t| objective(config, &data, t))?;
+        Ok(s)
     };
-    if let Some(path) = &config.storage {
-        study = study.with_journal(path)?;
+    if config.workers == 1 {
+        return work(storage);
     }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..config.workers)
+            .map(|_| {
+                let storage = storage.clone();
+                scope.spawn(|| work(storage))
+            })
+            .collect();
+        for h in handles {
+            h.join()
+                .map_err(|_| ConsortError::Storage("a worker thread panicked".into()))??;
+        }
+        Ok::<_, ConsortError>(())
+    })?;
+    // Every worker's trials, as the storage holds them.
+    study(storage)
+}
+
+/// One trial of the study: the model the file names, with the trial's parameters, scored by
+/// cross-validated accuracy.
+fn objective(config: &TuneConfig, data: &Dataset, t: &mut Trial<'_>) -> Result<f64> {
     let p = &config.params;
     let (folds, seed) = (config.folds, config.seed);
-    study.optimize_to(config.trials, |t| match config.model.as_str() {
+    match config.model.as_str() {
         "boosting" => {
             let d = HistGradientBoostingConfig::default();
             let c = HistGradientBoostingConfig {
@@ -260,7 +355,7 @@ pub fn run_study(config: &TuneConfig, observer: &ObserverHandle) -> Result<Study
                 seed,
                 ..d
             };
-            cv_accuracy(&c, &data, folds, seed)
+            cv_accuracy(&c, data, folds, seed)
         }
         "forest" => {
             let d = RandomForestConfig::default();
@@ -274,7 +369,7 @@ pub fn run_study(config: &TuneConfig, observer: &ObserverHandle) -> Result<Study
                 seed,
                 ..d
             };
-            cv_accuracy(&c, &data, folds, seed)
+            cv_accuracy(&c, data, folds, seed)
         }
         "logistic" => {
             let d = LogisticRegressionConfig::default();
@@ -283,7 +378,7 @@ pub fn run_study(config: &TuneConfig, observer: &ObserverHandle) -> Result<Study
                 max_iter: float(t, p, "max_iter")?.map_or(d.max_iter, |v| v as usize),
                 ..d
             };
-            cv_accuracy(&c, &data, folds, seed)
+            cv_accuracy(&c, data, folds, seed)
         }
         _ => {
             let width = float(t, p, "width")?.map_or(128, |v| v as usize);
@@ -303,12 +398,11 @@ pub fn run_study(config: &TuneConfig, observer: &ObserverHandle) -> Result<Study
                 t,
                 &MlpConfig::new(0, vec![width], 0),
                 &train,
-                &data,
+                data,
                 folds,
                 seed,
             )
             .map(|r| r.0)
         }
-    })?;
-    Ok(study)
+    }
 }

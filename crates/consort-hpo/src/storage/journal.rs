@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use consort_core::{ConsortError, Result};
 use serde::{Deserialize, Serialize};
 
+use super::{Claim, StorageState, StudyStorage, WORKER_DIED, process_alive};
 use crate::space::{Distribution, ParamValue};
 use crate::trial::{FrozenTrial, TrialState};
 
@@ -45,32 +46,6 @@ enum Entry {
 pub struct Journal {
     path: PathBuf,
     lock: PathBuf,
-}
-
-/// What the journal holds now.
-#[derive(Debug, Clone, Default)]
-pub struct JournalState {
-    /// Finished trials (complete, pruned, failed), by number.
-    pub finished: Vec<FrozenTrial>,
-    /// Started trials without a finish whose worker is alive.
-    pub running: Vec<usize>,
-    /// Started trials without a finish whose worker is gone, with the parameters they had
-    /// been given.
-    pub orphaned: Vec<FrozenTrial>,
-    /// The next free trial number.
-    pub next_number: usize,
-}
-
-fn alive(pid: u32) -> bool {
-    if pid == std::process::id() {
-        return true;
-    }
-    if Path::new("/proc/self").exists() {
-        Path::new(&format!("/proc/{pid}")).exists()
-    } else {
-        // Without /proc a worker cannot be checked: assume it lives (nothing is retried).
-        true
-    }
 }
 
 /// Holds the lock file while alive.
@@ -117,12 +92,12 @@ impl Journal {
                     let holder = std::fs::read_to_string(&self.lock)
                         .ok()
                         .and_then(|s| s.trim().parse::<u32>().ok());
-                    if holder.is_some_and(|pid| !alive(pid)) {
+                    if holder.is_some_and(|pid| !process_alive(pid)) {
                         let _ = std::fs::remove_file(&self.lock);
                         continue;
                     }
                     if start.elapsed() > Duration::from_secs(30) {
-                        return Err(ConsortError::Backend(format!(
+                        return Err(ConsortError::Storage(format!(
                             "{} stayed locked for 30 s",
                             self.lock.display()
                         )));
@@ -134,11 +109,11 @@ impl Journal {
         }
     }
 
-    fn read(&self) -> Result<JournalState> {
+    fn read(&self) -> Result<StorageState> {
         let file = match File::open(&self.path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(JournalState::default());
+                return Ok(StorageState::default());
             }
             Err(e) => return Err(ConsortError::io(&self.path, e)),
         };
@@ -184,22 +159,23 @@ impl Journal {
             .unwrap_or(0);
         let (mut running, mut orphaned) = (Vec::new(), Vec::new());
         for (number, worker) in started {
-            if !finished.iter().any(|t| t.number == number) {
-                if alive(worker) {
-                    running.push(number);
-                } else {
-                    let mut t = FrozenTrial::new(number);
-                    for (n, name, dist, value) in &params {
-                        if *n == number {
-                            t.params.insert(name.clone(), value.clone());
-                            t.distributions.insert(name.clone(), dist.clone());
-                        }
-                    }
-                    orphaned.push(t);
+            if finished.iter().any(|t| t.number == number) {
+                continue;
+            }
+            let mut t = FrozenTrial::new(number);
+            for (n, name, dist, value) in &params {
+                if *n == number {
+                    t.params.insert(name.clone(), value.clone());
+                    t.distributions.insert(name.clone(), dist.clone());
                 }
             }
+            if process_alive(worker) {
+                running.push(t);
+            } else {
+                orphaned.push(t);
+            }
         }
-        Ok(JournalState {
+        Ok(StorageState {
             finished,
             running,
             orphaned,
@@ -224,25 +200,26 @@ impl Journal {
             .and_then(|()| f.sync_data())
             .map_err(|e| ConsortError::io(&self.path, e))
     }
+}
 
-    /// The journal as it stands.
-    pub fn state(&self) -> Result<JournalState> {
+impl StudyStorage for Journal {
+    fn open_study(&self, _direction: consort_core::Direction) -> Result<()> {
+        Ok(())
+    }
+
+    fn state(&self) -> Result<StorageState> {
         let _guard = self.lock()?;
         self.read()
     }
 
-    /// Claims the next trial number for this process (under the lock), first marking
-    /// trials of dead workers as failed; returns the number, the state it saw and the
-    /// trials it found orphaned.
-    pub(crate) fn claim(&self) -> Result<(usize, JournalState, Vec<FrozenTrial>)> {
+    fn claim(&self) -> Result<Claim> {
         let _guard = self.lock()?;
         let state = self.read()?;
         let mut orphans = Vec::new();
         for orphan in &state.orphaned {
             let mut t = orphan.clone();
             t.state = TrialState::Failed;
-            t.user_attrs
-                .insert("error".into(), "its worker process died".into());
+            t.user_attrs.insert("error".into(), WORKER_DIED.into());
             self.append(&Entry::Finish { trial: t.clone() })?;
             orphans.push(t);
         }
@@ -251,12 +228,14 @@ impl Journal {
             number,
             worker: std::process::id(),
         })?;
-        Ok((number, self.read()?, orphans))
+        Ok(Claim {
+            number,
+            state: self.read()?,
+            orphans,
+        })
     }
 
-    /// Records a parameter as soon as it is drawn (so a dead worker's trial can be retried
-    /// with the same values).
-    pub(crate) fn param(
+    fn record_param(
         &self,
         number: usize,
         name: &str,
@@ -272,8 +251,7 @@ impl Journal {
         })
     }
 
-    /// Records a finished trial.
-    pub(crate) fn finish(&self, trial: &FrozenTrial) -> Result<()> {
+    fn finish(&self, trial: &FrozenTrial) -> Result<()> {
         let _guard = self.lock()?;
         self.append(&Entry::Finish {
             trial: trial.clone(),
