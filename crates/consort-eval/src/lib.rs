@@ -15,6 +15,7 @@ mod html;
 
 pub use html::to_html as html_page;
 pub mod metrics;
+pub mod parallel;
 pub mod plot;
 pub mod ranking;
 pub mod regression;
@@ -28,6 +29,7 @@ pub use metrics::{
     ClassificationMetrics, accuracy, confusion_matrix, expected_calibration_error, log_loss,
     macro_f1, model_accuracy, roc_auc_ovr,
 };
+pub use parallel::{ParallelAxis, ParallelCoordinates};
 pub use plot::{Chart, Heatmap, LineChart, Series};
 pub use ranking::RankingMetrics;
 pub use regression::{RegressionMetrics, mae, mse, r2, rmse};

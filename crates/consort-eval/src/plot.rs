@@ -268,6 +268,8 @@ pub enum Chart {
     Line(LineChart),
     /// A matrix of coloured cells.
     Heatmap(Heatmap),
+    /// An axis per variable, a line per observation.
+    Parallel(crate::parallel::ParallelCoordinates),
 }
 
 impl Chart {
@@ -276,6 +278,7 @@ impl Chart {
         match self {
             Self::Line(c) => c.to_svg(),
             Self::Heatmap(h) => h.to_svg(),
+            Self::Parallel(p) => p.to_svg(),
         }
     }
 
@@ -288,6 +291,12 @@ impl Chart {
 impl From<LineChart> for Chart {
     fn from(c: LineChart) -> Self {
         Self::Line(c)
+    }
+}
+
+impl From<crate::parallel::ParallelCoordinates> for Chart {
+    fn from(p: crate::parallel::ParallelCoordinates) -> Self {
+        Self::Parallel(p)
     }
 }
 

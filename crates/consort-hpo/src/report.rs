@@ -14,12 +14,24 @@ use consort_core::io::write_atomic;
 use consort_core::seed::rng;
 use consort_core::{ConsortError, Direction, Fit, Matrix, Regressor, Result};
 use consort_data::RegressionDataset;
-use consort_eval::{Chart, LineChart, MarkdownTable, r2};
+use consort_eval::{Chart, LineChart, MarkdownTable, ParallelAxis, ParallelCoordinates, r2};
 use consort_models::{MaxFeatures, RandomForestConfig};
 use rand::seq::SliceRandom;
 
+use crate::space::Distribution;
 use crate::study::Study;
 use crate::trial::TrialState;
+
+/// A tick label: floats to 3 significant places.
+fn short(v: &crate::space::ParamValue) -> String {
+    match v {
+        crate::space::ParamValue::Float(x) if *x != 0.0 && !(0.01..1e4).contains(&x.abs()) => {
+            format!("{x:.2e}")
+        }
+        crate::space::ParamValue::Float(x) => format!("{x:.3}"),
+        other => other.to_string(),
+    }
+}
 
 impl Study {
     /// Each trial's value against its number, and the best value so far.
@@ -43,6 +55,94 @@ impl Study {
         LineChart::new("Optimisation history", "trial", "objective value")
             .with_series("trial value", values)
             .with_series("best so far", best)
+    }
+
+    /// The complete trials in parallel coordinates: an axis per parameter (its search
+    /// scale: log axes for log parameters, a tick per category) and one for the objective,
+    /// a line per trial, darker the better its value. Needs a complete trial.
+    pub fn parallel_coordinates(&self) -> Result<ParallelCoordinates> {
+        let complete: Vec<_> = self
+            .trials()
+            .iter()
+            .filter(|t| t.state == TrialState::Complete && t.value.is_some_and(f64::is_finite))
+            .collect();
+        if complete.is_empty() {
+            return Err(ConsortError::InvalidInput(
+                "parallel coordinates need a complete trial".into(),
+            ));
+        }
+        let mut names: Vec<(&String, &Distribution)> = Vec::new();
+        for t in &complete {
+            for (n, d) in &t.distributions {
+                if !names.iter().any(|(m, _)| *m == n) {
+                    names.push((n, d));
+                }
+            }
+        }
+        names.sort_by(|a, b| a.0.cmp(b.0));
+        let unit = |x: f64, (lo, hi): (f64, f64)| {
+            if hi > lo {
+                ((x - lo) / (hi - lo)).clamp(0.0, 1.0)
+            } else {
+                0.5
+            }
+        };
+        let mut axes: Vec<ParallelAxis> = names
+            .iter()
+            .map(|(name, dist)| ParallelAxis {
+                name: (*name).clone(),
+                ticks: match dist {
+                    Distribution::Categorical { choices } => choices
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| (unit(i as f64, dist.internal_bounds()), c.clone()))
+                        .collect(),
+                    _ => {
+                        let (lo, hi) = dist.internal_bounds();
+                        [0.0, 0.5, 1.0]
+                            .into_iter()
+                            .map(|f| (f, short(&dist.from_internal(lo + f * (hi - lo)))))
+                            .collect()
+                    }
+                },
+            })
+            .collect();
+        let values: Vec<f64> = complete.iter().filter_map(|t| t.value).collect();
+        let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        axes.push(ParallelAxis {
+            name: "objective".into(),
+            ticks: vec![(0.0, format!("{lo:.4}")), (1.0, format!("{hi:.4}"))],
+        });
+        let lines = complete
+            .iter()
+            .map(|t| {
+                let mut line: Vec<Option<f64>> = names
+                    .iter()
+                    .map(|(n, d)| {
+                        t.params
+                            .get(*n)
+                            .and_then(|v| d.to_internal(v))
+                            .map(|x| unit(x, d.internal_bounds()))
+                    })
+                    .collect();
+                line.push(t.value.map(|v| unit(v, (lo, hi))));
+                line
+            })
+            .collect();
+        let shades = values
+            .iter()
+            .map(|&v| match self.direction() {
+                Direction::Higher => unit(v, (lo, hi)),
+                Direction::Lower => 1.0 - unit(v, (lo, hi)),
+            })
+            .collect();
+        Ok(ParallelCoordinates {
+            title: "Complete trials in parallel coordinates".into(),
+            axes,
+            lines,
+            shades,
+        })
     }
 
     /// Permutation importances of the parameters (sum 1), most important first; needs at
@@ -166,6 +266,7 @@ impl Study {
         }
         out.push_str(&t.to_markdown());
         out.push_str("\n![Optimisation history](history.svg)\n");
+        out.push_str("\n![Parallel coordinates](parallel.svg)\n");
         Ok(out)
     }
 
@@ -173,21 +274,31 @@ impl Study {
         self.trials().iter().filter(|t| t.state == state).count()
     }
 
-    /// Writes `report.md`, `report.html` and `history.svg` into `dir`; returns the HTML path.
+    /// Writes `report.md`, `report.html`, `history.svg` and `parallel.svg` into `dir`;
+    /// returns the HTML path.
     pub fn write_report(&self, dir: &Path) -> Result<PathBuf> {
         std::fs::create_dir_all(dir).map_err(|e| ConsortError::io(dir, e))?;
-        let chart = Chart::Line(self.history_chart());
-        chart.write_svg(&dir.join("history.svg"))?;
+        let history = Chart::Line(self.history_chart());
+        history.write_svg(&dir.join("history.svg"))?;
+        let parallel = Chart::Parallel(self.parallel_coordinates()?);
+        parallel.write_svg(&dir.join("parallel.svg"))?;
         let md = self.to_markdown()?;
         write_atomic(&dir.join("report.md"), md.as_bytes())?;
         let html = consort_eval::html_page(
             "Hyperparameter study",
             &md,
-            &[(
-                "history.svg".into(),
-                chart.to_svg()?,
-                "Optimisation history".into(),
-            )],
+            &[
+                (
+                    "history.svg".into(),
+                    history.to_svg()?,
+                    "Optimisation history".into(),
+                ),
+                (
+                    "parallel.svg".into(),
+                    parallel.to_svg()?,
+                    "Parallel coordinates".into(),
+                ),
+            ],
         );
         let path = dir.join("report.html");
         write_atomic(&path, html.as_bytes())?;

@@ -243,10 +243,23 @@ fn importances_rank_what_matters_and_the_report_is_written() {
     assert_eq!(imp[0].0, "x");
     let unused = imp.iter().find(|(n, _)| n == "unused").unwrap().1;
     assert!(imp[0].1 > 0.7 && unused < 0.05, "{imp:?}");
+    // Parallel coordinates: axes by name then the objective, a tick per category, the best
+    // (lowest) trial darkest, at the bottom of the objective axis.
+    let pc = study.parallel_coordinates().unwrap();
+    let names: Vec<&str> = pc.axes.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["unused", "x", "y", "objective"]);
+    assert_eq!(pc.axes[0].ticks.len(), 3);
+    assert_eq!(pc.lines.len(), 60);
+    let best = study.best_trial().unwrap().number;
+    let darkest = (0..60).max_by(|&a, &b| pc.shades[a].total_cmp(&pc.shades[b]));
+    assert_eq!(darkest, Some(best));
+    assert_eq!(pc.shades[best], 1.0);
+    assert_eq!(pc.lines[best][3], Some(0.0));
     let dir = std::env::temp_dir().join(format!("consort-hpo-report-{}", std::process::id()));
     let html = study.write_report(&dir).unwrap();
     let page = std::fs::read_to_string(html).unwrap();
     assert!(page.contains("Parameter importances") && page.contains("<svg"));
+    assert!(page.contains("Parallel coordinates") && dir.join("parallel.svg").exists());
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(Study::new(Direction::Lower).importances().is_err());
 }
