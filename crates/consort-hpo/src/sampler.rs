@@ -24,6 +24,20 @@ pub trait Sampler: Send + Sync {
         rng: &mut StdRng,
     ) -> Result<ParamValue>;
 
+    /// Values for several parameters at once, drawn jointly when trial `trial_number` starts
+    /// (a multivariate sampler), each with the distribution it was drawn for: the trial
+    /// takes a value when it asks for that parameter with that distribution, and asks
+    /// [`Sampler::sample`] for the rest. None by default.
+    fn sample_relative(
+        &self,
+        _history: &[FrozenTrial],
+        _direction: StudyDirection,
+        _trial_number: usize,
+        _rng: &mut StdRng,
+    ) -> Result<BTreeMap<String, (Distribution, ParamValue)>> {
+        Ok(BTreeMap::new())
+    }
+
     /// Whether trial `trial_number` would have nothing new to try (a finished grid).
     fn exhausted(&self, _trial_number: usize) -> bool {
         false

@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
 
+use consort_core::seed::{derive_seed, rng};
 use consort_core::{ConsortError, Direction, Event, ObserverHandle, Result};
 
 use crate::storage::{Journal, MemoryStorage, StorageOptions, StudyStorage, open_storage};
@@ -177,6 +178,21 @@ impl Study {
                 break;
             }
             let retry = self.retries.pop_front();
+            let fixed = match &retry {
+                Some(r) => r
+                    .params
+                    .iter()
+                    .filter_map(|(n, v)| {
+                        Some((n.clone(), (r.distributions.get(n)?.clone(), v.clone())))
+                    })
+                    .collect(),
+                None => self.sampler.sample_relative(
+                    &self.trials,
+                    self.direction,
+                    number,
+                    &mut rng(derive_seed(self.seed, &format!("trial{number}.relative"))),
+                )?,
+            };
             let mut trial = Trial {
                 record: FrozenTrial::new(number),
                 history: &self.trials,
@@ -185,7 +201,7 @@ impl Study {
                 direction: self.direction,
                 seed: self.seed,
                 pruned: false,
-                fixed: retry.as_ref().map(|r| r.params.clone()),
+                fixed,
                 storage: self.storage.as_ref(),
             };
             let outcome = with_heartbeat(self.storage.as_ref(), number, || objective(&mut trial));

@@ -72,8 +72,9 @@ pub struct Trial<'a> {
     pub(crate) direction: StudyDirection,
     pub(crate) seed: u64,
     pub(crate) pruned: bool,
-    /// Values to use instead of sampling (a retried trial's).
-    pub(crate) fixed: Option<BTreeMap<String, ParamValue>>,
+    /// Values to use instead of sampling, each for the distribution it belongs to: a retried
+    /// trial's, or those a multivariate sampler drew jointly.
+    pub(crate) fixed: BTreeMap<String, (Distribution, ParamValue)>,
     pub(crate) storage: &'a dyn crate::storage::StudyStorage,
 }
 
@@ -96,10 +97,9 @@ impl Trial<'_> {
         }
         let fixed = self
             .fixed
-            .as_ref()
-            .and_then(|f| f.get(name))
-            .filter(|v| dist.to_internal(v).is_some())
-            .cloned();
+            .get(name)
+            .filter(|(d, v)| *d == dist && dist.to_internal(v).is_some())
+            .map(|(_, v)| v.clone());
         let value = match fixed {
             Some(v) => v,
             None => {

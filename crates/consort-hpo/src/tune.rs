@@ -6,7 +6,7 @@
 //! model = "boosting"        # boosting, forest, logistic or mlp
 //! trials = 30
 //! folds = 3
-//! sampler = "tpe"           # tpe, random
+//! sampler = "tpe"           # tpe, tpe-multivariate, random
 //! pruner = "halving"        # none, median, halving, hyperband (the mlp reports per epoch)
 //! seed = 0
 //! storage = "sqlite://study.db"  # optional, to resume and share: sqlite://FILE,
@@ -73,7 +73,7 @@ pub struct TuneConfig {
     /// Cross-validation folds.
     #[serde(default = "three")]
     pub folds: usize,
-    /// tpe or random.
+    /// tpe, tpe-multivariate or random.
     #[serde(default = "tpe")]
     pub sampler: String,
     /// none, median, halving or hyperband.
@@ -179,9 +179,9 @@ impl TuneConfig {
                 "the study needs at least one [params.*] range",
             ));
         }
-        if !["tpe", "random"].contains(&self.sampler.as_str()) {
+        if !["tpe", "tpe-multivariate", "random"].contains(&self.sampler.as_str()) {
             return Err(ConsortError::config(format!(
-                "sampler {:?}: expected tpe or random",
+                "sampler {:?}: expected tpe, tpe-multivariate or random",
                 self.sampler
             )));
         }
@@ -297,6 +297,7 @@ pub fn run_study(config: &TuneConfig, observer: &ObserverHandle) -> Result<Study
             .with_observer(observer.clone());
         study = match config.sampler.as_str() {
             "random" => study.with_sampler(RandomSampler),
+            "tpe-multivariate" => study.with_sampler(TpeSampler::multivariate()),
             _ => study.with_sampler(TpeSampler::default()),
         };
         study = match config.pruner.as_str() {

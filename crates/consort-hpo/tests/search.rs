@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use consort_core::{Direction, Result};
 use consort_hpo::{
     GridSampler, Hyperband, MedianPruner, ParamValue, RandomSampler, Study, SuccessiveHalving,
-    Trial, TrialState,
+    TpeSampler, Trial, TrialState,
 };
 
 /// Branin on (x1, x2) plus penalties from a log-scale float, an integer and a category:
@@ -110,7 +110,17 @@ fn the_grid_enumerates_exactly_its_grid() {
 
 #[test]
 fn conditional_parameters_and_failures_are_recorded() {
-    let mut study = Study::new(Direction::Higher).with_seed(3);
+    // Univariate TPE, and multivariate TPE (the branch's parameters fall outside the shared
+    // space and are drawn one by one).
+    for sampler in [TpeSampler::default(), TpeSampler::multivariate()] {
+        conditional_study(sampler);
+    }
+}
+
+fn conditional_study(sampler: TpeSampler) {
+    let mut study = Study::new(Direction::Higher)
+        .with_sampler(sampler)
+        .with_seed(3);
     study
         .optimize(40, |t| {
             let model = t.suggest_categorical("model", &["tree", "linear"])?;
@@ -139,7 +149,10 @@ fn conditional_parameters_and_failures_are_recorded() {
         Some(1.0),
         "depth 6 found"
     );
-    // Asking one name with two distributions is an error.
+}
+
+#[test]
+fn one_name_with_two_distributions_is_an_error() {
     let mut s = Study::new(Direction::Lower);
     s.optimize(1, |t| {
         t.suggest_float("x", 0.0, 1.0)?;
@@ -262,4 +275,64 @@ fn importances_rank_what_matters_and_the_report_is_written() {
     assert!(page.contains("Parallel coordinates") && dir.join("parallel.svg").exists());
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(Study::new(Direction::Lower).importances().is_err());
+}
+
+/// Rosenbrock's banana valley (minimum 0 at (1, 1)): the good y depends on x.
+fn rosenbrock(t: &mut Trial<'_>) -> Result<f64> {
+    let x = t.suggest_float("x", -2.0, 2.0)?;
+    let y = t.suggest_float("y", -1.0, 3.0)?;
+    Ok((1.0 - x).powi(2) + 100.0 * (y - x * x).powi(2))
+}
+
+/// Three parameters that must agree (a valley along the diagonal), minimum 0 at (1, 1, 1).
+fn diagonal(t: &mut Trial<'_>) -> Result<f64> {
+    let x = t.suggest_float("x", -5.0, 5.0)?;
+    let y = t.suggest_float("y", -5.0, 5.0)?;
+    let z = t.suggest_float("z", -5.0, 5.0)?;
+    Ok(((x + y + z) / 3.0 - 1.0).powi(2) + 10.0 * ((x - y).powi(2) + (y - z).powi(2)))
+}
+
+/// Where parameters interact, drawing them jointly helps: over 20 seeds x 60 trials on two
+/// such functions, multivariate TPE's median best is lower on each, and it wins
+/// significantly more often than univariate TPE (one-sided sign test over the 40 runs).
+#[test]
+fn multivariate_tpe_helps_where_parameters_interact() {
+    let mut wins = 0;
+    for (name, f) in [
+        (
+            "rosenbrock",
+            rosenbrock as fn(&mut Trial<'_>) -> Result<f64>,
+        ),
+        ("diagonal", diagonal),
+    ] {
+        let (mut uni, mut multi) = (Vec::new(), Vec::new());
+        for seed in 0..20 {
+            let run = |sampler: TpeSampler| {
+                let mut s = Study::new(Direction::Lower)
+                    .with_sampler(sampler)
+                    .with_seed(seed);
+                s.optimize(60, f).unwrap();
+                s.best_trial().unwrap().value.unwrap()
+            };
+            uni.push(run(TpeSampler::default()));
+            multi.push(run(TpeSampler::multivariate()));
+        }
+        let won = multi.iter().zip(&uni).filter(|(m, u)| m < u).count();
+        wins += won;
+        let median = |v: &[f64]| {
+            let mut v = v.to_vec();
+            v.sort_by(f64::total_cmp);
+            0.5 * (v[9] + v[10])
+        };
+        eprintln!(
+            "{name}, best after 60 trials, median of 20 seeds: univariate {:.3}, multivariate \
+             {:.3}; multivariate better on {won}/20",
+            median(&uni),
+            median(&multi)
+        );
+        assert!(median(&multi) < median(&uni), "{name}");
+    }
+    let p = sign_test_p(wins, 40);
+    eprintln!("multivariate better on {wins}/40 runs, one-sided sign test p = {p:.1e}");
+    assert!(p < 0.05, "p = {p}");
 }
