@@ -19,6 +19,8 @@ pub mod fetch;
 pub mod input;
 pub mod missing;
 pub mod ratings;
+#[cfg(feature = "rdata")]
+pub mod rdata;
 pub mod regression;
 pub mod scale;
 pub mod scenario;

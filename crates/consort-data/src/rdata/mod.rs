@@ -1,0 +1,19 @@
+//! R's data files without R: `.rda` / `.RData` (`save()`), `.rds` (`saveRDS()`) and the
+//! lazy-load databases that installed packages ship (`data/Rdata.rdx` + `Rdata.rdb`), read
+//! into [`RObject`]s, and data frames turned into CSV for the project's loaders.
+//!
+//! The format is R's serialisation (R Internals, "Serialization formats"): a header, then
+//! every object as a flags word (type, object bit, attributes, tag) followed by its payload,
+//! big-endian (XDR); symbols and environments are written once and referred back to by
+//! index. Versions 2 and 3 are read, including version 3's ALTREP objects (compact integer
+//! sequences, deferred strings, wrappers), which recent R writes for row names and the
+//! like. Files come gzip-, bzip2-less, xz-compressed (`.rda`), and lazy-load records zlib- or
+//! raw-LZMA2-compressed; every case is detected from the bytes.
+
+mod frame;
+mod lazyload;
+mod reader;
+
+pub use frame::{RColumn, RFrame};
+pub use lazyload::LazyLoadDb;
+pub use reader::{RObject, RValue, read_rda, read_rds, unserialize};

@@ -1,0 +1,716 @@
+//! The serialisation reader: bytes in, [`RObject`]s out.
+
+use std::io::Read;
+use std::path::Path;
+
+use consort_core::{ConsortError, Result};
+
+/// An R value with its attributes (`names`, `class`, `levels`, `row.names`, ...).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RObject {
+    /// The value.
+    pub value: RValue,
+    /// Attributes in order, by name.
+    pub attributes: Vec<(String, RObject)>,
+}
+
+/// The value of an R object. `NA` is `None` in logical, integer and string vectors and a NaN
+/// in doubles (R's NA is a NaN with a payload).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RValue {
+    /// `NULL`.
+    Null,
+    /// A symbol (a name).
+    Symbol(String),
+    /// A pairlist (tagged cells): function calls' arguments, attribute lists, a saved
+    /// workspace's variables.
+    Pairlist(Vec<(Option<String>, RObject)>),
+    /// A logical vector.
+    Logical(Vec<Option<bool>>),
+    /// An integer vector (factors are integer vectors with `levels`).
+    Integer(Vec<Option<i32>>),
+    /// A double vector.
+    Real(Vec<f64>),
+    /// A complex vector, as (re, im) pairs.
+    Complex(Vec<(f64, f64)>),
+    /// A character vector.
+    Str(Vec<Option<String>>),
+    /// A generic vector (a list; data frames are lists).
+    List(Vec<RObject>),
+    /// Raw bytes.
+    Raw(Vec<u8>),
+    /// An environment (its bindings are not kept) or a special environment marker.
+    Environment,
+    /// Something a data file does not need to be understood for (a closure, byte code, an
+    /// external pointer): its R type code.
+    Unsupported(u8),
+}
+
+impl RObject {
+    fn plain(value: RValue) -> Self {
+        Self {
+            value,
+            attributes: Vec::new(),
+        }
+    }
+
+    /// The attribute `name`.
+    pub fn attribute(&self, name: &str) -> Option<&RObject> {
+        self.attributes
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+    }
+
+    /// The strings of a character vector (NA as `None`).
+    pub fn strings(&self) -> Option<&[Option<String>]> {
+        match &self.value {
+            RValue::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The class attribute's strings.
+    pub fn classes(&self) -> Vec<&str> {
+        self.attribute("class")
+            .and_then(RObject::strings)
+            .map(|s| s.iter().flatten().map(String::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    /// Whether the class attribute holds `class`.
+    pub fn inherits(&self, class: &str) -> bool {
+        self.classes().contains(&class)
+    }
+
+    /// The element names (the `names` attribute).
+    pub fn names(&self) -> Option<Vec<String>> {
+        self.attribute("names")
+            .and_then(RObject::strings)
+            .map(|s| s.iter().map(|n| n.clone().unwrap_or_default()).collect())
+    }
+
+    /// How many elements the vector holds.
+    pub fn len(&self) -> usize {
+        match &self.value {
+            RValue::Null | RValue::Symbol(_) | RValue::Environment | RValue::Unsupported(_) => 0,
+            RValue::Pairlist(v) => v.len(),
+            RValue::Logical(v) => v.len(),
+            RValue::Integer(v) => v.len(),
+            RValue::Real(v) => v.len(),
+            RValue::Complex(v) => v.len(),
+            RValue::Str(v) => v.len(),
+            RValue::List(v) => v.len(),
+            RValue::Raw(v) => v.len(),
+        }
+    }
+
+    /// Whether the vector is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn bad(message: impl Into<String>) -> ConsortError {
+    ConsortError::Parse {
+        source_name: "R serialization".into(),
+        line: 0,
+        message: message.into(),
+    }
+}
+
+/// Decompresses what R wrote: gzip, xz, bzip2 is refused by name, anything else is taken as
+/// already plain.
+pub(crate) fn decompress(bytes: &[u8]) -> Result<Vec<u8>> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(bytes)
+            .read_to_end(&mut out)
+            .map_err(|e| bad(format!("gzip: {e}")))?;
+        return Ok(out);
+    }
+    if bytes.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+        let mut out = Vec::new();
+        lzma_rs::xz_decompress(&mut std::io::BufReader::new(bytes), &mut out)
+            .map_err(|e| bad(format!("xz: {e}")))?;
+        return Ok(out);
+    }
+    if bytes.starts_with(b"BZh") {
+        return Err(bad(
+            "bzip2-compressed R file: resave it with compress = \"xz\" or \"gzip\"",
+        ));
+    }
+    Ok(bytes.to_vec())
+}
+
+/// Reads an `.rda` / `.RData` file (`save()`): its variables by name.
+pub fn read_rda(path: &Path) -> Result<Vec<(String, RObject)>> {
+    let bytes = std::fs::read(path).map_err(|e| ConsortError::io(path, e))?;
+    let plain = decompress(&bytes).map_err(|e| with_source(e, path))?;
+    let body = plain
+        .strip_prefix(b"RDX2\n")
+        .or_else(|| plain.strip_prefix(b"RDX3\n"))
+        .ok_or_else(|| with_source(bad("not an R workspace (no RDX2/RDX3 magic)"), path))?;
+    let object = unserialize(body).map_err(|e| with_source(e, path))?;
+    match object.value {
+        RValue::Pairlist(cells) => Ok(cells
+            .into_iter()
+            .map(|(tag, value)| (tag.unwrap_or_default(), value))
+            .collect()),
+        _ => Err(with_source(bad("a workspace holds a pairlist"), path)),
+    }
+}
+
+/// Reads an `.rds` file (`saveRDS()`): one object.
+pub fn read_rds(path: &Path) -> Result<RObject> {
+    let bytes = std::fs::read(path).map_err(|e| ConsortError::io(path, e))?;
+    let plain = decompress(&bytes).map_err(|e| with_source(e, path))?;
+    unserialize(&plain).map_err(|e| with_source(e, path))
+}
+
+pub(crate) fn with_source(e: ConsortError, path: &Path) -> ConsortError {
+    match e {
+        ConsortError::Parse { message, .. } => ConsortError::Parse {
+            source_name: path.display().to_string(),
+            line: 0,
+            message,
+        },
+        other => other,
+    }
+}
+
+/// Unserialises one object from R's serialisation stream (XDR format, versions 2 and 3).
+pub fn unserialize(bytes: &[u8]) -> Result<RObject> {
+    let mut r = Reader {
+        bytes,
+        at: 0,
+        refs: Vec::new(),
+        depth: 0,
+    };
+    match r.take(2)? {
+        b"X\n" => {}
+        b"A\n" | b"B\n" => {
+            return Err(bad(
+                "ASCII or native-binary serialisation: only XDR (R's default) is read",
+            ));
+        }
+        _ => return Err(bad("not an R serialisation stream")),
+    }
+    let version = r.int()?;
+    let _writer = r.int()?;
+    let _min_reader = r.int()?;
+    match version {
+        2 => {}
+        3 => {
+            let n = r.len()?;
+            r.take(n)?;
+        }
+        v => return Err(bad(format!("serialisation version {v}: 2 and 3 are read"))),
+    }
+    r.item()
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    refs: Vec<RObject>,
+    depth: usize,
+}
+
+// Type codes (R Internals).
+const NILSXP: u8 = 0;
+const SYMSXP: u8 = 1;
+const LISTSXP: u8 = 2;
+const CLOSXP: u8 = 3;
+const ENVSXP: u8 = 4;
+const PROMSXP: u8 = 5;
+const LANGSXP: u8 = 6;
+const SPECIALSXP: u8 = 7;
+const BUILTINSXP: u8 = 8;
+const CHARSXP: u8 = 9;
+const LGLSXP: u8 = 10;
+const INTSXP: u8 = 13;
+const REALSXP: u8 = 14;
+const CPLXSXP: u8 = 15;
+const STRSXP: u8 = 16;
+const DOTSXP: u8 = 17;
+const VECSXP: u8 = 19;
+const EXPRSXP: u8 = 20;
+const EXTPTRSXP: u8 = 22;
+const WEAKREFSXP: u8 = 23;
+const RAWSXP: u8 = 24;
+const S4SXP: u8 = 25;
+// Pseudo-types of the stream.
+const ALTREP_SXP: u8 = 238;
+const ATTRLISTSXP: u8 = 239;
+const ATTRLANGSXP: u8 = 240;
+const BASEENV_SXP: u8 = 241;
+const EMPTYENV_SXP: u8 = 242;
+const PERSISTSXP: u8 = 247;
+const PACKAGESXP: u8 = 248;
+const NAMESPACESXP: u8 = 249;
+const BASENAMESPACE_SXP: u8 = 250;
+const MISSINGARG_SXP: u8 = 251;
+const UNBOUNDVALUE_SXP: u8 = 252;
+const GLOBALENV_SXP: u8 = 253;
+const NILVALUE_SXP: u8 = 254;
+const REFSXP: u8 = 255;
+
+const NA_INTEGER: i32 = i32::MIN;
+/// Deeper nesting than this is a damaged (or hostile) file, not data.
+const MAX_DEPTH: usize = 10_000;
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or_else(|| bad(format!("truncated at byte {} (wanted {n} more)", self.at)))?;
+        let s = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(s)
+    }
+
+    fn int(&mut self) -> Result<i32> {
+        let b = self.take(4)?;
+        Ok(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn double(&mut self) -> Result<f64> {
+        let b = self.take(8)?;
+        Ok(f64::from_be_bytes(b.try_into().expect("8 bytes")))
+    }
+
+    /// A vector length: an int, or -1 and two ints for a long vector. Checked against the
+    /// bytes left so that a corrupted length cannot ask for terabytes.
+    fn len(&mut self) -> Result<usize> {
+        let n = self.int()?;
+        let n = if n == -1 {
+            let hi = self.int()? as u32 as u64;
+            let lo = self.int()? as u32 as u64;
+            (hi << 32) | lo
+        } else if n < 0 {
+            return Err(bad(format!("negative length {n}")));
+        } else {
+            n as u64
+        };
+        let left = (self.bytes.len() - self.at) as u64;
+        if n > left.saturating_mul(8).max(1 << 20) {
+            return Err(bad(format!("length {n} exceeds what the stream holds")));
+        }
+        Ok(n as usize)
+    }
+
+    fn string(&mut self) -> Result<Option<String>> {
+        let n = self.int()?;
+        if n == -1 {
+            return Ok(None);
+        }
+        let n = usize::try_from(n).map_err(|_| bad("negative string length"))?;
+        Ok(Some(String::from_utf8_lossy(self.take(n)?).into_owned()))
+    }
+
+    fn item(&mut self) -> Result<RObject> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(bad("objects nested too deeply"));
+        }
+        let out = self.item_inner();
+        self.depth -= 1;
+        out
+    }
+
+    fn item_inner(&mut self) -> Result<RObject> {
+        let flags = self.int()?;
+        let kind = (flags & 0xff) as u8;
+        let has_attr = flags & (1 << 9) != 0;
+        let has_tag = flags & (1 << 10) != 0;
+        let plain = |v| Ok(RObject::plain(v));
+        match kind {
+            NILVALUE_SXP | NILSXP => plain(RValue::Null),
+            EMPTYENV_SXP | BASEENV_SXP | GLOBALENV_SXP | BASENAMESPACE_SXP => {
+                plain(RValue::Environment)
+            }
+            UNBOUNDVALUE_SXP | MISSINGARG_SXP => plain(RValue::Null),
+            REFSXP => {
+                let index = match flags >> 8 {
+                    0 => self.int()?,
+                    i => i,
+                };
+                usize::try_from(index - 1)
+                    .ok()
+                    .and_then(|i| self.refs.get(i))
+                    .cloned()
+                    .ok_or_else(|| bad(format!("reference {index} to nothing")))
+            }
+            PERSISTSXP => {
+                let names = self.string_vec()?;
+                let o = RObject::plain(RValue::Str(names));
+                self.refs.push(o.clone());
+                Ok(o)
+            }
+            SYMSXP => {
+                let name = self.item()?;
+                let name = match name.value {
+                    RValue::Str(mut s) if s.len() == 1 => s.pop().flatten().unwrap_or_default(),
+                    _ => return Err(bad("a symbol's name is not a string")),
+                };
+                let o = RObject::plain(RValue::Symbol(name));
+                self.refs.push(o.clone());
+                Ok(o)
+            }
+            PACKAGESXP | NAMESPACESXP => {
+                self.string_vec()?;
+                let o = RObject::plain(RValue::Environment);
+                self.refs.push(o.clone());
+                Ok(o)
+            }
+            ENVSXP => {
+                let slot = self.refs.len();
+                self.refs.push(RObject::plain(RValue::Environment));
+                let _locked = self.int()?;
+                let _enclosure = self.item()?;
+                let _frame = self.item()?;
+                let _hashtab = self.item()?;
+                let attributes = Self::attributes_of(self.item()?);
+                let o = RObject {
+                    value: RValue::Environment,
+                    attributes,
+                };
+                self.refs[slot] = o.clone();
+                Ok(o)
+            }
+            LISTSXP | LANGSXP | CLOSXP | PROMSXP | DOTSXP | ATTRLANGSXP | ATTRLISTSXP => self
+                .pairlist(
+                    kind,
+                    has_attr || kind == ATTRLANGSXP || kind == ATTRLISTSXP,
+                    has_tag,
+                ),
+            EXTPTRSXP => {
+                let slot = self.refs.len();
+                self.refs.push(RObject::plain(RValue::Unsupported(kind)));
+                let _protected = self.item()?;
+                let _tag = self.item()?;
+                let o = self.with_attributes(RValue::Unsupported(kind), has_attr)?;
+                self.refs[slot] = o.clone();
+                Ok(o)
+            }
+            WEAKREFSXP => {
+                let o = self.with_attributes(RValue::Unsupported(kind), has_attr)?;
+                self.refs.push(o.clone());
+                Ok(o)
+            }
+            SPECIALSXP | BUILTINSXP => {
+                let n = self.len()?;
+                self.take(n)?;
+                plain(RValue::Unsupported(kind))
+            }
+            CHARSXP => {
+                let s = self.string()?;
+                plain(RValue::Str(vec![s]))
+            }
+            LGLSXP | INTSXP => {
+                let n = self.len()?;
+                let mut v = Vec::with_capacity(n);
+                for _ in 0..n {
+                    v.push(self.int()?);
+                }
+                let value = if kind == LGLSXP {
+                    RValue::Logical(
+                        v.into_iter()
+                            .map(|x| (x != NA_INTEGER).then_some(x != 0))
+                            .collect(),
+                    )
+                } else {
+                    RValue::Integer(
+                        v.into_iter()
+                            .map(|x| (x != NA_INTEGER).then_some(x))
+                            .collect(),
+                    )
+                };
+                self.with_attributes(value, has_attr)
+            }
+            REALSXP => {
+                let n = self.len()?;
+                let mut v = Vec::with_capacity(n);
+                for _ in 0..n {
+                    v.push(self.double()?);
+                }
+                self.with_attributes(RValue::Real(v), has_attr)
+            }
+            CPLXSXP => {
+                let n = self.len()?;
+                let mut v = Vec::with_capacity(n);
+                for _ in 0..n {
+                    v.push((self.double()?, self.double()?));
+                }
+                self.with_attributes(RValue::Complex(v), has_attr)
+            }
+            STRSXP => {
+                let n = self.len()?;
+                let mut v = Vec::with_capacity(n);
+                for _ in 0..n {
+                    match self.item()?.value {
+                        RValue::Str(mut s) if s.len() == 1 => v.push(s.pop().flatten()),
+                        _ => return Err(bad("a string vector holds a non-string")),
+                    }
+                }
+                self.with_attributes(RValue::Str(v), has_attr)
+            }
+            VECSXP | EXPRSXP => {
+                let n = self.len()?;
+                let mut v = Vec::with_capacity(n.min(1 << 16));
+                for _ in 0..n {
+                    v.push(self.item()?);
+                }
+                self.with_attributes(RValue::List(v), has_attr)
+            }
+            RAWSXP => {
+                let n = self.len()?;
+                let v = self.take(n)?.to_vec();
+                self.with_attributes(RValue::Raw(v), has_attr)
+            }
+            S4SXP => self.with_attributes(RValue::Unsupported(kind), has_attr),
+            ALTREP_SXP => self.altrep(),
+            other => Err(bad(format!(
+                "R type {other} (byte code or a reference class) is not data this reader takes"
+            ))),
+        }
+    }
+
+    fn string_vec(&mut self) -> Result<Vec<Option<String>>> {
+        if self.int()? != 0 {
+            return Err(bad("a persistent name vector must start with 0"));
+        }
+        let n = self.len()?;
+        let mut v = Vec::with_capacity(n);
+        for _ in 0..n {
+            match self.item()?.value {
+                RValue::Str(mut s) if s.len() == 1 => v.push(s.pop().flatten()),
+                _ => return Err(bad("a name vector holds a non-string")),
+            }
+        }
+        Ok(v)
+    }
+
+    fn attributes_of(list: RObject) -> Vec<(String, RObject)> {
+        match list.value {
+            RValue::Pairlist(cells) => cells
+                .into_iter()
+                .map(|(tag, v)| (tag.unwrap_or_default(), v))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn with_attributes(&mut self, value: RValue, has_attr: bool) -> Result<RObject> {
+        let attributes = if has_attr {
+            let list = self.item()?;
+            Self::attributes_of(list)
+        } else {
+            Vec::new()
+        };
+        Ok(RObject { value, attributes })
+    }
+
+    /// A pairlist chain, read iteratively along its tail (long lists would otherwise recurse
+    /// once per cell). The first cell's attributes are the object's.
+    fn pairlist(&mut self, kind: u8, mut has_attr: bool, mut has_tag: bool) -> Result<RObject> {
+        let mut cells = Vec::new();
+        let mut attributes = Vec::new();
+        let mut first = true;
+        loop {
+            let attr = if has_attr {
+                let a = self.item()?;
+                Self::attributes_of(a)
+            } else {
+                Vec::new()
+            };
+            if first {
+                attributes = attr;
+            }
+            let tag = if has_tag {
+                match self.item()?.value {
+                    RValue::Symbol(s) => Some(s),
+                    RValue::Str(mut s) if s.len() == 1 => s.pop().flatten(),
+                    _ => None,
+                }
+            } else {
+                None
+            };
+            let car = self.item()?;
+            cells.push((tag, car));
+            first = false;
+            // The tail: another cell of the same list, or its end.
+            let flags = self.int()?;
+            let next = (flags & 0xff) as u8;
+            if matches!(next, LISTSXP | LANGSXP | DOTSXP | ATTRLISTSXP | ATTRLANGSXP)
+                && kind != CLOSXP
+                && kind != PROMSXP
+            {
+                has_attr = flags & (1 << 9) != 0 || next == ATTRLISTSXP || next == ATTRLANGSXP;
+                has_tag = flags & (1 << 10) != 0;
+                continue;
+            }
+            // Not a cell: step back and read it as an ordinary item (NULL ends the list).
+            self.at -= 4;
+            let tail = self.item()?;
+            if !matches!(tail.value, RValue::Null) {
+                cells.push((None, tail));
+            }
+            break;
+        }
+        let value = match kind {
+            LISTSXP | ATTRLISTSXP | DOTSXP | LANGSXP | ATTRLANGSXP => RValue::Pairlist(cells),
+            other => RValue::Unsupported(other),
+        };
+        Ok(RObject { value, attributes })
+    }
+
+    /// An ALTREP object: its class, its state and its attributes; the classes R writes for
+    /// data are expanded into ordinary vectors.
+    fn altrep(&mut self) -> Result<RObject> {
+        let info = self.item()?;
+        let state = self.item()?;
+        let attributes = {
+            let a = self.item()?;
+            Self::attributes_of(a)
+        };
+        let class = match &info.value {
+            RValue::Pairlist(cells) => match cells.first().map(|c| &c.1.value) {
+                Some(RValue::Symbol(s)) => s.clone(),
+                _ => String::new(),
+            },
+            _ => String::new(),
+        };
+        let value = match class.as_str() {
+            "compact_intseq" | "compact_realseq" => {
+                let RValue::Real(v) = &state.value else {
+                    return Err(bad("a compact sequence's state is not (n, start, step)"));
+                };
+                let [n, start, step] = v[..] else {
+                    return Err(bad("a compact sequence's state is not (n, start, step)"));
+                };
+                let n = n as usize;
+                if class == "compact_intseq" {
+                    RValue::Integer(
+                        (0..n)
+                            .map(|i| Some((start + step * i as f64) as i32))
+                            .collect(),
+                    )
+                } else {
+                    RValue::Real((0..n).map(|i| start + step * i as f64).collect())
+                }
+            }
+            "deferred_string" => {
+                // State: a pairlist whose first cell is the numbers to be shown as strings.
+                let source = match state.value {
+                    RValue::Pairlist(mut cells) if !cells.is_empty() => cells.remove(0).1,
+                    _ => return Err(bad("a deferred string's state is not a pairlist")),
+                };
+                match source.value {
+                    RValue::Integer(v) => {
+                        RValue::Str(v.into_iter().map(|x| x.map(|x| x.to_string())).collect())
+                    }
+                    RValue::Real(v) => RValue::Str(
+                        v.into_iter()
+                            .map(|x| (!x.is_nan()).then(|| format_r_double(x)))
+                            .collect(),
+                    ),
+                    other => other,
+                }
+            }
+            c if c.starts_with("wrap_") => match state.value {
+                RValue::List(mut v) if !v.is_empty() => v.remove(0).value,
+                _ => return Err(bad("a wrapper's state is not list(x, meta)")),
+            },
+            other => {
+                return Err(bad(format!(
+                    "ALTREP class {other:?} is not data this reader takes"
+                )));
+            }
+        };
+        Ok(RObject { value, attributes })
+    }
+}
+
+/// A double as `as.character` shows it (15 significant digits, no trailing zeros).
+fn format_r_double(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{x:.0}")
+    } else {
+        let s = format!("{x:.15}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stream by hand: header, then the items.
+    fn stream(items: &[&[u8]]) -> Vec<u8> {
+        let mut b = b"X\n".to_vec();
+        for v in [2i32, 0x040300, 0x020300] {
+            b.extend(v.to_be_bytes());
+        }
+        for i in items {
+            b.extend(*i);
+        }
+        b
+    }
+
+    fn int(v: i32) -> Vec<u8> {
+        v.to_be_bytes().to_vec()
+    }
+
+    #[test]
+    fn vectors_with_na_and_attributes() {
+        // c(a = 1L, b = NA) : INTSXP with a names attribute.
+        let mut item = int(INTSXP as i32 | (1 << 9));
+        item.extend(int(2));
+        item.extend(int(1));
+        item.extend(int(NA_INTEGER));
+        // attributes: pairlist(names = c("a", "b"))
+        item.extend(int(LISTSXP as i32 | (1 << 10)));
+        item.extend(int(SYMSXP as i32));
+        item.extend(int(CHARSXP as i32));
+        item.extend(int(5));
+        item.extend(b"names");
+        item.extend(int(STRSXP as i32));
+        item.extend(int(2));
+        for s in ["a", "b"] {
+            item.extend(int(CHARSXP as i32));
+            item.extend(int(1));
+            item.extend(s.as_bytes());
+        }
+        item.extend(int(NILVALUE_SXP as i32));
+        let o = unserialize(&stream(&[&item])).unwrap();
+        assert_eq!(o.value, RValue::Integer(vec![Some(1), None]));
+        assert_eq!(o.names().unwrap(), ["a", "b"]);
+    }
+
+    #[test]
+    fn damaged_streams_are_errors_not_panics() {
+        assert!(unserialize(b"").is_err());
+        assert!(unserialize(b"A\n").is_err());
+        let mut huge = int(REALSXP as i32);
+        huge.extend(int(i32::MAX));
+        assert!(unserialize(&stream(&[&huge])).is_err());
+        let mut dangling = int(REFSXP as i32 | (7 << 8));
+        dangling.extend(int(0));
+        assert!(unserialize(&stream(&[&dangling])).is_err());
+        // Truncated anywhere: never a panic.
+        let mut item = int(STRSXP as i32);
+        item.extend(int(1));
+        item.extend(int(CHARSXP as i32));
+        item.extend(int(3));
+        item.extend(b"abc");
+        let full = stream(&[&item]);
+        assert!(unserialize(&full).is_ok());
+        for cut in 0..full.len() {
+            assert!(unserialize(&full[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+}
