@@ -231,6 +231,15 @@ pub struct RunArgs {
     /// No progress output; only the table and the report location.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Let the meta-learner pick the model: rank the portfolio from the knowledge base's
+    /// most similar datasets, cross-validate the top 3 on the training rows, keep the best,
+    /// report it on the test rows and record the outcome in the knowledge base.
+    #[arg(long)]
+    pub auto: bool,
+    /// The knowledge base --auto reads and grows (default: knowledge_base.json in the
+    /// data cache, started from the built-in one).
+    #[arg(long, value_name = "FILE", requires = "auto")]
+    pub knowledge_base: Option<PathBuf>,
 }
 
 /// Options of `consort predict`.

@@ -42,6 +42,9 @@ fn note(message: std::fmt::Arguments<'_>) {
 }
 
 fn run(args: &RunArgs) -> Result<(), Failure> {
+    if args.auto {
+        return auto(args);
+    }
     let config = args.experiment()?;
     let observer = if args.quiet {
         ObserverHandle::none()
@@ -251,6 +254,60 @@ fn rl(args: &RlArgs) -> Result<(), Failure> {
         let path = consort_rl::report::write_report(&runs, dir)?;
         writeln!(w, "report: {}", path.display())?;
     }
+    w.flush()?;
+    Ok(())
+}
+
+/// `consort run --auto`: meta-learned model selection with try-and-switch.
+fn auto(args: &RunArgs) -> Result<(), Failure> {
+    use consort_meta::selection::{KnowledgeBase, MetaSelector, Portfolio};
+    let config = args.experiment()?;
+    let prepared = consort_experiment::prepare(&config.data, config.seed)?;
+    let path = args
+        .knowledge_base
+        .clone()
+        .unwrap_or_else(|| consort_data::fetch::data_dir().join("knowledge_base.json"));
+    let mut kb = if path.exists() {
+        KnowledgeBase::load(&path)?
+    } else {
+        KnowledgeBase::builtin()?
+    };
+    let portfolio = Portfolio {
+        seed: config.seed,
+        folds: 3,
+    };
+    let selection = MetaSelector::default().select(&kb, &prepared.train, &portfolio)?;
+    let model = portfolio
+        .estimator(&selection.chosen)?
+        .fit_classifier(&prepared.train)?;
+    let test = consort_eval::model_accuracy(
+        model.as_ref(),
+        prepared.test.features(),
+        prepared.test.labels(),
+    )?;
+    let known = kb.entries.len();
+    kb.record(selection.entry(&prepared.name));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| ConsortError::io(dir, e))?;
+    }
+    kb.save(&path)?;
+    let mut w = stdout();
+    writeln!(
+        w,
+        "Model selection for {} ({} training rows; candidates ranked from the {} most similar of {} datasets)\n",
+        prepared.name,
+        prepared.train.len(),
+        selection.neighbours.len(),
+        known
+    )?;
+    writeln!(w, "{}", selection.to_markdown())?;
+    writeln!(
+        w,
+        "{} refitted on the training rows: test accuracy {test:.4} ({} rows)",
+        selection.chosen,
+        prepared.test.len()
+    )?;
+    writeln!(w, "recorded in {}", path.display())?;
     w.flush()?;
     Ok(())
 }

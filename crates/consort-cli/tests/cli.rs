@@ -610,3 +610,53 @@ fn tune_runs_a_study_file_and_resumes_only_when_asked() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(text(&bad.stderr).contains("boosting, forest, logistic or mlp"));
 }
+
+#[test]
+fn run_auto_selects_by_meta_learning_and_records_the_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = consort(
+        &[
+            "run",
+            "--auto",
+            "--dataset",
+            "iris",
+            "--knowledge-base",
+            "kb.json",
+            "--quiet",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let printed = text(&out.stdout);
+    assert!(printed.contains("Model selection for iris"), "{printed}");
+    assert!(printed.contains("nearest datasets: "), "{printed}");
+    assert!(printed.contains("test accuracy"), "{printed}");
+    let kb: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("kb.json")).unwrap())
+            .unwrap();
+    let iris = kb["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["dataset"] == "iris")
+        .expect("the outcome is recorded");
+    assert_eq!(
+        iris["scores"].as_object().unwrap().len(),
+        3,
+        "the top 3 tried"
+    );
+    // A damaged knowledge base is an error, not a panic.
+    std::fs::write(dir.path().join("bad.json"), "{").unwrap();
+    let bad = consort(
+        &[
+            "run",
+            "--auto",
+            "--dataset",
+            "iris",
+            "--knowledge-base",
+            "bad.json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(bad.status.code(), Some(1));
+}

@@ -41,6 +41,10 @@ impl OneHotEncoder {
 
     /// `table` with its text columns replaced by indicator columns (after its numeric ones).
     pub fn encode(&self, table: RawTable) -> Result<RawTable> {
+        // Nothing to encode: the indicator block would have no rows to stack beside.
+        if self.columns.is_empty() && table.text_columns().is_empty() {
+            return Ok(table);
+        }
         table.with_text_encoded(|text| self.indicators(text))
     }
 

@@ -12,10 +12,14 @@
 //!   meta-gradient.
 //! - [`protonet`]: prototypical networks (Snell et al. 2017) with the nearest-centroid and
 //!   fine-tuning baselines.
+//! - [`selection`]: meta-learned model selection: meta-features, a knowledge base of the
+//!   portfolio's results on real datasets, nearest-dataset ranking, try-and-switch, and the
+//!   leave-one-dataset-out evaluation.
 
 #![warn(missing_docs)]
 
 pub mod maml;
 pub mod protonet;
+pub mod selection;
 pub mod stats;
 pub mod tasks;
