@@ -9,7 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 run_tests() {
-  cargo test -p consort-hpo --features postgres --test postgres -- --nocapture
+  # `--workspace` keeps every other crate's features as the workspace test build has them,
+  # so only consort-hpo is rebuilt (with `-p consort-hpo` the whole tree would be).
+  cargo test --workspace --features consort-hpo/postgres --test postgres -- --nocapture
 }
 
 if [[ -n "${CONSORT_TEST_POSTGRES_URL:-}" ]]; then
