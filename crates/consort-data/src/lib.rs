@@ -16,7 +16,9 @@ pub mod dataset;
 pub mod embedded;
 #[cfg(feature = "fetch")]
 pub mod fetch;
+pub mod idx;
 pub mod input;
+pub mod item_content;
 pub mod missing;
 pub mod ratings;
 #[cfg(feature = "rdata")]

@@ -132,6 +132,28 @@ impl Ratings {
         Matrix::new(users.len(), 2, rows)
     }
 
+    /// Random split: `test_fraction` of all ratings, drawn with `seed`, go to the test set
+    /// (a user or item may then appear only in the test set: a cold start).
+    pub fn split_random(&self, test_fraction: f64, seed: u64) -> Result<(Self, Self)> {
+        if !(test_fraction > 0.0 && test_fraction < 1.0) {
+            return Err(ConsortError::config(format!(
+                "test fraction must lie strictly between 0 and 1, got {test_fraction}"
+            )));
+        }
+        if self.len() < 2 {
+            return Err(ConsortError::EmptyDataset(
+                "fewer than two ratings to split".into(),
+            ));
+        }
+        let mut idx: Vec<usize> = (0..self.len()).collect();
+        idx.shuffle(&mut rng(seed));
+        let k = ((self.len() as f64 * test_fraction).round() as usize).clamp(1, self.len() - 1);
+        let (mut test, mut train) = (idx[..k].to_vec(), idx[k..].to_vec());
+        train.sort_unstable();
+        test.sort_unstable();
+        Ok((self.subset(&train), self.subset(&test)))
+    }
+
     /// Per-user split: from every user with at least two ratings, `test_fraction` of their
     /// ratings (at least one) go to the test set — the latest ones when timestamps exist
     /// (no peeking into the future), else a seeded random choice. Users with a single rating

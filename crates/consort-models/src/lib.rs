@@ -39,7 +39,7 @@ pub use nn::{
     TransformerClassifierConfig,
 };
 pub use pipeline::{Columns, ColumnsModel, Standardized, StandardizedModel};
-pub use recommend::Popularity;
+pub use recommend::{ContentFilter, ContentFilterConfig, Hybrid, Popularity};
 pub use tree::{
     AdaBoost, AdaBoostConfig, BoostingEarlyStop, DecisionTree, DecisionTreeConfig,
     HistGradientBoosting, HistGradientBoostingConfig, HistGradientBoostingRegressor, MaxFeatures,

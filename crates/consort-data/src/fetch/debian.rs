@@ -4,7 +4,7 @@
 //! meta-learned model selection comes this way: the UCI sets that `r-cran-mlbench` ships
 //! converted to R, and the classification sets of `r-cran-modeldata`.
 
-use std::fs;
+use std::fs::{self, File};
 use std::path::Path;
 
 use consort_core::{ConsortError, Result};
@@ -72,6 +72,16 @@ pub const MODELDATA: [PackageDataset; 10] = [
     set("two_class_dat", "Class"),
 ];
 
+/// What to take from an unpacked package.
+pub(super) enum Conversion {
+    /// R data sets, each into `<name>.csv`, label last.
+    RDatasets(&'static [PackageDataset]),
+    /// gzip files copied out decompressed, named without `.gz`.
+    Gunzip(&'static [&'static str]),
+    /// MovieLens from dslabs: `ratings.csv` and `movies.csv`.
+    MovieLens,
+}
+
 /// A Debian package and what to take from it.
 pub(super) struct DebianSource {
     pub package: &'static str,
@@ -79,7 +89,7 @@ pub(super) struct DebianSource {
     pub sha256: &'static str,
     /// The package's data folder, inside the extracted tree.
     pub data_dir: &'static str,
-    pub datasets: &'static [PackageDataset],
+    pub conversion: Conversion,
 }
 
 pub(super) const MLBENCH_SOURCE: DebianSource = DebianSource {
@@ -87,7 +97,7 @@ pub(super) const MLBENCH_SOURCE: DebianSource = DebianSource {
     version: "2.1-3-1",
     sha256: "2f1127f7b5e7d08703b13b52ef1976a0c355a7660d6ac575e29b87b13921bc06",
     data_dir: "usr/lib/R/site-library/mlbench/data",
-    datasets: &MLBENCH,
+    conversion: Conversion::RDatasets(&MLBENCH),
 };
 
 pub(super) const MODELDATA_SOURCE: DebianSource = DebianSource {
@@ -95,7 +105,31 @@ pub(super) const MODELDATA_SOURCE: DebianSource = DebianSource {
     version: "1.1.0-1",
     sha256: "66c2e08bb4bf695d972b1e72ea44d5af9ada3c42841793d3871017f7b896bf95",
     data_dir: "usr/lib/R/site-library/modeldata/data",
-    datasets: &MODELDATA,
+    conversion: Conversion::RDatasets(&MODELDATA),
+};
+
+/// The Fashion-MNIST idx files (Xiao et al. 2017, MIT).
+pub const FASHION_MNIST_FILES: [&str; 4] = [
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+];
+
+pub(super) const FASHION_MNIST_SOURCE: DebianSource = DebianSource {
+    package: "dataset-fashion-mnist",
+    version: "0.0~git20200523.55506a9-1",
+    sha256: "39e172fe32dd318ebb3e512220c3beea2fa47d7e20bab348fb4e0922d6beefc0",
+    data_dir: "usr/share/datasets/fashion-mnist",
+    conversion: Conversion::Gunzip(&FASHION_MNIST_FILES),
+};
+
+pub(super) const MOVIELENS_SOURCE: DebianSource = DebianSource {
+    package: "r-cran-dslabs",
+    version: "0.7.4-1",
+    sha256: "c3f93382c44d4581de9561792a87b110cb239c70771cac5ad63fa0a259e71ef3",
+    data_dir: "usr/lib/R/site-library/dslabs/data",
+    conversion: Conversion::MovieLens,
 };
 
 /// Downloads, checks and unpacks the package into `staging/download`, converts its data
@@ -128,8 +162,27 @@ pub(super) fn fetch_debian(asset: Asset, source: &DebianSource, staging: &Path) 
         "dpkg-deb comes with Debian's dpkg",
     )?;
     let data = tree.join(source.data_dir);
-    let objects = PackageData::open(&data).map_err(|e| fail(asset, e.to_string()))?;
-    for d in source.datasets {
+    match &source.conversion {
+        Conversion::RDatasets(sets) => r_datasets(asset, &data, sets, staging)?,
+        Conversion::Gunzip(files) => {
+            for f in *files {
+                let from = data.join(format!("{f}.gz"));
+                let to = staging.join(f);
+                let input = File::open(&from).map_err(|e| ConsortError::io(&from, e))?;
+                let mut output = File::create(&to).map_err(|e| ConsortError::io(&to, e))?;
+                std::io::copy(&mut flate2::read::GzDecoder::new(input), &mut output)
+                    .map_err(|e| fail(asset, format!("{}: {e}", from.display())))?;
+                output.sync_all().map_err(|e| ConsortError::io(&to, e))?;
+            }
+        }
+        Conversion::MovieLens => movielens(asset, &data, staging)?,
+    }
+    fs::remove_dir_all(&download).map_err(|e| ConsortError::io(&download, e))
+}
+
+fn r_datasets(asset: Asset, data: &Path, sets: &[PackageDataset], staging: &Path) -> Result<()> {
+    let objects = PackageData::open(data).map_err(|e| fail(asset, e.to_string()))?;
+    for d in sets {
         let object = objects
             .get(d.name)
             .map_err(|e| fail(asset, format!("{}: {e}", d.name)))?;
@@ -143,7 +196,55 @@ pub(super) fn fetch_debian(asset: Asset, source: &DebianSource, staging: &Path) 
         }
         frame.write_csv(&staging.join(format!("{}.csv", d.name)), Some(d.label))?;
     }
-    fs::remove_dir_all(&download).map_err(|e| ConsortError::io(&download, e))
+    Ok(())
+}
+
+/// dslabs' `movielens` (the MovieLens latest-small ratings of 2016, with titles, years and
+/// genres) as `ratings.csv` (`userId,movieId,rating,timestamp`: what the ratings loader
+/// reads) and `movies.csv` (`movieId,title,year,genres`, one row per movie).
+fn movielens(asset: Asset, data: &Path, staging: &Path) -> Result<()> {
+    let db = PackageData::open(data).map_err(|e| fail(asset, e.to_string()))?;
+    let frame = RFrame::from_object(&db.get("movielens")?)
+        .map_err(|e| fail(asset, format!("movielens: {e}")))?;
+    let column = |name: &str| {
+        let i = frame
+            .names
+            .iter()
+            .position(|n| n == name)
+            .ok_or_else(|| fail(asset, format!("movielens has no column {name}")))?;
+        Ok::<_, ConsortError>(i)
+    };
+    let ratings = RFrame {
+        names: ["userId", "movieId", "rating", "timestamp"]
+            .map(String::from)
+            .to_vec(),
+        columns: vec![
+            frame.columns[column("userId")?].clone(),
+            frame.columns[column("movieId")?].clone(),
+            frame.columns[column("rating")?].clone(),
+            frame.columns[column("timestamp")?].clone(),
+        ],
+    };
+    ratings.write_csv(&staging.join("ratings.csv"), None)?;
+    // One row per movie, in order of first appearance.
+    let movie = &frame.columns[column("movieId")?];
+    let mut seen = std::collections::HashSet::new();
+    let mut first = Vec::new();
+    for i in 0..frame.rows() {
+        if seen.insert(movie.cell_text(i)) {
+            first.push(i);
+        }
+    }
+    let movies = RFrame {
+        names: ["movieId", "title", "year", "genres"]
+            .map(String::from)
+            .to_vec(),
+        columns: ["movieId", "title", "year", "genres"]
+            .iter()
+            .map(|c| Ok(frame.columns[column(c)?].select(&first)))
+            .collect::<Result<_>>()?,
+    };
+    movies.write_csv(&staging.join("movies.csv"), None)
 }
 
 /// A package's data folder: one `.rda` per data set, or a lazy-load database.

