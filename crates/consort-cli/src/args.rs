@@ -55,6 +55,31 @@ pub enum Command {
     /// pruner, trials, storage) run by cross-validation; prints the best trial and writes a
     /// report.
     Tune(TuneArgs),
+    /// Recommendation: matrix factorisation, a naive-Bayes content filter and their hybrid
+    /// on a ratings file, evaluated on held-out ratings; writes each user's top k.
+    Recommend(RecommendArgs),
+}
+
+/// Options of `consort recommend`.
+#[derive(Args, Debug, Clone)]
+pub struct RecommendArgs {
+    /// Ratings CSV with a header: user, item, rating and optionally a timestamp, in that
+    /// order (`consort fetch movielens` gives ratings.csv).
+    #[arg(long, value_name = "FILE")]
+    pub ratings: PathBuf,
+    /// Items CSV (movieId,title,year,genres, as MovieLens' movies.csv): turns on the
+    /// content filter and the hybrids.
+    #[arg(long, value_name = "FILE")]
+    pub items: Option<PathBuf>,
+    /// Recommendations per user.
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    /// Where the top k go (CSV: user,rank,item).
+    #[arg(long, value_name = "FILE", default_value = "recommendations.csv")]
+    pub out: PathBuf,
+    /// Seed of the splits and the models.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }
 
 /// Options of `consort tune`.

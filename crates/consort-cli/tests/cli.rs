@@ -660,3 +660,53 @@ fn run_auto_selects_by_meta_learning_and_records_the_outcome() {
     );
     assert_eq!(bad.status.code(), Some(1));
 }
+
+#[test]
+fn recommend_trains_evaluates_and_writes_each_users_top_k() {
+    let dir = tempfile::tempdir().unwrap();
+    // 40 users, 60 items in two genres; each user rates 20 items, liking one genre.
+    let mut ratings = String::from("userId,movieId,rating,timestamp\n");
+    let mut items = String::from("movieId,title,year,genres\n");
+    for i in 0..60 {
+        let genre = if i % 2 == 0 { "Comedy" } else { "Drama" };
+        items.push_str(&format!("m{i},Film number {i},{},{genre}\n", 1980 + i % 30));
+    }
+    for u in 0..40 {
+        for j in 0..20 {
+            let item = (u * 7 + j * 3) % 60;
+            let liked = (item % 2) == (u % 2);
+            let rating = if liked { 4.5 } else { 2.0 };
+            ratings.push_str(&format!("u{u},m{item},{rating},{}\n", 1000 + j));
+        }
+    }
+    std::fs::write(dir.path().join("ratings.csv"), ratings).unwrap();
+    std::fs::write(dir.path().join("movies.csv"), items).unwrap();
+    let out = consort(
+        &[
+            "recommend",
+            "--ratings",
+            "ratings.csv",
+            "--items",
+            "movies.csv",
+            "--k",
+            "5",
+            "--out",
+            "top.csv",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let printed = text(&out.stdout);
+    for expected in [
+        "MF test RMSE",
+        "content filter",
+        "MF implicit + filter",
+        "refitted",
+    ] {
+        assert!(printed.contains(expected), "{expected}: {printed}");
+    }
+    let top = std::fs::read_to_string(dir.path().join("top.csv")).unwrap();
+    assert_eq!(top.lines().count(), 1 + 40 * 5);
+    let missing = consort(&["recommend", "--ratings", "nope.csv"], dir.path());
+    assert_eq!(missing.status.code(), Some(1));
+}

@@ -30,6 +30,7 @@ mod config;
 mod members;
 mod preflight;
 mod prepare;
+pub mod recommend;
 mod resolve;
 mod run;
 mod run_dir;
