@@ -195,13 +195,24 @@ pub fn prepare_observed(
         return crate::text::prepare_text(data, column, seed, observer);
     }
     if let Some(name) = &data.embedded {
-        let set = embedded::by_name(name).ok_or_else(|| {
-            ConsortError::config(format!(
-                "unknown embedded dataset {name:?}; available: {:?}",
-                embedded::NAMES
-            ))
-        })?;
-        let (train, test) = train_test_split(&set, data.test_fraction.get(), seed)?;
+        let (train, test) = match fetched_images(name)? {
+            Some(pair) => pair,
+            None => {
+                let set = embedded::by_name(name).ok_or_else(|| {
+                    ConsortError::config(format!(
+                        "unknown embedded dataset {name:?}; available: {:?}{}",
+                        embedded::NAMES,
+                        if cfg!(feature = "fetch") {
+                            ", and fashion-mnist, fashion-mnist-10k (fetched)"
+                        } else {
+                            ""
+                        }
+                    ))
+                })?;
+                train_test_split(&set, data.test_fraction.get(), seed)?
+            }
+        };
+        let name = train.name().to_string();
         let preprocessing = Preprocessing {
             numeric_columns: train.feature_names().to_vec(),
             text_columns: Vec::new(),
@@ -216,7 +227,7 @@ pub fn prepare_observed(
         };
         return Ok(Prepared {
             text: None,
-            name: set.name().to_string(),
+            name,
             train,
             test,
             notes: Vec::new(),
@@ -323,6 +334,47 @@ pub fn prepare_observed(
             feature_names,
         },
     })
+}
+
+/// Fashion-MNIST through the fetch command, with its own test set: `fashion-mnist` (all
+/// 60,000 training and 10,000 test images) or `fashion-mnist-10k` (the first 10,000 and
+/// 2,000: a run of minutes with every member and out-of-fold selection).
+#[cfg(feature = "fetch")]
+fn fetched_images(name: &str) -> Result<Option<(Dataset, Dataset)>> {
+    use consort_data::fetch::{Asset, fetch};
+    use consort_data::idx::{FASHION_MNIST_CLASSES, idx_dataset};
+    let (train_rows, test_rows) = match name {
+        "fashion-mnist" => (None, None),
+        "fashion-mnist-10k" => (Some(10_000), Some(2_000)),
+        _ => return Ok(None),
+    };
+    let dir = fetch(Asset::FashionMnist)?;
+    let load = |images: &str, labels: &str, rows| {
+        idx_dataset(
+            &dir.join(images),
+            &dir.join(labels),
+            &FASHION_MNIST_CLASSES,
+            rows,
+        )
+        .map(|d| d.with_name(name))
+    };
+    Ok(Some((
+        load(
+            "train-images-idx3-ubyte",
+            "train-labels-idx1-ubyte",
+            train_rows,
+        )?,
+        load(
+            "t10k-images-idx3-ubyte",
+            "t10k-labels-idx1-ubyte",
+            test_rows,
+        )?,
+    )))
+}
+
+#[cfg(not(feature = "fetch"))]
+fn fetched_images(_name: &str) -> Result<Option<(Dataset, Dataset)>> {
+    Ok(None)
 }
 
 fn data_check(data: &DataConfig) -> Result<()> {
