@@ -46,3 +46,29 @@ pub fn imdb_subset(
         class_names: data.class_names,
     })
 }
+
+/// Logistic regression on a CNN's penultimate features: the small model classifying on what
+/// the large one extracted (the image application's "features + small model").
+pub struct OnCnnFeatures {
+    /// The trained CNN (its penultimate layer gives the features).
+    pub cnn: std::sync::Arc<consort_models::NetworkClassifier<consort_models::Cnn>>,
+    /// The classifier fitted on those features.
+    pub head: consort_models::LogisticRegression,
+}
+
+impl consort_core::Classifier for OnCnnFeatures {
+    fn n_classes(&self) -> usize {
+        self.head.n_classes()
+    }
+
+    fn n_features(&self) -> usize {
+        self.cnn.n_features()
+    }
+
+    fn predict_proba(
+        &self,
+        x: &consort_core::Matrix,
+    ) -> consort_core::Result<consort_core::Matrix> {
+        self.head.predict_proba(&self.cnn.features(x)?)
+    }
+}

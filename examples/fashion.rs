@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use consort_core::{Classifier, Fit, Matrix, Result};
+use consort_core::{Classifier, Fit, Result};
 use consort_data::fetch::{Asset, fetch};
 use consort_data::idx::{FASHION_MNIST_CLASSES, idx_dataset};
 use consort_data::{Dataset, train_test_split};
@@ -18,32 +18,9 @@ use consort_ensemble::{
     AverageEnsemble, CalibrationTarget, Cascade, Confidence, Member, StackingClassifier,
 };
 use consort_eval::model_accuracy;
-use consort_examples::{f4, print_table};
-use consort_models::{
-    Cnn, CnnConfig, LogisticRegression, LogisticRegressionConfig, NetworkClassifier,
-    RandomForestConfig,
-};
+use consort_examples::{OnCnnFeatures, f4, print_table};
+use consort_models::{CnnConfig, LogisticRegressionConfig, RandomForestConfig};
 use consort_tune::{NetworkEstimator, TrainConfig};
-
-/// Logistic regression on the CNN's penultimate features.
-struct OnCnnFeatures {
-    cnn: Arc<NetworkClassifier<Cnn>>,
-    head: LogisticRegression,
-}
-
-impl Classifier for OnCnnFeatures {
-    fn n_classes(&self) -> usize {
-        self.head.n_classes()
-    }
-
-    fn n_features(&self) -> usize {
-        self.cnn.n_features()
-    }
-
-    fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
-        self.head.predict_proba(&self.cnn.features(x)?)
-    }
-}
 
 fn arg(name: &str) -> Option<usize> {
     let args: Vec<String> = std::env::args().collect();

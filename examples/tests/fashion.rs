@@ -7,33 +7,15 @@
 
 use std::sync::Arc;
 
-use consort_core::{Classifier, Fit, Matrix, Result};
+use consort_core::{Classifier, Fit};
 use consort_data::fetch::{Asset, fetch};
 use consort_data::idx::{FASHION_MNIST_CLASSES, idx_dataset};
 use consort_data::{Dataset, train_test_split};
 use consort_ensemble::{AverageEnsemble, CalibrationTarget, Cascade, Confidence, Member};
 use consort_eval::model_accuracy;
-use consort_models::{
-    Cnn, CnnConfig, LogisticRegression, LogisticRegressionConfig, NetworkClassifier,
-};
+use consort_examples::OnCnnFeatures;
+use consort_models::{CnnConfig, LogisticRegressionConfig};
 use consort_tune::{NetworkEstimator, TrainConfig};
-
-struct OnCnnFeatures {
-    cnn: Arc<NetworkClassifier<Cnn>>,
-    head: LogisticRegression,
-}
-
-impl Classifier for OnCnnFeatures {
-    fn n_classes(&self) -> usize {
-        self.head.n_classes()
-    }
-    fn n_features(&self) -> usize {
-        self.cnn.n_features()
-    }
-    fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
-        self.head.predict_proba(&self.cnn.features(x)?)
-    }
-}
 
 #[test]
 fn cnn_features_ensembles_and_the_cascade_on_a_fashion_mnist_subset() {

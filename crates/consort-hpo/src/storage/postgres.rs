@@ -4,14 +4,14 @@
 //! and transactions that fail on a serialisation conflict, a deadlock or a racing insert are
 //! retried. Times come from the server's clock.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use consort_core::{ConsortError, Result};
 use postgres::error::SqlState;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, IsolationLevel, NoTls};
 
-use super::sql::{SqlConnection, SqlError, SqlExec, SqlResult, SqlStorage, SqlValue, backoff};
+use super::sql::{SqlConnection, SqlError, SqlExec, SqlResult, SqlStorage, SqlValue, with_retries};
 use super::{StorageOptions, redact};
 
 /// A study in a PostgreSQL database.
@@ -114,11 +114,8 @@ impl SqlConnection for PostgresConnection {
         &mut self,
         work: &mut dyn FnMut(&mut dyn SqlExec) -> SqlResult<T>,
     ) -> SqlResult<(T, u32)> {
-        let start = Instant::now();
-        let mut retries = 0u32;
-        loop {
-            let attempt = self
-                .0
+        with_retries(CONFLICT_LIMIT, || {
+            self.0
                 .build_transaction()
                 .isolation_level(IsolationLevel::ReadCommitted)
                 .start()
@@ -127,15 +124,7 @@ impl SqlConnection for PostgresConnection {
                     let value = work(&mut tx)?;
                     tx.commit().map_err(sql_error)?;
                     Ok(value)
-                });
-            match attempt {
-                Ok(value) => return Ok((value, retries)),
-                Err(e) if e.retryable && start.elapsed() < CONFLICT_LIMIT => {
-                    retries += 1;
-                    backoff(retries);
-                }
-                Err(e) => return Err(e),
-            }
-        }
+                })
+        })
     }
 }

@@ -441,6 +441,26 @@ impl<C: SqlConnection> StudyStorage for SqlStorage<C> {
     }
 }
 
+/// Runs `attempt` until it succeeds, fails for good, or keeps failing retryably for longer
+/// than `limit` (backing off between tries); returns the value and the retries it took.
+pub(crate) fn with_retries<T>(
+    limit: Duration,
+    mut attempt: impl FnMut() -> SqlResult<T>,
+) -> SqlResult<(T, u32)> {
+    let start = std::time::Instant::now();
+    let mut retries = 0u32;
+    loop {
+        match attempt() {
+            Ok(value) => return Ok((value, retries)),
+            Err(e) if e.retryable && start.elapsed() < limit => {
+                retries += 1;
+                backoff(retries);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Sleeps a little longer after each busy retry (1 ms doubling to 64 ms), jittered by the
 /// process id so that workers that collided do not collide again in step.
 pub(crate) fn backoff(retry: u32) {

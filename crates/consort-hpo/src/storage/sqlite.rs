@@ -13,7 +13,7 @@ use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
 use super::StorageOptions;
-use super::sql::{SqlConnection, SqlError, SqlExec, SqlResult, SqlStorage, SqlValue, backoff};
+use super::sql::{SqlConnection, SqlError, SqlExec, SqlResult, SqlStorage, SqlValue, with_retries};
 
 /// A study in an SQLite file.
 pub type SqliteStorage = SqlStorage<SqliteConnection>;
@@ -131,26 +131,15 @@ impl SqlConnection for SqliteConnection {
         &mut self,
         work: &mut dyn FnMut(&mut dyn SqlExec) -> SqlResult<T>,
     ) -> SqlResult<(T, u32)> {
-        let start = Instant::now();
-        let mut retries = 0u32;
-        loop {
-            let attempt = self
-                .0
+        with_retries(BUSY_LIMIT, || {
+            self.0
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(sql_error)
                 .and_then(|mut tx| {
                     let value = work(&mut tx)?;
                     tx.commit().map_err(sql_error)?;
                     Ok(value)
-                });
-            match attempt {
-                Ok(value) => return Ok((value, retries)),
-                Err(e) if e.retryable && start.elapsed() < BUSY_LIMIT => {
-                    retries += 1;
-                    backoff(retries);
-                }
-                Err(e) => return Err(e),
-            }
-        }
+                })
+        })
     }
 }
