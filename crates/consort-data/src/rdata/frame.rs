@@ -5,7 +5,7 @@ use std::path::Path;
 
 use consort_core::{ConsortError, Result};
 
-use super::reader::{RObject, RValue};
+use super::object::{RObject, RValue};
 
 /// One column of a data frame.
 #[derive(Debug, Clone, PartialEq)]

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 
 use consort_core::{ConsortError, Result};
 
-use super::reader::{RObject, RValue, read_rds, unserialize, with_source};
+use super::files::{read_rds, with_source};
+use super::object::{RObject, RValue};
+use super::reader::unserialize;
 
 /// An opened lazy-load database.
 #[derive(Debug, Clone)]

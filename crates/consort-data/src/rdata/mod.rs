@@ -10,10 +10,14 @@
 //! like. Files come gzip-, bzip2-less, xz-compressed (`.rda`), and lazy-load records zlib- or
 //! raw-LZMA2-compressed; every case is detected from the bytes.
 
+mod files;
 mod frame;
 mod lazyload;
+mod object;
 mod reader;
 
+pub use files::{read_rda, read_rds};
 pub use frame::{RColumn, RFrame};
 pub use lazyload::LazyLoadDb;
-pub use reader::{RObject, RValue, read_rda, read_rds, unserialize};
+pub use object::{RObject, RValue};
+pub use reader::unserialize;
