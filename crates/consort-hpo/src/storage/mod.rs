@@ -17,6 +17,8 @@ mod memory;
 mod postgres;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql_connection;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
@@ -34,7 +36,9 @@ pub use memory::MemoryStorage;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStorage;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub use sql::{SqlConnection, SqlError, SqlExec, SqlResult, SqlStorage, SqlValue};
+pub use sql::SqlStorage;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use sql_connection::{SqlConnection, SqlError, SqlExec, SqlResult, SqlValue};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStorage;
 

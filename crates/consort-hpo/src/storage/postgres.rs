@@ -11,7 +11,8 @@ use postgres::error::SqlState;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, IsolationLevel, NoTls};
 
-use super::sql::{SqlConnection, SqlError, SqlExec, SqlResult, SqlStorage, SqlValue, with_retries};
+use super::sql::SqlStorage;
+use super::sql_connection::{SqlConnection, SqlError, SqlExec, SqlResult, SqlValue, with_retries};
 use super::{StorageOptions, redact};
 
 /// A study in a PostgreSQL database.

@@ -13,7 +13,8 @@ use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
 use super::StorageOptions;
-use super::sql::{SqlConnection, SqlError, SqlExec, SqlResult, SqlStorage, SqlValue, with_retries};
+use super::sql::SqlStorage;
+use super::sql_connection::{SqlConnection, SqlError, SqlExec, SqlResult, SqlValue, with_retries};
 
 /// A study in an SQLite file.
 pub type SqliteStorage = SqlStorage<SqliteConnection>;
