@@ -86,6 +86,14 @@ pub trait TrainingHook<M, I = Dense> {
         model
     }
 
+    /// Sees the weights at the end of `epoch` (1-based), after validation and before
+    /// [`on_epoch_end`](TrainingHook::on_epoch_end): weight averaging (SWA) and snapshot
+    /// ensembles collect them here. Not called for an epoch rolled back by the divergence guard.
+    /// An error ends the run.
+    fn after_epoch(&mut self, _epoch: usize, _model: &M) -> consort_core::Result<()> {
+        Ok(())
+    }
+
     /// Called after each epoch (after validation).
     fn on_epoch_end(&mut self, _record: &EpochRecord) -> Control {
         Control::Continue

@@ -13,6 +13,7 @@
 
 #![warn(missing_docs)]
 
+pub mod averaging;
 pub mod checkpoint;
 mod config;
 pub mod continual;
@@ -33,6 +34,10 @@ mod step;
 mod trainer;
 pub mod transfer;
 
+pub use averaging::{
+    SnapshotConfig, SnapshotEnsemble, StochasticWeightAveraging, SwaConfig, greedy_soup,
+    uniform_soup,
+};
 pub use checkpoint::{Checkpoint, CheckpointConfig, LoopState};
 pub use config::{DivergenceGuard, MAX_EPOCHS, TrainConfig};
 pub use distill::{KnowledgeDistillation, distillation_targets, soften};

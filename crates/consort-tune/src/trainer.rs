@@ -287,6 +287,9 @@ impl Trainer {
                 score_name: O::SCORE_NAME,
             });
             for hook in hooks.iter_mut() {
+                hook.after_epoch(epoch, &model)?;
+            }
+            for hook in hooks.iter_mut() {
                 if hook.on_epoch_end(&record) == Control::Stop {
                     stopped_early = epoch < cfg.epochs;
                 }
