@@ -72,3 +72,6 @@ impl consort_core::Classifier for OnCnnFeatures {
         self.head.predict_proba(&self.cnn.features(x)?)
     }
 }
+
+#[path = "scenarios/fused_supervision.rs"]
+pub mod fused_supervision;
