@@ -75,3 +75,6 @@ impl consort_core::Classifier for OnCnnFeatures {
 
 #[path = "scenarios/fused_supervision.rs"]
 pub mod fused_supervision;
+
+#[path = "scenarios/weight_averaging.rs"]
+pub mod weight_averaging;

@@ -5,6 +5,9 @@
 //! `cargo run --release -p consort-examples --example ensemble_tuning`
 
 use consort_examples::fused_supervision::fused_supervision_on_digits;
+use consort_examples::weight_averaging::{
+    digits_splits, soups_on_digits, swa_and_snapshots_on_digits,
+};
 use consort_examples::{f4, print_table};
 
 fn main() -> consort_core::Result<()> {
@@ -28,5 +31,60 @@ fn main() -> consort_core::Result<()> {
         rows.push(vec![l.name.clone(), f4(l.accuracy), macs(l.macs)]);
     }
     print_table(&["model", "test accuracy", "MACs per prediction"], &rows);
+
+    let d = digits_splits()?;
+    let soups = soups_on_digits(&d)?;
+    println!(
+        "\nmodel soups: MLP 64-128-10 pretrained on a third of the {} training rows, fine-tuned on all of them six ways; \
+         greedy soup chosen on {} validation rows, {} test rows\n",
+        d.train.len(),
+        d.valid.len(),
+        d.test.len()
+    );
+    let mut rows: Vec<Vec<String>> = soups
+        .ingredients
+        .iter()
+        .enumerate()
+        .map(|(i, (lr, wd, acc))| {
+            let mut name = format!("ingredient {}: lr {lr}, weight decay {wd}", i + 1);
+            if i == soups.best_on_validation {
+                name.push_str(" (best on validation)");
+            }
+            vec![name, f4(*acc)]
+        })
+        .collect();
+    let kept: Vec<String> = soups.kept.iter().map(|k| (k + 1).to_string()).collect();
+    rows.push(vec![
+        format!("greedy soup (ingredients {})", kept.join(", ")),
+        f4(soups.greedy),
+    ]);
+    rows.push(vec!["uniform soup of the six".into(), f4(soups.uniform)]);
+    for (i, acc) in soups.independent.iter().enumerate() {
+        rows.push(vec![format!("independent start {}", i + 1), f4(*acc)]);
+    }
+    rows.push(vec![
+        "uniform soup of the independent three".into(),
+        f4(soups.independent_uniform),
+    ]);
+    print_table(&["network", "test accuracy"], &rows);
+
+    let avg = swa_and_snapshots_on_digits(&d)?;
+    println!("\nSWA and snapshots: MLP with dropout 0.2, SGD momentum 0.9, 40 epochs\n");
+    let mut rows = vec![
+        vec!["plain run, final epoch".to_string(), f4(avg.plain)],
+        vec!["SWA run, final epoch".into(), f4(avg.swa_final_epoch)],
+        vec![
+            format!("SWA average of {} epochs", avg.swa_epochs),
+            f4(avg.swa),
+        ],
+    ];
+    for (i, acc) in avg.snapshots.iter().enumerate() {
+        rows.push(vec![
+            format!("snapshot {} (epoch {})", i + 1, 10 * (i + 1)),
+            f4(*acc),
+        ]);
+    }
+    rows.push(vec!["snapshot ensemble".into(), f4(avg.snapshot_ensemble)]);
+    print_table(&["network", "test accuracy"], &rows);
     Ok(())
 }

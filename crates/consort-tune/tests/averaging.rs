@@ -1,34 +1,26 @@
-//! Ensembles in weight space on digits: model soups, stochastic weight averaging and snapshot
-//! ensembles each at least match the single network they replace, the uniform soup's failure
-//! across different starts is real, and the averaging hooks resume from checkpoints exactly.
+//! Weight averaging's arithmetic and bookkeeping: averages are exact midpoints, layouts must
+//! agree, and the SWA and snapshot hooks resume from checkpoints exactly. (Their learning
+//! effects on digits are tested with the `ensemble_tuning` example's scenarios, in
+//! `examples/tests/ensemble_tuning.rs`.)
 
-use consort_core::{BackendKind, Classifier, Fit, Matrix};
-use consort_data::{Dataset, StandardScaler, embedded, train_validation_test_split};
-use consort_eval::model_accuracy;
+use consort_core::{BackendKind, Classifier, Fit};
+use consort_data::{Dataset, StandardScaler, embedded, train_test_split};
 use consort_models::{Mlp, MlpConfig, NetworkClassifier};
 use consort_tune::averaging::{average_models, parameter_values, weight_average};
 use consort_tune::{
-    CheckpointConfig, HookFactory, NetworkEstimator, OptimizerConfig, SnapshotConfig,
-    SnapshotEnsemble, StochasticWeightAveraging, SwaConfig, TrainConfig, TrainOutcome, greedy_soup,
-    uniform_soup,
+    CheckpointConfig, HookFactory, NetworkEstimator, SnapshotConfig, SnapshotEnsemble,
+    StochasticWeightAveraging, SwaConfig, TrainConfig, TrainOutcome,
 };
 
 struct Digits {
     train: Dataset,
-    valid: Dataset,
     test: Dataset,
 }
 
-/// Digits split 60 / 15 / 25, standardised on the training rows.
 fn digits() -> Digits {
-    let s = train_validation_test_split(&embedded::digits(), 0.15, 0.60, 0).unwrap();
-    let scaler = StandardScaler::fit(s.train.features()).unwrap();
-    let t = |d: &Dataset| scaler.transform_dataset(d).unwrap();
-    Digits {
-        train: t(&s.train),
-        valid: t(&s.validation),
-        test: t(&s.test),
-    }
+    let (train, test) = train_test_split(&embedded::digits(), 0.25, 0).unwrap();
+    let (train, test) = StandardScaler::standardize_split(&train, &test).unwrap();
+    Digits { train, test }
 }
 
 fn spec() -> MlpConfig {
@@ -37,39 +29,6 @@ fn spec() -> MlpConfig {
 
 fn classifier(model: Mlp) -> NetworkClassifier<Mlp> {
     NetworkClassifier::new(model, BackendKind::Flex.device().unwrap(), 64, 10)
-}
-
-fn acc(model: &dyn Classifier, data: &Dataset) -> f64 {
-    model_accuracy(model, data.features(), data.labels()).unwrap()
-}
-
-/// Mean of the members' probabilities: the snapshot ensemble's prediction.
-fn ensemble_accuracy(members: &[NetworkClassifier<Mlp>], data: &Dataset) -> f64 {
-    let mut sum: Option<Matrix> = None;
-    for m in members {
-        let p = m.predict_proba(data.features()).unwrap();
-        sum = Some(match sum {
-            None => p,
-            Some(mut s) => {
-                for i in 0..s.rows() {
-                    for (a, b) in s.row_mut(i).iter_mut().zip(p.row(i)) {
-                        *a += b;
-                    }
-                }
-                s
-            }
-        });
-    }
-    let sum = sum.unwrap();
-    let predicted: Vec<usize> = (0..sum.rows())
-        .map(|i| {
-            let row = sum.row(i);
-            (0..row.len())
-                .max_by(|&a, &b| row[a].total_cmp(&row[b]))
-                .unwrap()
-        })
-        .collect();
-    consort_eval::accuracy(data.labels(), &predicted).unwrap()
 }
 
 #[test]
@@ -95,139 +54,6 @@ fn averaging_identical_networks_changes_nothing_and_layouts_must_agree() {
     assert!(average_models::<Mlp>(&[], None).is_err());
     assert!(average_models(&[net.model()], Some(&[1.0, 2.0])).is_err());
     assert!(average_models(&[net.model()], Some(&[f64::NAN])).is_err());
-}
-
-/// A network pretrained on a third of the training rows: the shared start of the soups.
-/// (The training-mode network on the autodiff device, as fine-tuning starts from it.)
-fn pretrained(d: &Dataset) -> Mlp {
-    let third: Vec<usize> = (0..d.len()).step_by(3).collect();
-    NetworkEstimator::new(spec(), TrainConfig::new().with_epochs(10).with_seed(7))
-        .fit_with_history(&d.subset(&third))
-        .unwrap()
-        .1
-        .model
-}
-
-/// Fine-tunes a copy of `start` on `train` with one set of hyperparameters.
-fn fine_tune(start: &Mlp, train: &Dataset, lr: f64, wd: f32, seed: u64) -> NetworkClassifier<Mlp> {
-    NetworkEstimator::new(
-        spec(),
-        TrainConfig::new()
-            .with_epochs(12)
-            .with_learning_rate(lr)
-            .with_weight_decay(wd)
-            .with_seed(seed),
-    )
-    .with_start(start.clone())
-    .fit(train)
-    .unwrap()
-}
-
-#[test]
-fn the_greedy_soup_matches_its_best_ingredient_and_the_uniform_soup_needs_a_shared_start() {
-    let d = digits();
-    let start = pretrained(&d.train);
-    let grid = [
-        (5e-3, 0.0, 1),
-        (1e-2, 0.0, 2),
-        (5e-3, 1e-3, 3),
-        (1e-2, 1e-3, 4),
-        (7e-3, 0.0, 5),
-        (7e-3, 5e-4, 6),
-    ];
-    let ingredients: Vec<_> = grid
-        .iter()
-        .map(|&(lr, wd, seed)| fine_tune(&start, &d.train, lr, wd, seed))
-        .collect();
-    let tests: Vec<f64> = ingredients.iter().map(|m| acc(m, &d.test)).collect();
-    let (soup, report) = greedy_soup(&ingredients, &d.valid).unwrap();
-    let uniform = uniform_soup(&ingredients).unwrap();
-    let best_by_valid = report.steps[0].ingredient;
-    eprintln!(
-        "ingredients (test) {tests:?}; best on validation #{best_by_valid}; greedy soup keeps {:?}: \
-         test {:.4}; uniform soup test {:.4}",
-        report.kept(),
-        acc(&soup, &d.test),
-        acc(&uniform, &d.test)
-    );
-    // The best ingredient is the one model selection on the validation rows picks (what a
-    // user without soups would ship). On those rows the soup is at least as good by
-    // construction; on the test rows, as measured. It really is a soup of several.
-    assert!(report.score.accuracy >= report.steps[0].alone.accuracy);
-    assert!(acc(&soup, &d.test) >= tests[best_by_valid]);
-    assert!(report.kept().len() >= 2, "{:?}", report.kept());
-
-    // Different starts: the same architecture trained from three initialisations.
-    let independent: Vec<_> = [11, 12, 13]
-        .iter()
-        .map(|&seed| {
-            NetworkEstimator::new(spec(), TrainConfig::new().with_epochs(20).with_seed(seed))
-                .fit(&d.train)
-                .unwrap()
-        })
-        .collect();
-    let alone: Vec<f64> = independent.iter().map(|m| acc(m, &d.test)).collect();
-    let mixed = acc(&uniform_soup(&independent).unwrap(), &d.test);
-    eprintln!("independent starts (test) {alone:?}; their uniform soup {mixed:.4}");
-    let worst = alone.iter().copied().fold(1.0, f64::min);
-    // From one start, the uniform soup stays above its worst ingredient.
-    assert!(acc(&uniform, &d.test) >= tests.iter().copied().fold(1.0, f64::min));
-    assert!(
-        mixed < worst - 0.02,
-        "averaging unrelated hidden units should cost accuracy: {mixed} vs {worst}"
-    );
-}
-
-fn swa_config() -> TrainConfig {
-    TrainConfig::new()
-        .with_epochs(40)
-        .with_learning_rate(0.05)
-        .with_batch_size(32)
-        .with_optimizer(OptimizerConfig::sgd(0.9))
-        .with_seed(3)
-}
-
-#[test]
-fn swa_and_snapshot_ensembles_match_the_final_epoch_model() {
-    let d = digits();
-    // Dropout keeps the iterates moving around the minimum, which is what SWA averages over.
-    let spec = || spec().with_dropout(0.2);
-    let swa = StochasticWeightAveraging::new(SwaConfig::new(21)).unwrap();
-    let (last, outcome) = NetworkEstimator::new(spec(), swa_config())
-        .with_hook_factory(HookFactory::cloned(swa.clone()))
-        .fit_with_history(&d.train)
-        .unwrap();
-    assert_eq!(swa.count(), 20);
-    let averaged = classifier(swa.apply_to(outcome.model).unwrap().unwrap());
-    let plain = NetworkEstimator::new(spec(), swa_config())
-        .fit(&d.train)
-        .unwrap();
-
-    let snapshots = SnapshotEnsemble::new(SnapshotConfig::new(10)).unwrap();
-    let (_, snap_outcome) = NetworkEstimator::new(spec(), swa_config())
-        .with_hook_factory(HookFactory::cloned(snapshots.clone()))
-        .fit_with_history(&d.train)
-        .unwrap();
-    assert_eq!(snapshots.epochs(), vec![10, 20, 30, 40]);
-    let members: Vec<_> = snapshots
-        .networks(&snap_outcome.model)
-        .unwrap()
-        .into_iter()
-        .map(classifier)
-        .collect();
-    let snapshot_acc = ensemble_accuracy(&members, &d.test);
-    eprintln!(
-        "final epoch (same run) {:.4}, SWA {:.4}; plain run {:.4}; snapshot members {:?}, \
-         snapshot ensemble {snapshot_acc:.4}",
-        acc(&last, &d.test),
-        acc(&averaged, &d.test),
-        acc(&plain, &d.test),
-        members.iter().map(|m| acc(m, &d.test)).collect::<Vec<_>>()
-    );
-    assert!(acc(&averaged, &d.test) >= acc(&last, &d.test));
-    assert!(acc(&averaged, &d.test) >= acc(&plain, &d.test));
-    // The snapshot run's final-epoch model is its last snapshot.
-    assert!(snapshot_acc >= acc(members.last().unwrap(), &d.test));
 }
 
 fn resumable(
@@ -311,4 +137,41 @@ fn the_average_of_two_networks_is_their_midpoint() {
         ca.predict_proba(d.test.features()).unwrap(),
         cm.predict_proba(d.test.features()).unwrap()
     );
+}
+
+#[test]
+fn invalid_settings_are_typed_errors() {
+    use consort_core::ConsortError;
+    use consort_tune::FusedSupervision;
+    let config = |r: consort_core::Result<()>| matches!(r, Err(ConsortError::InvalidConfig(_)));
+    assert!(config(
+        StochasticWeightAveraging::new(SwaConfig::new(0)).map(|_| ())
+    ));
+    assert!(config(
+        StochasticWeightAveraging::new(SwaConfig::new(3).with_learning_rate(f64::NAN)).map(|_| ())
+    ));
+    assert!(config(
+        SnapshotEnsemble::new(SnapshotConfig::new(1)).map(|_| ())
+    ));
+    assert!(config(
+        SnapshotEnsemble::new(SnapshotConfig::new(5).with_keep(0)).map(|_| ())
+    ));
+    // Fused supervision: bad settings, and an ensemble of another label set.
+    let d = digits();
+    let teacher: std::sync::Arc<dyn Classifier> = std::sync::Arc::new(
+        consort_models::GaussianNbConfig::default()
+            .fit(&embedded::iris())
+            .unwrap(),
+    );
+    let backbone = NetworkEstimator::new(spec(), TrainConfig::new().with_epochs(1));
+    let bad = FusedSupervision {
+        temperature: 0.0,
+        alpha: 0.0,
+    };
+    assert!(config(
+        bad.train(&backbone, teacher.clone(), &d.train, None)
+            .map(|_| ())
+    ));
+    let wrong = FusedSupervision::default().train(&backbone, teacher, &d.train, None);
+    assert!(matches!(wrong, Err(ConsortError::ShapeMismatch(_))));
 }
