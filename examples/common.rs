@@ -78,3 +78,6 @@ pub mod fused_supervision;
 
 #[path = "scenarios/weight_averaging.rs"]
 pub mod weight_averaging;
+
+#[path = "scenarios/adaptive.rs"]
+pub mod adaptive;

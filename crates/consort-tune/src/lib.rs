@@ -13,6 +13,7 @@
 
 #![warn(missing_docs)]
 
+pub mod adaptive;
 pub mod averaging;
 pub mod checkpoint;
 mod config;
@@ -35,6 +36,7 @@ mod step;
 mod trainer;
 pub mod transfer;
 
+pub use adaptive::{AdaptiveConfig, AdaptiveController, Signal, Stage, Switch, Trend, TrendConfig};
 pub use averaging::{
     SnapshotConfig, SnapshotEnsemble, StochasticWeightAveraging, SwaConfig, greedy_soup,
     uniform_soup,

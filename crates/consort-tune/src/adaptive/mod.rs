@@ -1,0 +1,603 @@
+//! Adaptive learning: a controller inside the one training loop that measures the model on
+//! its validation rows every epoch, follows the trend of those measures ([`trend`]) and
+//! changes the learning strategy when the trend calls for it:
+//!
+//! With `probe_epochs` set, the run opens with a short probe of every stage from the same
+//! starting weights; the stage whose probe reached the best validation score continues from
+//! its probe's best weights (ties go to the stage that trains fewer parameters). Then:
+//!
+//! | trend | action |
+//! |---|---|
+//! | plateau | train more of the network: the next [`Stage`] (head only → upper layers → all), from the best weights; at the last stage, halve the learning rate (at most `max_lr_decays` times) |
+//! | overfitting (validation loss up, training loss down) | roll back to the best weights and raise the L2-SP regularisation towards the starting weights (then halve the rate) |
+//! | degradation (score far below its best) | roll back to the best weights and halve the learning rate |
+//!
+//! Every switch is logged with its epoch, the trend and the reason ([`Switch`]), for reports.
+//! The loop's own best-epoch restoration keeps the best validated weights whatever the last
+//! strategy did, so trying more capacity costs nothing but epochs.
+//!
+//! The controller's state (stage, rate, regularisation, detector, best and starting weights)
+//! is saved in checkpoints, so a resumed run switches as the uninterrupted one would.
+
+pub mod trend;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::tensor::Tensor;
+use consort_core::{ConsortError, Direction, EpochRecord, ParamGuard, Result};
+use consort_models::Forward;
+use serde::{Deserialize, Serialize};
+
+use crate::averaging::weights::{
+    parameter_values, tensors_to_vecs, vecs_to_tensors, with_parameter_values,
+};
+use crate::hooks::{Batch, Control, TrainingHook};
+use crate::transfer::paths;
+pub use trend::{Trend, TrendConfig, TrendDetector};
+
+/// One learning strategy: which parameters train, and at what share of the loop's rate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stage {
+    /// A name for logs ("head only").
+    pub name: String,
+    /// Path predicates of the trainable parameters (`None`: all of them).
+    pub trainable: Option<Vec<String>>,
+    /// Multiplier of the loop's learning rate in this stage.
+    pub lr_factor: f64,
+}
+
+impl Stage {
+    /// Trains the parameters whose path contains any of `predicates`.
+    pub fn layers(name: &str, predicates: &[&str], lr_factor: f64) -> Self {
+        Self {
+            name: name.into(),
+            trainable: Some(predicates.iter().map(|p| p.to_string()).collect()),
+            lr_factor,
+        }
+    }
+
+    /// Only the classification head trains.
+    pub fn head_only() -> Self {
+        Self::layers("head only", &[consort_models::HEAD_PATH], 1.0)
+    }
+
+    /// Every parameter trains.
+    pub fn full(lr_factor: f64) -> Self {
+        Self {
+            name: "full fine-tuning".into(),
+            trainable: None,
+            lr_factor,
+        }
+    }
+
+    /// `model` with this stage's parameters trainable and the rest frozen.
+    pub fn apply<M: Module>(&self, model: M) -> M {
+        match &self.trainable {
+            None => model.unfreeze(),
+            Some(predicates) => {
+                let predicates: Vec<&str> = predicates.iter().map(String::as_str).collect();
+                model.freeze().unfreeze_group(paths(&predicates))
+            }
+        }
+    }
+}
+
+/// The validation measure the controller follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Signal {
+    /// The objective's validation score (accuracy), in its direction.
+    Score(Direction),
+    /// The validation loss, followed as `-ln(loss)` so that the trend thresholds are relative
+    /// (0.01 ≈ 1%): finer-grained than accuracy on a few validation rows, and what the loop's
+    /// default monitor restores the best epoch by.
+    Loss,
+}
+
+impl Signal {
+    /// The measure of `record`, oriented so that higher is better.
+    pub fn value(self, record: &EpochRecord) -> Option<f64> {
+        match self {
+            Signal::Score(Direction::Higher) => record.valid_score,
+            Signal::Score(Direction::Lower) => record.valid_score.map(|s| -s),
+            Signal::Loss => record.valid_loss.map(|l| -l.max(1e-12).ln()),
+        }
+    }
+
+    /// An oriented value back in the measure's own units, for logs.
+    fn display(self, value: f64) -> f64 {
+        match self {
+            Signal::Score(Direction::Higher) => value,
+            Signal::Score(Direction::Lower) => -value,
+            Signal::Loss => (-value).exp(),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Signal::Score(_) => "validation score",
+            Signal::Loss => "validation loss",
+        }
+    }
+}
+
+/// The controller's settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdaptiveConfig {
+    /// Strategies from least to most capacity; training starts in the first.
+    pub stages: Vec<Stage>,
+    /// Trend thresholds.
+    pub trend: TrendConfig,
+    /// The validation measure followed.
+    pub signal: Signal,
+    /// L2-SP coefficients to step through on overfitting (the first is the starting one).
+    pub l2sp: Vec<f64>,
+    /// Factor applied to the rate on a plateau at the last stage or on degradation.
+    pub lr_decay: f64,
+    /// Rate decays allowed per stage.
+    pub max_lr_decays: usize,
+    /// Epochs of the opening probe of each stage (0: no probe, start in the first stage).
+    pub probe_epochs: usize,
+}
+
+impl AdaptiveConfig {
+    /// Opens with a probe of `epochs` epochs per stage.
+    pub fn with_probe(mut self, epochs: usize) -> Self {
+        self.probe_epochs = epochs;
+        self
+    }
+
+    /// Head only → `upper` layers (with the head) → everything, with default trends.
+    pub fn ladder(upper: &[&str]) -> Self {
+        let mut upper_and_head = upper.to_vec();
+        upper_and_head.push(consort_models::HEAD_PATH);
+        Self {
+            stages: vec![
+                Stage::head_only(),
+                Stage::layers("upper layers", &upper_and_head, 1.0),
+                Stage::full(1.0),
+            ],
+            // On the log of the validation loss: a new best must be 0.5% lower, degradation
+            // is a loss 35% above the best.
+            trend: TrendConfig {
+                min_delta: 0.005,
+                degrade: 0.3,
+                ..TrendConfig::default()
+            },
+            signal: Signal::Loss,
+            l2sp: vec![0.0, 1e-3, 1e-2],
+            lr_decay: 0.5,
+            max_lr_decays: 2,
+            probe_epochs: 0,
+        }
+    }
+}
+
+impl ParamGuard for AdaptiveConfig {
+    fn check(&self) -> Result<()> {
+        self.trend.check()?;
+        if self.stages.is_empty() {
+            return Err(ConsortError::config(
+                "the adaptive controller needs a stage",
+            ));
+        }
+        if self
+            .stages
+            .iter()
+            .any(|s| !(s.lr_factor.is_finite() && s.lr_factor > 0.0))
+        {
+            return Err(ConsortError::config(
+                "stage learning-rate factors must be positive",
+            ));
+        }
+        if self.l2sp.is_empty() || self.l2sp.iter().any(|c| !(c.is_finite() && *c >= 0.0)) {
+            return Err(ConsortError::config(
+                "L2-SP coefficients must be a non-empty list of values >= 0",
+            ));
+        }
+        if !(self.lr_decay > 0.0 && self.lr_decay < 1.0) {
+            return Err(ConsortError::config(format!(
+                "lr_decay must lie in (0, 1), got {}",
+                self.lr_decay
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// One change of strategy, for logs and reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Switch {
+    /// The epoch whose measures triggered it (the change applies from the next epoch).
+    pub epoch: usize,
+    /// The trend seen.
+    pub trend: Trend,
+    /// What was done and why, in words.
+    pub reason: String,
+    /// The stage in force after the switch.
+    pub stage: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct ControllerState {
+    stage: usize,
+    lr_scale: f64,
+    lr_decays: usize,
+    l2sp_level: usize,
+    detector: TrendDetector,
+    best: Option<Vec<Vec<f32>>>,
+    anchor: Option<Vec<Vec<f32>>>,
+    /// Changes to apply before the next epoch.
+    apply_stage: bool,
+    roll_back: bool,
+    switches: Vec<Switch>,
+    /// The stage being probed, while the opening probe runs.
+    probe: Option<usize>,
+    /// Each probed stage's best score and weights.
+    probe_best: Vec<Option<(f64, Vec<Vec<f32>>)>>,
+    /// Start the next epoch from the starting weights (a new probe).
+    restore_start: bool,
+    #[serde(skip)]
+    last: Option<Vec<Vec<f32>>>,
+}
+
+/// The adaptive controller, a [`TrainingHook`]. Start the run from the model as the first
+/// stage wants it (the controller applies it before epoch 1). Clones share the switch log,
+/// so the caller keeps one to read [`AdaptiveController::switches`] after the fit.
+#[derive(Debug, Clone)]
+pub struct AdaptiveController {
+    config: AdaptiveConfig,
+    state: Arc<Mutex<ControllerState>>,
+    /// The starting weights on the training device, built once per run from `anchor`.
+    anchor_tensors: Option<Vec<Tensor<1>>>,
+}
+
+impl AdaptiveController {
+    /// A checked controller.
+    pub fn new(config: AdaptiveConfig) -> Result<Self> {
+        config.check()?;
+        Ok(Self {
+            config,
+            state: Arc::default(),
+            anchor_tensors: None,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, ControllerState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The switches made so far, in order.
+    pub fn switches(&self) -> Vec<Switch> {
+        self.lock().switches.clone()
+    }
+
+    /// The stage in force.
+    pub fn stage(&self) -> Stage {
+        self.config.stages[self.lock().stage].clone()
+    }
+
+    fn l2sp(&self, state: &ControllerState) -> f64 {
+        self.config.l2sp[state.l2sp_level.min(self.config.l2sp.len() - 1)]
+    }
+
+    /// Book-keeping of the opening probe at the end of an epoch of stage `i`'s probe.
+    fn probe_epoch_end(&self, state: &mut ControllerState, i: usize, record: &EpochRecord) {
+        if let Some(score) = record.valid_score
+            && state.probe_best[i]
+                .as_ref()
+                .is_none_or(|(best, _)| score > *best)
+            && let Some(weights) = state.last.take()
+        {
+            state.probe_best[i] = Some((score, weights));
+        }
+        let k = self.config.probe_epochs;
+        if record.epoch < (i + 1) * k {
+            return;
+        }
+        if i + 1 < self.config.stages.len() {
+            state.probe = Some(i + 1);
+            state.stage = i + 1;
+            state.restore_start = true;
+            state.apply_stage = true;
+            return;
+        }
+        // Every stage probed: the best score wins, the earliest (fewest parameters) on ties.
+        state.probe = None;
+        let mut chosen = 0;
+        for (s, probe) in state.probe_best.iter().enumerate() {
+            let score = probe.as_ref().map_or(f64::NEG_INFINITY, |p| p.0);
+            let best = state.probe_best[chosen]
+                .as_ref()
+                .map_or(f64::NEG_INFINITY, |p| p.0);
+            if score > best {
+                chosen = s;
+            }
+        }
+        let summary: Vec<String> = self
+            .config
+            .stages
+            .iter()
+            .zip(&state.probe_best)
+            .map(|(stage, p)| {
+                let score = p.as_ref().map_or(f64::NAN, |p| p.0);
+                format!("{} {:.4}", stage.name, self.config.signal.display(score))
+            })
+            .collect();
+        state.stage = chosen;
+        state.apply_stage = true;
+        if let Some((score, weights)) = state.probe_best[chosen].clone() {
+            state.best = Some(weights);
+            state.roll_back = true;
+            state.detector.reset_to(score);
+        }
+        let stage = self.config.stages[chosen].name.clone();
+        state.switches.push(Switch {
+            epoch: record.epoch,
+            trend: Trend::Steady,
+            reason: format!(
+                "probe of {k} epochs per stage (best {}: {}); continue with {stage}",
+                self.config.signal.name(),
+                summary.join(", ")
+            ),
+            stage,
+        });
+    }
+
+    /// Moves to the next stage from the best weights, at a fresh rate; records the reason in
+    /// the log's last entry (the caller re-logs it with the epoch and trend).
+    fn escalate(&self, state: &mut ControllerState, why: String) {
+        let stages = &self.config.stages;
+        let from = stages[state.stage].name.clone();
+        state.stage += 1;
+        state.apply_stage = true;
+        state.roll_back = true;
+        state.lr_scale = 1.0;
+        state.lr_decays = 0;
+        state.switches.push(Switch {
+            epoch: 0,
+            trend: Trend::Plateau,
+            reason: format!("{why}; {from} → {}", stages[state.stage].name),
+            stage: stages[state.stage].name.clone(),
+        });
+    }
+
+    /// Decides what to do about `trend` seen at `epoch`; `false` ends training.
+    fn act(&self, state: &mut ControllerState, epoch: usize, trend: Trend) -> bool {
+        let stages = &self.config.stages;
+        let log = |state: &mut ControllerState, reason: String| {
+            let stage = stages[state.stage].name.clone();
+            state.switches.push(Switch {
+                epoch,
+                trend,
+                reason,
+                stage,
+            });
+        };
+        let decay = |state: &mut ControllerState| -> bool {
+            if state.lr_decays < self.config.max_lr_decays {
+                state.lr_decays += 1;
+                state.lr_scale *= self.config.lr_decay;
+                true
+            } else {
+                false
+            }
+        };
+        match trend {
+            Trend::Improving | Trend::Steady => true,
+            Trend::Plateau => {
+                state.detector.restart_patience();
+                if state.stage + 1 < stages.len() {
+                    let why = format!(
+                        "plateau: no better {} for {} epochs",
+                        self.config.signal.name(),
+                        self.config.trend.patience
+                    );
+                    self.escalate(state, why);
+                    let reason = state.switches.pop().map(|s| s.reason).unwrap_or_default();
+                    log(state, reason);
+                    true
+                } else if decay(state) {
+                    state.roll_back = true;
+                    log(
+                        state,
+                        format!(
+                            "plateau at the last stage: learning rate x{}",
+                            self.config.lr_decay
+                        ),
+                    );
+                    true
+                } else {
+                    // Nothing left to change: train on; the loop keeps the best epoch.
+                    true
+                }
+            }
+            Trend::Overfitting => {
+                state.detector.restart_patience();
+                state.roll_back = true;
+                if state.l2sp_level + 1 < self.config.l2sp.len() {
+                    let from = self.l2sp(state);
+                    state.l2sp_level += 1;
+                    let to = self.l2sp(state);
+                    log(
+                        state,
+                        format!(
+                            "overfitting: validation loss up {} epochs while training loss falls; \
+                             back to the best weights, L2-SP {from} → {to}",
+                            self.config.trend.overfit_epochs
+                        ),
+                    );
+                } else {
+                    decay(state);
+                    log(
+                        state,
+                        "overfitting at the strongest L2-SP: back to the best weights, lower rate"
+                            .into(),
+                    );
+                }
+                true
+            }
+            Trend::Degrading => {
+                state.detector.restart_patience();
+                state.roll_back = true;
+                let why = format!(
+                    "degradation: {} worse than its best by more than {} for {} epochs",
+                    self.config.signal.name(),
+                    self.config.trend.degrade,
+                    self.config.trend.degrade_epochs
+                );
+                if decay(state) {
+                    log(
+                        state,
+                        format!(
+                            "{why}; back to the best weights, learning rate x{}",
+                            self.config.lr_decay
+                        ),
+                    );
+                } else if state.stage + 1 < stages.len() {
+                    // Lower rates did not steady this strategy: try the next one.
+                    self.escalate(state, format!("{why} after every rate decay"));
+                    let reason = state.switches.pop().map(|s| s.reason).unwrap_or_default();
+                    log(state, reason);
+                } else {
+                    log(state, format!("{why}; back to the best weights"));
+                }
+                true
+            }
+        }
+    }
+}
+
+/// `sum (w - w0)^2` over the float parameters, in visit order against `anchor`.
+struct SquaredDistance<'a> {
+    anchor: &'a [Tensor<1>],
+    index: usize,
+    total: Option<Tensor<1>>,
+}
+
+impl ModuleVisitor for SquaredDistance<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let Some(anchor) = self.anchor.get(self.index) else {
+            return;
+        };
+        self.index += 1;
+        let value = param.val();
+        if !value.is_require_grad() {
+            return;
+        }
+        let n = value.shape().num_elements();
+        let term = (value.reshape([n]) - anchor.clone()).powi_scalar(2).sum();
+        self.total = Some(match self.total.take() {
+            Some(t) => t + term,
+            None => term,
+        });
+    }
+}
+
+impl<M: Module, I> TrainingHook<M, I> for AdaptiveController {
+    fn name(&self) -> &str {
+        "adaptive-controller"
+    }
+
+    fn check(&self, _n_rows: usize, _n_outputs: usize) -> Result<()> {
+        let probing = self.config.probe_epochs > 0 && self.config.stages.len() > 1;
+        *self.lock() = ControllerState {
+            lr_scale: 1.0,
+            detector: TrendDetector::new(self.config.trend),
+            apply_stage: true,
+            probe: probing.then_some(0),
+            probe_best: vec![None; self.config.stages.len()],
+            ..ControllerState::default()
+        };
+        Ok(())
+    }
+
+    fn learning_rate(&mut self, _epoch: usize, lr: f64) -> f64 {
+        let state = self.lock();
+        lr * state.lr_scale * self.config.stages[state.stage].lr_factor
+    }
+
+    fn before_epoch(&mut self, _epoch: usize, model: M) -> M {
+        let mut state = self.lock();
+        let mut model = model;
+        if state.anchor.is_none() {
+            state.anchor = tensors_to_vecs(&parameter_values(&model)).ok();
+        }
+        let target = if std::mem::take(&mut state.restore_start) {
+            state.roll_back = false;
+            state.anchor.clone()
+        } else if std::mem::take(&mut state.roll_back) {
+            state.best.clone()
+        } else {
+            None
+        };
+        if let Some(best) = target
+            && let Some(device) = parameter_values(&model).first().map(|t| t.device())
+        {
+            // The layout is the run's own, so replacing cannot fail; keep the weights if it did.
+            model = match with_parameter_values(model.clone(), vecs_to_tensors(best, &device)) {
+                Ok(restored) => restored,
+                Err(_) => model,
+            };
+            state.apply_stage = true;
+        }
+        if std::mem::take(&mut state.apply_stage) {
+            model = self.config.stages[state.stage].apply(model);
+        }
+        model
+    }
+
+    fn extra_loss(&mut self, model: &M, _batch: &Batch<I>, forward: &Forward) -> Option<Tensor<1>> {
+        let coefficient = self.l2sp(&self.lock());
+        if coefficient <= 0.0 {
+            return None;
+        }
+        if self.anchor_tensors.is_none() {
+            let anchor = self.lock().anchor.clone();
+            let device = forward.logits.device();
+            self.anchor_tensors = anchor.map(|a| vecs_to_tensors(a, &device));
+        }
+        let anchor = self.anchor_tensors.as_deref()?;
+        let mut distance = SquaredDistance {
+            anchor,
+            index: 0,
+            total: None,
+        };
+        model.visit(&mut distance);
+        distance.total.map(|t| t * (coefficient / 2.0) as f32)
+    }
+
+    fn after_epoch(&mut self, _epoch: usize, model: &M) -> Result<()> {
+        self.lock().last = Some(tensors_to_vecs(&parameter_values(model))?);
+        Ok(())
+    }
+
+    fn on_epoch_end(&mut self, record: &EpochRecord) -> Control {
+        let mut state = self.lock();
+        let mut oriented = record.clone();
+        oriented.valid_score = self.config.signal.value(record);
+        if let Some(i) = state.probe {
+            self.probe_epoch_end(&mut state, i, &oriented);
+            return Control::Continue;
+        }
+        let trend = state.detector.observe(&oriented);
+        if trend == Trend::Improving {
+            state.best = state.last.take();
+        }
+        if self.act(&mut state, record.epoch, trend) {
+            Control::Continue
+        } else {
+            Control::Stop
+        }
+    }
+
+    fn state(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(&*self.lock()).ok()
+    }
+
+    fn load_state(&mut self, state: serde_json::Value) -> Result<()> {
+        *self.lock() = serde_json::from_value(state)?;
+        self.anchor_tensors = None;
+        Ok(())
+    }
+}
