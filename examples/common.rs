@@ -81,3 +81,6 @@ pub mod weight_averaging;
 
 #[path = "scenarios/adaptive.rs"]
 pub mod adaptive;
+
+#[path = "scenarios/multimodal.rs"]
+pub mod multimodal;

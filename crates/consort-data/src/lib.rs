@@ -20,6 +20,7 @@ pub mod idx;
 pub mod input;
 pub mod item_content;
 pub mod missing;
+pub mod paired;
 pub mod ratings;
 #[cfg(feature = "rdata")]
 pub mod rdata;
@@ -40,6 +41,7 @@ pub use categorical::OneHotEncoder;
 pub use dataset::Dataset;
 pub use input::{Dense, ImageRows, Images, InputSource, Pair, Paired, TokenIds, TokenRows};
 pub use missing::{Imputer, MissingValues};
+pub use paired::{ImageTextSet, read_image_text_csv};
 pub use ratings::{Ratings, low_rank_ratings, read_ratings_csv};
 pub use regression::RegressionDataset;
 pub use scale::StandardScaler;

