@@ -4,13 +4,19 @@
 //! continues with the best and reacts to plateaus, overfitting and degradation; every switch
 //! is printed with its reason.
 //!
-//! `cargo run --release -p consort-examples --example adaptive`
+//! `--out DIR` writes each scenario's curves with the switches marked (SVG, seed 0).
+//!
+//! `cargo run --release -p consort-examples --example adaptive [-- --out DIR]`
 
-use consort_examples::adaptive::adaptive_over_seeds;
+use consort_examples::adaptive::{adaptive_over_seeds, switch_chart};
 use consort_examples::{f4, print_table};
 
 fn main() -> consort_core::Result<()> {
     consort_core::allocator::keep_freed_memory();
+    let out = std::env::args()
+        .skip_while(|a| a != "--out")
+        .nth(1)
+        .map(std::path::PathBuf::from);
     let summary = adaptive_over_seeds(&[0, 1, 2])?;
     let strategies: Vec<String> = summary.means[0].fixed.iter().map(|f| f.0.clone()).collect();
     let mut header = vec!["scenario (seed)"];
@@ -45,6 +51,14 @@ fn main() -> consort_core::Result<()> {
         println!("\n{}:", o.name);
         for s in &o.switches {
             println!("  after epoch {:>2} [{:?}] {}", s.epoch, s.trend, s.reason);
+        }
+    }
+    if let Some(dir) = out {
+        std::fs::create_dir_all(&dir).map_err(|e| consort_core::ConsortError::io(&dir, e))?;
+        for (i, o) in summary.runs[0].1.iter().enumerate() {
+            let path = dir.join(format!("adaptive-{}.svg", i + 1));
+            switch_chart(o).write_svg(&path)?;
+            println!("wrote {}", path.display());
         }
     }
     Ok(())

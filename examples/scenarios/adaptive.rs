@@ -7,11 +7,11 @@
 //! and the controller's trends).
 
 use consort_core::seed::seeded;
-use consort_core::{BackendKind, Matrix, Result};
+use consort_core::{BackendKind, EpochRecord, Matrix, Result};
 use consort_data::{
     Dataset, ImageShape, StandardScaler, embedded, shifted_copies, train_test_split,
 };
-use consort_eval::model_accuracy;
+use consort_eval::{LineChart, model_accuracy};
 use consort_models::{Cnn, CnnConfig, HasHead};
 use consort_tune::{
     AdaptiveConfig, AdaptiveController, HookFactory, NetworkEstimator, Stage, Switch, TrainConfig,
@@ -30,6 +30,8 @@ pub struct ScenarioOutcome {
     pub adaptive: f64,
     /// Its best validation loss.
     pub adaptive_valid_loss: f64,
+    /// Its epochs (validation loss and accuracy per epoch).
+    pub adaptive_history: Vec<EpochRecord>,
     /// The controller's switches.
     pub switches: Vec<Switch>,
 }
@@ -60,14 +62,14 @@ pub fn cnn_ladder() -> AdaptiveConfig {
 
 const EPOCHS: usize = 60;
 
-/// Test accuracy and the best validation loss of a fine-tuning run.
+/// Test accuracy, the best validation loss and the epochs of a fine-tuning run.
 fn fine_tune(
     start: Cnn,
     target: &Dataset,
     test: &Dataset,
     hook: Option<AdaptiveController>,
     seed: u64,
-) -> Result<(f64, f64)> {
+) -> Result<(f64, f64, Vec<EpochRecord>)> {
     let config = TrainConfig::new()
         .with_epochs(EPOCHS)
         .with_learning_rate(2e-3)
@@ -86,6 +88,7 @@ fn fine_tune(
     Ok((
         model_accuracy(&model, test.features(), test.labels())?,
         best_loss,
+        outcome.history,
     ))
 }
 
@@ -142,12 +145,12 @@ pub fn adaptive_on_digits(seed: u64) -> Result<Vec<ScenarioOutcome>> {
         let fixed = fixed
             .iter()
             .map(|stage| {
-                let (acc, loss) = fine_tune(stage.apply(start()), &target, &test, None, seed)?;
+                let (acc, loss, _) = fine_tune(stage.apply(start()), &target, &test, None, seed)?;
                 Ok((stage.name.clone(), acc, loss))
             })
             .collect::<Result<Vec<_>>>()?;
         let controller = AdaptiveController::new(cnn_ladder())?;
-        let (adaptive, adaptive_valid_loss) =
+        let (adaptive, adaptive_valid_loss, adaptive_history) =
             fine_tune(start(), &target, &test, Some(controller.clone()), seed)?;
         outcomes.push(ScenarioOutcome {
             name: name.to_string(),
@@ -155,6 +158,7 @@ pub fn adaptive_on_digits(seed: u64) -> Result<Vec<ScenarioOutcome>> {
             fixed,
             adaptive,
             adaptive_valid_loss,
+            adaptive_history,
             switches: controller.switches(),
         });
     }
@@ -218,4 +222,33 @@ pub fn adaptive_over_seeds(seeds: &[u64]) -> Result<AdaptiveSummary> {
         })
         .collect();
     Ok(AdaptiveSummary { runs, means })
+}
+
+/// The controller's run as a figure: validation loss and accuracy per epoch, a marker at each
+/// switch (it takes effect from the next epoch).
+pub fn switch_chart(o: &ScenarioOutcome) -> LineChart {
+    let points = |f: fn(&EpochRecord) -> Option<f64>| -> Vec<(f64, f64)> {
+        o.adaptive_history
+            .iter()
+            .filter_map(|r| f(r).map(|v| (r.epoch as f64, v)))
+            .collect()
+    };
+    let mut chart = LineChart::new(
+        format!("Adaptive controller: {}", o.name),
+        "epoch",
+        "validation",
+    )
+    .with_series("validation loss", points(|r| r.valid_loss))
+    .with_series("validation accuracy", points(|r| r.valid_score));
+    for s in &o.switches {
+        let label = match s.trend {
+            consort_tune::Trend::Steady => format!("probed: {}", s.stage),
+            consort_tune::Trend::Plateau => format!("plateau: {}", s.stage),
+            consort_tune::Trend::Overfitting => "overfitting: L2-SP up".to_string(),
+            consort_tune::Trend::Degrading => "degrading: rate down".to_string(),
+            consort_tune::Trend::Improving => s.stage.clone(),
+        };
+        chart = chart.with_marker(s.epoch as f64 + 0.5, label);
+    }
+    chart
 }

@@ -3,7 +3,7 @@
 //! controller is within one point of the best fixed strategy in each and better on average
 //! than any one fixed strategy.
 
-use consort_examples::adaptive::adaptive_over_seeds;
+use consort_examples::adaptive::{adaptive_over_seeds, switch_chart};
 
 #[test]
 fn the_controller_tracks_the_best_fixed_strategy_in_each_scenario() {
@@ -31,6 +31,10 @@ fn the_controller_tracks_the_best_fixed_strategy_in_each_scenario() {
                 o.adaptive
             );
             assert!(!o.switches.is_empty(), "{}: no switch logged", o.name);
+            // The report's figure: the curves with one marker per switch.
+            let chart = switch_chart(o);
+            assert_eq!(chart.markers.len(), o.switches.len());
+            assert!(chart.to_svg().unwrap().contains(&o.switches[0].stage));
         }
     }
     let adaptive = summary.adaptive_average();

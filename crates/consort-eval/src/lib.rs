@@ -30,7 +30,7 @@ pub use metrics::{
     macro_f1, model_accuracy, roc_auc_ovr,
 };
 pub use parallel::{ParallelAxis, ParallelCoordinates};
-pub use plot::{Chart, Heatmap, LineChart, Series};
+pub use plot::{Chart, Heatmap, LineChart, Marker, Series};
 pub use ranking::RankingMetrics;
 pub use regression::{RegressionMetrics, mae, mse, r2, rmse};
 pub use report::{DataSummary, Figure, ModelFamily, ModelResult, Report, Section};

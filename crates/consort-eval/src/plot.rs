@@ -17,7 +17,17 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
-/// A line chart: title, axis labels and one or more series.
+/// A vertical line across a chart at `x`, labelled: an event on the curves (a strategy
+/// switch, a restart).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Marker {
+    /// Where on the horizontal axis.
+    pub x: f64,
+    /// Its label, drawn at the top of the line.
+    pub label: String,
+}
+
+/// A line chart: title, axis labels, one or more series and optional event markers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LineChart {
     /// Caption above the plot.
@@ -28,6 +38,9 @@ pub struct LineChart {
     pub y_label: String,
     /// The lines.
     pub series: Vec<Series>,
+    /// Vertical event lines.
+    #[serde(default)]
+    pub markers: Vec<Marker>,
 }
 
 const PALETTE: [RGBColor; 5] = [
@@ -54,7 +67,17 @@ impl LineChart {
             x_label: x_label.into(),
             y_label: y_label.into(),
             series: Vec::new(),
+            markers: Vec::new(),
         }
+    }
+
+    /// Adds a vertical event line at `x`.
+    pub fn with_marker(mut self, x: f64, label: impl Into<String>) -> Self {
+        self.markers.push(Marker {
+            x,
+            label: label.into(),
+        });
+        self
     }
 
     /// Adds a line.
@@ -109,6 +132,24 @@ impl LineChart {
                 .y_desc(self.y_label.as_str())
                 .draw()
                 .map_err(plot_error)?;
+            let grey = RGBColor(120, 120, 120);
+            for (k, m) in self.markers.iter().enumerate() {
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![(m.x, y0), (m.x, y1)],
+                        grey.stroke_width(1),
+                    )))
+                    .map_err(plot_error)?;
+                // Labels step down so that neighbouring markers do not overwrite each other.
+                let y = y1 - (y1 - y0) * (0.04 + 0.06 * (k % 4) as f64);
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        m.label.clone(),
+                        (m.x, y),
+                        ("sans-serif", 12).into_font().color(&grey),
+                    )))
+                    .map_err(plot_error)?;
+            }
             for (i, s) in self.series.iter().enumerate() {
                 let color = PALETTE[i % PALETTE.len()];
                 chart
@@ -309,6 +350,23 @@ impl From<Heatmap> for Chart {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markers_draw_labelled_vertical_lines() {
+        let chart = LineChart::new("curve", "epoch", "loss")
+            .with_series("valid", vec![(1.0, 0.5), (2.0, 0.4), (3.0, 0.45)])
+            .with_marker(2.0, "head only -> full");
+        let svg = chart.to_svg().unwrap();
+        assert!(svg.contains("head only -&gt; full") || svg.contains("head only -> full"));
+        let plain = LineChart::new("curve", "epoch", "loss")
+            .with_series("valid", vec![(1.0, 0.5), (2.0, 0.4), (3.0, 0.45)])
+            .to_svg()
+            .unwrap();
+        assert!(
+            svg.matches("<polyline").count() + svg.matches("<path").count()
+                > plain.matches("<polyline").count() + plain.matches("<path").count()
+        );
+    }
 
     #[test]
     fn confusion_heatmap_renders_counts_and_labels() {
