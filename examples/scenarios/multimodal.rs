@@ -1,22 +1,33 @@
 //! Multimodal fusion on real paired data, shared by the `multimodal` example and its test:
 //! the emoji of `emoji-datasource-google` (fetched by `consort fetch emoji`), each a 16x16
 //! image and a short text (its name and short names), classified into 9 categories. Single
-//! modalities (a CNN on the image, an MLP on the text's TF-IDF) against late fusion (their
-//! weighted average), early fusion (one network over both, concatenated) and gated fusion;
-//! then each fusion network with a modality missing at test time, trained with and without
-//! modality dropout.
+//! modalities (a CNN on the image, an MLP on the text's representation: frozen MiniLM sentence
+//! embeddings, or TF-IDF) against late fusion (their weighted average), early fusion (one
+//! network over both, concatenated) and gated fusion; then the early-fusion network with a
+//! modality missing at test time, trained with and without modality dropout.
 
 use std::sync::Arc;
 
+use consort_core::{BackendKind, ObserverHandle};
 use consort_core::{Classifier, Fit, Matrix, Result};
 use consort_data::fetch::{Asset, EMOJI_SIDE, fetch};
 use consort_data::tfidf::{TfidfConfig, TfidfVectorizer};
 use consort_data::{Dataset, ImageTextSet, StandardScaler, read_image_text_csv};
 use consort_ensemble::{AverageEnsemble, Member};
 use consort_eval::model_accuracy;
+use consort_models::nn::minilm_from_cache;
 use consort_models::{
     CnnConfig, Columns, MlpConfig, Modality, MultimodalConfig, MultimodalNet, NetworkClassifier,
 };
+
+/// How the text of each item becomes features.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextEncoder {
+    /// All-MiniLM-L6-v2 sentence embeddings (384 values, frozen encoder).
+    MiniLm,
+    /// TF-IDF of the words, fitted on the training texts.
+    Tfidf,
+}
 use consort_tune::{NetworkEstimator, TrainConfig};
 
 /// The figures (test accuracy).
@@ -64,39 +75,47 @@ fn image_config() -> CnnConfig {
         .with_dropout(0.25)
 }
 
-/// Standardised pixels beside TF-IDF text features, one row per item.
-fn features(
-    set: &ImageTextSet,
-    scaler: &StandardScaler,
-    tfidf: &TfidfVectorizer,
-) -> Result<Dataset> {
+/// Standardised pixels beside the text's features, one row per item.
+fn features(set: &ImageTextSet, scaler: &StandardScaler, words: &Matrix) -> Result<Dataset> {
     let pixels = scaler.transform(&set.images)?;
-    let words = tfidf.transform(&set.texts);
     Dataset::new(
-        Matrix::hstack(&[&pixels, &words])?,
+        Matrix::hstack(&[&pixels, words])?,
         set.labels.clone(),
         set.classes.len(),
     )
 }
 
 /// Runs the comparison with `seed` for the splits and training.
-pub fn multimodal_on_emoji(seed: u64) -> Result<MultimodalOutcome> {
+pub fn multimodal_on_emoji(seed: u64, encoder: TextEncoder) -> Result<MultimodalOutcome> {
     let set = read_image_text_csv(&fetch(Asset::Emoji)?.join("emoji.csv"))?;
     let (rest, test) = set.split(0.25, seed)?;
     let (train, valid) = rest.split(0.2, seed.wrapping_add(1))?;
     let scaler = StandardScaler::fit(&train.images)?;
-    let tfidf = TfidfVectorizer::fit(
-        &train.texts,
-        TfidfConfig {
-            max_ngram: 1,
-            min_df: 2,
-            ..TfidfConfig::default()
-        },
-    )?;
+    let encode: Box<dyn Fn(&ImageTextSet) -> Result<Matrix>> = match encoder {
+        TextEncoder::MiniLm => {
+            // The encoder is frozen and sees no labels: embedding every text is no leak.
+            let minilm = minilm_from_cache(32, &BackendKind::Flex.device()?)?;
+            Box::new(move |s: &ImageTextSet| {
+                let texts: Vec<&str> = s.texts.iter().map(String::as_str).collect();
+                minilm.embed(&texts, 64, &ObserverHandle::none())
+            })
+        }
+        TextEncoder::Tfidf => {
+            let tfidf = TfidfVectorizer::fit(
+                &train.texts,
+                TfidfConfig {
+                    max_ngram: 1,
+                    min_df: 2,
+                    ..TfidfConfig::default()
+                },
+            )?;
+            Box::new(move |s: &ImageTextSet| Ok(tfidf.transform(&s.texts)))
+        }
+    };
     let (train_x, valid_x, test_x) = (
-        features(&train, &scaler, &tfidf)?,
-        features(&valid, &scaler, &tfidf)?,
-        features(&test, &scaler, &tfidf)?,
+        features(&train, &scaler, &encode(&train)?)?,
+        features(&valid, &scaler, &encode(&valid)?)?,
+        features(&test, &scaler, &encode(&test)?)?,
     );
     let n_pixels = set.images.cols();
     let width = train_x.n_features();
@@ -133,7 +152,7 @@ pub fn multimodal_on_emoji(seed: u64) -> Result<MultimodalOutcome> {
         &valid_x,
     )?;
     let fusion = |gated: bool, modality_dropout: f64| {
-        MultimodalConfig::new(image_config(), tfidf.len())
+        MultimodalConfig::new(image_config(), width - n_pixels)
             .with_gated(gated)
             .with_modality_dropout(modality_dropout)
     };
