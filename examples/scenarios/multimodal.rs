@@ -75,6 +75,9 @@ fn image_config() -> CnnConfig {
         .with_dropout(0.25)
 }
 
+/// Turns items' texts into feature rows.
+type TextFeatures = dyn Fn(&ImageTextSet) -> Result<Matrix>;
+
 /// Standardised pixels beside the text's features, one row per item.
 fn features(set: &ImageTextSet, scaler: &StandardScaler, words: &Matrix) -> Result<Dataset> {
     let pixels = scaler.transform(&set.images)?;
@@ -91,7 +94,7 @@ pub fn multimodal_on_emoji(seed: u64, encoder: TextEncoder) -> Result<Multimodal
     let (rest, test) = set.split(0.25, seed)?;
     let (train, valid) = rest.split(0.2, seed.wrapping_add(1))?;
     let scaler = StandardScaler::fit(&train.images)?;
-    let encode: Box<dyn Fn(&ImageTextSet) -> Result<Matrix>> = match encoder {
+    let encode: Box<TextFeatures> = match encoder {
         TextEncoder::MiniLm => {
             // The encoder is frozen and sees no labels: embedding every text is no leak.
             let minilm = minilm_from_cache(32, &BackendKind::Flex.device()?)?;
