@@ -13,10 +13,7 @@ use consort_examples::{f4, print_table};
 
 fn main() -> consort_core::Result<()> {
     consort_core::allocator::keep_freed_memory();
-    let out = std::env::args()
-        .skip_while(|a| a != "--out")
-        .nth(1)
-        .map(std::path::PathBuf::from);
+    let out = consort_examples::out_dir();
     let summary = adaptive_over_seeds(&[0, 1, 2])?;
     let strategies: Vec<String> = summary.means[0].fixed.iter().map(|f| f.0.clone()).collect();
     let mut header = vec!["scenario (seed)"];

@@ -17,6 +17,14 @@ pub fn f4(x: f64) -> String {
     format!("{x:.4}")
 }
 
+/// The folder given after `--out` on the command line, if any (where examples write figures).
+pub fn out_dir() -> Option<std::path::PathBuf> {
+    std::env::args()
+        .skip_while(|a| a != "--out")
+        .nth(1)
+        .map(std::path::PathBuf::from)
+}
+
 /// The first `per_class` reviews of each class of one IMDB file (`train.csv` or `test.csv`,
 /// fetched on first use by `consort fetch imdb`), `<br />` tags replaced by spaces: a fixed,
 /// balanced subset sized for 2 CPU cores.

@@ -16,10 +16,7 @@ use consort_tune::{NetworkEstimator, TrainConfig};
 
 fn main() -> consort_core::Result<()> {
     consort_core::allocator::keep_freed_memory();
-    let out = std::env::args()
-        .skip_while(|a| a != "--out")
-        .nth(1)
-        .map(std::path::PathBuf::from);
+    let out = consort_examples::out_dir();
     let none = ObserverHandle::none();
     let config = MetaConfig {
         iterations: 10_000,

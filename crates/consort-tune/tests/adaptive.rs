@@ -3,33 +3,20 @@
 //! uninterrupted run would be. (Its effect across transfer scenarios is tested with the
 //! `adaptive` example's scenario, in `examples/tests/adaptive.rs`.)
 
+mod common;
+
+use common::StopAt;
 use consort_core::{BackendKind, Classifier};
 use consort_data::{Dataset, StandardScaler, embedded, train_test_split};
 use consort_models::{Mlp, MlpConfig, NetworkClassifier};
 use consort_tune::{
-    AdaptiveConfig, AdaptiveController, CheckpointConfig, Control, EpochRecord, HookFactory,
-    NetworkEstimator, Stage, TrainConfig, TrainOutcome, TrainingHook, count_parameters,
+    AdaptiveConfig, AdaptiveController, CheckpointConfig, HookFactory, NetworkEstimator, Stage,
+    TrainConfig, TrainOutcome, count_parameters,
 };
 
 fn digits() -> (Dataset, Dataset) {
     let (train, test) = train_test_split(&embedded::digits(), 0.25, 0).unwrap();
     StandardScaler::standardize_split(&train, &test).unwrap()
-}
-
-/// Ends a run after `epoch` (a killed process, cleanly).
-struct StopAt(usize);
-
-impl<M> TrainingHook<M> for StopAt {
-    fn name(&self) -> &str {
-        "stop-at"
-    }
-    fn on_epoch_end(&mut self, record: &EpochRecord) -> Control {
-        if record.epoch >= self.0 {
-            Control::Stop
-        } else {
-            Control::Continue
-        }
-    }
 }
 
 fn controller() -> AdaptiveController {

@@ -3,13 +3,16 @@
 //! recovers (or fails with a typed error), gradient accumulation matches a larger batch, and
 //! observers see the run.
 
+mod common;
+
 use std::sync::Arc;
 
+use common::StopAt;
 use consort_core::{BackendKind, ConsortError, Fit, Matrix, burn};
 use consort_data::{Dataset, StandardScaler, embedded, train_test_split};
 use consort_models::{Forward, Mlp, MlpConfig, NetworkClassifier, NetworkSpec};
 use consort_tune::{
-    Batch, Checkpoint, CheckpointConfig, Control, DivergenceGuard, EpochRecord, NetworkEstimator,
+    Batch, Checkpoint, CheckpointConfig, DivergenceGuard, EpochRecord, NetworkEstimator,
     OptimizerConfig, Schedule, TrainConfig, TrainOutcome, TrainingHook,
 };
 
@@ -36,22 +39,6 @@ fn timeless(history: &[EpochRecord]) -> Vec<EpochRecord> {
             r
         })
         .collect()
-}
-
-/// Ends a run after `epoch` (what a killed process does, but cleanly).
-struct StopAt(usize);
-
-impl<M> TrainingHook<M> for StopAt {
-    fn name(&self) -> &str {
-        "stop-at"
-    }
-    fn on_epoch_end(&mut self, record: &EpochRecord) -> Control {
-        if record.epoch >= self.0 {
-            Control::Stop
-        } else {
-            Control::Continue
-        }
-    }
 }
 
 fn estimator(
