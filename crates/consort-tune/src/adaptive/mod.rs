@@ -179,9 +179,9 @@ impl AdaptiveController {
         });
     }
 
-    /// Moves to the next stage from the best weights, at a fresh rate; records the reason in
-    /// the log's last entry (the caller re-logs it with the epoch and trend).
-    fn escalate(&self, state: &mut ControllerState, why: String) {
+    /// Moves to the next stage from the best weights, at a fresh rate; returns the reason to
+    /// log (`why` and the stages left and entered).
+    fn escalate(&self, state: &mut ControllerState, why: &str) -> String {
         let stages = &self.config.stages;
         let from = stages[state.stage].name.clone();
         state.stage += 1;
@@ -189,12 +189,7 @@ impl AdaptiveController {
         state.roll_back = true;
         state.lr_scale = 1.0;
         state.lr_decays = 0;
-        state.switches.push(Switch {
-            epoch: 0,
-            trend: Trend::Plateau,
-            reason: format!("{why}; {from} → {}", stages[state.stage].name),
-            stage: stages[state.stage].name.clone(),
-        });
+        format!("{why}; {from} → {}", stages[state.stage].name)
     }
 
     /// Decides what to do about `trend` seen at `epoch`; `false` ends training.
@@ -228,8 +223,7 @@ impl AdaptiveController {
                         self.config.signal.name(),
                         self.config.trend.patience
                     );
-                    self.escalate(state, why);
-                    let reason = state.switches.pop().map(|s| s.reason).unwrap_or_default();
+                    let reason = self.escalate(state, &why);
                     log(state, reason);
                     true
                 } else if decay(state) {
@@ -291,8 +285,7 @@ impl AdaptiveController {
                     );
                 } else if state.stage + 1 < stages.len() {
                     // Lower rates did not steady this strategy: try the next one.
-                    self.escalate(state, format!("{why} after every rate decay"));
-                    let reason = state.switches.pop().map(|s| s.reason).unwrap_or_default();
+                    let reason = self.escalate(state, &format!("{why} after every rate decay"));
                     log(state, reason);
                 } else {
                     log(state, format!("{why}; back to the best weights"));
