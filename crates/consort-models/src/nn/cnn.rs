@@ -9,6 +9,7 @@ use burn::tensor::{Device, Tensor, activation};
 use consort_core::seed::init_now;
 use consort_core::{ConsortError, ParamGuard, Result};
 
+use super::fast_layers::{conv2d_same, max_pool2d};
 use super::{Forward, Images, Network, NetworkSpec};
 
 /// Configuration of a [`Cnn`]: two 3x3 convolutions, a 2x2 max-pool, a hidden dense layer.
@@ -100,9 +101,9 @@ impl_has_head!(Cnn);
 impl Cnn {
     /// Penultimate features of `[batch, c, h, w]` images.
     fn image_features(&self, x: Tensor<4>) -> Tensor<2> {
-        let x = activation::relu(self.conv1.forward(x));
-        let x = activation::relu(self.conv2.forward(x));
-        let x = self.pool.forward(x);
+        let x = activation::relu(conv2d_same(&self.conv1, x));
+        let x = activation::relu(conv2d_same(&self.conv2, x));
+        let x = max_pool2d(&self.pool, x);
         let x = self.dropout.forward(x.flatten::<2>(1, 3));
         activation::relu(self.dense.forward(x))
     }

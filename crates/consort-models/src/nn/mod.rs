@@ -20,8 +20,10 @@ macro_rules! impl_has_head {
 mod bert;
 mod classifier;
 mod cnn;
+pub mod fast_layers;
 #[cfg(feature = "minilm")]
 mod gelu;
+pub mod kernels;
 mod lstm;
 mod matrix_factorization;
 #[cfg(feature = "minilm")]

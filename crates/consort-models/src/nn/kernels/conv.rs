@@ -1,0 +1,343 @@
+//! A stride-1, "same"-padded 2-D convolution (odd square kernel) on CPU, forward and both
+//! gradients, as image-by-image im2col plus one matrix product each.
+//!
+//! Why it exists: on the flex backend, burn's convolution computes its input gradient as a
+//! transposed convolution and its weight gradient as a convolution over swapped batch and
+//! channel axes, and together they cost about four forward passes (measured: the digits CNN
+//! trained 1.4-2x slower than PyTorch on the same 2 cores). Here every pass is one matrix
+//! product per image over a patch matrix that stays in cache:
+//!
+//! - forward: `out[n] = W [co, c*k*k] x col(x[n]) [c*k*k, h*w] + b`;
+//! - input gradient: `dx[n] = col2im(W^T x g[n])`;
+//! - weight gradient: `dW = sum_n g[n] x col(x[n])^T`, `db = sum_n,pixels g[n]`.
+//!
+//! Images are split across rayon's threads; each product runs single-threaded on its image.
+//! Layouts are NCHW, contiguous, f32.
+
+use rayon::prelude::*;
+
+/// The shapes of one convolution: `n` images of `c` channels of `h x w` pixels into `co`
+/// channels through a `k x k` kernel (odd `k`, zero padding `k / 2`, stride 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvShape {
+    /// Images.
+    pub n: usize,
+    /// Input channels.
+    pub c: usize,
+    /// Image height.
+    pub h: usize,
+    /// Image width.
+    pub w: usize,
+    /// Output channels.
+    pub co: usize,
+    /// Kernel side (odd).
+    pub k: usize,
+}
+
+impl ConvShape {
+    fn pixels(&self) -> usize {
+        self.h * self.w
+    }
+
+    fn patch(&self) -> usize {
+        self.c * self.k * self.k
+    }
+}
+
+/// `col[(ci*k + ki)*k + kj][i*w + j] = x[ci][i + ki - p][j + kj - p]` (0 outside the image).
+fn im2col(x: &[f32], s: &ConvShape, col: &mut [f32]) {
+    let (h, w, k) = (s.h, s.w, s.k);
+    let p = k / 2;
+    for ci in 0..s.c {
+        let plane = &x[ci * h * w..(ci + 1) * h * w];
+        for ki in 0..k {
+            for kj in 0..k {
+                let row = &mut col[((ci * k + ki) * k + kj) * h * w..][..h * w];
+                for i in 0..h {
+                    let out = &mut row[i * w..(i + 1) * w];
+                    let src_i = i + ki;
+                    if src_i < p || src_i - p >= h {
+                        out.fill(0.0);
+                        continue;
+                    }
+                    let src = &plane[(src_i - p) * w..(src_i - p + 1) * w];
+                    // Columns j with 0 <= j + kj - p < w.
+                    let lo = p.saturating_sub(kj).min(w);
+                    let hi = (w + p).saturating_sub(kj).min(w);
+                    out[..lo].fill(0.0);
+                    out[hi.max(lo)..].fill(0.0);
+                    if hi > lo {
+                        out[lo..hi].copy_from_slice(&src[lo + kj - p..hi + kj - p]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The adjoint of [`im2col`]: adds each patch entry back onto its pixel.
+fn col2im(col: &[f32], s: &ConvShape, x: &mut [f32]) {
+    let (h, w, k) = (s.h, s.w, s.k);
+    let p = k / 2;
+    x.fill(0.0);
+    for ci in 0..s.c {
+        let plane = &mut x[ci * h * w..(ci + 1) * h * w];
+        for ki in 0..k {
+            for kj in 0..k {
+                let row = &col[((ci * k + ki) * k + kj) * h * w..][..h * w];
+                for i in 0..h {
+                    let src_i = i + ki;
+                    if src_i < p || src_i - p >= h {
+                        continue;
+                    }
+                    let lo = p.saturating_sub(kj).min(w);
+                    let hi = (w + p).saturating_sub(kj).min(w);
+                    if hi <= lo {
+                        continue;
+                    }
+                    let dst = &mut plane[(src_i - p) * w + lo + kj - p..][..hi - lo];
+                    for (d, v) in dst.iter_mut().zip(&row[i * w + lo..i * w + hi]) {
+                        *d += v;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `dst (m x n, row-major) = [dst +] a (m x k) x b (k x n)`, with `a` and `b` given by
+/// their row and column strides.
+#[allow(clippy::too_many_arguments)]
+fn matmul(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: &mut [f32],
+    accumulate: bool,
+    a: &[f32],
+    (a_rs, a_cs): (usize, usize),
+    b: &[f32],
+    (b_rs, b_cs): (usize, usize),
+) {
+    assert!(dst.len() >= m * n);
+    assert!(m == 0 || k == 0 || a.len() > (m - 1) * a_rs + (k - 1) * a_cs);
+    assert!(n == 0 || k == 0 || b.len() > (k - 1) * b_rs + (n - 1) * b_cs);
+    // SAFETY: the asserts above keep every index gemm reads or writes inside the slices;
+    // dst does not alias a or b (distinct borrows).
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            accumulate,
+            a.as_ptr(),
+            a_cs as isize,
+            a_rs as isize,
+            b.as_ptr(),
+            b_cs as isize,
+            b_rs as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+/// Forward pass: `x` `[n, c, h, w]`, `weight` `[co, c, k, k]`, `bias` `[co]` -> `[n, co, h, w]`.
+pub fn conv_forward(x: &[f32], weight: &[f32], bias: Option<&[f32]>, s: &ConvShape) -> Vec<f32> {
+    let (hw, patch) = (s.pixels(), s.patch());
+    let mut out = vec![0.0f32; s.n * s.co * hw];
+    out.par_chunks_mut(s.co * hw)
+        .zip(x.par_chunks(s.c * hw))
+        .for_each_init(
+            || vec![0.0f32; patch * hw],
+            |col, (out, x)| {
+                im2col(x, s, col);
+                if let Some(bias) = bias {
+                    for (plane, b) in out.chunks_mut(hw).zip(bias) {
+                        plane.fill(*b);
+                    }
+                }
+                matmul(
+                    s.co,
+                    hw,
+                    patch,
+                    out,
+                    bias.is_some(),
+                    weight,
+                    (patch, 1),
+                    col,
+                    (hw, 1),
+                );
+            },
+        );
+    out
+}
+
+/// Gradient with respect to the input, from the output gradient `grad` `[n, co, h, w]`.
+pub fn conv_input_grad(grad: &[f32], weight: &[f32], s: &ConvShape) -> Vec<f32> {
+    let (hw, patch) = (s.pixels(), s.patch());
+    let mut dx = vec![0.0f32; s.n * s.c * hw];
+    dx.par_chunks_mut(s.c * hw)
+        .zip(grad.par_chunks(s.co * hw))
+        .for_each_init(
+            || vec![0.0f32; patch * hw],
+            |dcol, (dx, g)| {
+                // dcol [patch, hw] = W^T [patch, co] x g [co, hw]
+                matmul(patch, hw, s.co, dcol, false, weight, (1, patch), g, (hw, 1));
+                col2im(dcol, s, dx);
+            },
+        );
+    dx
+}
+
+/// Gradients with respect to the weight `[co, c, k, k]` and the bias `[co]`.
+pub fn conv_weight_grad(x: &[f32], grad: &[f32], s: &ConvShape) -> (Vec<f32>, Vec<f32>) {
+    let (hw, patch) = (s.pixels(), s.patch());
+    let per_thread = || (vec![0.0f32; patch * hw], vec![0.0f32; s.co * patch]);
+    let sum = |mut a: Vec<f32>, b: Vec<f32>| {
+        a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
+        a
+    };
+    let dw = x
+        .par_chunks(s.c * hw)
+        .zip(grad.par_chunks(s.co * hw))
+        .fold(per_thread, |(mut col, mut dw), (x, g)| {
+            im2col(x, s, &mut col);
+            // dW [co, patch] += g [co, hw] x col^T [hw, patch]
+            matmul(s.co, patch, hw, &mut dw, true, g, (hw, 1), &col, (1, hw));
+            (col, dw)
+        })
+        .map(|(_, dw)| dw)
+        .reduce(|| vec![0.0f32; s.co * patch], sum);
+    let db = grad
+        .par_chunks(s.co * hw)
+        .map(|g| {
+            g.chunks(hw)
+                .map(|p| p.iter().sum::<f32>())
+                .collect::<Vec<_>>()
+        })
+        .reduce(|| vec![0.0f32; s.co], sum);
+    (dw, db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Direct definition of the convolution, for reference.
+    fn naive(x: &[f32], weight: &[f32], bias: &[f32], s: &ConvShape) -> Vec<f32> {
+        let (h, w, k) = (s.h as isize, s.w as isize, s.k as isize);
+        let p = k / 2;
+        let mut out = vec![0.0; s.n * s.co * s.h * s.w];
+        for n in 0..s.n {
+            for o in 0..s.co {
+                for i in 0..h {
+                    for j in 0..w {
+                        let mut acc = bias[o];
+                        for c in 0..s.c {
+                            for ki in 0..k {
+                                for kj in 0..k {
+                                    let (y, z) = (i + ki - p, j + kj - p);
+                                    if y < 0 || y >= h || z < 0 || z >= w {
+                                        continue;
+                                    }
+                                    let xi = ((n * s.c + c) * s.h + y as usize) * s.w + z as usize;
+                                    let wi =
+                                        ((o * s.c + c) * s.k + ki as usize) * s.k + kj as usize;
+                                    acc += x[xi] * weight[wi];
+                                }
+                            }
+                        }
+                        out[((n * s.co + o) * s.h + i as usize) * s.w + j as usize] = acc;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn values(len: usize, seed: u32) -> Vec<f32> {
+        (0..len)
+            .map(|i| {
+                (((i as u32).wrapping_mul(2654435761).wrapping_add(seed) >> 8) % 1000) as f32
+                    / 500.0
+                    - 1.0
+            })
+            .collect()
+    }
+
+    fn dot(a: &[f32], b: &[f32]) -> f64 {
+        a.iter()
+            .zip(b)
+            .map(|(a, b)| (*a as f64) * (*b as f64))
+            .sum()
+    }
+
+    #[test]
+    fn forward_matches_the_definition_and_gradients_are_its_adjoints() {
+        for s in [
+            ConvShape {
+                n: 3,
+                c: 2,
+                h: 5,
+                w: 7,
+                co: 4,
+                k: 3,
+            },
+            ConvShape {
+                n: 2,
+                c: 3,
+                h: 6,
+                w: 4,
+                co: 2,
+                k: 5,
+            },
+            ConvShape {
+                n: 1,
+                c: 1,
+                h: 1,
+                w: 2,
+                co: 3,
+                k: 3,
+            },
+        ] {
+            let x = values(s.n * s.c * s.h * s.w, 1);
+            let weight = values(s.co * s.c * s.k * s.k, 2);
+            let bias = values(s.co, 3);
+            let out = conv_forward(&x, &weight, Some(&bias), &s);
+            for (a, b) in out.iter().zip(naive(&x, &weight, &bias, &s)) {
+                assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+            }
+            // <g, conv(x)> is linear in x and in W: its gradients are the adjoints.
+            let g = values(out.len(), 4);
+            let zero = vec![0.0; s.co];
+            let plain = conv_forward(&x, &weight, Some(&zero), &s);
+            let dx = conv_input_grad(&g, &weight, &s);
+            let (dw, db) = conv_weight_grad(&x, &g, &s);
+            let lhs = dot(&g, &plain);
+            assert!((lhs - dot(&dx, &x)).abs() < 1e-3 * lhs.abs().max(1.0));
+            assert!((lhs - dot(&dw, &weight)).abs() < 1e-3 * lhs.abs().max(1.0));
+            let expected_db: Vec<f32> = (0..s.co)
+                .map(|o| {
+                    (0..s.n)
+                        .map(|n| {
+                            g[(n * s.co + o) * s.h * s.w..][..s.h * s.w]
+                                .iter()
+                                .sum::<f32>()
+                        })
+                        .sum()
+                })
+                .collect();
+            for (a, b) in db.iter().zip(expected_db) {
+                assert!((a - b).abs() < 1e-3, "{a} vs {b}");
+            }
+        }
+    }
+}
