@@ -17,6 +17,10 @@ import sys
 import time
 
 THREADS = int(os.environ.get("CONSORT_BENCH_THREADS", "2"))
+# The reference side is measured in several rounds (each row's median per round) and each row
+# reports the median of its round medians: PyTorch's epoch times on a shared 2-core machine
+# moved by up to 2x between back-to-back runs of one round.
+ROUNDS = int(os.environ.get("CONSORT_BENCH_ROUNDS", "3"))
 os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))
 import numpy as np  # noqa: E402
 
@@ -166,28 +170,45 @@ def mlp512_flops_per_epoch():
 
 def main():
     xtr, ytr, xte, _ = digits_split()
-    reference, versions = {}, {}
+    reference, spread, versions = {}, {}, {}
     for lib, run in [("torch", lambda: torch_rows(xtr, ytr, xte)), ("sklearn", lambda: sklearn_rows(xtr, ytr))]:
+        rounds = []
         try:
-            rows, version = run()
+            for r in range(ROUNDS):
+                print(f"{lib}: round {r + 1} of {ROUNDS}", flush=True)
+                rows, version = run()
+                rounds.append(rows)
         except ImportError as err:
             print(f"{lib} not installed ({err}): pip install {lib if lib == 'torch' else 'scikit-learn'}=={PINNED[lib]}")
             continue
         if not version.startswith(PINNED[lib]):
             print(f"note: {lib} {version} installed; the harness was written for {PINNED[lib]}")
-        reference.update({(lib, k): v for k, v in rows.items()})
+        for key in rounds[0]:
+            values = [r[key] for r in rounds]
+            reference[(lib, key)] = statistics.median(values)
+            spread[(lib, key)] = (min(values), max(values))
         versions[lib] = version
 
     results = []
-    print(f"\n{'work':52} {'Consort':>11} {'reference':>11} {'ratio':>7}  reference")
+    print(f"\n{'work':52} {'Consort':>11} {'reference':>11} {'ratio':>7}  reference (round medians)")
     for label, bench_id, key, lib in PAIRS:
         ours, theirs = consort_ms(bench_id), reference.get((lib, key))
         ratio = ours / theirs if ours is not None and theirs else None
         fmt = lambda v: f"{v:9.3f} ms" if v is not None else f"{'-':>11}"
         name = {"torch": "PyTorch", "sklearn": "scikit-learn"}[lib]
-        print(f"{label:52} {fmt(ours)} {fmt(theirs)} {'-' if ratio is None else f'{ratio:.2f}':>7}  {name}")
+        lo, hi = spread.get((lib, key), (None, None))
+        rng = f" ({lo:.3g}-{hi:.3g} ms)" if lo is not None else ""
+        print(f"{label:52} {fmt(ours)} {fmt(theirs)} {'-' if ratio is None else f'{ratio:.2f}':>7}  {name}{rng}")
         results.append({"work": label, "consort_ms": ours, "reference_ms": theirs, "ratio": ratio,
-                        "reference": name, "bench": bench_id})
+                        "reference": name, "reference_round_range_ms": [lo, hi], "bench": bench_id})
+
+    overhead = {}
+    for net in ["mlp", "cnn"]:
+        full, bare = consort_ms(f"side_by_side/{net}_predict_451"), consort_ms(f"side_by_side/{net}_forward_451")
+        if full and bare:
+            overhead[net] = {"predict_ms": full, "forward_ms": bare}
+            print(f"{net.upper()} predict of 451 rows: {full:.3f} ms through the Classifier API, "
+                  f"{bare:.3f} ms for the bare forward pass and softmax ({full / bare:.2f}x)")
 
     peak = {}
     for who, ms in [("consort", consort_ms("side_by_side/sgemm_1024")), ("torch", reference.get(("torch", "sgemm_1024")))]:
@@ -207,7 +228,9 @@ def main():
         "machine": {"platform": platform.platform(), "processor": platform.processor(),
                     "cpus": os.cpu_count(), "threads": THREADS},
         "versions": {**versions, "python": platform.python_version()},
+        "reference_rounds": ROUNDS,
         "rows": results,
+        "prediction_overhead": overhead,
         "matmul_peak_gflops": peak,
         "mlp512_share_of_peak": share,
     }

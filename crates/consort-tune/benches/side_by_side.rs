@@ -7,17 +7,18 @@
 //!   64-256-256-10 at batch 64, of the digits CNN at batch 64 and 256, and of the same CNN on
 //!   2,048 random 28x28 images at batch 64 and 256;
 //! - prediction (class probabilities through the `Classifier` API, input checks included) of
-//!   the 451 digits test rows by the MLP and the CNN;
+//!   the 451 digits test rows by the MLP and the CNN, and the bare forward pass of the same
+//!   rows (the overhead is the difference);
 //! - one epoch of a 256-512-512-10 MLP at batch 512 over 20,000 random rows, and the f32
 //!   matrix product of two 1024x1024 matrices on the same backend (the peak it is held to).
 
 use std::hint::black_box;
 
-use burn::tensor::{Distribution, Tensor};
+use burn::tensor::{Distribution, Tensor, TensorData, activation};
 use consort_core::seed::seeded;
 use consort_core::{BackendKind, Classifier, Fit, Matrix};
 use consort_data::{Dataset, StandardScaler, embedded, train_test_split};
-use consort_models::{CnnConfig, MlpConfig, NetworkSpec};
+use consort_models::{CnnConfig, MlpConfig, Network, NetworkSpec};
 use consort_tune::{NetworkEstimator, TrainConfig, Trainer};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
@@ -53,12 +54,22 @@ fn epoch<S: NetworkSpec>(c: &mut Group<'_>, name: &str, spec: &S, data: &Dataset
     });
 }
 
+/// Prediction through the `Classifier` API (input checks, batching, copies in and out) and,
+/// for the overhead, the bare forward pass and softmax on a tensor built beforehand.
 fn predict<S: NetworkSpec>(c: &mut Group<'_>, name: &str, spec: S, train: &Dataset, test: &Matrix) {
     let model = NetworkEstimator::new(spec, TrainConfig::new().with_epochs(1))
         .fit(train)
         .unwrap();
-    c.bench_function(name, |b| {
+    c.bench_function(format!("{name}_predict_451"), |b| {
         b.iter(|| black_box(model.predict_proba(test).unwrap()))
+    });
+    let net = model.model();
+    let inputs = Tensor::<2>::from_data(
+        TensorData::new(test.as_slice().to_vec(), [test.rows(), test.cols()]),
+        model.device(),
+    );
+    c.bench_function(format!("{name}_forward_451"), |b| {
+        b.iter(|| black_box(activation::softmax(net.logits(inputs.clone()), 1).into_data()))
     });
 }
 
@@ -78,8 +89,8 @@ fn side_by_side(c: &mut Criterion) {
     epoch(c, "cnn_digits_epoch_b256", &cnn, &train, 256);
     epoch(c, "cnn28_epoch_b64", &cnn28, &images28, 64);
     epoch(c, "cnn28_epoch_b256", &cnn28, &images28, 256);
-    predict(c, "mlp_predict_451", mlp, &train, test.features());
-    predict(c, "cnn_predict_451", cnn, &train, test.features());
+    predict(c, "mlp", mlp, &train, test.features());
+    predict(c, "cnn", cnn, &train, test.features());
     let wide = random_dataset(20_000, 256, 2);
     epoch(
         c,

@@ -16,6 +16,18 @@
 
 use rayon::prelude::*;
 
+/// Images per parallel task. Each task reuses one patch buffer for its images, and the weight
+/// gradient forms one partial sum per block, added in block order, so the result does not
+/// depend on how rayon splits the work (float addition is not associative: a
+/// thread-dependent order would make training runs differ from one another).
+const BLOCK: usize = 8;
+
+/// Images per task of the passes whose values do not depend on the split (forward, input
+/// gradient): at most [`BLOCK`], fewer when a small batch would leave threads idle.
+fn task_images(n: usize) -> usize {
+    n.div_ceil(4 * rayon::current_num_threads()).clamp(1, BLOCK)
+}
+
 /// The shapes of one convolution: `n` images of `c` channels of `h x w` pixels into `co`
 /// channels through a `k x k` kernel (odd `k`, zero padding `k / 2`, stride 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,12 +165,13 @@ fn matmul(
 pub fn conv_forward(x: &[f32], weight: &[f32], bias: Option<&[f32]>, s: &ConvShape) -> Vec<f32> {
     let (hw, patch) = (s.pixels(), s.patch());
     let mut out = vec![0.0f32; s.n * s.co * hw];
-    out.par_chunks_mut(s.co * hw)
-        .zip(x.par_chunks(s.c * hw))
-        .for_each_init(
-            || vec![0.0f32; patch * hw],
-            |col, (out, x)| {
-                im2col(x, s, col);
+    let block = task_images(s.n);
+    out.par_chunks_mut(block * s.co * hw)
+        .zip(x.par_chunks(block * s.c * hw))
+        .for_each(|(outs, xs)| {
+            let mut col = vec![0.0f32; patch * hw];
+            for (out, x) in outs.chunks_mut(s.co * hw).zip(xs.chunks(s.c * hw)) {
+                im2col(x, s, &mut col);
                 if let Some(bias) = bias {
                     for (plane, b) in out.chunks_mut(hw).zip(bias) {
                         plane.fill(*b);
@@ -172,11 +185,11 @@ pub fn conv_forward(x: &[f32], weight: &[f32], bias: Option<&[f32]>, s: &ConvSha
                     bias.is_some(),
                     weight,
                     (patch, 1),
-                    col,
+                    &col,
                     (hw, 1),
                 );
-            },
-        );
+            }
+        });
     out
 }
 
@@ -184,46 +197,57 @@ pub fn conv_forward(x: &[f32], weight: &[f32], bias: Option<&[f32]>, s: &ConvSha
 pub fn conv_input_grad(grad: &[f32], weight: &[f32], s: &ConvShape) -> Vec<f32> {
     let (hw, patch) = (s.pixels(), s.patch());
     let mut dx = vec![0.0f32; s.n * s.c * hw];
-    dx.par_chunks_mut(s.c * hw)
-        .zip(grad.par_chunks(s.co * hw))
-        .for_each_init(
-            || vec![0.0f32; patch * hw],
-            |dcol, (dx, g)| {
+    let block = task_images(s.n);
+    dx.par_chunks_mut(block * s.c * hw)
+        .zip(grad.par_chunks(block * s.co * hw))
+        .for_each(|(dxs, gs)| {
+            let mut dcol = vec![0.0f32; patch * hw];
+            for (dx, g) in dxs.chunks_mut(s.c * hw).zip(gs.chunks(s.co * hw)) {
                 // dcol [patch, hw] = W^T [patch, co] x g [co, hw]
-                matmul(patch, hw, s.co, dcol, false, weight, (1, patch), g, (hw, 1));
-                col2im(dcol, s, dx);
-            },
-        );
+                matmul(
+                    patch,
+                    hw,
+                    s.co,
+                    &mut dcol,
+                    false,
+                    weight,
+                    (1, patch),
+                    g,
+                    (hw, 1),
+                );
+                col2im(&dcol, s, dx);
+            }
+        });
     dx
 }
 
 /// Gradients with respect to the weight `[co, c, k, k]` and the bias `[co]`.
 pub fn conv_weight_grad(x: &[f32], grad: &[f32], s: &ConvShape) -> (Vec<f32>, Vec<f32>) {
     let (hw, patch) = (s.pixels(), s.patch());
-    let per_thread = || (vec![0.0f32; patch * hw], vec![0.0f32; s.co * patch]);
-    let sum = |mut a: Vec<f32>, b: Vec<f32>| {
-        a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
-        a
-    };
-    let dw = x
-        .par_chunks(s.c * hw)
-        .zip(grad.par_chunks(s.co * hw))
-        .fold(per_thread, |(mut col, mut dw), (x, g)| {
-            im2col(x, s, &mut col);
-            // dW [co, patch] += g [co, hw] x col^T [hw, patch]
-            matmul(s.co, patch, hw, &mut dw, true, g, (hw, 1), &col, (1, hw));
-            (col, dw)
+    let partials: Vec<(Vec<f32>, Vec<f32>)> = x
+        .par_chunks(BLOCK * s.c * hw)
+        .zip(grad.par_chunks(BLOCK * s.co * hw))
+        .map(|(xs, gs)| {
+            let mut col = vec![0.0f32; patch * hw];
+            let mut dw = vec![0.0f32; s.co * patch];
+            let mut db = vec![0.0f32; s.co];
+            for (x, g) in xs.chunks(s.c * hw).zip(gs.chunks(s.co * hw)) {
+                im2col(x, s, &mut col);
+                // dW [co, patch] += g [co, hw] x col^T [hw, patch]
+                matmul(s.co, patch, hw, &mut dw, true, g, (hw, 1), &col, (1, hw));
+                for (b, plane) in db.iter_mut().zip(g.chunks(hw)) {
+                    *b += plane.iter().sum::<f32>();
+                }
+            }
+            (dw, db)
         })
-        .map(|(_, dw)| dw)
-        .reduce(|| vec![0.0f32; s.co * patch], sum);
-    let db = grad
-        .par_chunks(s.co * hw)
-        .map(|g| {
-            g.chunks(hw)
-                .map(|p| p.iter().sum::<f32>())
-                .collect::<Vec<_>>()
-        })
-        .reduce(|| vec![0.0f32; s.co], sum);
+        .collect();
+    let mut dw = vec![0.0f32; s.co * patch];
+    let mut db = vec![0.0f32; s.co];
+    for (pw, pb) in partials {
+        dw.iter_mut().zip(&pw).for_each(|(a, b)| *a += b);
+        db.iter_mut().zip(&pb).for_each(|(a, b)| *a += b);
+    }
     (dw, db)
 }
 
@@ -278,6 +302,31 @@ mod tests {
             .zip(b)
             .map(|(a, b)| (*a as f64) * (*b as f64))
             .sum()
+    }
+
+    #[test]
+    fn the_weight_gradient_is_the_same_on_any_thread_count() {
+        let s = ConvShape {
+            n: 37,
+            c: 3,
+            h: 6,
+            w: 5,
+            co: 4,
+            k: 3,
+        };
+        let x = values(s.n * s.c * s.h * s.w, 5);
+        let g = values(s.n * s.co * s.h * s.w, 6);
+        let on = |threads| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| conv_weight_grad(&x, &g, &s))
+        };
+        let one = on(1);
+        for threads in [2, 3, 7] {
+            assert_eq!(on(threads), one, "{threads} threads");
+        }
     }
 
     #[test]
