@@ -161,35 +161,49 @@ fn matmul(
     }
 }
 
+/// Runs `f(scratch, out, input)` on every image's output and input, images split into tasks
+/// that each own one patch-matrix-sized `scratch` buffer.
+fn per_image(
+    s: &ConvShape,
+    (out, out_len): (&mut [f32], usize),
+    (input, in_len): (&[f32], usize),
+    f: impl Fn(&mut [f32], &mut [f32], &[f32]) + Sync,
+) {
+    let block = task_images(s.n);
+    out.par_chunks_mut(block * out_len)
+        .zip(input.par_chunks(block * in_len))
+        .for_each(|(outs, inputs)| {
+            let mut scratch = vec![0.0f32; s.patch() * s.pixels()];
+            for (out, input) in outs.chunks_mut(out_len).zip(inputs.chunks(in_len)) {
+                f(&mut scratch, out, input);
+            }
+        });
+}
+
 /// Forward pass: `x` `[n, c, h, w]`, `weight` `[co, c, k, k]`, `bias` `[co]` -> `[n, co, h, w]`.
 pub fn conv_forward(x: &[f32], weight: &[f32], bias: Option<&[f32]>, s: &ConvShape) -> Vec<f32> {
     let (hw, patch) = (s.pixels(), s.patch());
     let mut out = vec![0.0f32; s.n * s.co * hw];
-    let block = task_images(s.n);
-    out.par_chunks_mut(block * s.co * hw)
-        .zip(x.par_chunks(block * s.c * hw))
-        .for_each(|(outs, xs)| {
-            let mut col = vec![0.0f32; patch * hw];
-            for (out, x) in outs.chunks_mut(s.co * hw).zip(xs.chunks(s.c * hw)) {
-                im2col(x, s, &mut col);
-                if let Some(bias) = bias {
-                    for (plane, b) in out.chunks_mut(hw).zip(bias) {
-                        plane.fill(*b);
-                    }
-                }
-                matmul(
-                    s.co,
-                    hw,
-                    patch,
-                    out,
-                    bias.is_some(),
-                    weight,
-                    (patch, 1),
-                    &col,
-                    (hw, 1),
-                );
+    per_image(s, (&mut out, s.co * hw), (x, s.c * hw), |col, out, x| {
+        im2col(x, s, col);
+        if let Some(bias) = bias {
+            for (plane, b) in out.chunks_mut(hw).zip(bias) {
+                plane.fill(*b);
             }
-        });
+        }
+        // out [co, hw] = (b +) W [co, patch] x col [patch, hw]
+        matmul(
+            s.co,
+            hw,
+            patch,
+            out,
+            bias.is_some(),
+            weight,
+            (patch, 1),
+            col,
+            (hw, 1),
+        );
+    });
     out
 }
 
@@ -197,27 +211,11 @@ pub fn conv_forward(x: &[f32], weight: &[f32], bias: Option<&[f32]>, s: &ConvSha
 pub fn conv_input_grad(grad: &[f32], weight: &[f32], s: &ConvShape) -> Vec<f32> {
     let (hw, patch) = (s.pixels(), s.patch());
     let mut dx = vec![0.0f32; s.n * s.c * hw];
-    let block = task_images(s.n);
-    dx.par_chunks_mut(block * s.c * hw)
-        .zip(grad.par_chunks(block * s.co * hw))
-        .for_each(|(dxs, gs)| {
-            let mut dcol = vec![0.0f32; patch * hw];
-            for (dx, g) in dxs.chunks_mut(s.c * hw).zip(gs.chunks(s.co * hw)) {
-                // dcol [patch, hw] = W^T [patch, co] x g [co, hw]
-                matmul(
-                    patch,
-                    hw,
-                    s.co,
-                    &mut dcol,
-                    false,
-                    weight,
-                    (1, patch),
-                    g,
-                    (hw, 1),
-                );
-                col2im(&dcol, s, dx);
-            }
-        });
+    per_image(s, (&mut dx, s.c * hw), (grad, s.co * hw), |dcol, dx, g| {
+        // dcol [patch, hw] = W^T [patch, co] x g [co, hw]
+        matmul(patch, hw, s.co, dcol, false, weight, (1, patch), g, (hw, 1));
+        col2im(dcol, s, dx);
+    });
     dx
 }
 
