@@ -1,0 +1,296 @@
+//! The commands of the paradigms beside the main job: continual learning (`consort
+//! continual`), reinforcement learning (`consort rl`), recommendation (`consort recommend`),
+//! meta-learned model selection (`consort run --auto`) and hyperparameter search (`consort
+//! tune`). Each parses nothing itself: its library crate does the work.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use consort_cli::args::{ContinualArgs, RecommendArgs, RlArgs, RunArgs, TuneArgs};
+use consort_cli::progress::ProgressBars;
+use consort_core::{ConsortError, ObserverHandle};
+use consort_data::embedded;
+
+use crate::{Failure, note, stdout};
+
+pub(crate) fn continual(args: &ContinualArgs) -> Result<(), Failure> {
+    use consort_data::{Scenario, StandardScaler, train_test_split};
+    use consort_tune::continual::{run_stream, strategy_table};
+    let strategies = args.strategies()?;
+    if args.epochs == 0 || args.epochs > consort_tune::MAX_EPOCHS {
+        return Err(ConsortError::config(format!(
+            "--epochs must lie in 1..={}",
+            consort_tune::MAX_EPOCHS
+        ))
+        .into());
+    }
+    let data = embedded::by_name(&args.dataset).ok_or_else(|| {
+        ConsortError::config(format!(
+            "--dataset {:?}: available: {:?}",
+            args.dataset,
+            embedded::NAMES
+        ))
+    })?;
+    let (train, test) = train_test_split(&data, 0.25, args.seed)?;
+    let (train, test) = StandardScaler::standardize_split(&train, &test)?;
+    let n = args.experiences;
+    let scenario = match args.scenario.as_str() {
+        "class-il" => Scenario::class_incremental(&train, &test, n, args.seed)?,
+        "task-il" => Scenario::task_incremental(&train, &test, n, args.seed)?,
+        "domain-il" => Scenario::permuted(&train, &test, n, args.seed)?,
+        other => {
+            return Err(ConsortError::config(format!(
+                "--scenario {other:?}: expected class-il, task-il or domain-il"
+            ))
+            .into());
+        }
+    };
+    let mlp = consort_models::MlpConfig::new(0, vec![256, 256], 0);
+    let cfg = consort_tune::TrainConfig::new()
+        .with_epochs(args.epochs)
+        .with_seed(args.seed);
+    let mut runs = Vec::new();
+    for s in &strategies {
+        let s = &consort_tune::continual::Strategy {
+            carry_optimizer: args.carry_optimizer,
+            ..s.clone()
+        };
+        note(format_args!("{}: {} ...", args.scenario, s.name()));
+        runs.push(run_stream(&mlp, &cfg, &scenario, s)?);
+    }
+    let mut w = stdout();
+    writeln!(
+        w,
+        "{} on {} ({} experiences), MLP 256-256, {} epochs per experience\n",
+        args.scenario,
+        args.dataset,
+        scenario.len(),
+        args.epochs
+    )?;
+    write!(w, "{}", strategy_table(&runs))?;
+    if let Some(dir) = &args.out {
+        let report = consort_eval::ContinualReport {
+            title: format!("Continual learning: {} on {}", args.scenario, args.dataset),
+            description: format!(
+                "{} experiences, MLP 256-256, {} epochs per experience, seed {}; optimiser {} \
+                 between experiences.",
+                scenario.len(),
+                args.epochs,
+                args.seed,
+                if args.carry_optimizer {
+                    "state carried"
+                } else {
+                    "restarted"
+                }
+            ),
+            experiences: scenario
+                .experiences
+                .iter()
+                .map(|e| format!("{}: {:?}", e.id, e.classes))
+                .collect(),
+            runs,
+        };
+        let html = report.write_to(dir)?;
+        writeln!(w, "report: {}", html.display())?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+pub(crate) fn rl(args: &RlArgs) -> Result<(), Failure> {
+    let agents: Vec<&str> = args.agent.split(',').map(str::trim).collect();
+    if let Some(bad) = agents
+        .iter()
+        .find(|a| !consort_rl::report::ALGORITHMS.contains(a))
+    {
+        return Err(ConsortError::config(format!(
+            "--agent {bad:?}: expected {}",
+            consort_rl::report::ALGORITHMS.join(", ")
+        ))
+        .into());
+    }
+    if args.seeds == 0 || args.seeds > 100 {
+        return Err(ConsortError::config("--seeds must lie in 1..=100").into());
+    }
+    let observer = if args.quiet {
+        ObserverHandle::none()
+    } else {
+        ObserverHandle::new(Arc::new(ProgressBars::new()))
+    };
+    let mut runs = Vec::new();
+    for agent in &agents {
+        for seed in 0..args.seeds {
+            runs.push(consort_rl::report::run_cartpole(agent, seed, &observer)?);
+        }
+    }
+    let mut w = stdout();
+    writeln!(
+        w,
+        "CartPole-v1: solved when 100 consecutive training episodes average 475; held-out: 20 episodes, greedy\n"
+    )?;
+    write!(w, "{}", consort_rl::report::agent_table(&runs))?;
+    if let Some(dir) = &args.out {
+        let path = consort_rl::report::write_report(&runs, dir)?;
+        writeln!(w, "report: {}", path.display())?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// `consort recommend`.
+pub(crate) fn recommend(args: &RecommendArgs) -> Result<(), Failure> {
+    let config = consort_experiment::recommend::RecommendConfig {
+        k: args.k,
+        seed: args.seed,
+        ..Default::default()
+    };
+    let report = consort_experiment::recommend::run_recommender(
+        &args.ratings,
+        args.items.as_deref(),
+        &config,
+    )?;
+    let r = &report.ratings;
+    let mut w = stdout();
+    writeln!(
+        w,
+        "{} ratings of {} users on {} items\n\nrating prediction, random 80/20: MF test RMSE {:.4} (global mean {:.4})\n",
+        r.len(),
+        r.n_users(),
+        r.n_items(),
+        report.rmse.0,
+        report.rmse.1
+    )?;
+    writeln!(
+        w,
+        "| top-{} (each user's latest 20% held out) | hit rate | NDCG |\n|---|---:|---:|",
+        args.k
+    )?;
+    for s in &report.scores {
+        writeln!(w, "| {} | {:.4} | {:.4} |", s.name, s.hit_rate, s.ndcg)?;
+    }
+    let mut csv = String::from("user,rank,item\n");
+    for (u, items) in report.top_k.iter().enumerate() {
+        for (rank, &i) in items.iter().enumerate() {
+            csv.push_str(&format!(
+                "{},{},{}\n",
+                r.user_ids[u],
+                rank + 1,
+                r.item_ids[i]
+            ));
+        }
+    }
+    consort_core::io::write_atomic(&args.out, csv.as_bytes())?;
+    writeln!(
+        w,
+        "\n{} (best NDCG) refitted on every rating: top {} for each user in {}",
+        report.chosen,
+        args.k,
+        args.out.display()
+    )?;
+    w.flush()?;
+    Ok(())
+}
+
+/// `consort run --auto`: meta-learned model selection with try-and-switch.
+pub(crate) fn auto(args: &RunArgs) -> Result<(), Failure> {
+    use consort_meta::selection::{KnowledgeBase, MetaSelector, Portfolio};
+    let config = args.experiment()?;
+    let prepared = consort_experiment::prepare(&config.data, config.seed)?;
+    let path = args
+        .knowledge_base
+        .clone()
+        .unwrap_or_else(|| consort_data::fetch::data_dir().join("knowledge_base.json"));
+    let mut kb = if path.exists() {
+        KnowledgeBase::load(&path)?
+    } else {
+        KnowledgeBase::builtin()?
+    };
+    let portfolio = Portfolio {
+        seed: config.seed,
+        folds: 3,
+    };
+    let selection = MetaSelector::default().select(&kb, &prepared.train, &portfolio)?;
+    let model = portfolio
+        .estimator(&selection.chosen)?
+        .fit_classifier(&prepared.train)?;
+    let test = consort_eval::model_accuracy(
+        model.as_ref(),
+        prepared.test.features(),
+        prepared.test.labels(),
+    )?;
+    let known = kb.entries.len();
+    kb.record(selection.entry(&prepared.name));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| ConsortError::io(dir, e))?;
+    }
+    kb.save(&path)?;
+    let mut w = stdout();
+    writeln!(
+        w,
+        "Model selection for {} ({} training rows; candidates ranked from the {} most similar of {} datasets)\n",
+        prepared.name,
+        prepared.train.len(),
+        selection.neighbours.len(),
+        known
+    )?;
+    writeln!(w, "{}", selection.to_markdown())?;
+    writeln!(
+        w,
+        "{} refitted on the training rows: test accuracy {test:.4} ({} rows)",
+        selection.chosen,
+        prepared.test.len()
+    )?;
+    writeln!(w, "recorded in {}", path.display())?;
+    w.flush()?;
+    Ok(())
+}
+
+pub(crate) fn tune(args: &TuneArgs) -> Result<(), Failure> {
+    let config = consort_hpo::tune::TuneConfig::load(&args.config)?;
+    match (&config.storage, args.resume) {
+        (None, true) => {
+            return Err(ConsortError::config(
+                "--resume needs a `storage` (sqlite://..., postgresql://... or a journal file) \
+                 in the study file",
+            )
+            .into());
+        }
+        (Some(url), false) => {
+            let held = config.open_storage()?.state()?.finished.len();
+            if held > 0 {
+                return Err(ConsortError::config(format!(
+                    "{url} already holds {held} trials of this study: pass --resume to \
+                     continue it (or to join it as one more worker), or name another study \
+                     or storage to start afresh"
+                ))
+                .into());
+            }
+        }
+        _ => {}
+    }
+    let observer = if args.quiet {
+        ObserverHandle::none()
+    } else {
+        ObserverHandle::new(Arc::new(ProgressBars::new()))
+    };
+    let study = consort_hpo::tune::run_study(&config, &observer)?;
+    let best = study.best_trial()?;
+    let mut w = stdout();
+    writeln!(
+        w,
+        "{} trials of {} on {}: best cross-validated accuracy {:.4} (trial {})",
+        study.trials().len(),
+        config.model,
+        config.dataset,
+        best.value.unwrap_or(f64::NAN),
+        best.number
+    )?;
+    for (name, value) in &best.params {
+        writeln!(w, "  {name} = {value}")?;
+    }
+    if let Some(dir) = &args.out {
+        writeln!(w, "report: {}", study.write_report(dir)?.display())?;
+    }
+    w.flush()?;
+    Ok(())
+}
