@@ -56,61 +56,91 @@ impl ConvShape {
     }
 }
 
-/// `col[(ci*k + ki)*k + kj][i*w + j] = x[ci][i + ki - p][j + kj - p]` (0 outside the image).
-fn im2col(x: &[f32], s: &ConvShape, col: &mut [f32]) {
-    let (h, w, k) = (s.h, s.w, s.k);
-    let p = k / 2;
-    for ci in 0..s.c {
-        let plane = &x[ci * h * w..(ci + 1) * h * w];
-        for ki in 0..k {
-            for kj in 0..k {
-                let row = &mut col[((ci * k + ki) * k + kj) * h * w..][..h * w];
-                for i in 0..h {
-                    let out = &mut row[i * w..(i + 1) * w];
-                    let src_i = i + ki;
-                    if src_i < p || src_i - p >= h {
-                        out.fill(0.0);
-                        continue;
-                    }
-                    let src = &plane[(src_i - p) * w..(src_i - p + 1) * w];
-                    // Columns j with 0 <= j + kj - p < w.
-                    let lo = p.saturating_sub(kj).min(w);
-                    let hi = (w + p).saturating_sub(kj).min(w);
-                    out[..lo].fill(0.0);
-                    out[hi.max(lo)..].fill(0.0);
-                    if hi > lo {
-                        out[lo..hi].copy_from_slice(&src[lo + kj - p..hi + kj - p]);
-                    }
-                }
+/// Where kernel tap `(ki, kj)` reads from: output pixel `t = i*w + j` takes input pixel
+/// `t + offset` when `i` lies in `rows` and `j` in `cols`, zero padding elsewhere. Within
+/// `flat`, `t + offset` stays inside the plane, so one contiguous shifted pass over `flat`
+/// covers every valid pixel; the other pixels in `flat` belong to `cols`' complement and are
+/// masked separately. Treating a tap as one shifted slice instead of row by row is what
+/// makes small images (8x8 digits: 8-float rows) cheap.
+struct Tap {
+    offset: isize,
+    cols: std::ops::Range<usize>,
+    rows: std::ops::Range<usize>,
+    flat: std::ops::Range<usize>,
+}
+
+impl Tap {
+    fn new(s: &ConvShape, ki: usize, kj: usize) -> Self {
+        let (h, w, p) = (s.h as isize, s.w as isize, (s.k / 2) as isize);
+        let (di, dj) = (ki as isize - p, kj as isize - p);
+        let clamp = |v: isize, hi: isize| v.clamp(0, hi) as usize;
+        let rows = clamp(-di, h)..clamp(h - di, h);
+        let cols = clamp(-dj, w)..clamp(w - dj, w);
+        let offset = di * w + dj;
+        let lo = (rows.start * s.w).max(clamp(-offset, h * w));
+        let hi = (rows.end * s.w).min(clamp(h * w - offset, h * w)).max(lo);
+        Self {
+            offset,
+            cols,
+            rows,
+            flat: lo..hi,
+        }
+    }
+
+    /// Sets the entries of `rows` (whole lines of `w`) whose column lies outside `cols` to
+    /// zero. Column by column: on 8-pixel lines, a fill per line is a `memset` call for one
+    /// float, and those calls cost more than the patch copies.
+    fn mask_columns(&self, rows: &mut [f32], w: usize) {
+        for c in (0..self.cols.start).chain(self.cols.end..w) {
+            for v in rows.iter_mut().skip(c).step_by(w) {
+                *v = 0.0;
             }
         }
     }
 }
 
-/// The adjoint of [`im2col`]: adds each patch entry back onto its pixel.
-fn col2im(col: &[f32], s: &ConvShape, x: &mut [f32]) {
-    let (h, w, k) = (s.h, s.w, s.k);
-    let p = k / 2;
-    x.fill(0.0);
+/// `col[(ci*k + ki)*k + kj][i*w + j] = x[ci][i + ki - p][j + kj - p]` (0 outside the image).
+fn im2col(x: &[f32], s: &ConvShape, col: &mut [f32]) {
+    let (hw, k) = (s.pixels(), s.k);
+    for ki in 0..k {
+        for kj in 0..k {
+            let tap = Tap::new(s, ki, kj);
+            for ci in 0..s.c {
+                let plane = &x[ci * hw..(ci + 1) * hw];
+                let row = &mut col[((ci * k + ki) * k + kj) * hw..][..hw];
+                row[..tap.flat.start].fill(0.0);
+                row[tap.flat.end..].fill(0.0);
+                if !tap.flat.is_empty() {
+                    let src = (tap.flat.start as isize + tap.offset) as usize;
+                    row[tap.flat.clone()].copy_from_slice(&plane[src..src + tap.flat.len()]);
+                }
+                tap.mask_columns(&mut row[tap.rows.start * s.w..tap.rows.end * s.w], s.w);
+            }
+        }
+    }
+}
+
+/// The adjoint of [`im2col`]: adds each patch entry onto its pixel of `x` (which the caller
+/// zeroes). Zeroes the padding entries of `col` on the way (it is scratch), so that each tap
+/// is one shifted addition.
+fn col2im(col: &mut [f32], s: &ConvShape, x: &mut [f32]) {
+    let (hw, k) = (s.pixels(), s.k);
     for ci in 0..s.c {
-        let plane = &mut x[ci * h * w..(ci + 1) * h * w];
+        let plane = &mut x[ci * hw..(ci + 1) * hw];
         for ki in 0..k {
             for kj in 0..k {
-                let row = &col[((ci * k + ki) * k + kj) * h * w..][..h * w];
-                for i in 0..h {
-                    let src_i = i + ki;
-                    if src_i < p || src_i - p >= h {
-                        continue;
-                    }
-                    let lo = p.saturating_sub(kj).min(w);
-                    let hi = (w + p).saturating_sub(kj).min(w);
-                    if hi <= lo {
-                        continue;
-                    }
-                    let dst = &mut plane[(src_i - p) * w + lo + kj - p..][..hi - lo];
-                    for (d, v) in dst.iter_mut().zip(&row[i * w + lo..i * w + hi]) {
-                        *d += v;
-                    }
+                let tap = Tap::new(s, ki, kj);
+                let row = &mut col[((ci * k + ki) * k + kj) * hw..][..hw];
+                if tap.flat.is_empty() {
+                    continue;
+                }
+                tap.mask_columns(&mut row[tap.rows.start * s.w..tap.rows.end * s.w], s.w);
+                let dst = (tap.flat.start as isize + tap.offset) as usize;
+                for (d, v) in plane[dst..dst + tap.flat.len()]
+                    .iter_mut()
+                    .zip(&row[tap.flat.clone()])
+                {
+                    *d += v;
                 }
             }
         }
@@ -180,6 +210,24 @@ fn per_image(
         });
 }
 
+/// The sum of `values` over 8 interleaved partial sums: a single running sum is a chain of
+/// dependent additions (4 cycles each) that cost as much as the weight gradient's product on
+/// 8x8 images. Fixed lanes keep the result independent of anything but the values.
+fn sum_in_lanes(values: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let mut chunks = values.chunks_exact(8);
+    for chunk in &mut chunks {
+        for (lane, v) in lanes.iter_mut().zip(chunk) {
+            *lane += v;
+        }
+    }
+    for (lane, v) in lanes.iter_mut().zip(chunks.remainder()) {
+        *lane += v;
+    }
+    let [a, b, c, d, e, f, g, h] = lanes;
+    ((a + e) + (b + f)) + ((c + g) + (d + h))
+}
+
 /// Forward pass: `x` `[n, c, h, w]`, `weight` `[co, c, k, k]`, `bias` `[co]` -> `[n, co, h, w]`.
 pub fn conv_forward(x: &[f32], weight: &[f32], bias: Option<&[f32]>, s: &ConvShape) -> Vec<f32> {
     let (hw, patch) = (s.pixels(), s.patch());
@@ -210,6 +258,7 @@ pub fn conv_forward(x: &[f32], weight: &[f32], bias: Option<&[f32]>, s: &ConvSha
 /// Gradient with respect to the input, from the output gradient `grad` `[n, co, h, w]`.
 pub fn conv_input_grad(grad: &[f32], weight: &[f32], s: &ConvShape) -> Vec<f32> {
     let (hw, patch) = (s.pixels(), s.patch());
+    // Zeroed here once: col2im adds onto it.
     let mut dx = vec![0.0f32; s.n * s.c * hw];
     per_image(s, (&mut dx, s.c * hw), (grad, s.co * hw), |dcol, dx, g| {
         // dcol [patch, hw] = W^T [patch, co] x g [co, hw]
@@ -234,7 +283,7 @@ pub fn conv_weight_grad(x: &[f32], grad: &[f32], s: &ConvShape) -> (Vec<f32>, Ve
                 // dW [co, patch] += g [co, hw] x col^T [hw, patch]
                 matmul(s.co, patch, hw, &mut dw, true, g, (hw, 1), &col, (1, hw));
                 for (b, plane) in db.iter_mut().zip(g.chunks(hw)) {
-                    *b += plane.iter().sum::<f32>();
+                    *b += sum_in_lanes(plane);
                 }
             }
             (dw, db)
