@@ -1,11 +1,15 @@
-//! The optimisers the loop can run: burn's Adam, AdamW and SGD with momentum, chosen in
-//! [`TrainConfig`](crate::TrainConfig). All three become burn's type-erased
-//! `ModuleOptimizer`, whose state saves into checkpoints.
+//! The optimisers the loop can run: Adam (burn's, fused into one pass on flex:
+//! [`FusedAdam`]), AdamW and SGD with momentum, chosen in [`TrainConfig`](crate::TrainConfig).
+//! All three become burn's type-erased `ModuleOptimizer`, whose state saves into checkpoints.
+
+mod adam;
+
+pub use adam::FusedAdam;
 
 use burn::grad_clipping::GradientClippingConfig;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
-use burn::optim::{AdamConfig, AdamWConfig, ModuleOptimizer, SgdConfig};
+use burn::optim::{AdamWConfig, ModuleOptimizer, SgdConfig};
 use consort_core::{ConsortError, ParamGuard, Result};
 use serde::{Deserialize, Serialize};
 
@@ -42,10 +46,15 @@ impl OptimizerConfig {
         let clipping = clip_norm.map(GradientClippingConfig::Norm);
         let decay = (weight_decay > 0.0).then(|| WeightDecayConfig::new(weight_decay));
         Ok(match *self {
-            Self::Adam => AdamConfig::new()
-                .with_weight_decay(decay)
-                .with_grad_clipping(clipping)
-                .init(),
+            Self::Adam => {
+                let optim = ModuleOptimizer::from(FusedAdam::new(
+                    (weight_decay > 0.0).then_some(weight_decay),
+                ));
+                match clipping {
+                    Some(clipping) => optim.with_grad_clipping(clipping.init()),
+                    None => optim,
+                }
+            }
             Self::AdamW => AdamWConfig::new()
                 .with_weight_decay(weight_decay)
                 .with_grad_clipping(clipping)
