@@ -210,22 +210,32 @@ fn per_image(
         });
 }
 
-/// The sum of `values` over 8 interleaved partial sums: a single running sum is a chain of
-/// dependent additions (4 cycles each) that cost as much as the weight gradient's product on
-/// 8x8 images. Fixed lanes keep the result independent of anything but the values.
-fn sum_in_lanes(values: &[f32]) -> f32 {
-    let mut lanes = [0.0f32; 8];
-    let mut chunks = values.chunks_exact(8);
-    for chunk in &mut chunks {
-        for (lane, v) in lanes.iter_mut().zip(chunk) {
-            *lane += v;
+/// Adds each plane's sum (`g` holds `db.len()` planes of `hw` values) onto `db`. Each plane
+/// is summed left to right, exactly as `iter().sum()` would, but 8 planes advance in lockstep:
+/// one running sum is a chain of dependent additions (4 cycles each) that cost as much as the
+/// weight gradient's product on 8x8 images, and 8 independent chains overlap. (Splitting one
+/// plane's sum into lanes would be as fast but round differently, and the learning results
+/// the tests pin down would move.)
+fn add_plane_sums(db: &mut [f32], g: &[f32], hw: usize) {
+    const LANES: usize = 8;
+    for (db, planes) in db.chunks_mut(LANES).zip(g.chunks(LANES * hw)) {
+        // -0.0: the start `iter().sum()` folds from.
+        let mut sums = [-0.0f32; LANES];
+        if db.len() == LANES {
+            for p in 0..hw {
+                for (lane, sum) in sums.iter_mut().enumerate() {
+                    *sum += planes[lane * hw + p];
+                }
+            }
+        } else {
+            for (sum, plane) in sums.iter_mut().zip(planes.chunks(hw)) {
+                *sum = plane.iter().sum();
+            }
+        }
+        for (b, sum) in db.iter_mut().zip(sums) {
+            *b += sum;
         }
     }
-    for (lane, v) in lanes.iter_mut().zip(chunks.remainder()) {
-        *lane += v;
-    }
-    let [a, b, c, d, e, f, g, h] = lanes;
-    ((a + e) + (b + f)) + ((c + g) + (d + h))
 }
 
 /// Forward pass: `x` `[n, c, h, w]`, `weight` `[co, c, k, k]`, `bias` `[co]` -> `[n, co, h, w]`.
@@ -282,9 +292,7 @@ pub fn conv_weight_grad(x: &[f32], grad: &[f32], s: &ConvShape) -> (Vec<f32>, Ve
                 im2col(x, s, &mut col);
                 // dW [co, patch] += g [co, hw] x col^T [hw, patch]
                 matmul(s.co, patch, hw, &mut dw, true, g, (hw, 1), &col, (1, hw));
-                for (b, plane) in db.iter_mut().zip(g.chunks(hw)) {
-                    *b += sum_in_lanes(plane);
-                }
+                add_plane_sums(&mut db, g, hw);
             }
             (dw, db)
         })
@@ -349,6 +357,18 @@ mod tests {
             .zip(b)
             .map(|(a, b)| (*a as f64) * (*b as f64))
             .sum()
+    }
+
+    #[test]
+    fn plane_sums_are_the_bits_of_a_left_to_right_sum() {
+        for (planes, hw) in [(13, 64), (8, 5), (3, 7)] {
+            let g: Vec<f32> = values(planes * hw, 9).iter().map(|v| v * 1e3).collect();
+            let mut db = vec![0.5f32; planes];
+            add_plane_sums(&mut db, &g, hw);
+            for (b, plane) in db.iter().zip(g.chunks(hw)) {
+                assert_eq!(b.to_bits(), (0.5 + plane.iter().sum::<f32>()).to_bits());
+            }
+        }
     }
 
     #[test]
