@@ -64,7 +64,9 @@ pub fn max_pool_forward(x: &[f32], s: &PoolShape) -> (Vec<f32>, Vec<u32>) {
 /// keeps `if`-selects as branches here.
 #[inline(always)]
 fn first_max((a, ia): (f32, u32), (b, ib): (f32, u32)) -> (f32, u32) {
-    let take_b = ((a == a) & !(b <= a)) as u32;
+    // `!(b <= a)`: b larger, or b NaN (unordered); `!a.is_nan()`: a NaN already won.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
+    let take_b = (!a.is_nan() & !(b <= a)) as u32;
     let mask = take_b.wrapping_neg();
     let best = f32::from_bits((b.to_bits() & mask) | (a.to_bits() & !mask));
     (best, (ib & mask) | (ia & !mask))
