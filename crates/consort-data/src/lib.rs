@@ -36,7 +36,7 @@ pub mod tfidf;
 pub use crate::csv::{
     CsvLimits, CsvOptions, LabelColumn, parse_csv, parse_table, read_csv, read_table, write_csv,
 };
-pub use augment::{ImageShape, shifted_copies};
+pub use augment::{ImageShape, mixup_rows, shifted_copies};
 pub use categorical::OneHotEncoder;
 pub use dataset::Dataset;
 pub use input::{Dense, ImageRows, Images, InputSource, Pair, Paired, TokenIds, TokenRows};
