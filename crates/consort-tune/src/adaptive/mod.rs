@@ -256,11 +256,21 @@ impl AdaptiveController {
                             self.config.trend.overfit_epochs
                         ),
                     );
-                } else {
-                    decay(state);
+                } else if decay(state) {
                     log(
                         state,
-                        "overfitting at the strongest L2-SP: back to the best weights, lower rate"
+                        format!(
+                            "overfitting at the strongest L2-SP: back to the best weights, \
+                             learning rate x{}",
+                            self.config.lr_decay
+                        ),
+                    );
+                } else {
+                    // Every rate decay spent: the log says so instead of claiming a lower rate.
+                    log(
+                        state,
+                        "overfitting at the strongest L2-SP and the lowest rate: back to the \
+                         best weights"
                             .into(),
                     );
                 }
