@@ -16,6 +16,8 @@
 
 use rayon::prelude::*;
 
+use super::patches::{col2im, im2col};
+
 /// Images per parallel task. Each task reuses one patch buffer for its images, and the weight
 /// gradient forms one partial sum per block, added in block order, so the result does not
 /// depend on how rayon splits the work (float addition is not associative: a
@@ -47,103 +49,12 @@ pub struct ConvShape {
 }
 
 impl ConvShape {
-    fn pixels(&self) -> usize {
+    pub(super) fn pixels(&self) -> usize {
         self.h * self.w
     }
 
-    fn patch(&self) -> usize {
+    pub(super) fn patch(&self) -> usize {
         self.c * self.k * self.k
-    }
-}
-
-/// Where kernel tap `(ki, kj)` reads from: output pixel `t = i*w + j` takes input pixel
-/// `t + offset` when `i` lies in `rows` and `j` in `cols`, zero padding elsewhere. Within
-/// `flat`, `t + offset` stays inside the plane, so one contiguous shifted pass over `flat`
-/// covers every valid pixel; the other pixels in `flat` belong to `cols`' complement and are
-/// masked separately. Treating a tap as one shifted slice instead of row by row is what
-/// makes small images (8x8 digits: 8-float rows) cheap.
-struct Tap {
-    offset: isize,
-    cols: std::ops::Range<usize>,
-    rows: std::ops::Range<usize>,
-    flat: std::ops::Range<usize>,
-}
-
-impl Tap {
-    fn new(s: &ConvShape, ki: usize, kj: usize) -> Self {
-        let (h, w, p) = (s.h as isize, s.w as isize, (s.k / 2) as isize);
-        let (di, dj) = (ki as isize - p, kj as isize - p);
-        let clamp = |v: isize, hi: isize| v.clamp(0, hi) as usize;
-        let rows = clamp(-di, h)..clamp(h - di, h);
-        let cols = clamp(-dj, w)..clamp(w - dj, w);
-        let offset = di * w + dj;
-        let lo = (rows.start * s.w).max(clamp(-offset, h * w));
-        let hi = (rows.end * s.w).min(clamp(h * w - offset, h * w)).max(lo);
-        Self {
-            offset,
-            cols,
-            rows,
-            flat: lo..hi,
-        }
-    }
-
-    /// Sets the entries of `rows` (whole lines of `w`) whose column lies outside `cols` to
-    /// zero. Column by column: on 8-pixel lines, a fill per line is a `memset` call for one
-    /// float, and those calls cost more than the patch copies.
-    fn mask_columns(&self, rows: &mut [f32], w: usize) {
-        for c in (0..self.cols.start).chain(self.cols.end..w) {
-            for v in rows.iter_mut().skip(c).step_by(w) {
-                *v = 0.0;
-            }
-        }
-    }
-}
-
-/// `col[(ci*k + ki)*k + kj][i*w + j] = x[ci][i + ki - p][j + kj - p]` (0 outside the image).
-fn im2col(x: &[f32], s: &ConvShape, col: &mut [f32]) {
-    let (hw, k) = (s.pixels(), s.k);
-    for ki in 0..k {
-        for kj in 0..k {
-            let tap = Tap::new(s, ki, kj);
-            for ci in 0..s.c {
-                let plane = &x[ci * hw..(ci + 1) * hw];
-                let row = &mut col[((ci * k + ki) * k + kj) * hw..][..hw];
-                row[..tap.flat.start].fill(0.0);
-                row[tap.flat.end..].fill(0.0);
-                if !tap.flat.is_empty() {
-                    let src = (tap.flat.start as isize + tap.offset) as usize;
-                    row[tap.flat.clone()].copy_from_slice(&plane[src..src + tap.flat.len()]);
-                }
-                tap.mask_columns(&mut row[tap.rows.start * s.w..tap.rows.end * s.w], s.w);
-            }
-        }
-    }
-}
-
-/// The adjoint of [`im2col`]: adds each patch entry onto its pixel of `x` (which the caller
-/// zeroes). Zeroes the padding entries of `col` on the way (it is scratch), so that each tap
-/// is one shifted addition.
-fn col2im(col: &mut [f32], s: &ConvShape, x: &mut [f32]) {
-    let (hw, k) = (s.pixels(), s.k);
-    for ci in 0..s.c {
-        let plane = &mut x[ci * hw..(ci + 1) * hw];
-        for ki in 0..k {
-            for kj in 0..k {
-                let tap = Tap::new(s, ki, kj);
-                let row = &mut col[((ci * k + ki) * k + kj) * hw..][..hw];
-                if tap.flat.is_empty() {
-                    continue;
-                }
-                tap.mask_columns(&mut row[tap.rows.start * s.w..tap.rows.end * s.w], s.w);
-                let dst = (tap.flat.start as isize + tap.offset) as usize;
-                for (d, v) in plane[dst..dst + tap.flat.len()]
-                    .iter_mut()
-                    .zip(&row[tap.flat.clone()])
-                {
-                    *d += v;
-                }
-            }
-        }
     }
 }
 
@@ -310,6 +221,10 @@ pub fn conv_weight_grad(x: &[f32], grad: &[f32], s: &ConvShape) -> (Vec<f32>, Ve
 mod tests {
     use super::*;
 
+    fn shape(n: usize, c: usize, h: usize, w: usize, co: usize, k: usize) -> ConvShape {
+        ConvShape { n, c, h, w, co, k }
+    }
+
     /// Direct definition of the convolution, for reference.
     fn naive(x: &[f32], weight: &[f32], bias: &[f32], s: &ConvShape) -> Vec<f32> {
         let (h, w, k) = (s.h as isize, s.w as isize, s.k as isize);
@@ -373,14 +288,7 @@ mod tests {
 
     #[test]
     fn the_weight_gradient_is_the_same_on_any_thread_count() {
-        let s = ConvShape {
-            n: 37,
-            c: 3,
-            h: 6,
-            w: 5,
-            co: 4,
-            k: 3,
-        };
+        let s = shape(37, 3, 6, 5, 4, 3);
         let x = values(s.n * s.c * s.h * s.w, 5);
         let g = values(s.n * s.co * s.h * s.w, 6);
         let on = |threads| {
@@ -399,30 +307,9 @@ mod tests {
     #[test]
     fn forward_matches_the_definition_and_gradients_are_its_adjoints() {
         for s in [
-            ConvShape {
-                n: 3,
-                c: 2,
-                h: 5,
-                w: 7,
-                co: 4,
-                k: 3,
-            },
-            ConvShape {
-                n: 2,
-                c: 3,
-                h: 6,
-                w: 4,
-                co: 2,
-                k: 5,
-            },
-            ConvShape {
-                n: 1,
-                c: 1,
-                h: 1,
-                w: 2,
-                co: 3,
-                k: 3,
-            },
+            shape(3, 2, 5, 7, 4, 3),
+            shape(2, 3, 6, 4, 2, 5),
+            shape(1, 1, 1, 2, 3, 3),
         ] {
             let x = values(s.n * s.c * s.h * s.w, 1);
             let weight = values(s.co * s.c * s.k * s.k, 2);
