@@ -58,10 +58,7 @@ fn main() -> consort_core::Result<()> {
     println!("|---:|---:|---:|---:|");
     for seed in 0..3 {
         let config = PpoConfig {
-            kl: Some(KlPenalty::Adaptive {
-                initial: 0.05,
-                target: 0.2,
-            }),
+            kl: Some(KlPenalty::Fixed(0.1)),
             ..PpoConfig::cartpole().with_seed(seed)
         };
         let tuned = train_ppo(&config, env, Some(cloned.clone()), Some(&cloned), &none)?;
@@ -69,10 +66,14 @@ fn main() -> consort_core::Result<()> {
         let first = |r: &consort_rl::ppo::PpoRun| {
             r.episodes.iter().take(20).map(|e| e.1).sum::<f64>() / 20.0
         };
+        let steps = |r: &consort_rl::ppo::PpoRun| {
+            r.solved_at_step
+                .map_or_else(|| "not solved".to_string(), |s| s.to_string())
+        };
         println!(
-            "| {seed} | {:?} | {:?} | {:.1} / {:.1} |",
-            tuned.solved_at_step,
-            scratch.solved_at_step,
+            "| {seed} | {} | {} | {:.1} / {:.1} |",
+            steps(&tuned),
+            steps(&scratch),
             first(&tuned),
             first(&scratch)
         );

@@ -285,6 +285,43 @@ mod tests {
     }
 
     #[test]
+    fn the_adaptive_kl_coefficient_follows_the_measured_kl() {
+        let device = BackendKind::chosen(None).unwrap().device().unwrap();
+        // A reference unlike the starting policy, so the KL is far from the target at first.
+        let reference = ActorCriticConfig::new(4, 2).init(&device, 7).unwrap();
+        let target = 0.01;
+        let config = PpoConfig {
+            total_steps: 8 * 256,
+            kl: Some(KlPenalty::Adaptive {
+                initial: 0.05,
+                target,
+            }),
+            ..PpoConfig::cartpole()
+        };
+        let run = train_ppo(
+            &config,
+            |i| CartPole::v1(i as u64),
+            None,
+            Some(&reference),
+            &ObserverHandle::none(),
+        )
+        .unwrap();
+        assert_eq!(run.updates[0].kl_coef, 0.05);
+        for pair in run.updates.windows(2) {
+            let (kl, coef) = (pair[0].kl_to_reference, pair[0].kl_coef);
+            let expected = if kl > 1.5 * target {
+                coef * 2.0
+            } else if kl < target / 1.5 {
+                coef / 2.0
+            } else {
+                coef
+            };
+            assert_eq!(pair[1].kl_coef, expected, "{:?}", run.updates);
+        }
+        assert!(run.updates.iter().any(|u| u.kl_coef != 0.05));
+    }
+
+    #[test]
     fn the_same_seed_gives_the_same_run() {
         let config = PpoConfig {
             total_steps: 512,
