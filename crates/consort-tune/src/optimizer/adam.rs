@@ -11,10 +11,9 @@
 
 #[cfg(feature = "flex")]
 use burn::backend::flex::FlexTensor;
-use burn::optim::{
-    Adam, AdamConfig, AdamState, AdaptiveMomentumState, LearningRate, Optimizer,
-    decay::WeightDecayConfig,
-};
+#[cfg(feature = "flex")]
+use burn::optim::AdaptiveMomentumState;
+use burn::optim::{Adam, AdamConfig, AdamState, LearningRate, Optimizer, decay::WeightDecayConfig};
 #[cfg(feature = "flex")]
 use burn::tensor::DType;
 use burn::tensor::{Device, Tensor};
@@ -28,6 +27,7 @@ const EPSILON: f32 = 1e-5;
 #[derive(Clone)]
 pub struct FusedAdam {
     /// L2 penalty added to the gradient (burn's `WeightDecay`), if any.
+    #[cfg(feature = "flex")]
     penalty: Option<f32>,
     /// burn's Adam with the same settings, for tensors the fused pass cannot take.
     fallback: Adam,
@@ -38,6 +38,7 @@ impl FusedAdam {
     pub fn new(penalty: Option<f32>) -> Self {
         let decay = penalty.map(WeightDecayConfig::new);
         Self {
+            #[cfg(feature = "flex")]
             penalty,
             fallback: AdamConfig::new()
                 .with_beta_1(BETA_1)
@@ -49,6 +50,7 @@ impl FusedAdam {
     }
 }
 
+#[cfg(feature = "flex")]
 /// One parameter's values and moments, updated in place by [`adam_step`].
 struct Moments<'a> {
     param: &'a mut [f32],
@@ -56,6 +58,7 @@ struct Moments<'a> {
     v: &'a mut [f32],
 }
 
+#[cfg(feature = "flex")]
 /// The scalars of one step.
 #[derive(Clone, Copy)]
 struct StepScalars {
@@ -68,6 +71,7 @@ struct StepScalars {
     lr: f32,
 }
 
+#[cfg(feature = "flex")]
 /// The fused update. Every line of [`update`] mirrors a tensor operation of burn's
 /// `Adam::step` and `AdaptiveMomentum::transform`, in their order, so the f32 results are
 /// identical.
@@ -87,6 +91,7 @@ fn adam_step(state: Moments<'_>, grad: &[f32], s: StepScalars) {
         .for_each(|(((param, m), v), grad)| update_fastest(Moments { param, m, v }, grad, s));
 }
 
+#[cfg(feature = "flex")]
 /// [`update_any`] with the widest vectors this CPU has.
 fn update_fastest(state: Moments<'_>, grad: &[f32], s: StepScalars) {
     #[cfg(target_arch = "x86_64")]
@@ -98,6 +103,7 @@ fn update_fastest(state: Moments<'_>, grad: &[f32], s: StepScalars) {
     update_any(state, grad, s);
 }
 
+#[cfg(feature = "flex")]
 /// [`update_any`] compiled for AVX-512 (16 lanes for the square roots and divisions, which
 /// bound the loop); the same IEEE operations, so the same bits.
 #[cfg(target_arch = "x86_64")]
@@ -106,6 +112,7 @@ unsafe fn update_avx512(state: Moments<'_>, grad: &[f32], s: StepScalars) {
     update_any(state, grad, s);
 }
 
+#[cfg(feature = "flex")]
 /// One loop per case, with the case known at compile time, so that each loop vectorises (a
 /// test inside the loop keeps it scalar: 4x slower).
 #[inline(always)]
@@ -118,6 +125,7 @@ fn update_any(state: Moments<'_>, grad: &[f32], s: StepScalars) {
     }
 }
 
+#[cfg(feature = "flex")]
 #[inline(always)]
 fn update<const DECAY: bool, const MOMENTS: bool>(
     state: Moments<'_>,
