@@ -25,6 +25,10 @@ fn main() -> consort_core::Result<()> {
             vec!["image only (CNN)".into(), f4(o.image_only)],
             vec![format!("text only ({text})"), f4(o.text_only)],
             vec!["late fusion (weighted average)".into(), f4(o.late)],
+            vec![
+                "late fusion (stacking, 5-fold out-of-fold)".into(),
+                f4(o.late_stacked),
+            ],
             vec!["early fusion (concatenation)".into(), f4(o.early)],
             vec!["gated fusion".into(), f4(o.gated)],
             vec![

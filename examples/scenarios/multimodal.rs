@@ -2,9 +2,10 @@
 //! the emoji of `emoji-datasource-google` (fetched by `consort fetch emoji`), each a 16x16
 //! image and a short text (its name and short names), classified into 9 categories. Single
 //! modalities (a CNN on the image, an MLP on the text's representation: frozen MiniLM sentence
-//! embeddings, or TF-IDF) against late fusion (their weighted average), early fusion (one
-//! network over both, concatenated) and gated fusion; then the early-fusion network with a
-//! modality missing at test time, trained with and without modality dropout.
+//! embeddings, or TF-IDF) against late fusion (their weighted average, or stacking over their
+//! out-of-fold probabilities), early fusion (one network over both, concatenated) and gated
+//! fusion; then the early-fusion network with a modality missing at test time, trained with
+//! and without modality dropout.
 
 use std::sync::Arc;
 
@@ -13,11 +14,14 @@ use consort_core::{Classifier, Fit, Matrix, Result};
 use consort_data::fetch::{Asset, EMOJI_SIDE, fetch};
 use consort_data::tfidf::{TfidfConfig, TfidfVectorizer};
 use consort_data::{Dataset, ImageTextSet, StandardScaler, read_image_text_csv};
-use consort_ensemble::{AverageEnsemble, Member};
+use consort_ensemble::{
+    AverageEnsemble, Member, NamedEstimator, OutOfFold, StackingClassifier, StackingConfig,
+};
 use consort_eval::model_accuracy;
 use consort_models::nn::minilm_from_cache;
 use consort_models::{
-    CnnConfig, Columns, MlpConfig, Modality, MultimodalConfig, MultimodalNet, NetworkClassifier,
+    CnnConfig, Columns, LogisticRegressionConfig, MlpConfig, Modality, MultimodalConfig,
+    MultimodalNet, NetworkClassifier,
 };
 
 /// How the text of each item becomes features.
@@ -41,6 +45,8 @@ pub struct MultimodalOutcome {
     pub text_only: f64,
     /// Weighted average of the two (weights fitted on validation rows).
     pub late: f64,
+    /// Stacking of the two: logistic regression over their out-of-fold probabilities.
+    pub late_stacked: f64,
     /// One network, concatenated representations.
     pub early: f64,
     /// One network, gated representations.
@@ -61,9 +67,15 @@ impl MultimodalOutcome {
 
     /// The best fusion.
     pub fn best_fusion(&self) -> f64 {
-        [self.late, self.early, self.gated, self.early_dropout]
-            .into_iter()
-            .fold(0.0, f64::max)
+        [
+            self.late,
+            self.late_stacked,
+            self.early,
+            self.gated,
+            self.early_dropout,
+        ]
+        .into_iter()
+        .fold(0.0, f64::max)
     }
 }
 
@@ -130,29 +142,48 @@ pub fn multimodal_on_emoji(seed: u64, encoder: TextEncoder) -> Result<Multimodal
     };
     let acc = |m: &dyn Classifier| model_accuracy(m, test_x.features(), test_x.labels());
 
-    let image: Arc<dyn Classifier> = Arc::new(
-        Columns {
-            range: 0..n_pixels,
-            inner: NetworkEstimator::new(image_config(), config(30)),
-        }
-        .fit(&train_x)?,
-    );
-    let text: Arc<dyn Classifier> = Arc::new(
-        Columns {
-            range: n_pixels..width,
-            inner: NetworkEstimator::new(
-                MlpConfig::new(0, vec![128], 0).with_dropout(0.25),
-                config(30),
-            ),
-        }
-        .fit(&train_x)?,
-    );
+    let image_estimator = Columns {
+        range: 0..n_pixels,
+        inner: NetworkEstimator::new(image_config(), config(30)),
+    };
+    let text_estimator = Columns {
+        range: n_pixels..width,
+        inner: NetworkEstimator::new(
+            MlpConfig::new(0, vec![128], 0).with_dropout(0.25),
+            config(30),
+        ),
+    };
+    let image: Arc<dyn Classifier> = Arc::new(image_estimator.fit(&train_x)?);
+    let text: Arc<dyn Classifier> = Arc::new(text_estimator.fit(&train_x)?);
     let late = AverageEnsemble::fit_weights(
         vec![
             Member::new("image", image.clone()),
             Member::new("text", text.clone()),
         ],
         &valid_x,
+    )?;
+    // Stacked late fusion: a logistic regression over the two members' 5-fold out-of-fold
+    // probabilities learns per class how far to trust each modality.
+    let oof = OutOfFold::compute(
+        &[
+            NamedEstimator::new("image", Box::new(image_estimator)),
+            NamedEstimator::new("text", Box::new(text_estimator)),
+        ],
+        &StackingConfig {
+            seed,
+            ..StackingConfig::default()
+        },
+        &train_x,
+    )?;
+    let stacked = StackingClassifier::from_out_of_fold(
+        vec![
+            Member::new("image", image.clone()),
+            Member::new("text", text.clone()),
+        ],
+        &oof,
+        &LogisticRegressionConfig::default(),
+        false,
+        &train_x,
     )?;
     let fusion = |gated: bool, modality_dropout: f64| {
         MultimodalConfig::new(image_config(), width - n_pixels)
@@ -182,6 +213,7 @@ pub fn multimodal_on_emoji(seed: u64, encoder: TextEncoder) -> Result<Multimodal
         image_only: acc(&*image)?,
         text_only: acc(&*text)?,
         late: acc(&late)?,
+        late_stacked: acc(&stacked)?,
         early: acc(&early)?,
         gated: acc(&gated)?,
         early_dropout: acc(&early_dropout)?,
