@@ -16,8 +16,8 @@ solve_ms=$(est "ppo/solve CartPole-v1 (seed 0)")
 solved_at=$(cat "${CARGO_TARGET_DIR:-target}/tmp/ppo_solved_at.txt")
 python3 - "$steps_ms" "$update_ms" "$solve_ms" "$solved_at" <<'PY'
 import json, sys, time
-steps_ms, update_ms, solve_ms, OURS_SOLVED_AT = *map(float, sys.argv[1:4]), int(sys.argv[4])
-ours = {"env_steps_per_s": 10_000 / (steps_ms / 1e3), "update_ms": update_ms, "solve_s": solve_ms / 1e3}
+steps_ms, update_ms, solve_ms, ours_solved_at = *map(float, sys.argv[1:4]), int(sys.argv[4])
+ours = {"env_steps_per_s": 10_000 / (steps_ms / 1e3), "update_ms": update_ms, "solve_s": solve_ms / 1e3, "solved_at": ours_solved_at}
 print(f"consort: {ours['env_steps_per_s']:.3g} steps/s (8 copies), one update {update_ms:.1f} ms, solved in {ours['solve_s']:.2f} s")
 result = {"consort": ours}
 try:
@@ -122,8 +122,8 @@ print(f"pytorch {torch.__version__} + gymnasium {gym.__version__}: {theirs_steps
       f"solved at {solved} steps in {theirs_solve:.2f} s")
 # The two runs solve after different numbers of steps (other random draws), so the time per
 # environment step of the run to solved is the like-for-like figure.
-per_step = (ours["solve_s"] / OURS_SOLVED_AT) / (theirs_solve / solved) if solved else float("nan")
+per_step = (ours["solve_s"] / ours_solved_at) / (theirs_solve / solved) if solved else float("nan")
 print(f"ratios (consort / pytorch time): update {update_ms / theirs_update:.2f}, solve {ours['solve_s'] / theirs_solve:.2f}, "
-      f"per environment step of the solve run {per_step:.2f} (consort solves at {OURS_SOLVED_AT} steps)")
+      f"per environment step of the solve run {per_step:.2f} (consort solves at {ours_solved_at} steps)")
 json.dump(result, open("target/compare_ppo.json", "w"), indent=2)
 PY
