@@ -10,7 +10,7 @@ use std::path::Path;
 
 use consort_core::{ConsortError, Result};
 
-use super::{Asset, check_sha256, downloaded, extract_from_tarball, fail, run_client};
+use super::{Asset, check_sha256, extract_from_tarball, fail, npm_pack};
 
 const EMOJI_JSON_SHA256: &str = "1d602e65be88772bf8cc368ce16b855d719eeddbafe128d471b80203f494d29f";
 const SHEET_SHA256: &str = "97d309a9720384ff99150e5f64de49eead606e9bf2fc2117f2da90029e64334b";
@@ -81,16 +81,12 @@ fn cut(sheet: &(usize, usize, Vec<u8>), x: usize, y: usize) -> Option<Vec<u8>> {
 /// `npm pack`, checksums, the sheet cut into images, `emoji.csv` written.
 pub(super) fn fetch_emoji(staging: &Path) -> Result<()> {
     let asset = Asset::Emoji;
-    let download = staging.join("download");
-    fs::create_dir_all(&download).map_err(|e| ConsortError::io(&download, e))?;
-    run_client(
+    let (download, tarball) = npm_pack(
         asset,
-        "npm",
-        &["pack", "--silent", "emoji-datasource-google@16.0.0"],
-        &download,
-        "install Node.js's npm, or put emoji.csv in the cache folder by hand",
+        staging,
+        "emoji-datasource-google@16.0.0",
+        "emoji.csv",
     )?;
-    let tarball = downloaded(asset, &download, ".tgz")?;
     extract_from_tarball(
         asset,
         &tarball,

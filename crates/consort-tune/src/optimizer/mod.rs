@@ -3,6 +3,8 @@
 //! All three become burn's type-erased `ModuleOptimizer`, whose state saves into checkpoints.
 
 mod adam;
+#[cfg(feature = "flex")]
+mod adam_kernel;
 
 pub use adam::FusedAdam;
 
