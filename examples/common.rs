@@ -84,6 +84,9 @@ impl consort_core::Classifier for OnCnnFeatures {
 #[path = "scenarios/fused_supervision.rs"]
 pub mod fused_supervision;
 
+#[path = "scenarios/fused_sentiment.rs"]
+pub mod fused_sentiment;
+
 #[path = "scenarios/weight_averaging.rs"]
 pub mod weight_averaging;
 

@@ -72,23 +72,8 @@ impl FusedSupervision {
         unlabelled: Option<&Matrix>,
     ) -> Result<FittedNetwork<S::Net>> {
         self.check()?;
-        if fused.n_classes() != labelled.n_classes() {
-            return Err(ConsortError::ShapeMismatch(format!(
-                "the fused ensemble predicts {} classes, the labelled data has {}",
-                fused.n_classes(),
-                labelled.n_classes()
-            )));
-        }
-        let mut labels: Vec<Option<usize>> = labelled.labels().iter().map(|&y| Some(y)).collect();
-        let features = match unlabelled {
-            Some(extra) => {
-                extra.ensure_cols(labelled.n_features(), "unlabelled rows")?;
-                labels.extend(std::iter::repeat_n(None, extra.rows()));
-                Matrix::vstack(&[labelled.features(), extra])?
-            }
-            None => labelled.features().clone(),
-        };
-        let objective = PartiallyLabelled::new(features, &labels, labelled.n_classes())?;
+        check_classes(&*fused, labelled)?;
+        let objective = partially_labelled(labelled, unlabelled)?;
         let (temperature, alpha) = (self.temperature, self.alpha);
         backbone
             .clone()
@@ -107,4 +92,93 @@ impl FusedSupervision {
             })
             .fit_with_history(&objective)
     }
+
+    /// Trains `backbone` on its own view of the rows while the ensemble reads another: the
+    /// members see `teacher_labelled` / `teacher_unlabelled` (say pretrained-encoder
+    /// embeddings beside TF-IDF), the backbone sees `labelled` / `unlabelled` (TF-IDF alone),
+    /// so that it predicts without the members' feature extractors. Row `i` of each teacher
+    /// view is row `i` of the matching student view.
+    ///
+    /// The targets are computed once, before training, for the rows in that order; the
+    /// backbone must therefore train on all of them (`validation_fraction` 0; hold out
+    /// validation rows before calling).
+    pub fn train_across_views<S: NetworkSpec>(
+        &self,
+        backbone: &NetworkEstimator<S>,
+        fused: &dyn Classifier,
+        teacher_labelled: &Matrix,
+        teacher_unlabelled: Option<&Matrix>,
+        labelled: &Dataset,
+        unlabelled: Option<&Matrix>,
+    ) -> Result<FittedNetwork<S::Net>> {
+        self.check()?;
+        check_classes(fused, labelled)?;
+        if backbone.train.validation_fraction > 0.0 {
+            return Err(ConsortError::config(
+                "fused supervision across views computes its targets for the rows as given: \
+                 set the backbone's validation_fraction to 0 and hold validation rows out first",
+            ));
+        }
+        let rows = |what: &str, teacher: usize, student: usize| {
+            if teacher == student {
+                Ok(())
+            } else {
+                Err(ConsortError::ShapeMismatch(format!(
+                    "the ensemble's view of the {what} rows has {teacher} rows, the backbone's \
+                     {student}"
+                )))
+            }
+        };
+        rows("labelled", teacher_labelled.rows(), labelled.len())?;
+        let teacher_rows = match (teacher_unlabelled, unlabelled) {
+            (Some(t), Some(s)) => {
+                rows("unlabelled", t.rows(), s.rows())?;
+                Matrix::vstack(&[teacher_labelled, t])?
+            }
+            (None, None) => teacher_labelled.clone(),
+            (t, s) => {
+                rows(
+                    "unlabelled",
+                    t.map_or(0, Matrix::rows),
+                    s.map_or(0, Matrix::rows),
+                )?;
+                teacher_labelled.clone()
+            }
+        };
+        let proba = fused.predict_proba(&teacher_rows)?;
+        let objective = partially_labelled(labelled, unlabelled)?;
+        let hook = KnowledgeDistillation::from_probabilities(&proba, self.temperature, self.alpha)?;
+        backbone
+            .clone()
+            .with_hook(move |_| Ok(Box::new(hook.clone())))
+            .fit_with_history(&objective)
+    }
+}
+
+fn check_classes(fused: &dyn Classifier, labelled: &Dataset) -> Result<()> {
+    if fused.n_classes() != labelled.n_classes() {
+        return Err(ConsortError::ShapeMismatch(format!(
+            "the fused ensemble predicts {} classes, the labelled data has {}",
+            fused.n_classes(),
+            labelled.n_classes()
+        )));
+    }
+    Ok(())
+}
+
+/// The labelled rows followed by the unlabelled ones, whose labels are unknown.
+fn partially_labelled(
+    labelled: &Dataset,
+    unlabelled: Option<&Matrix>,
+) -> Result<PartiallyLabelled> {
+    let mut labels: Vec<Option<usize>> = labelled.labels().iter().map(|&y| Some(y)).collect();
+    let features = match unlabelled {
+        Some(extra) => {
+            extra.ensure_cols(labelled.n_features(), "unlabelled rows")?;
+            labels.extend(std::iter::repeat_n(None, extra.rows()));
+            Matrix::vstack(&[labelled.features(), extra])?
+        }
+        None => labelled.features().clone(),
+    };
+    PartiallyLabelled::new(features, &labels, labelled.n_classes())
 }
