@@ -5,15 +5,15 @@
 //! candidate best on average, and try-and-switch among the top 3, by regret in accuracy
 //! points) and then selects a model for the embedded digits with try-and-switch.
 //!
-//! `... --example model_selection -- --build` rebuilds the knowledge base from the 24 sets of
-//! `consort fetch mlbench modeldata` (each capped at 1,000 rows, stratified; every candidate
+//! `... --example model_selection -- --build` rebuilds the knowledge base from the 37 sets of
+//! `consort fetch mlbench modeldata mass kernlab` (each capped at 1,000 rows, stratified; every candidate
 //! 3-fold cross-validated) and writes `crates/consort-meta/data/knowledge_base.json`.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use consort_core::{Event, Observer, ObserverHandle, Result};
-use consort_data::fetch::{Asset, MLBENCH, MODELDATA, fetch};
+use consort_data::fetch::{Asset, KERNLAB, MASS, MLBENCH, MODELDATA, fetch};
 use consort_data::{CsvOptions, MissingValues, embedded, read_table};
 use consort_meta::selection::{KnowledgeBase, MetaSelector, Portfolio, prepare};
 
@@ -31,7 +31,8 @@ impl Observer for Progress {
     }
 }
 
-fn corpus() -> Result<Vec<(String, consort_data::Dataset)>> {
+/// The corpus: every classification set of the four Debian packages, in this order.
+pub fn corpus() -> Result<Vec<(String, consort_data::Dataset)>> {
     let options = CsvOptions {
         keep_text_columns: true,
         missing: MissingValues::Median,
@@ -41,6 +42,8 @@ fn corpus() -> Result<Vec<(String, consort_data::Dataset)>> {
     for (asset, list) in [
         (Asset::Mlbench, &MLBENCH[..]),
         (Asset::Modeldata, &MODELDATA[..]),
+        (Asset::Mass, &MASS[..]),
+        (Asset::Kernlab, &KERNLAB[..]),
     ] {
         let dir = fetch(asset)?;
         for d in list {

@@ -80,6 +80,15 @@ fn backbone(seed: u64, epochs: usize) -> NetworkEstimator<MlpConfig> {
     )
 }
 
+/// A model's line: its accuracy on `data` and its stated cost.
+fn line(name: &str, model: &dyn Classifier, data: &Dataset) -> consort_core::Result<Line> {
+    Ok(Line {
+        name: name.to_string(),
+        accuracy: model_accuracy(model, data.features(), data.labels())?,
+        macs: model.macs_per_sample(),
+    })
+}
+
 /// Splits the first `labelled + unlabelled` reviews of each class into the labelled set and
 /// the unlabelled texts (in file order).
 fn split_labelled(all: TextDataset, labelled_per_class: usize) -> (TextDataset, Vec<String>) {
@@ -207,18 +216,10 @@ impl SentimentViews {
                 }),
             ),
         ];
-        let line =
-            |name: &str, model: &dyn Classifier, data: &Dataset| -> consort_core::Result<Line> {
-                Ok(Line {
-                    name: name.to_string(),
-                    accuracy: model_accuracy(model, data.features(), data.labels())?,
-                    macs: model.macs_per_sample(),
-                })
-            };
         let mut fitted = Vec::new();
         let mut member_lines = Vec::new();
         for (name, est) in &members {
-            let model: Arc<dyn Classifier> = Arc::from(est.fit_classifier(&train)?);
+            let model: Arc<dyn Classifier> = est.fit_classifier(&train)?;
             member_lines.push(line(name, &*model, &test)?);
             fitted.push(Member::new(*name, model));
         }
@@ -267,14 +268,6 @@ impl SentimentViews {
         seed: u64,
         epochs: usize,
     ) -> consort_core::Result<SentimentFusedOutcome> {
-        let line =
-            |name: &str, model: &dyn Classifier, data: &Dataset| -> consort_core::Result<Line> {
-                Ok(Line {
-                    name: name.to_string(),
-                    accuracy: model_accuracy(model, data.features(), data.labels())?,
-                    macs: model.macs_per_sample(),
-                })
-            };
         let (train, test_words) = (&self.train, &self.test_words);
 
         let alone = backbone(seed, epochs).fit(&self.train_words)?;

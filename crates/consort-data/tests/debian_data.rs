@@ -3,7 +3,7 @@
 //! Python reader (`rdata` 0.11 on PyPI): shapes, class counts, column sums, missing cells.
 #![cfg(feature = "fetch")]
 
-use consort_data::fetch::{Asset, MLBENCH, MODELDATA, fetch};
+use consort_data::fetch::{Asset, KERNLAB, MASS, MLBENCH, MODELDATA, fetch};
 use consort_data::{CsvOptions, MissingValues, RawTable, read_table};
 
 fn table(asset: Asset, name: &str) -> RawTable {
@@ -69,6 +69,8 @@ fn every_packaged_set_loads() {
     for (asset, sets) in [
         (Asset::Mlbench, &MLBENCH[..]),
         (Asset::Modeldata, &MODELDATA[..]),
+        (Asset::Mass, &MASS[..]),
+        (Asset::Kernlab, &KERNLAB[..]),
     ] {
         for d in sets {
             let t = table(asset, d.name);
@@ -84,4 +86,14 @@ fn every_packaged_set_loads() {
     let penguins = table(Asset::Modeldata, "penguins");
     assert_eq!(penguins.labels().len(), 344);
     assert_eq!(penguins.class_names(), ["Adelie", "Chinstrap", "Gentoo"]);
+    // kernlab ships spam bzip2-compressed: the UCI set, whole.
+    let spam = table(Asset::Kernlab, "spam");
+    assert_eq!(spam.labels().len(), 4601);
+    assert_eq!(spam.class_names(), ["nonspam", "spam"]);
+    assert_eq!(spam.feature_names().len(), 57);
+    // MASS's biopsy: the Wisconsin breast-cancer biopsies without their ID column.
+    let biopsy = table(Asset::Mass, "biopsy");
+    assert_eq!(biopsy.labels().len(), 699);
+    assert_eq!(biopsy.class_names(), ["benign", "malignant"]);
+    assert!(!biopsy.feature_names().iter().any(|n| n == "ID"));
 }

@@ -72,6 +72,51 @@ pub const MODELDATA: [PackageDataset; 10] = [
     set("two_class_dat", "Class"),
 ];
 
+/// Classification sets of `r-cran-mass` 7.3-58.2 (Venables and Ripley's data; those not
+/// already in the corpus through mlbench, and the outcome columns that give a label away
+/// dropped).
+pub const MASS: [PackageDataset; 8] = [
+    PackageDataset {
+        name: "Aids2",
+        label: "status",
+        // The day of death or of the end of follow-up.
+        drop: &["death"],
+    },
+    PackageDataset {
+        name: "bacteria",
+        label: "y",
+        drop: &["ID"],
+    },
+    PackageDataset {
+        name: "biopsy",
+        label: "class",
+        drop: &["ID"],
+    },
+    PackageDataset {
+        name: "birthwt",
+        label: "low",
+        // `low` is `bwt < 2500`.
+        drop: &["bwt"],
+    },
+    set("cats", "Sex"),
+    PackageDataset {
+        name: "crabs",
+        label: "sp",
+        drop: &["index"],
+    },
+    set("Melanoma", "status"),
+    set("shuttle", "use"),
+];
+
+/// The classification sets of `r-cran-kernlab` 0.9-32.
+pub const KERNLAB: [PackageDataset; 5] = [
+    set("income", "INCOME"),
+    set("musk", "Class"),
+    set("promotergene", "Class"),
+    set("spam", "type"),
+    set("ticdata", "CARAVAN"),
+];
+
 /// What to take from an unpacked package.
 pub(super) enum Conversion {
     /// R data sets, each into `<name>.csv`, label last.
@@ -106,6 +151,22 @@ pub(super) const MODELDATA_SOURCE: DebianSource = DebianSource {
     sha256: "66c2e08bb4bf695d972b1e72ea44d5af9ada3c42841793d3871017f7b896bf95",
     data_dir: "usr/lib/R/site-library/modeldata/data",
     conversion: Conversion::RDatasets(&MODELDATA),
+};
+
+pub(super) const MASS_SOURCE: DebianSource = DebianSource {
+    package: "r-cran-mass",
+    version: "7.3-58.2-1",
+    sha256: "7f645471246d0925798c12d5ebc3e6dd365d01836ad4587931c916f2caf0f654",
+    data_dir: "usr/lib/R/library/MASS/data",
+    conversion: Conversion::RDatasets(&MASS),
+};
+
+pub(super) const KERNLAB_SOURCE: DebianSource = DebianSource {
+    package: "r-cran-kernlab",
+    version: "0.9-32-1",
+    sha256: "ab09291d7de965e84f808e3ae646d7043fa87e1e30cfcebec6b95d14f6828b62",
+    data_dir: "usr/lib/R/site-library/kernlab/data",
+    conversion: Conversion::RDatasets(&KERNLAB),
 };
 
 /// The Fashion-MNIST idx files (Xiao et al. 2017, MIT).

@@ -26,7 +26,7 @@ use tarball::extract_from_tarball;
 
 pub use emoji::EMOJI_SIDE;
 
-pub use debian::{FASHION_MNIST_FILES, MLBENCH, MODELDATA, PackageDataset};
+pub use debian::{FASHION_MNIST_FILES, KERNLAB, MASS, MLBENCH, MODELDATA, PackageDataset};
 
 /// Something [`fetch`] can bring into the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +43,12 @@ pub enum Asset {
     /// 10 classification sets of the Debian package `r-cran-modeldata` 1.1.0 (penguins,
     /// attrition, credit, churn, cells, ...), one CSV each, label last.
     Modeldata,
+    /// 8 classification sets of the Debian package `r-cran-mass` 7.3-58 (biopsy, crabs,
+    /// birth weight, AIDS survival, ...), one CSV each, label last.
+    Mass,
+    /// 5 classification sets of the Debian package `r-cran-kernlab` 0.9-32 (spam, musk,
+    /// income, promoter genes, insurance), one CSV each, label last.
+    Kernlab,
     /// Fashion-MNIST (Zalando; 60,000 training and 10,000 test images, 28x28, 10 classes)
     /// from the Debian package `dataset-fashion-mnist`: the four idx files.
     FashionMnist,
@@ -67,11 +73,13 @@ const MINILM_FILES: [&str; 4] = [
 ];
 impl Asset {
     /// Every asset.
-    pub const ALL: [Asset; 7] = [
+    pub const ALL: [Asset; 9] = [
         Asset::MiniLm,
         Asset::Imdb,
         Asset::Mlbench,
         Asset::Modeldata,
+        Asset::Mass,
+        Asset::Kernlab,
         Asset::FashionMnist,
         Asset::MovieLens,
         Asset::Emoji,
@@ -84,14 +92,16 @@ impl Asset {
             Self::Imdb => "imdb",
             Self::Mlbench => "mlbench",
             Self::Modeldata => "modeldata",
+            Self::Mass => "mass",
+            Self::Kernlab => "kernlab",
             Self::FashionMnist => "fashion-mnist",
             Self::MovieLens => "movielens",
             Self::Emoji => "emoji",
         }
     }
 
-    /// By name (`minilm`, `imdb`, `mlbench`, `modeldata`, `fashion-mnist`, `movielens`,
-    /// `emoji`).
+    /// By name (`minilm`, `imdb`, `mlbench`, `modeldata`, `mass`, `kernlab`,
+    /// `fashion-mnist`, `movielens`, `emoji`).
     pub fn from_name(name: &str) -> Result<Self> {
         Self::ALL
             .into_iter()
@@ -119,6 +129,12 @@ impl Asset {
             Self::Modeldata => {
                 "10 classification sets (Debian r-cran-modeldata 1.1.0-1, 4 MB; MIT, sources in its docs)"
             }
+            Self::Mass => {
+                "8 classification sets (Debian r-cran-mass 7.3-58.2-1, 1 MB; GPL-2, Venables and Ripley 2002)"
+            }
+            Self::Kernlab => {
+                "5 classification sets: spam, musk, income, promoters, insurance (Debian r-cran-kernlab 0.9-32-1, 2 MB; GPL-2, UCI terms)"
+            }
             Self::FashionMnist => {
                 "Fashion-MNIST, 70,000 28x28 images (Debian dataset-fashion-mnist, 31 MB; MIT)"
             }
@@ -140,6 +156,8 @@ impl Asset {
             Self::Imdb => vec!["train.csv".into(), "test.csv".into()],
             Self::Mlbench => csv(&MLBENCH),
             Self::Modeldata => csv(&MODELDATA),
+            Self::Mass => csv(&MASS),
+            Self::Kernlab => csv(&KERNLAB),
             Self::FashionMnist => FASHION_MNIST_FILES.map(String::from).to_vec(),
             Self::MovieLens => vec!["ratings.csv".into(), "movies.csv".into()],
             Self::Emoji => vec!["emoji.csv".into()],
@@ -192,6 +210,8 @@ pub fn fetch(asset: Asset) -> Result<PathBuf> {
             Asset::Imdb => imdb::fetch_imdb(&staging),
             Asset::Mlbench => debian::fetch_debian(asset, &debian::MLBENCH_SOURCE, &staging),
             Asset::Modeldata => debian::fetch_debian(asset, &debian::MODELDATA_SOURCE, &staging),
+            Asset::Mass => debian::fetch_debian(asset, &debian::MASS_SOURCE, &staging),
+            Asset::Kernlab => debian::fetch_debian(asset, &debian::KERNLAB_SOURCE, &staging),
             Asset::FashionMnist => {
                 debian::fetch_debian(asset, &debian::FASHION_MNIST_SOURCE, &staging)
             }

@@ -119,7 +119,12 @@ fn decompress_record(record: &[u8]) -> std::result::Result<Vec<u8>, String> {
                 .map_err(|e| format!("LZMA2: {e}"))?;
             out
         }
-        b'2' => return Err("bzip2-compressed records are not read".into()),
+        b'2' => {
+            let mut out = Vec::with_capacity(expected);
+            std::io::Read::read_to_end(&mut bzip2::read::BzDecoder::new(&record[5..]), &mut out)
+                .map_err(|e| format!("bzip2: {e}"))?;
+            out
+        }
         t => return Err(format!("unknown record compression {t:#x}")),
     };
     if out.len() != expected {

@@ -7,8 +7,8 @@
 //! big-endian (XDR); symbols and environments are written once and referred back to by
 //! index. Versions 2 and 3 are read, including version 3's ALTREP objects (compact integer
 //! sequences, deferred strings, wrappers), which recent R writes for row names and the
-//! like. Files come gzip-, bzip2-less, xz-compressed (`.rda`), and lazy-load records zlib- or
-//! raw-LZMA2-compressed; every case is detected from the bytes.
+//! like. Files come gzip-, bzip2- or xz-compressed (`.rda`), and lazy-load records zlib- or
+//! bzip2- or raw-LZMA2-compressed; every case is detected from the bytes.
 
 mod files;
 mod frame;

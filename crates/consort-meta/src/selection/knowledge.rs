@@ -44,7 +44,7 @@ pub struct KnowledgeBase {
 const BUILTIN: &str = include_str!("../../data/knowledge_base.json");
 
 impl KnowledgeBase {
-    /// The knowledge base shipped with the crate: the portfolio run on 24 real datasets
+    /// The knowledge base shipped with the crate: the portfolio run on 37 real datasets
     /// (see the README's model-selection section for how it was built).
     pub fn builtin() -> Result<Self> {
         serde_json::from_str(BUILTIN)
