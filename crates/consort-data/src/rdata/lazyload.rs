@@ -135,3 +135,41 @@ fn decompress_record(record: &[u8]) -> std::result::Result<Vec<u8>, String> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::decompress_record;
+
+    /// A record: the payload's length (big-endian), then the compressed payload.
+    fn record(kind: Option<u8>, packed: &[u8], len: usize) -> Vec<u8> {
+        let mut r = (len as u32).to_be_bytes().to_vec();
+        r.extend(kind);
+        r.extend_from_slice(packed);
+        r
+    }
+
+    /// Each of R's record compressions (stored, zlib with and without its type byte,
+    /// bzip2) comes back byte for byte; a wrong length or a damaged stream is an error.
+    #[test]
+    fn stored_zlib_and_bzip2_records_decompress() {
+        let plain: Vec<u8> = (0..3000u32).map(|i| (i % 97) as u8).collect();
+        let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        zlib.write_all(&plain).unwrap();
+        let zlib = zlib.finish().unwrap();
+        let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
+        bz.write_all(&plain).unwrap();
+        let bz = bz.finish().unwrap();
+        for r in [
+            record(Some(b'0'), &plain, plain.len()),
+            record(None, &zlib, plain.len()),
+            record(Some(b'1'), &zlib, plain.len()),
+            record(Some(b'2'), &bz, plain.len()),
+        ] {
+            assert_eq!(decompress_record(&r).unwrap(), plain);
+        }
+        assert!(decompress_record(&record(Some(b'2'), &bz, plain.len() + 1)).is_err());
+        assert!(decompress_record(&record(Some(b'2'), &bz[..bz.len() / 2], plain.len())).is_err());
+    }
+}
