@@ -3,7 +3,9 @@
 //! blends, beats the same MLP on labels alone and comes within half a point of the ensemble
 //! while predicting at the cost of one network; the greedy soup matches the ingredient
 //! validation picks and the uniform soup needs a shared start; SWA and the snapshot ensemble
-//! each match the final-epoch model.
+//! each match the final-epoch model. On IMDB sentiment, an MLP on TF-IDF trained on the
+//! stacked MiniLM ensemble's fused targets comes within half a point of it without the
+//! encoder.
 
 use std::sync::OnceLock;
 
