@@ -130,20 +130,14 @@ impl FusedSupervision {
             }
         };
         rows("labelled", teacher_labelled.rows(), labelled.len())?;
-        let teacher_rows = match (teacher_unlabelled, unlabelled) {
-            (Some(t), Some(s)) => {
-                rows("unlabelled", t.rows(), s.rows())?;
-                Matrix::vstack(&[teacher_labelled, t])?
-            }
-            (None, None) => teacher_labelled.clone(),
-            (t, s) => {
-                rows(
-                    "unlabelled",
-                    t.map_or(0, Matrix::rows),
-                    s.map_or(0, Matrix::rows),
-                )?;
-                teacher_labelled.clone()
-            }
+        rows(
+            "unlabelled",
+            teacher_unlabelled.map_or(0, Matrix::rows),
+            unlabelled.map_or(0, Matrix::rows),
+        )?;
+        let teacher_rows = match teacher_unlabelled {
+            Some(t) => Matrix::vstack(&[teacher_labelled, t])?,
+            None => teacher_labelled.clone(),
         };
         let proba = fused.predict_proba(&teacher_rows)?;
         let objective = partially_labelled(labelled, unlabelled)?;
