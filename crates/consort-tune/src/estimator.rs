@@ -2,6 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use burn::module::Module;
 use burn::tensor::Device;
 use consort_core::{
     BackendKind, ConsortError, Fit, FitWeighted, Matrix, ObserverHandle, Result,
@@ -119,7 +120,15 @@ impl<S: NetworkSpec> NetworkEstimator<S> {
 
     fn build(&self, n_features: usize, n_outputs: usize, device: &Device) -> Result<S::Net> {
         match &self.start {
-            Some(m) => Ok(m.lock().unwrap_or_else(|p| p.into_inner()).clone()),
+            // A fork, not a clone: the same values (and frozen parts stay frozen), on fresh
+            // autodiff leaves. Clones would share the start's leaves, so the autodiff graphs
+            // of every fit made from it (earlier ones, or concurrent ones on other threads)
+            // would be merged into one by burn's graph locator.
+            Some(m) => Ok(m
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+                .fork(device)),
             None => self.spec.build(n_features, n_outputs, device),
         }
     }
