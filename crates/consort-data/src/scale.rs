@@ -64,6 +64,16 @@ impl StandardScaler {
         })
     }
 
+    /// The fitted per-feature means.
+    pub fn mean(&self) -> &[f32] {
+        &self.mean
+    }
+
+    /// The fitted per-feature standard deviations (1 for constant features).
+    pub fn std(&self) -> &[f32] {
+        &self.std
+    }
+
     /// Number of features the scaler was fitted on.
     pub fn n_features(&self) -> usize {
         self.mean.len()

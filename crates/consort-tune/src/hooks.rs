@@ -51,9 +51,17 @@ pub trait TrainingHook<M, I = Dense> {
         Ok(())
     }
 
+    /// This batch's training inputs as the forward pass should see them: data augmentation
+    /// (see [`crate::augment`]). Called inside the loop's per-batch seeded section, so draws
+    /// from the backend generator are reproducible; hooks apply in order. Validation, the
+    /// targets and `Batch::inputs` as other hooks see it are unchanged.
+    fn augment(&mut self, inputs: I) -> I {
+        inputs
+    }
+
     /// An extra loss term for this batch (distillation, regularisers, ...). `forward` is the
-    /// model's one forward pass on `batch.inputs` (logits and features), already computed by
-    /// the loop.
+    /// model's one forward pass on `batch.inputs` (logits and features; on the augmented
+    /// inputs where a hook augments), already computed by the loop.
     fn extra_loss(
         &mut self,
         _model: &M,

@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod adaptive;
+pub mod augment;
 pub mod averaging;
 pub mod checkpoint;
 mod config;
@@ -37,6 +38,7 @@ mod trainer;
 pub mod transfer;
 
 pub use adaptive::{AdaptiveConfig, AdaptiveController, Signal, Stage, Switch, Trend, TrendConfig};
+pub use augment::{Augment, Augmentation};
 pub use averaging::{
     SnapshotConfig, SnapshotEnsemble, StochasticWeightAveraging, SwaConfig, greedy_soup,
     uniform_soup,

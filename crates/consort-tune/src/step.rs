@@ -71,7 +71,10 @@ where
         // a run resumed from a checkpoint or an epoch retried after a rollback.
         let batch_seed = derive_seed(plan.seed, &format!("epoch{}.batch{step}", plan.epoch));
         let loss = seeded(plan.device, batch_seed, || {
-            let forward = model.forward(batch.inputs.clone());
+            let inputs = hooks
+                .iter_mut()
+                .fold(batch.inputs.clone(), |inputs, hook| hook.augment(inputs));
+            let forward = model.forward(inputs);
             let mut loss =
                 train.loss(forward.logits.clone(), batch.targets.clone()) * plan.task_weight;
             for hook in hooks.iter_mut() {

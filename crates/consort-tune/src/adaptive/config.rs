@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::stage::Stage;
 use super::trend::TrendConfig;
+use crate::augment::Augmentation;
 
 /// The validation measure the controller follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,12 +63,22 @@ pub struct AdaptiveConfig {
     pub max_lr_decays: usize,
     /// Epochs of the opening probe of each stage (0: no probe, start in the first stage).
     pub probe_epochs: usize,
+    /// Augmentation turned on at the first sign of overfitting, before any L2-SP raise
+    /// (`None`: never).
+    #[serde(default)]
+    pub augmentation: Option<Augmentation>,
 }
 
 impl AdaptiveConfig {
     /// Opens with a probe of `epochs` epochs per stage.
     pub fn with_probe(mut self, epochs: usize) -> Self {
         self.probe_epochs = epochs;
+        self
+    }
+
+    /// Turns `augmentation` on at the first overfitting.
+    pub fn with_augmentation(mut self, augmentation: Augmentation) -> Self {
+        self.augmentation = Some(augmentation);
         self
     }
 
@@ -93,6 +104,7 @@ impl AdaptiveConfig {
             lr_decay: 0.5,
             max_lr_decays: 2,
             probe_epochs: 0,
+            augmentation: None,
         }
     }
 }
@@ -100,6 +112,9 @@ impl AdaptiveConfig {
 impl ParamGuard for AdaptiveConfig {
     fn check(&self) -> Result<()> {
         self.trend.check()?;
+        if let Some(augmentation) = &self.augmentation {
+            augmentation.check()?;
+        }
         if self.stages.is_empty() {
             return Err(ConsortError::config(
                 "the adaptive controller needs a stage",

@@ -10,7 +10,7 @@
 //! | trend | action |
 //! |---|---|
 //! | plateau | train more of the network: the next [`Stage`] (head only → upper layers → all), from the best weights; at the last stage, halve the learning rate (at most `max_lr_decays` times) |
-//! | overfitting (validation loss up, training loss down) | roll back to the best weights and raise the L2-SP regularisation towards the starting weights (then halve the rate) |
+//! | overfitting (validation loss up, training loss down) | roll back to the best weights; turn the configured augmentation on (first time), then raise the L2-SP regularisation towards the starting weights, then halve the rate |
 //! | degradation (score far below its best) | roll back to the best weights and halve the learning rate |
 //!
 //! Every switch is logged with its epoch, the trend and the reason ([`Switch`]), for reports.
@@ -32,6 +32,7 @@ use consort_core::{EpochRecord, ParamGuard, Result};
 use consort_models::Forward;
 use serde::{Deserialize, Serialize};
 
+use crate::augment::Augment;
 use crate::averaging::weights::{
     parameter_values, tensors_to_vecs, vecs_to_tensors, with_parameter_values,
 };
@@ -72,6 +73,9 @@ struct ControllerState {
     probe_best: Vec<Option<(f64, Vec<Vec<f32>>)>>,
     /// Start the next epoch from the starting weights (a new probe).
     restore_start: bool,
+    /// Whether the configured augmentation is on.
+    #[serde(default)]
+    augmenting: bool,
     #[serde(skip)]
     last: Option<Vec<Vec<f32>>>,
 }
@@ -244,7 +248,23 @@ impl AdaptiveController {
             Trend::Overfitting => {
                 state.detector.restart_patience();
                 state.roll_back = true;
-                if state.l2sp_level + 1 < self.config.l2sp.len() {
+                if let Some(augmentation) = self
+                    .config
+                    .augmentation
+                    .as_ref()
+                    .filter(|_| !state.augmenting)
+                {
+                    state.augmenting = true;
+                    log(
+                        state,
+                        format!(
+                            "overfitting: validation loss up {} epochs while training loss falls; \
+                             back to the best weights, augmentation on ({})",
+                            self.config.trend.overfit_epochs,
+                            augmentation.describe()
+                        ),
+                    );
+                } else if state.l2sp_level + 1 < self.config.l2sp.len() {
                     let from = self.l2sp(state);
                     state.l2sp_level += 1;
                     let to = self.l2sp(state);
@@ -332,9 +352,16 @@ impl ModuleVisitor for SquaredDistance<'_> {
     }
 }
 
-impl<M: Module, I> TrainingHook<M, I> for AdaptiveController {
+impl<M: Module, I: Augment> TrainingHook<M, I> for AdaptiveController {
     fn name(&self) -> &str {
         "adaptive-controller"
+    }
+
+    fn augment(&mut self, inputs: I) -> I {
+        match &self.config.augmentation {
+            Some(augmentation) if self.lock().augmenting => inputs.augmented(augmentation),
+            _ => inputs,
+        }
     }
 
     fn check(&self, _n_rows: usize, _n_outputs: usize) -> Result<()> {
