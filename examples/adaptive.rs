@@ -14,7 +14,7 @@ use consort_examples::{f4, print_table};
 fn main() -> consort_core::Result<()> {
     consort_core::allocator::keep_freed_memory();
     let out = consort_examples::out_dir();
-    let summary = adaptive_over_seeds(&[0, 1, 2])?;
+    let summary = adaptive_over_seeds(&(0..10).collect::<Vec<u64>>())?;
     let strategies: Vec<String> = summary.means[0].fixed.iter().map(|f| f.0.clone()).collect();
     let mut header = vec!["scenario (seed)"];
     header.extend(strategies.iter().map(String::as_str));

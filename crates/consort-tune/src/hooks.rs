@@ -94,6 +94,14 @@ pub trait TrainingHook<M, I = Dense> {
         model
     }
 
+    /// Whether the optimiser should start afresh (no moments, step count 0) for the epoch
+    /// about to start; asked after [`before_epoch`](TrainingHook::before_epoch). A hook that
+    /// put other weights in place answers `true` once, so that moments gathered on another
+    /// trajectory do not push the restored weights.
+    fn reset_optimizer(&mut self) -> bool {
+        false
+    }
+
     /// Sees the weights at the end of `epoch` (1-based), after validation and before
     /// [`on_epoch_end`](TrainingHook::on_epoch_end): weight averaging (SWA) and snapshot
     /// ensembles collect them here. Not called for an epoch rolled back by the divergence guard.

@@ -232,6 +232,11 @@ impl Trainer {
             for hook in hooks.iter_mut() {
                 model = hook.before_epoch(epoch, model);
             }
+            // Every hook is asked (no short-circuit): the question consumes its answer.
+            let asked: Vec<bool> = hooks.iter_mut().map(|h| h.reset_optimizer()).collect();
+            if asked.contains(&true) {
+                optim = cfg.optimizer.init(cfg.weight_decay, cfg.grad_clip_norm)?;
+            }
             let plan = EpochPlan {
                 epoch,
                 seed: cfg.seed,

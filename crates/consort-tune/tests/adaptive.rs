@@ -168,7 +168,9 @@ fn the_controller_turns_augmentation_on_when_it_overfits() {
         let model = est.fit_with_history(&few).unwrap().1.model;
         (probabilities(model, &test), adaptive.switches())
     };
-    let ladder = AdaptiveConfig::ladder(&["hidden.1"]).with_probe(2);
+    // Everything trains from the first epoch, on 70 rows: it overfits.
+    let mut ladder = AdaptiveConfig::ladder(&["hidden.1"]);
+    ladder.stages = vec![Stage::full(1.0)];
     let (plain, plain_switches) = fit(ladder.clone());
     let (augmented, switches) = fit(ladder.with_augmentation(shift));
     let overfits: Vec<&str> = switches
