@@ -122,10 +122,8 @@ fn few_digits() -> (Dataset, Dataset, StandardScaler) {
 }
 
 fn accuracy(model: Mlp, test: &Dataset) -> f64 {
-    let p = NetworkClassifier::new(model, BackendKind::Flex.device().unwrap(), 64, 10)
-        .predict(test.features())
-        .unwrap();
-    p.iter().zip(test.labels()).filter(|(a, b)| a == b).count() as f64 / test.len() as f64
+    let classifier = NetworkClassifier::new(model, BackendKind::Flex.device().unwrap(), 64, 10);
+    consort_eval::model_accuracy(&classifier, test.features(), test.labels()).unwrap()
 }
 
 /// Augmentation is a real strategy: on 100 labelled digits, one-pixel shifts (moved in pixel
