@@ -5,17 +5,25 @@
 # 54329, trust authentication, nothing listens beyond 127.0.0.1), runs the tests with
 # `--features postgres`, and stops the server whatever happens.
 # Point CONSORT_TEST_POSTGRES_URL at a server of your own to skip all of that.
+#
+# With arguments, runs them as the command instead, with CONSORT_TEST_POSTGRES_URL set:
+# `.ci/run` passes `cargo test --workspace --features consort-hpo/postgres`, so the whole
+# test suite and the PostgreSQL tests come from one build. (Built apart, the feature changes
+# the features of shared crates such as `bytes` and `memchr`, and all of burn is compiled a
+# second time: six of CI's minutes.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 run_tests() {
-  # `--workspace` keeps every other crate's features as the workspace test build has them,
-  # so only consort-hpo is rebuilt (with `-p consort-hpo` the whole tree would be).
-  cargo test --workspace --features consort-hpo/postgres --test postgres -- --nocapture
+  if [[ $# -gt 0 ]]; then
+    "$@"
+  else
+    cargo test --workspace --features consort-hpo/postgres --test postgres -- --nocapture
+  fi
 }
 
 if [[ -n "${CONSORT_TEST_POSTGRES_URL:-}" ]]; then
-  run_tests
+  run_tests "$@"
   exit
 fi
 
@@ -53,4 +61,4 @@ trap stop EXIT
 
 export CONSORT_TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:$port/postgres"
 echo "PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
-run_tests
+run_tests "$@"
