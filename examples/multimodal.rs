@@ -1,8 +1,9 @@
 //! Multimodal fusion on real paired data: emoji (npm `emoji-datasource-google`, fetched by
-//! `consort fetch emoji`) as a 16x16 image and a short text each, 9 categories. Single
-//! modalities, late fusion (weighted average), early fusion (concatenated representations),
-//! gated fusion; then the early-fusion network with one modality missing at test time, trained
-//! with and without modality dropout. The text goes through frozen MiniLM, then through TF-IDF.
+//! `consort fetch emoji`) as a 16x16 image, a short text and a Unicode record each, 9
+//! categories. Single modalities, late fusion (weighted average, stacking) of image and text
+//! and of all three, early fusion of image and text (concatenated representations), gated
+//! fusion; then the early-fusion network with one modality missing at test time, trained with
+//! and without modality dropout. The text goes through frozen MiniLM, then through TF-IDF.
 //!
 //! `cargo run --release -p consort-examples --example multimodal`
 
@@ -24,15 +25,33 @@ fn main() -> consort_core::Result<()> {
         let rows = vec![
             vec!["image only (CNN)".into(), f4(o.image_only)],
             vec![format!("text only ({text})"), f4(o.text_only)],
-            vec!["late fusion (weighted average)".into(), f4(o.late)],
             vec![
-                "late fusion (stacking, 5-fold out-of-fold)".into(),
+                "Unicode record only (random forest)".into(),
+                f4(o.tabular_only),
+            ],
+            vec![
+                "image + text: late fusion (weighted average)".into(),
+                f4(o.late),
+            ],
+            vec![
+                "image + text: late fusion (stacking, 5-fold out-of-fold)".into(),
                 f4(o.late_stacked),
             ],
-            vec!["early fusion (concatenation)".into(), f4(o.early)],
-            vec!["gated fusion".into(), f4(o.gated)],
             vec![
-                "early fusion + modality dropout 0.3".into(),
+                "all three: late fusion (weighted average)".into(),
+                f4(o.late_all),
+            ],
+            vec![
+                "all three: late fusion (stacking, 5-fold out-of-fold)".into(),
+                f4(o.late_all_stacked),
+            ],
+            vec![
+                "image + text: early fusion (concatenation)".into(),
+                f4(o.early),
+            ],
+            vec!["image + text: gated fusion".into(), f4(o.gated)],
+            vec![
+                "image + text: early fusion + modality dropout 0.3".into(),
                 f4(o.early_dropout),
             ],
         ];

@@ -1,6 +1,7 @@
 //! Paired multimodal rows: an image and a text per labelled item (the emoji set that
-//! `consort fetch emoji` writes as `emoji.csv`), split and turned into feature matrices
-//! together so the modalities stay aligned.
+//! `consort fetch emoji` writes as `emoji.csv`), optionally with tabular columns (its
+//! `unicode.csv`), split and turned into feature matrices together so the modalities stay
+//! aligned.
 
 use std::path::Path;
 
@@ -18,6 +19,8 @@ pub struct ImageTextSet {
     pub texts: Vec<String>,
     /// Each item's image, one row of `channels * height * width` values (channel-major).
     pub images: Matrix,
+    /// Each item's tabular values (no columns unless [`ImageTextSet::with_tabular`] added them).
+    pub tabular: Matrix,
     /// Each item's class.
     pub labels: Vec<usize>,
     /// Class names, by index (sorted).
@@ -41,6 +44,7 @@ impl ImageTextSet {
             names: indices.iter().map(|&i| self.names[i].clone()).collect(),
             texts: indices.iter().map(|&i| self.texts[i].clone()).collect(),
             images: self.images.select_rows(indices),
+            tabular: self.tabular.select_rows(indices),
             labels: indices.iter().map(|&i| self.labels[i]).collect(),
             classes: self.classes.clone(),
         }
@@ -50,6 +54,28 @@ impl ImageTextSet {
     pub fn split(&self, fraction: f64, seed: u64) -> Result<(Self, Self)> {
         let (first, second) = stratified_indices(&self.labels, self.classes.len(), fraction, seed)?;
         Ok((self.subset(&first), self.subset(&second)))
+    }
+
+    /// These items with a tabular modality: `table`'s rows, one per item in the same order,
+    /// with the same labels (so that a table read apart cannot be paired with the wrong items).
+    pub fn with_tabular(mut self, table: &Dataset) -> Result<Self> {
+        if table.len() != self.len() {
+            return Err(ConsortError::ShapeMismatch(format!(
+                "{} tabular rows for {} items",
+                table.len(),
+                self.len()
+            )));
+        }
+        if let Some(i) = (0..self.len()).find(|&i| table.labels()[i] != self.labels[i]) {
+            return Err(ConsortError::InvalidInput(format!(
+                "tabular row {i} has class {}, item {i} ({}) class {}",
+                table.labels()[i],
+                self.names[i],
+                self.labels[i]
+            )));
+        }
+        self.tabular = table.features().clone();
+        Ok(self)
     }
 
     /// The images as a labelled dataset.
@@ -123,9 +149,92 @@ pub fn read_image_text_csv(path: &Path) -> Result<ImageTextSet> {
         .collect();
     Ok(ImageTextSet {
         images: Matrix::new(names.len(), n_pixels, pixels)?,
+        tabular: Matrix::zeros(names.len(), 0),
         names,
         texts,
         labels,
         classes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::csv::{CsvOptions, parse_csv};
+
+    fn write(text: &str) -> tempfile_path::TempCsv {
+        tempfile_path::TempCsv::new(text)
+    }
+
+    /// A throw-away file under the system's temporary folder, removed on drop.
+    mod tempfile_path {
+        pub struct TempCsv(pub std::path::PathBuf);
+        impl TempCsv {
+            pub fn new(text: &str) -> Self {
+                use std::sync::atomic::{AtomicUsize, Ordering};
+                static N: AtomicUsize = AtomicUsize::new(0);
+                let path = std::env::temp_dir().join(format!(
+                    "consort-paired-{}-{}.csv",
+                    std::process::id(),
+                    N.fetch_add(1, Ordering::Relaxed)
+                ));
+                std::fs::write(&path, text).unwrap();
+                Self(path)
+            }
+        }
+        impl Drop for TempCsv {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_file(&self.0);
+            }
+        }
+    }
+
+    const ITEMS: &str = "name,text,category,p0,p1\n\
+                         a,apple red,Food,255,0\n\
+                         b,flag fr,Flags,0,51\n\
+                         c,pear,Food,102,204\n";
+
+    fn table(text: &str) -> Dataset {
+        parse_csv(
+            text.as_bytes(),
+            "unicode.csv",
+            &CsvOptions {
+                drop_columns: vec!["name".into()],
+                ..CsvOptions::default()
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_tabular_record_pairs_row_for_row_and_splits_with_its_items() {
+        let file = write(ITEMS);
+        let set = read_image_text_csv(&file.0).unwrap();
+        assert_eq!(set.classes, ["Flags", "Food"]);
+        assert_eq!(set.images.row(2), &[0.4, 0.8]);
+        assert_eq!(set.tabular.shape(), (3, 0));
+        let record = table("name,codepoint,zwj,category\na,1,0,Food\nb,2,1,Flags\nc,3,0,Food\n");
+        let set = set.with_tabular(&record).unwrap();
+        assert_eq!(set.tabular.shape(), (3, 2));
+        let part = set.subset(&[2, 0]);
+        assert_eq!(part.names, ["c", "a"]);
+        assert_eq!(part.tabular.row(0), &[3.0, 0.0]);
+        assert_eq!(part.tabular.row(1), &[1.0, 0.0]);
+    }
+
+    #[test]
+    fn a_record_of_other_items_is_a_typed_error() {
+        let file = write(ITEMS);
+        let set = read_image_text_csv(&file.0).unwrap();
+        let short = table("name,codepoint,category\na,1,Food\nb,2,Flags\n");
+        assert!(matches!(
+            set.clone().with_tabular(&short),
+            Err(ConsortError::ShapeMismatch(_))
+        ));
+        let swapped = table("name,codepoint,category\nb,2,Flags\na,1,Food\nc,3,Food\n");
+        assert!(matches!(
+            set.with_tabular(&swapped),
+            Err(ConsortError::InvalidInput(_))
+        ));
+    }
 }

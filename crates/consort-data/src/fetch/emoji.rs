@@ -2,7 +2,10 @@
 //! data: each emoji's 16x16 image (Noto Color Emoji, cut from the package's sprite sheet and
 //! composited on white), its name and short names as text, and its Unicode category as the
 //! label. Written as `emoji.csv`: `name,text,category` then 768 pixel columns (RGB,
-//! channel-major, 0-255).
+//! channel-major, 0-255); and, row for row, `unicode.csv`: a third, tabular modality from the
+//! emoji's Unicode record (see [`UNICODE_COLUMNS`]), with the same `name` first and
+//! `category` last. The category's own fields (`category`, `subcategory`, `sort_order`, which
+//! orders emoji by category) are not among its columns.
 
 use std::fs::{self, File};
 use std::io::Write;
@@ -20,6 +23,24 @@ const CELL: usize = EMOJI_SIDE + 2;
 /// The one category that is not a kind of emoji (skin-tone and hair components): left out.
 const SKIPPED_CATEGORY: &str = "Component";
 
+/// The numeric columns of `unicode.csv`, between `name` and `category`.
+pub const UNICODE_COLUMNS: [&str; 7] = [
+    // The sequence's first code point (U+1F600 is 128512): Unicode allots emoji in blocks.
+    "codepoint",
+    // Code points in the sequence (flags are two, family groups up to seven).
+    "scalars",
+    // 1 when the sequence joins emoji with U+200D (zero-width joiner), else 0.
+    "zwj",
+    // 1 when the emoji comes in skin tones, else 0.
+    "skin_tones",
+    // The Unicode (Emoji) version that added it, 0.6 to 16.0.
+    "unicode_version",
+    // 1 when one of the Japanese carriers (docomo, au, SoftBank) had it before Unicode.
+    "japanese_carrier",
+    // 1 when it has an ASCII emoticon (`:)`), else 0.
+    "emoticon",
+];
+
 #[derive(serde::Deserialize)]
 struct EmojiEntry {
     name: Option<String>,
@@ -28,6 +49,50 @@ struct EmojiEntry {
     sheet_x: usize,
     sheet_y: usize,
     has_img_google: bool,
+    unified: String,
+    added_in: String,
+    #[serde(default)]
+    skin_variations: Option<serde_json::Value>,
+    #[serde(default)]
+    docomo: Option<String>,
+    #[serde(default)]
+    au: Option<String>,
+    #[serde(default)]
+    softbank: Option<String>,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    texts: Option<Vec<String>>,
+}
+
+impl EmojiEntry {
+    /// The values of [`UNICODE_COLUMNS`], or why the record cannot give them.
+    fn unicode_row(&self) -> std::result::Result<[f64; 7], String> {
+        let scalars = self
+            .unified
+            .split('-')
+            .map(|hex| u32::from_str_radix(hex, 16))
+            .collect::<std::result::Result<Vec<u32>, _>>()
+            .map_err(|_| format!("code points {:?} are not hexadecimal", self.unified))?;
+        let version: f64 = self
+            .added_in
+            .parse()
+            .map_err(|_| format!("added_in {:?} is not a version", self.added_in))?;
+        let flag = |b: bool| if b { 1.0 } else { 0.0 };
+        let carrier = [&self.docomo, &self.au, &self.softbank]
+            .iter()
+            .any(|c| c.is_some());
+        let emoticon = self.text.is_some() || self.texts.as_ref().is_some_and(|t| !t.is_empty());
+        Ok([
+            f64::from(scalars[0]),
+            scalars.len() as f64,
+            flag(scalars.contains(&0x200D)),
+            flag(self.skin_variations.is_some()),
+            version,
+            flag(carrier),
+            flag(emoticon),
+        ])
+    }
 }
 
 /// The sheet as RGBA rows.
@@ -112,6 +177,14 @@ pub(super) fn fetch_emoji(staging: &Path) -> Result<()> {
     header.extend((0..n_pixels).map(|i| format!("p{i}")));
     let csv_err = |e: csv::Error| fail(asset, format!("writing emoji.csv: {e}"));
     out.write_record(&header).map_err(csv_err)?;
+    let unicode_target = staging.join("unicode.csv");
+    let unicode_file =
+        File::create(&unicode_target).map_err(|e| ConsortError::io(&unicode_target, e))?;
+    let mut unicode_out = csv::Writer::from_writer(std::io::BufWriter::new(unicode_file));
+    let mut unicode_header = vec!["name"];
+    unicode_header.extend(UNICODE_COLUMNS);
+    unicode_header.push("category");
+    unicode_out.write_record(&unicode_header).map_err(csv_err)?;
     for e in &entries {
         if !e.has_img_google || e.category == SKIPPED_CATEGORY {
             continue;
@@ -135,10 +208,70 @@ pub(super) fn fetch_emoji(staging: &Path) -> Result<()> {
         ];
         record.extend(pixels.iter().map(|p| p.to_string()));
         out.write_record(&record).map_err(csv_err)?;
+        let unicode = e
+            .unicode_row()
+            .map_err(|m| fail(asset, format!("{name}: {m}")))?;
+        let mut unicode_record = vec![name];
+        unicode_record.extend(unicode.iter().map(|v| v.to_string()));
+        unicode_record.push(e.category.clone());
+        unicode_out.write_record(&unicode_record).map_err(csv_err)?;
     }
+    unicode_out
+        .into_inner()
+        .map_err(|e| fail(asset, format!("writing unicode.csv: {e}")))?
+        .flush()
+        .map_err(|e| ConsortError::io(&unicode_target, e))?;
     let mut inner = out
         .into_inner()
         .map_err(|e| fail(asset, format!("writing emoji.csv: {e}")))?;
     inner.flush().map_err(|e| ConsortError::io(&target, e))?;
     fs::remove_dir_all(&download).map_err(|e| ConsortError::io(&download, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(json: &str) -> EmojiEntry {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn the_unicode_record_reads_the_sequence_and_the_flags() {
+        // A family: a zero-width-joined sequence from Emoji 2.0 with no skin tones.
+        let family = entry(
+            r#"{"name": "FAMILY", "short_names": ["family"], "category": "People & Body",
+                "sheet_x": 0, "sheet_y": 0, "has_img_google": true,
+                "unified": "1F468-200D-1F469-200D-1F466", "added_in": "2.0"}"#,
+        );
+        assert_eq!(
+            family.unicode_row().unwrap(),
+            [128104.0, 5.0, 1.0, 0.0, 2.0, 0.0, 0.0]
+        );
+        let smile = entry(
+            r#"{"name": "SMILING FACE", "short_names": ["smile"], "category": "Smileys & Emotion",
+                "sheet_x": 0, "sheet_y": 0, "has_img_google": true, "unified": "1F604",
+                "added_in": "0.6", "docomo": "E6F0", "texts": [":)"],
+                "skin_variations": null}"#,
+        );
+        assert_eq!(
+            smile.unicode_row().unwrap(),
+            [128516.0, 1.0, 0.0, 0.0, 0.6, 1.0, 1.0]
+        );
+        let hand = entry(
+            r#"{"name": "WAVING HAND SIGN", "short_names": ["wave"], "category": "People & Body",
+                "sheet_x": 0, "sheet_y": 0, "has_img_google": true, "unified": "1F44B",
+                "added_in": "0.6", "skin_variations": {"1F3FB": {}}}"#,
+        );
+        assert_eq!(hand.unicode_row().unwrap()[3], 1.0);
+    }
+
+    #[test]
+    fn a_malformed_record_is_reported_not_written() {
+        let bad = entry(
+            r#"{"name": "X", "short_names": [], "category": "Symbols", "sheet_x": 0,
+                "sheet_y": 0, "has_img_google": true, "unified": "1F4ZZ", "added_in": "1.0"}"#,
+        );
+        assert!(bad.unicode_row().unwrap_err().contains("1F4ZZ"));
+    }
 }

@@ -24,7 +24,7 @@ mod tarball;
 
 use tarball::extract_from_tarball;
 
-pub use emoji::EMOJI_SIDE;
+pub use emoji::{EMOJI_SIDE, UNICODE_COLUMNS};
 
 pub use debian::{FASHION_MNIST_FILES, KERNLAB, MASS, MLBENCH, MODELDATA, PackageDataset};
 
@@ -142,7 +142,7 @@ impl Asset {
                 "MovieLens latest-small 2016, 100,004 ratings (Debian r-cran-dslabs 0.7.4, 5 MB; GroupLens terms: research use, cite Harper & Konstan 2015)"
             }
             Self::Emoji => {
-                "1,906 emoji: 16x16 image + name, 9 categories (npm emoji-datasource-google 16.0.0, 74 MB; MIT, images Apache-2.0)"
+                "1,906 emoji: 16x16 image + name + Unicode record, 9 categories (npm emoji-datasource-google 16.0.0, 74 MB; MIT, images Apache-2.0)"
             }
         }
     }
@@ -160,7 +160,7 @@ impl Asset {
             Self::Kernlab => csv(&KERNLAB),
             Self::FashionMnist => FASHION_MNIST_FILES.map(String::from).to_vec(),
             Self::MovieLens => vec!["ratings.csv".into(), "movies.csv".into()],
-            Self::Emoji => vec!["emoji.csv".into()],
+            Self::Emoji => vec!["emoji.csv".into(), "unicode.csv".into()],
         }
     }
 }
