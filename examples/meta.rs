@@ -1,17 +1,19 @@
 //! Meta-learning: first-order MAML and Reptile against the pretrained-on-all-tasks baseline
 //! on sinusoid regression (K = 10; MSE after 0, 1, 5 and 10 SGD steps on 100 held-out tasks,
-//! 95% intervals), and prototypical networks on digit classes never seen in meta-training
-//! against nearest centroid and fine-tuning. `--out DIR` writes the adaptation curve (SVG).
+//! 95% intervals), and prototypical networks on digit classes and on glyph classes
+//! (`consort fetch glyphs`) never seen in meta-training against nearest centroid and
+//! fine-tuning. `--out DIR` writes the adaptation curve (SVG).
 //!
 //! `cargo run --release -p consort-examples --example meta [-- --out DIR]`
 
 use consort_core::{Fit, Matrix, ObserverHandle};
-use consort_data::{Dataset, embedded};
+use consort_data::fetch::{Asset, GLYPH_SIDE, fetch};
+use consort_data::{CsvOptions, Dataset, LabelColumn, embedded, read_csv};
 use consort_eval::LineChart;
 use consort_meta::maml::{MetaAlgorithm, MetaConfig, adaptation_curve, meta_train_sinusoid};
 use consort_meta::protonet::{ProtoConfig, ProtoNet, fine_tune, nearest_centroid, over_episodes};
 use consort_meta::tasks::{FewShotSampler, MetaSplit};
-use consort_models::MlpConfig;
+use consort_models::{CnnConfig, HasHead, MlpConfig, NetworkSpec};
 use consort_tune::{NetworkEstimator, TrainConfig};
 
 fn main() -> consort_core::Result<()> {
@@ -83,30 +85,102 @@ fn main() -> consort_core::Result<()> {
         x.as_slice().iter().map(|v| v / 16.0).collect(),
     )?;
     let data = Dataset::new(scaled, digits.labels().to_vec(), 10)?;
-    let sampler = FewShotSampler::new(&data, (0, 5), (5, 5, 15), 0)?;
+    let mlp = MlpConfig::new(0, vec![128], 0);
+    few_shot_table(
+        "Digits",
+        &data,
+        5,
+        (&mlp, "MLP 64-128-64"),
+        (&MlpConfig::new(0, vec![128, 64], 0), "MLP", 30),
+        600,
+    )?;
+    let glyphs = glyphs()?;
+    let cnn = CnnConfig::new()
+        .with_height(GLYPH_SIDE)
+        .with_width(GLYPH_SIDE);
+    few_shot_table(
+        "Glyphs (138 characters x 67 fonts)",
+        &glyphs,
+        38,
+        (&cnn, "CNN"),
+        (&cnn, "CNN", 10),
+        300,
+    )?;
+    few_shot_table(
+        "Glyphs, MLP embedding and MLP baseline",
+        &glyphs,
+        38,
+        (&MlpConfig::new(0, vec![256], 0), "MLP 784-256-64"),
+        (&MlpConfig::new(0, vec![256, 64], 0), "MLP", 30),
+        300,
+    )?;
+    if let Some(dir) = out {
+        std::fs::create_dir_all(&dir).map_err(|e| consort_core::ConsortError::io(&dir, e))?;
+        let path = dir.join("sinusoid-adaptation.svg");
+        chart.write_svg(&path)?;
+        println!("\nfigure: {}", path.display());
+    }
+    Ok(())
+}
+
+/// The glyph set (`consort fetch glyphs`), pixels scaled to [0, 1].
+fn glyphs() -> consort_core::Result<Dataset> {
+    let raw = read_csv(
+        fetch(Asset::Glyphs)?.join("glyphs.csv"),
+        &CsvOptions {
+            label: LabelColumn::Name("char".into()),
+            drop_columns: vec!["font".into()],
+            ..CsvOptions::default()
+        },
+    )?;
+    let x = raw.features();
+    let scaled = Matrix::new(
+        x.rows(),
+        x.cols(),
+        x.as_slice().iter().map(|v| v / 255.0).collect(),
+    )?;
+    Dataset::new(scaled, raw.labels().to_vec(), raw.n_classes())
+}
+
+/// 5-way 5-shot on `n_test` classes never seen in meta-training: a prototypical network with
+/// the `embedding`, nearest centroid on the raw pixels, and the `baseline` network pretrained
+/// for its epochs on the meta-train classes then fine-tuned on each episode's 25 examples.
+fn few_shot_table<E: NetworkSpec, B: NetworkSpec>(
+    title: &str,
+    data: &Dataset,
+    n_test: usize,
+    (embedding, embedding_name): (&E, &str),
+    (baseline, baseline_name, epochs): (&B, &str, usize),
+    episodes: usize,
+) -> consort_core::Result<()>
+where
+    B::Net: HasHead,
+{
+    let sampler = FewShotSampler::new(data, (0, n_test), (5, 5, 15), 0)?;
     let proto = ProtoNet::train(
         &sampler,
-        &MlpConfig::new(0, vec![128], 0),
-        64,
+        embedding,
+        data.n_features(),
         &ProtoConfig::default(),
-        &none,
+        &ObserverHandle::none(),
     )?;
     let pretrained = NetworkEstimator::new(
-        MlpConfig::new(0, vec![128, 64], 0),
-        TrainConfig::new().with_epochs(30).with_seed(0),
+        baseline.clone(),
+        TrainConfig::new().with_epochs(epochs).with_seed(0),
     )
     .fit(&sampler.rows_of(MetaSplit::Train)?)?
     .model();
     println!(
-        "\n## Digits, 5-way 5-shot on classes never seen in meta-training {:?} (600 episodes)\n",
-        sampler.classes(MetaSplit::Test)
+        "\n## {title}, 5-way 5-shot on {n_test} classes never seen in meta-training ({} \
+         meta-train classes, {episodes} episodes)\n",
+        sampler.classes(MetaSplit::Train).len()
     );
     println!("| method | accuracy |\n|---|---:|");
     let test = |f: &dyn Fn(&consort_meta::tasks::Episode) -> consort_core::Result<f64>| {
-        over_episodes(&sampler, MetaSplit::Test, 600, 7, f)
+        over_episodes(&sampler, MetaSplit::Test, episodes, 7, f)
     };
     println!(
-        "| prototypical network (MLP 64-128-64) | {} |",
+        "| prototypical network ({embedding_name}) | {} |",
         test(&|e| proto.episode_accuracy(e))?
     );
     println!(
@@ -114,14 +188,8 @@ fn main() -> consort_core::Result<()> {
         test(&nearest_centroid)?
     );
     println!(
-        "| pretrained MLP, new head, 50 Adam steps on the 25 examples | {} |",
+        "| pretrained {baseline_name}, new head, 50 Adam steps on the 25 examples | {} |",
         test(&|e| fine_tune(&pretrained, e, 50, 1e-3, 0))?
     );
-    if let Some(dir) = out {
-        std::fs::create_dir_all(&dir).map_err(|e| consort_core::ConsortError::io(&dir, e))?;
-        let path = dir.join("sinusoid-adaptation.svg");
-        chart.write_svg(&path)?;
-        println!("\nfigure: {}", path.display());
-    }
     Ok(())
 }

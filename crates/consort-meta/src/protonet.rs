@@ -112,6 +112,12 @@ impl<N: Network> ProtoNet<N> {
         observer: &ObserverHandle,
     ) -> Result<Self> {
         config.check()?;
+        if n_features != sampler.n_features() {
+            return Err(ConsortError::ShapeMismatch(format!(
+                "an embedding of {n_features} inputs for episodes of {} features",
+                sampler.n_features()
+            )));
+        }
         let plain = BackendKind::chosen(None)?.device()?;
         let device = plain.clone().autodiff();
         let mut embed = seeded(&device, derive_seed(config.seed, "protonet-init"), || {

@@ -168,6 +168,11 @@ impl FewShotSampler {
         }
     }
 
+    /// Features per row of the episodes.
+    pub fn n_features(&self) -> usize {
+        self.data.n_features()
+    }
+
     /// The dataset's rows of the `split`'s classes, labels remapped to `0..classes.len()`
     /// (for pretraining a baseline on meta-train classes).
     pub fn rows_of(&self, split: MetaSplit) -> Result<Dataset> {

