@@ -109,7 +109,7 @@ impl Asset {
     }
 
     /// By name (`minilm`, `imdb`, `mlbench`, `modeldata`, `mass`, `kernlab`,
-    /// `fashion-mnist`, `movielens`, `emoji`).
+    /// `fashion-mnist`, `movielens`, `emoji`, `glyphs`).
     pub fn from_name(name: &str) -> Result<Self> {
         Self::ALL
             .into_iter()
