@@ -8,6 +8,10 @@
 //! `... --example model_selection -- --build` rebuilds the knowledge base from the 37 sets of
 //! `consort fetch mlbench modeldata mass kernlab` (each capped at 1,000 rows, stratified; every candidate
 //! 3-fold cross-validated) and writes `crates/consort-meta/data/knowledge_base.json`.
+//!
+//! `... --example model_selection -- --noise` runs the portfolio again with cross-validation
+//! seeds 1, 2 and 3 (about a minute each) and prints the ceiling those draws set: per
+//! dataset, the candidate best in one draw scored on another, against always stacking.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -15,7 +19,7 @@ use std::sync::Arc;
 use consort_core::{Event, Observer, ObserverHandle, Result};
 use consort_data::fetch::{Asset, KERNLAB, MASS, MLBENCH, MODELDATA, fetch};
 use consort_data::{CsvOptions, MissingValues, embedded, read_table};
-use consort_meta::selection::{KnowledgeBase, MetaSelector, Portfolio, prepare};
+use consort_meta::selection::{CrossDrawRegret, KnowledgeBase, MetaSelector, Portfolio, prepare};
 
 /// Rows each corpus set is capped at.
 const MAX_ROWS: usize = 1000;
@@ -80,5 +84,51 @@ fn main() -> Result<()> {
     let selection = selector.select(&kb, &digits, &portfolio)?;
     println!("Model selection for the embedded digits:\n");
     println!("{}", selection.to_markdown());
+    if std::env::args().any(|a| a == "--noise") {
+        noise_ceiling(kb)?;
+    }
+    Ok(())
+}
+
+/// The knowledge base again under cross-validation seeds 1-3, and for every ordered pair of
+/// draws the clairvoyant pick's regret against always stacking.
+fn noise_ceiling(seed_0: KnowledgeBase) -> Result<()> {
+    let sets = corpus()?;
+    let mut draws = vec![seed_0];
+    for seed in 1..=3 {
+        eprintln!("portfolio with cross-validation seed {seed} ...");
+        let portfolio = Portfolio {
+            seed,
+            ..Portfolio::default()
+        };
+        draws.push(KnowledgeBase::build(
+            &sets,
+            &portfolio,
+            &ObserverHandle::none(),
+        )?);
+    }
+    println!(
+        "\nThe noise ceiling: per dataset, the candidate best under one draw's cross-validation \
+         scored under another's, against always stacking (regret, accuracy points)\n"
+    );
+    println!("| picked by seed | scored on seed | clairvoyant pick | always stacking |");
+    println!("|---:|---:|---:|---:|");
+    let (mut pick_total, mut fixed_total, mut pairs) = (0.0, 0.0, 0.0);
+    for (i, from) in draws.iter().enumerate() {
+        for (j, on) in draws.iter().enumerate().filter(|(j, _)| *j != i) {
+            let CrossDrawRegret {
+                clairvoyant, fixed, ..
+            } = from.cross_draw_regret(on, "stacking");
+            println!("| {i} | {j} | {clairvoyant:.2} | {fixed:.2} |");
+            pick_total += clairvoyant;
+            fixed_total += fixed;
+            pairs += 1.0;
+        }
+    }
+    println!(
+        "| mean | | {:.2} | {:.2} |",
+        pick_total / pairs,
+        fixed_total / pairs
+    );
     Ok(())
 }

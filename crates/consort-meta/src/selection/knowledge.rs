@@ -34,6 +34,19 @@ impl KnowledgeEntry {
     }
 }
 
+/// How well a clairvoyant first pick can do against a fixed candidate when scores are
+/// cross-validation draws: see [`KnowledgeBase::cross_draw_regret`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CrossDrawRegret {
+    /// Datasets both knowledge bases hold.
+    pub datasets: usize,
+    /// Mean regret (accuracy points, on the second base's scores) of picking, per dataset,
+    /// the candidate best in the first base.
+    pub clairvoyant: f64,
+    /// Mean regret (same scores) of always picking the fixed candidate.
+    pub fixed: f64,
+}
+
 /// Records of datasets.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct KnowledgeBase {
@@ -44,6 +57,36 @@ pub struct KnowledgeBase {
 const BUILTIN: &str = include_str!("../../data/knowledge_base.json");
 
 impl KnowledgeBase {
+    /// The ceiling a first pick meets when candidates' scores are noisy: `self` and `other`
+    /// hold the same datasets' scores from two cross-validation draws (other fold and model
+    /// seeds). Per dataset, pick the candidate best in `self` (knowledge no meta-learner
+    /// has: the dataset's own results) and score it on `other`, against always picking
+    /// `fixed`. When even this pick does no better than `fixed`, the candidates' differences
+    /// there are within the draws' noise, and no first pick can beat `fixed` but by chance.
+    pub fn cross_draw_regret(&self, other: &KnowledgeBase, fixed: &str) -> CrossDrawRegret {
+        let regret = |scores: &BTreeMap<String, f64>, c: &str| -> Option<f64> {
+            let best = scores.values().copied().fold(f64::NEG_INFINITY, f64::max);
+            scores.get(c).map(|s| 100.0 * (best - s))
+        };
+        let (mut n, mut clairvoyant, mut always) = (0, 0.0, 0.0);
+        for e in &self.entries {
+            let (Some((pick, _)), Some(o)) = (e.best(), other.entry(&e.dataset)) else {
+                continue;
+            };
+            if let (Some(p), Some(f)) = (regret(&o.scores, pick), regret(&o.scores, fixed)) {
+                n += 1;
+                clairvoyant += p;
+                always += f;
+            }
+        }
+        let mean = |total: f64| if n == 0 { f64::NAN } else { total / n as f64 };
+        CrossDrawRegret {
+            datasets: n,
+            clairvoyant: mean(clairvoyant),
+            fixed: mean(always),
+        }
+    }
+
     /// The knowledge base shipped with the crate: the portfolio run on 37 real datasets
     /// (see the README's model-selection section for how it was built).
     pub fn builtin() -> Result<Self> {
@@ -136,5 +179,46 @@ impl KnowledgeBase {
             });
         }
         Ok(kb)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base(scores: &[(&str, &[(&str, f64)])]) -> KnowledgeBase {
+        KnowledgeBase {
+            entries: scores
+                .iter()
+                .map(|(name, s)| KnowledgeEntry {
+                    dataset: name.to_string(),
+                    meta: MetaFeatures {
+                        names: vec![],
+                        values: vec![],
+                    },
+                    scores: s.iter().map(|(c, v)| (c.to_string(), *v)).collect(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_clairvoyant_pick_is_scored_on_the_other_draw() {
+        let first = base(&[
+            ("a", &[("x", 0.90), ("y", 0.80)]),
+            ("b", &[("x", 0.70), ("y", 0.75)]),
+            ("only-here", &[("x", 0.5), ("y", 0.6)]),
+        ]);
+        let second = base(&[
+            // The first draw's best (x) is 2 points below y here: noise turned it over.
+            ("a", &[("x", 0.88), ("y", 0.90)]),
+            ("b", &[("x", 0.70), ("y", 0.76)]),
+        ]);
+        let r = first.cross_draw_regret(&second, "y");
+        assert_eq!(r.datasets, 2);
+        // Picks: x on a (2 points), y on b (0); always y: 0 and 0.
+        assert!((r.clairvoyant - 1.0).abs() < 1e-9, "{r:?}");
+        assert!(r.fixed.abs() < 1e-9, "{r:?}");
+        assert!(first.cross_draw_regret(&second, "z").datasets == 0);
     }
 }

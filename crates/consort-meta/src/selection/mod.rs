@@ -22,7 +22,7 @@ use consort_data::split::stratified_indices;
 use consort_data::{Dataset, MissingValues, OneHotEncoder, RawTable};
 
 pub use features::MetaFeatures;
-pub use knowledge::{KnowledgeBase, KnowledgeEntry};
+pub use knowledge::{CrossDrawRegret, KnowledgeBase, KnowledgeEntry};
 pub use portfolio::{Portfolio, candidate_names};
 pub use selector::{LodoReport, MetaSelector, Selection};
 
