@@ -7,8 +7,8 @@
 //! `cargo run --release -p consort-examples --example meta [-- --out DIR]`
 
 use consort_core::{Fit, Matrix, ObserverHandle};
-use consort_data::fetch::{Asset, GLYPH_SIDE, fetch};
-use consort_data::{CsvOptions, Dataset, LabelColumn, embedded, read_csv};
+use consort_data::fetch::{Asset, GLYPH_SIDE, fetch, read_glyphs_csv};
+use consort_data::{Dataset, embedded};
 use consort_eval::LineChart;
 use consort_meta::maml::{MetaAlgorithm, MetaConfig, adaptation_curve, meta_train_sinusoid};
 use consort_meta::protonet::{ProtoConfig, ProtoNet, fine_tune, nearest_centroid, over_episodes};
@@ -94,7 +94,7 @@ fn main() -> consort_core::Result<()> {
         (&MlpConfig::new(0, vec![128, 64], 0), "MLP", 30),
         600,
     )?;
-    let glyphs = glyphs()?;
+    let glyphs = read_glyphs_csv(&fetch(Asset::Glyphs)?.join("glyphs.csv"))?;
     let cnn = CnnConfig::new()
         .with_height(GLYPH_SIDE)
         .with_width(GLYPH_SIDE);
@@ -121,25 +121,6 @@ fn main() -> consort_core::Result<()> {
         println!("\nfigure: {}", path.display());
     }
     Ok(())
-}
-
-/// The glyph set (`consort fetch glyphs`), pixels scaled to [0, 1].
-fn glyphs() -> consort_core::Result<Dataset> {
-    let raw = read_csv(
-        fetch(Asset::Glyphs)?.join("glyphs.csv"),
-        &CsvOptions {
-            label: LabelColumn::Name("char".into()),
-            drop_columns: vec!["font".into()],
-            ..CsvOptions::default()
-        },
-    )?;
-    let x = raw.features();
-    let scaled = Matrix::new(
-        x.rows(),
-        x.cols(),
-        x.as_slice().iter().map(|v| v / 255.0).collect(),
-    )?;
-    Dataset::new(scaled, raw.labels().to_vec(), raw.n_classes())
 }
 
 /// 5-way 5-shot on `n_test` classes never seen in meta-training: a prototypical network with

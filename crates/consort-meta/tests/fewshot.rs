@@ -13,12 +13,64 @@
 //! stays far above chance (0.2).
 
 use consort_core::{ConsortError, Fit, Matrix, ObserverHandle};
-use consort_data::fetch::{Asset, GLYPH_SIDE, fetch};
-use consort_data::{CsvOptions, Dataset, LabelColumn, embedded, read_csv};
+use consort_data::fetch::{Asset, GLYPH_SIDE, fetch, read_glyphs_csv};
+use consort_data::{Dataset, embedded};
 use consort_meta::protonet::{ProtoConfig, ProtoNet, fine_tune, nearest_centroid, over_episodes};
-use consort_meta::tasks::{FewShotSampler, MetaSplit};
-use consort_models::MlpConfig;
+use consort_meta::stats::MeanInterval;
+use consort_meta::tasks::{Episode, FewShotSampler, MetaSplit};
+use consort_models::{Mlp, MlpConfig};
 use consort_tune::{NetworkEstimator, TrainConfig};
+
+/// A prototypical network with an MLP embedding (`hidden` then 64) and the same MLP
+/// pretrained for `epochs` on the meta-train classes, both over `sampler`'s episodes.
+fn protonet_and_pretrained(
+    sampler: &FewShotSampler,
+    hidden: usize,
+    epochs: usize,
+) -> (ProtoNet<Mlp>, Mlp) {
+    let proto = ProtoNet::train(
+        sampler,
+        &MlpConfig::new(0, vec![hidden], 0),
+        sampler.n_features(),
+        &ProtoConfig::default(),
+        &ObserverHandle::none(),
+    )
+    .unwrap();
+    let pretrained = NetworkEstimator::new(
+        MlpConfig::new(0, vec![hidden, 64], 0),
+        TrainConfig::new().with_epochs(epochs).with_seed(0),
+    )
+    .fit(&sampler.rows_of(MetaSplit::Train).unwrap())
+    .unwrap()
+    .model();
+    (proto, pretrained)
+}
+
+/// The prototypical network, nearest centroid and the fine-tuned pretrained network on the
+/// same 300 episodes of the unseen classes.
+fn on_unseen(
+    sampler: &FewShotSampler,
+    proto: &ProtoNet<Mlp>,
+    pretrained: &Mlp,
+) -> [MeanInterval; 3] {
+    let test =
+        |f: &dyn Fn(&Episode) -> consort_core::Result<f64>| over(sampler, MetaSplit::Test, 300, f);
+    [
+        test(&|e| proto.episode_accuracy(e)),
+        test(&nearest_centroid),
+        test(&|e| fine_tune(pretrained, e, 50, 1e-3, 0)),
+    ]
+}
+
+/// Accuracy of `method` over `episodes` episodes of `split` (episode seed 7).
+fn over(
+    sampler: &FewShotSampler,
+    split: MetaSplit,
+    episodes: usize,
+    method: &dyn Fn(&Episode) -> consort_core::Result<f64>,
+) -> MeanInterval {
+    over_episodes(sampler, split, episodes, 7, method).unwrap()
+}
 
 #[test]
 fn prototypical_networks_on_unseen_digit_classes_against_both_baselines() {
@@ -32,34 +84,14 @@ fn prototypical_networks_on_unseen_digit_classes_against_both_baselines() {
     .unwrap();
     let data = Dataset::new(scaled, digits.labels().to_vec(), 10).unwrap();
     let sampler = FewShotSampler::new(&data, (0, 5), (5, 5, 15), 0).unwrap();
-    let proto = ProtoNet::train(
-        &sampler,
-        &MlpConfig::new(0, vec![128], 0),
-        64,
-        &ProtoConfig::default(),
-        &ObserverHandle::none(),
-    )
-    .unwrap();
-    let pretrained = NetworkEstimator::new(
-        MlpConfig::new(0, vec![128, 64], 0),
-        TrainConfig::new().with_epochs(30).with_seed(0),
-    )
-    .fit(&sampler.rows_of(MetaSplit::Train).unwrap())
-    .unwrap()
-    .model();
-    let on_train = |f: &dyn Fn(&consort_meta::tasks::Episode) -> consort_core::Result<f64>| {
-        over_episodes(&sampler, MetaSplit::Train, 100, 7, f).unwrap()
-    };
+    let (proto, pretrained) = protonet_and_pretrained(&sampler, 128, 30);
     let (proto_train, centroid_train) = (
-        on_train(&|e| proto.episode_accuracy(e)),
-        on_train(&nearest_centroid),
+        over(&sampler, MetaSplit::Train, 100, &|e| {
+            proto.episode_accuracy(e)
+        }),
+        over(&sampler, MetaSplit::Train, 100, &nearest_centroid),
     );
-    let test = |f: &dyn Fn(&consort_meta::tasks::Episode) -> consort_core::Result<f64>| {
-        over_episodes(&sampler, MetaSplit::Test, 300, 7, f).unwrap()
-    };
-    let protonet = test(&|e| proto.episode_accuracy(e));
-    let centroid = test(&nearest_centroid);
-    let tuned = test(&|e| fine_tune(&pretrained, e, 50, 1e-3, 0));
+    let [protonet, centroid, tuned] = on_unseen(&sampler, &proto, &pretrained);
     eprintln!(
         "meta-train classes: prototypical network {proto_train}, nearest centroid \
          {centroid_train}; unseen classes {:?}: prototypical network {protonet}, nearest \
@@ -73,27 +105,6 @@ fn prototypical_networks_on_unseen_digit_classes_against_both_baselines() {
     assert!(centroid.mean > 0.6 && tuned.mean > 0.6);
 }
 
-/// The glyph set, pixels scaled to [0, 1].
-fn glyphs() -> Dataset {
-    let raw = read_csv(
-        fetch(Asset::Glyphs).unwrap().join("glyphs.csv"),
-        &CsvOptions {
-            label: LabelColumn::Name("char".into()),
-            drop_columns: vec!["font".into()],
-            ..CsvOptions::default()
-        },
-    )
-    .unwrap();
-    let x = raw.features();
-    let scaled = Matrix::new(
-        x.rows(),
-        x.cols(),
-        x.as_slice().iter().map(|v| v / 255.0).collect(),
-    )
-    .unwrap();
-    Dataset::new(scaled, raw.labels().to_vec(), raw.n_classes()).unwrap()
-}
-
 /// Issue 17's few-shot bar: 38 glyph classes (characters) never seen in meta-training, each
 /// drawn by up to 67 fonts, 300 episodes. With MLPs (this test; release build, seed 0): the
 /// prototypical network (784-256-64, 2,000 episodes) 0.9717 +- 0.0039, nearest centroid on
@@ -103,34 +114,15 @@ fn glyphs() -> Dataset {
 /// fine-tuning a pretrained CNN 0.9718 +- 0.0034, intervals apart.
 #[test]
 fn prototypical_networks_on_unseen_glyphs_beat_nearest_centroid_and_fine_tuning() {
-    let data = glyphs();
+    let data = read_glyphs_csv(&fetch(Asset::Glyphs).unwrap().join("glyphs.csv")).unwrap();
     assert_eq!(data.n_features(), GLYPH_SIDE * GLYPH_SIDE);
     let sampler = FewShotSampler::new(&data, (0, 38), (5, 5, 15), 0).unwrap();
     assert_eq!(
         sampler.classes(MetaSplit::Train).len(),
         data.n_classes() - 38
     );
-    let proto = ProtoNet::train(
-        &sampler,
-        &MlpConfig::new(0, vec![256], 0),
-        data.n_features(),
-        &ProtoConfig::default(),
-        &ObserverHandle::none(),
-    )
-    .unwrap();
-    let pretrained = NetworkEstimator::new(
-        MlpConfig::new(0, vec![256, 64], 0),
-        TrainConfig::new().with_epochs(30).with_seed(0),
-    )
-    .fit(&sampler.rows_of(MetaSplit::Train).unwrap())
-    .unwrap()
-    .model();
-    let test = |f: &dyn Fn(&consort_meta::tasks::Episode) -> consort_core::Result<f64>| {
-        over_episodes(&sampler, MetaSplit::Test, 300, 7, f).unwrap()
-    };
-    let protonet = test(&|e| proto.episode_accuracy(e));
-    let centroid = test(&nearest_centroid);
-    let tuned = test(&|e| fine_tune(&pretrained, e, 50, 1e-3, 0));
+    let (proto, pretrained) = protonet_and_pretrained(&sampler, 256, 30);
+    let [protonet, centroid, tuned] = on_unseen(&sampler, &proto, &pretrained);
     eprintln!(
         "unseen glyphs: prototypical network {protonet}, nearest centroid {centroid}, \
          fine-tuned pretrained MLP {tuned}"

@@ -15,6 +15,8 @@ use consort_core::{ConsortError, Result};
 
 use super::debian::{DebianPackage, download_debian};
 use super::{Asset, fail};
+use crate::csv::{CsvOptions, LabelColumn, read_csv};
+use crate::dataset::Dataset;
 
 /// Pixels per side of a glyph image.
 pub const GLYPH_SIDE: usize = 28;
@@ -214,4 +216,24 @@ pub fn write_glyphs_csv(asset: Asset, fonts: &[PathBuf], target: &Path) -> Resul
         .flush()
         .map_err(|e| ConsortError::io(target, e))?;
     Ok((classes.len(), n_images))
+}
+
+/// Reads `glyphs.csv` (what `consort fetch glyphs` writes) as a dataset: one class per
+/// character, one row per font's drawing, pixels scaled to [0, 1].
+pub fn read_glyphs_csv(path: &Path) -> Result<Dataset> {
+    let raw = read_csv(
+        path,
+        &CsvOptions {
+            label: LabelColumn::Name("char".into()),
+            drop_columns: vec!["font".into()],
+            ..CsvOptions::default()
+        },
+    )?;
+    let x = raw.features();
+    let scaled = consort_core::Matrix::new(
+        x.rows(),
+        x.cols(),
+        x.as_slice().iter().map(|v| v / 255.0).collect(),
+    )?;
+    raw.with_features(scaled)
 }

@@ -26,7 +26,7 @@ mod tarball;
 use tarball::extract_from_tarball;
 
 pub use emoji::{EMOJI_SIDE, UNICODE_COLUMNS};
-pub use glyphs::GLYPH_SIDE;
+pub use glyphs::{GLYPH_SIDE, read_glyphs_csv};
 
 pub use debian::{FASHION_MNIST_FILES, KERNLAB, MASS, MLBENCH, MODELDATA, PackageDataset};
 
