@@ -162,31 +162,10 @@ mod tests {
     use super::*;
     use crate::csv::{CsvOptions, parse_csv};
 
-    fn write(text: &str) -> tempfile_path::TempCsv {
-        tempfile_path::TempCsv::new(text)
-    }
-
-    /// A throw-away file under the system's temporary folder, removed on drop.
-    mod tempfile_path {
-        pub struct TempCsv(pub std::path::PathBuf);
-        impl TempCsv {
-            pub fn new(text: &str) -> Self {
-                use std::sync::atomic::{AtomicUsize, Ordering};
-                static N: AtomicUsize = AtomicUsize::new(0);
-                let path = std::env::temp_dir().join(format!(
-                    "consort-paired-{}-{}.csv",
-                    std::process::id(),
-                    N.fetch_add(1, Ordering::Relaxed)
-                ));
-                std::fs::write(&path, text).unwrap();
-                Self(path)
-            }
-        }
-        impl Drop for TempCsv {
-            fn drop(&mut self) {
-                let _ = std::fs::remove_file(&self.0);
-            }
-        }
+    fn write(text: &str) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut file, text.as_bytes()).unwrap();
+        file
     }
 
     const ITEMS: &str = "name,text,category,p0,p1\n\
@@ -209,7 +188,7 @@ mod tests {
     #[test]
     fn a_tabular_record_pairs_row_for_row_and_splits_with_its_items() {
         let file = write(ITEMS);
-        let set = read_image_text_csv(&file.0).unwrap();
+        let set = read_image_text_csv(file.path()).unwrap();
         assert_eq!(set.classes, ["Flags", "Food"]);
         assert_eq!(set.images.row(2), &[0.4, 0.8]);
         assert_eq!(set.tabular.shape(), (3, 0));
@@ -225,7 +204,7 @@ mod tests {
     #[test]
     fn a_record_of_other_items_is_a_typed_error() {
         let file = write(ITEMS);
-        let set = read_image_text_csv(&file.0).unwrap();
+        let set = read_image_text_csv(file.path()).unwrap();
         let short = table("name,codepoint,category\na,1,Food\nb,2,Flags\n");
         assert!(matches!(
             set.clone().with_tabular(&short),

@@ -55,11 +55,11 @@ const FONT_PACKAGES: [DebianPackage; 4] = [
 pub(super) fn fetch_glyphs(staging: &Path) -> Result<()> {
     let asset = Asset::Glyphs;
     let download = staging.join("download");
-    let mut tree = download.clone();
+    // Every package unpacks into the same tree under `download`.
     for package in &FONT_PACKAGES {
-        tree = download_debian(asset, package, &download)?;
+        download_debian(asset, package, &download)?;
     }
-    let fonts = font_files(&tree)?;
+    let fonts = font_files(&download)?;
     let (classes, images) = write_glyphs_csv(asset, &fonts, &staging.join("glyphs.csv"))?;
     if classes < 100 || images < 50 * classes {
         return Err(fail(

@@ -32,6 +32,13 @@ impl KnowledgeEntry {
             .max_by(|a, b| a.1.total_cmp(b.1))
             .map(|(n, &s)| (n.as_str(), s))
     }
+
+    /// How many accuracy points `candidate` fell below the best candidate here (`None`
+    /// when it was not run).
+    pub fn regret(&self, candidate: &str) -> Option<f64> {
+        let best = self.best()?.1;
+        self.scores.get(candidate).map(|s| 100.0 * (best - s))
+    }
 }
 
 /// How well a clairvoyant first pick can do against a fixed candidate when scores are
@@ -64,16 +71,12 @@ impl KnowledgeBase {
     /// `fixed`. When even this pick does no better than `fixed`, the candidates' differences
     /// there are within the draws' noise, and no first pick can beat `fixed` but by chance.
     pub fn cross_draw_regret(&self, other: &KnowledgeBase, fixed: &str) -> CrossDrawRegret {
-        let regret = |scores: &BTreeMap<String, f64>, c: &str| -> Option<f64> {
-            let best = scores.values().copied().fold(f64::NEG_INFINITY, f64::max);
-            scores.get(c).map(|s| 100.0 * (best - s))
-        };
         let (mut n, mut clairvoyant, mut always) = (0, 0.0, 0.0);
         for e in &self.entries {
             let (Some((pick, _)), Some(o)) = (e.best(), other.entry(&e.dataset)) else {
                 continue;
             };
-            if let (Some(p), Some(f)) = (regret(&o.scores, pick), regret(&o.scores, fixed)) {
+            if let (Some(p), Some(f)) = (o.regret(pick), o.regret(fixed)) {
                 n += 1;
                 clairvoyant += p;
                 always += f;

@@ -168,12 +168,6 @@ impl LodoReport {
     }
 }
 
-/// Regret in accuracy points of `candidate` on `entry`.
-fn regret(entry: &KnowledgeEntry, candidate: &str) -> Option<f64> {
-    let best = entry.best()?.1;
-    entry.scores.get(candidate).map(|s| 100.0 * (best - s))
-}
-
 impl MetaSelector {
     fn check(&self) -> Result<()> {
         if self.neighbours == 0 || self.top == 0 {
@@ -243,7 +237,7 @@ impl MetaSelector {
             .map(|c| {
                 let (mut sum, mut weight) = (0.0, 0.0);
                 for (dist, e) in near {
-                    if let Some(r) = regret(e, c) {
+                    if let Some(r) = e.regret(c) {
                         let w = 1.0 / (dist + 1e-6);
                         sum += w * r;
                         weight += w;
@@ -253,7 +247,7 @@ impl MetaSelector {
                     sum / weight
                 } else {
                     // No neighbour ran it: its mean regret over every dataset, or last.
-                    let all: Vec<f64> = entries.iter().filter_map(|e| regret(e, c)).collect();
+                    let all: Vec<f64> = entries.iter().filter_map(|e| e.regret(c)).collect();
                     if all.is_empty() {
                         f64::INFINITY
                     } else {
@@ -335,7 +329,7 @@ impl MetaSelector {
                 continue;
             };
             let (ranking, _) = self.rank(kb, &e.meta, Some(&e.dataset))?;
-            let regret_of = |c: &str| regret(e, c).unwrap_or(100.0);
+            let regret_of = |c: &str| e.regret(c).unwrap_or(100.0);
             let first = ranking[0].0.clone();
             let average = Self::best_on_average(kb, Some(&e.dataset)).unwrap_or_default();
             // The tried candidate with the best score, ties to the earlier in the ranking.
