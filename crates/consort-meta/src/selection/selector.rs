@@ -319,7 +319,8 @@ impl MetaSelector {
         })
     }
 
-    /// Leave one dataset out: for each entry of `kb`, rank from the others and score the
+    /// Leave one dataset out: for each entry of `kb`, rank from the others (less any copy of
+    /// it under another name, see [`KnowledgeBase::copy_of`]) and score the
     /// first pick, the best-on-average candidate and try-and-switch among the top
     /// candidates, by their regret on the held-out entry's recorded scores.
     pub fn leave_one_dataset_out(&self, kb: &KnowledgeBase) -> Result<LodoReport> {
@@ -328,10 +329,20 @@ impl MetaSelector {
             let Some((best, best_score)) = e.best() else {
                 continue;
             };
-            let (ranking, _) = self.rank(kb, &e.meta, Some(&e.dataset))?;
+            // Out with it go its copies under other names (a grown knowledge base may hold
+            // some), else it would be its own nearest neighbour.
+            let others = KnowledgeBase {
+                entries: kb
+                    .entries
+                    .iter()
+                    .filter(|o| o.dataset != e.dataset && o.meta != e.meta)
+                    .cloned()
+                    .collect(),
+            };
+            let (ranking, _) = self.rank(&others, &e.meta, None)?;
             let regret_of = |c: &str| e.regret(c).unwrap_or(100.0);
             let first = ranking[0].0.clone();
-            let average = Self::best_on_average(kb, Some(&e.dataset)).unwrap_or_default();
+            let average = Self::best_on_average(&others, None).unwrap_or_default();
             // The tried candidate with the best score, ties to the earlier in the ranking.
             let switched = ranking
                 .iter()
