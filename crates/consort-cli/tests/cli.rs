@@ -394,15 +394,22 @@ fn fetch_without_a_registry_client_fails_cleanly_and_leaves_nothing() {
         .filter(|n| !n.ends_with(".lock"))
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
-    // Listing shows both assets as not fetched; an unknown one is a clear error.
+    // Listing shows every asset as not fetched, and the help names every one; an unknown
+    // one is a clear error.
     let list = Command::new(env!("CARGO_BIN_EXE_consort"))
         .arg("fetch")
         .env("CONSORT_DATA", &cache)
         .output()
         .unwrap();
     let stdout = text(&list.stdout);
-    assert!(
-        stdout.contains("minilm") && stdout.contains("[not fetched]"),
+    let help = text(&consort(&["fetch", "--help"], dir.path()).stdout);
+    for asset in consort_data::fetch::Asset::ALL {
+        assert!(stdout.contains(&format!("{}: ", asset.name())), "{stdout}");
+        assert!(help.contains(asset.name()), "{help}");
+    }
+    assert_eq!(
+        stdout.matches("[not fetched]").count(),
+        consort_data::fetch::Asset::ALL.len(),
         "{stdout}"
     );
     let bad = consort(&["fetch", "mnist"], dir.path());
