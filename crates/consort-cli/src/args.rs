@@ -279,7 +279,7 @@ pub struct PredictArgs {
     /// accuracy is printed).
     #[arg(long, value_name = "FILE")]
     pub data: PathBuf,
-    /// Where to write the predictions (default: <data stem>.predictions.csv beside the data;
+    /// Where to write the predictions (default: DATA-STEM.predictions.csv beside the data;
     /// `-` for standard output).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,

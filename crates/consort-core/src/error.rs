@@ -20,7 +20,7 @@ pub enum ConsortError {
     /// A data file is malformed (ragged row, non-numeric cell, missing header, ...).
     #[error("{source_name}, line {line}: {message}")]
     Parse {
-        /// File name or "<memory>".
+        /// File name or `"<memory>"`.
         source_name: String,
         /// 1-based line number of the offending row.
         line: usize,

@@ -1,7 +1,7 @@
 //! Consort RL: reinforcement learning beside the supervised loop, sharing its optimisers
 //! ([`consort_tune::OptimizerConfig`]), observers and seeding.
 //!
-//! - [`env`]: the [`Environment`](env::Environment) trait (reset with a seed; step to the
+//! - [`env`](mod@env): the [`Environment`](env::Environment) trait (reset with a seed; step to the
 //!   next observation, reward, terminated and truncated), CartPole-v1 with Gymnasium's exact
 //!   dynamics, wrappers (time limit, episode statistics, observation and reward
 //!   normalisation) and vectorised copies.

@@ -42,8 +42,8 @@ impl Default for BoostingEarlyStop {
     }
 }
 
-/// Hyperparameters of histogram gradient boosting (classification on a [`Dataset`],
-/// regression on a [`RegressionDataset`]); the defaults are scikit-learn's.
+/// Hyperparameters of histogram gradient boosting (classification on a [`Dataset`](consort_data::Dataset),
+/// regression on a [`RegressionDataset`](consort_data::RegressionDataset)); the defaults are scikit-learn's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HistGradientBoostingConfig {

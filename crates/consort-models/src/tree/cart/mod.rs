@@ -21,8 +21,8 @@ pub enum SplitCriterion {
     Entropy,
 }
 
-/// Hyperparameters of a CART tree: the same config fits a [`DecisionTree`] on a [`Dataset`]
-/// and a [`RegressionTree`] on a [`RegressionDataset`].
+/// Hyperparameters of a CART tree: the same config fits a [`DecisionTree`] on a [`Dataset`](consort_data::Dataset)
+/// and a [`RegressionTree`] on a [`RegressionDataset`](consort_data::RegressionDataset).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DecisionTreeConfig {
