@@ -6,14 +6,15 @@
 //! points) and then selects a model for the embedded digits with try-and-switch.
 //!
 //! `... --example model_selection -- --build` rebuilds the knowledge base from the 36 sets of
-//! `consort fetch mlbench modeldata mass kernlab` (one copy left out; each capped at 1,000 rows, stratified; every candidate
-//! 3-fold cross-validated) and writes `crates/consort-meta/data/knowledge_base.json`.
+//! `consort fetch mlbench modeldata mass kernlab` (one copy left out; each capped at 1,000
+//! rows, stratified; every candidate 3-fold cross-validated) and writes
+//! `crates/consort-meta/data/knowledge_base.json`.
 //!
 //! `... --example model_selection -- --noise` runs the portfolio again with cross-validation
 //! seeds 1, 2 and 3 (about a minute each) and prints the ceiling those draws set: per
 //! dataset, the candidate best in one draw (or in the mean of the other three) scored on
 //! another, against always stacking; and stacking's regret on the mean of the four draws,
-//! the most a perfect first pick could gain over it.
+//! at most what a perfect first pick could gain over it.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -166,7 +167,7 @@ fn noise_ceiling(seed_0: KnowledgeBase) -> Result<()> {
         / mean.entries.len().max(1) as f64;
     println!(
         "\nStacking's regret on the mean of all {} draws ({} folds per candidate): {headroom:.2} \
-         points, the most a perfect first pick could gain over always stacking",
+         points, at most what a perfect first pick could gain over always stacking",
         draws.len(),
         3 * draws.len()
     );

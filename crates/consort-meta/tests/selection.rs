@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 
+use consort_core::ObserverHandle;
 use consort_data::fetch::{Asset, fetch};
 use consort_data::{CsvOptions, MissingValues, read_table};
 use consort_meta::selection::{
@@ -159,6 +160,20 @@ fn leave_one_dataset_out_try_and_switch_stays_under_one_point() {
         first < random / 4.0,
         "first pick {first} vs random {random}"
     );
+}
+
+/// A knowledge base holds each dataset once: the same data under a second name is refused.
+#[test]
+fn building_refuses_a_copy_under_another_name() {
+    let iris = consort_data::embedded::iris();
+    let sets = [
+        ("iris".to_string(), iris.clone()),
+        ("flowers".to_string(), iris),
+    ];
+    let err = KnowledgeBase::build(&sets, &Portfolio::default(), &ObserverHandle::none())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("\"flowers\" is a copy of \"iris\""), "{err}");
 }
 
 /// A selection on a new dataset tries the top 3, keeps the best of them and records them.

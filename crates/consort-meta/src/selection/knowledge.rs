@@ -91,9 +91,9 @@ impl KnowledgeBase {
     }
 
     /// The mean of several draws of the same corpus (other cross-validation seeds): each
-    /// dataset of the first draw that every draw holds, with each candidate's score averaged
-    /// over the draws that ran it. Less noisy scores: the mean of 4 draws of 3 folds is a
-    /// 12-fold estimate. Fails on no draws.
+    /// dataset of the first draw that every draw holds, with the score of each candidate
+    /// that every draw ran there averaged. Less noisy scores: the mean of 4 draws of 3 folds
+    /// is a 12-fold estimate. Fails on no draws.
     pub fn mean_of(draws: &[&KnowledgeBase]) -> Result<Self> {
         let Some(first) = draws.first() else {
             return Err(ConsortError::EmptyDataset(
