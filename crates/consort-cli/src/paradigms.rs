@@ -219,7 +219,7 @@ pub(crate) fn auto(args: &RunArgs) -> Result<(), Failure> {
         prepared.test.labels(),
     )?;
     let known = kb.entries.len();
-    kb.record(selection.entry(&prepared.name));
+    let recorded_as = kb.record(selection.entry(&prepared.name));
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| ConsortError::io(dir, e))?;
     }
@@ -240,7 +240,15 @@ pub(crate) fn auto(args: &RunArgs) -> Result<(), Failure> {
         selection.chosen,
         prepared.test.len()
     )?;
-    writeln!(w, "recorded in {}", path.display())?;
+    if recorded_as == prepared.name {
+        writeln!(w, "recorded in {}", path.display())?;
+    } else {
+        writeln!(
+            w,
+            "recorded in {} under {recorded_as:?}: the same data (meta-features) as that entry",
+            path.display()
+        )?;
+    }
     w.flush()?;
     Ok(())
 }

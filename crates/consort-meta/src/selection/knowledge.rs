@@ -194,15 +194,28 @@ impl KnowledgeBase {
         self.entries.iter().find(|e| e.dataset == dataset)
     }
 
-    /// Adds an entry, replacing the dataset's old one (its scores merged in: a candidate not
-    /// run this time keeps its earlier score).
-    pub fn record(&mut self, entry: KnowledgeEntry) {
-        match self.entries.iter_mut().find(|e| e.dataset == entry.dataset) {
-            Some(old) => {
+    /// Adds an entry, or merges it into the dataset's old one: the entry of the same name,
+    /// else a copy of it under another name ([`KnowledgeBase::copy_of`]: the same data
+    /// seen again under a new file name is still one dataset). The scores merge: a
+    /// candidate not run this time keeps its earlier score. Returns the name it is recorded
+    /// under.
+    pub fn record(&mut self, entry: KnowledgeEntry) -> String {
+        let old = match self.entries.iter().position(|e| e.dataset == entry.dataset) {
+            Some(i) => Some(i),
+            None => self.entries.iter().position(|e| e.meta == entry.meta),
+        };
+        match old {
+            Some(i) => {
+                let old = &mut self.entries[i];
                 old.meta = entry.meta;
                 old.scores.extend(entry.scores);
+                old.dataset.clone()
             }
-            None => self.entries.push(entry),
+            None => {
+                let name = entry.dataset.clone();
+                self.entries.push(entry);
+                name
+            }
         }
     }
 
@@ -297,6 +310,20 @@ mod tests {
         assert_eq!(a.scores.len(), 2);
         assert!((a.scores["x"] - 0.85).abs() < 1e-12 && (a.scores["y"] - 0.85).abs() < 1e-12);
         assert!(KnowledgeBase::mean_of(&[]).is_err());
+    }
+
+    #[test]
+    fn a_copy_under_a_new_name_is_recorded_into_its_old_entry() {
+        let mut kb = base(&[("a", &[("x", 0.9)])]);
+        kb.entries[0].meta.values = vec![1.0];
+        let mut again = base(&[("renamed", &[("y", 0.8)])]).entries.remove(0);
+        again.meta.values = vec![1.0];
+        assert_eq!(kb.record(again.clone()), "a");
+        assert_eq!(kb.entries.len(), 1);
+        assert_eq!(kb.entries[0].scores.len(), 2);
+        again.meta.values = vec![2.0];
+        assert_eq!(kb.record(again), "renamed");
+        assert_eq!(kb.entries.len(), 2);
     }
 
     #[test]
