@@ -159,12 +159,7 @@ fn noise_ceiling(seed_0: KnowledgeBase) -> Result<()> {
     println!("| mean | {:.2} | {:.2} |", pick_total / n, fixed_total / n);
     let all: Vec<&KnowledgeBase> = draws.iter().collect();
     let mean = KnowledgeBase::mean_of(&all)?;
-    let headroom = mean
-        .entries
-        .iter()
-        .filter_map(|e| e.regret("stacking"))
-        .sum::<f64>()
-        / mean.entries.len().max(1) as f64;
+    let headroom = mean.cross_draw_regret(&mean, "stacking").fixed;
     println!(
         "\nStacking's regret on the mean of all {} draws ({} folds per candidate): {headroom:.2} \
          points, at most what a perfect first pick could gain over always stacking",

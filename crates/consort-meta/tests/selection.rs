@@ -60,7 +60,9 @@ fn the_ranking_follows_the_nearest_datasets() {
     assert_eq!(near_forest.len(), candidate_names().len());
     assert!(near_forest.last().unwrap().1.is_infinite());
     // Leaving a dataset out excludes it.
-    let (_, without) = selector.rank(&kb, &query([0.0, 0.1]), Some("f1")).unwrap();
+    let (_, without) = selector
+        .rank(&kb, &query([0.0, 0.1]), Some(&kb.entries[0]))
+        .unwrap();
     assert!(!without.contains(&"f1".to_string()));
     // Meta-features of another shape are refused.
     let odd = MetaFeatures {

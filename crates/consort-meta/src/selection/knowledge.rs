@@ -33,6 +33,12 @@ impl KnowledgeEntry {
             .map(|(n, &s)| (n.as_str(), s))
     }
 
+    /// Whether `other` records the same dataset: the same name, or the same meta-features
+    /// (a copy under another name, see [`KnowledgeBase::copy_of`]).
+    pub fn same_dataset(&self, other: &KnowledgeEntry) -> bool {
+        self.dataset == other.dataset || self.meta == other.meta
+    }
+
     /// How many accuracy points `candidate` fell below the best candidate here (`None`
     /// when it was not run).
     pub fn regret(&self, candidate: &str) -> Option<f64> {

@@ -168,6 +168,11 @@ impl LodoReport {
     }
 }
 
+/// Whether `entry` stays in when `exclude` (with its copies) is left out.
+fn left_in(entry: &KnowledgeEntry, exclude: Option<&KnowledgeEntry>) -> bool {
+    exclude.is_none_or(|x| !x.same_dataset(entry))
+}
+
 impl MetaSelector {
     fn check(&self) -> Result<()> {
         if self.neighbours == 0 || self.top == 0 {
@@ -179,19 +184,19 @@ impl MetaSelector {
     }
 
     /// Ranks the portfolio for a dataset with meta-features `meta` from the entries of `kb`
-    /// other than `exclude`; returns the ranking (predicted regret, best first) and the
-    /// neighbours used.
+    /// other than `exclude` and its copies ([`KnowledgeEntry::same_dataset`]); returns the
+    /// ranking (predicted regret, best first) and the neighbours used.
     pub fn rank(
         &self,
         kb: &KnowledgeBase,
         meta: &MetaFeatures,
-        exclude: Option<&str>,
+        exclude: Option<&KnowledgeEntry>,
     ) -> Result<Ranking> {
         self.check()?;
         let entries: Vec<&KnowledgeEntry> = kb
             .entries
             .iter()
-            .filter(|e| Some(e.dataset.as_str()) != exclude && e.best().is_some())
+            .filter(|e| left_in(e, exclude) && e.best().is_some())
             .collect();
         if entries.is_empty() {
             return Err(ConsortError::EmptyDataset(
@@ -265,14 +270,11 @@ impl MetaSelector {
         ))
     }
 
-    /// The candidate with the highest mean accuracy over the entries other than `exclude`.
-    pub fn best_on_average(kb: &KnowledgeBase, exclude: Option<&str>) -> Option<String> {
+    /// The candidate with the highest mean accuracy over the entries other than `exclude`
+    /// and its copies.
+    pub fn best_on_average(kb: &KnowledgeBase, exclude: Option<&KnowledgeEntry>) -> Option<String> {
         let mut totals: BTreeMap<&str, (f64, usize)> = BTreeMap::new();
-        for e in kb
-            .entries
-            .iter()
-            .filter(|e| Some(e.dataset.as_str()) != exclude)
-        {
+        for e in kb.entries.iter().filter(|e| left_in(e, exclude)) {
             for (c, s) in &e.scores {
                 let t = totals.entry(c.as_str()).or_default();
                 t.0 += s;
@@ -331,18 +333,10 @@ impl MetaSelector {
             };
             // Out with it go its copies under other names (a grown knowledge base may hold
             // some), else it would be its own nearest neighbour.
-            let others = KnowledgeBase {
-                entries: kb
-                    .entries
-                    .iter()
-                    .filter(|o| o.dataset != e.dataset && o.meta != e.meta)
-                    .cloned()
-                    .collect(),
-            };
-            let (ranking, _) = self.rank(&others, &e.meta, None)?;
+            let (ranking, _) = self.rank(kb, &e.meta, Some(e))?;
             let regret_of = |c: &str| e.regret(c).unwrap_or(100.0);
             let first = ranking[0].0.clone();
-            let average = Self::best_on_average(&others, None).unwrap_or_default();
+            let average = Self::best_on_average(kb, Some(e)).unwrap_or_default();
             // The tried candidate with the best score, ties to the earlier in the ranking.
             let switched = ranking
                 .iter()
