@@ -130,8 +130,12 @@ pub struct ContinualArgs {
     /// Embedded dataset (digits or iris).
     #[arg(long, default_value = "digits")]
     pub dataset: String,
-    /// Experiences in the stream.
-    #[arg(long, default_value_t = 5)]
+    /// Experiences in the stream (2 to 100).
+    #[arg(
+        long,
+        default_value_t = 5,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(2..=100)
+    )]
     pub experiences: usize,
     /// Rows a replay buffer holds.
     #[arg(long, default_value_t = 200)]
@@ -205,7 +209,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
     /// Label column of the CSV: a header name or a 0-based index (default: the last column).
-    #[arg(long, value_name = "COLUMN")]
+    #[arg(long, value_name = "COLUMN", allow_hyphen_values = true)]
     pub label: Option<String>,
     /// Field delimiter of the CSV (default ,).
     #[arg(long)]

@@ -76,11 +76,14 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
 }
 
 fn predict(args: &PredictArgs) -> Result<(), Failure> {
-    let predictions = predict_csv(&args.model, &args.data)?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| default_predictions_path(&args.data));
+    if out.as_os_str() != "-" {
+        consort_core::io::check_output_file(&out, &[&args.data])?;
+    }
+    let predictions = predict_csv(&args.model, &args.data)?;
     let mut w = stdout();
     if out.as_os_str() == "-" {
         w.write_all(predictions.csv.as_bytes())?;

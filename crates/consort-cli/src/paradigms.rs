@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use consort_cli::args::{ContinualArgs, RecommendArgs, RlArgs, RunArgs, TuneArgs};
 use consort_cli::progress::ProgressBars;
+use consort_core::io::{check_output_dir, check_output_file};
 use consort_core::{ConsortError, ObserverHandle};
 use consort_data::embedded;
 
@@ -17,6 +18,9 @@ pub(crate) fn continual(args: &ContinualArgs) -> Result<(), Failure> {
     use consort_data::{Scenario, StandardScaler, train_test_split};
     use consort_tune::continual::{run_stream, strategy_table};
     let strategies = args.strategies()?;
+    if let Some(dir) = &args.out {
+        check_output_dir(dir)?;
+    }
     if args.epochs == 0 || args.epochs > consort_tune::MAX_EPOCHS {
         return Err(ConsortError::config(format!(
             "--epochs must lie in 1..={}",
@@ -112,6 +116,9 @@ pub(crate) fn rl(args: &RlArgs) -> Result<(), Failure> {
     if args.seeds == 0 || args.seeds > 100 {
         return Err(ConsortError::config("--seeds must lie in 1..=100").into());
     }
+    if let Some(dir) = &args.out {
+        check_output_dir(dir)?;
+    }
     let observer = if args.quiet {
         ObserverHandle::none()
     } else {
@@ -139,6 +146,10 @@ pub(crate) fn rl(args: &RlArgs) -> Result<(), Failure> {
 
 /// `consort recommend`.
 pub(crate) fn recommend(args: &RecommendArgs) -> Result<(), Failure> {
+    let inputs: Vec<&std::path::Path> = std::iter::once(args.ratings.as_path())
+        .chain(args.items.as_deref())
+        .collect();
+    check_output_file(&args.out, &inputs)?;
     let config = consort_experiment::recommend::RecommendConfig {
         k: args.k,
         seed: args.seed,
@@ -195,16 +206,18 @@ pub(crate) fn recommend(args: &RecommendArgs) -> Result<(), Failure> {
 pub(crate) fn auto(args: &RunArgs) -> Result<(), Failure> {
     use consort_meta::selection::{KnowledgeBase, MetaSelector, Portfolio};
     let config = args.experiment()?;
-    let prepared = consort_experiment::prepare(&config.data, config.seed)?;
     let path = args
         .knowledge_base
         .clone()
         .unwrap_or_else(|| consort_data::fetch::data_dir().join("knowledge_base.json"));
-    let mut kb = if path.exists() {
-        KnowledgeBase::load(&path)?
-    } else {
-        KnowledgeBase::builtin()?
-    };
+    // Readable and writable before any fitting: the record is the run's last step.
+    let kb = KnowledgeBase::load_or_builtin(&path)?;
+    let inputs: Vec<&std::path::Path> = (config.data.csv.iter())
+        .chain(&config.data.test)
+        .map(|p| p.as_path())
+        .collect();
+    check_output_file(&path, &inputs)?;
+    let prepared = consort_experiment::prepare(&config.data, config.seed)?;
     let portfolio = Portfolio {
         seed: config.seed,
         folds: 3,
@@ -219,11 +232,9 @@ pub(crate) fn auto(args: &RunArgs) -> Result<(), Failure> {
         prepared.test.labels(),
     )?;
     let known = kb.entries.len();
-    let recorded_as = kb.record(selection.entry(&prepared.name));
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| ConsortError::io(dir, e))?;
-    }
-    kb.save(&path)?;
+    // Read afresh and written under the file's lock: another run's record made meanwhile
+    // is kept.
+    let recorded_as = KnowledgeBase::record_in(&path, selection.entry(&prepared.name))?;
     let mut w = stdout();
     writeln!(
         w,
@@ -255,6 +266,30 @@ pub(crate) fn auto(args: &RunArgs) -> Result<(), Failure> {
 
 pub(crate) fn tune(args: &TuneArgs) -> Result<(), Failure> {
     let config = consort_hpo::tune::TuneConfig::load(&args.config)?;
+    if let Some(dir) = &args.out {
+        check_output_dir(dir)?;
+    }
+    // A fresh study is started by one process: a second `tune` without --resume on the same
+    // local storage waits for the first's check-and-start, then finds its trials.
+    let _starting = match (&config.storage, args.resume) {
+        (Some(url), false) => match local_storage_file(url) {
+            Some(file) => Some(
+                consort_core::io::FileLock::acquire_within(
+                    &consort_core::io::lock_path(&file.with_extension("start")),
+                    "study start",
+                    std::time::Duration::from_secs(2),
+                )
+                .map_err(|_| {
+                    ConsortError::config(format!(
+                        "another `consort tune` is running the new study in {url}: pass --resume \
+                     to join it as one more worker"
+                    ))
+                })?,
+            ),
+            None => None,
+        },
+        _ => None,
+    };
     match (&config.storage, args.resume) {
         (None, true) => {
             return Err(ConsortError::config(
@@ -301,4 +336,13 @@ pub(crate) fn tune(args: &TuneArgs) -> Result<(), Failure> {
     }
     w.flush()?;
     Ok(())
+}
+
+/// The local file a study storage URL names (a journal file or `sqlite://` path); `None` for
+/// a database server.
+fn local_storage_file(url: &str) -> Option<std::path::PathBuf> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return None;
+    }
+    Some(url.strip_prefix("sqlite://").unwrap_or(url).into())
 }

@@ -100,6 +100,37 @@ pub enum ConsortError {
     /// A run was stopped on purpose before it finished (a fault-injection or interrupt hook).
     #[error("interrupted: {0}")]
     Interrupted(String),
+    /// An output path that writing would destroy or cannot take: the input itself, a device,
+    /// a FIFO, a folder, a symbolic link, or a place that cannot be written. Checked before
+    /// any work starts.
+    #[error("refusing to write {path}: {message}")]
+    UnsafeOutput {
+        /// The output path as given.
+        path: PathBuf,
+        /// Why it is refused, and what to give instead.
+        message: String,
+    },
+    /// A file larger than the bound its reader accepts (`/dev/zero` given as a config, a
+    /// knowledge base, ratings): refused before it fills memory.
+    #[error("{path} is larger than {limit} bytes, the most a {what} may hold")]
+    InputTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The bound in bytes.
+        limit: u64,
+        /// What the file was read as (`experiment file`, `knowledge base`).
+        what: String,
+    },
+    /// A file lock held by another process longer than this one waits for it.
+    #[error("{path} stayed locked by another process for {waited_s} s: {message}")]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+        /// Seconds waited before giving up.
+        waited_s: u64,
+        /// What holds it, typically, and what to do.
+        message: String,
+    },
     /// Data or weights could not be fetched into the cache (client missing, download failed,
     /// checksum mismatch); nothing half-written is left behind.
     #[error("cannot fetch {asset}: {message} (run `consort fetch {asset}` to retry)")]

@@ -31,14 +31,13 @@ fn title_words(title: &str) -> Vec<String> {
 /// Reads `movieId,title,year,genres` rows from `path` for the items of `ratings`, keeping
 /// the `max_words` most frequent title words.
 pub fn read_item_content(path: &Path, ratings: &Ratings, max_words: usize) -> Result<ItemContent> {
-    let file = std::fs::File::open(path).map_err(|e| ConsortError::io(path, e))?;
+    let file = crate::csv::open_line_limited(path)?;
     let mut reader = csv::ReaderBuilder::new().from_reader(file);
-    let bad = |line: usize, message: String| ConsortError::Parse {
-        source_name: path.display().to_string(),
-        line,
-        message,
-    };
-    let header = reader.headers().map_err(|e| bad(1, e.to_string()))?.clone();
+    let name = path.display().to_string();
+    let header = reader
+        .headers()
+        .map_err(|e| crate::csv::csv_error(&name, e))?
+        .clone();
     let col = |name: &str| {
         header
             .iter()
@@ -57,8 +56,8 @@ pub fn read_item_content(path: &Path, ratings: &Ratings, max_words: usize) -> Re
         .collect();
     let mut per_item: Vec<Vec<String>> = vec![Vec::new(); ratings.n_items()];
     let mut word_counts: HashMap<String, usize> = HashMap::new();
-    for (line, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| bad(line + 2, e.to_string()))?;
+    for record in reader.records() {
+        let record = record.map_err(|e| crate::csv::csv_error(&name, e))?;
         let Some(&item) = index.get(record.get(id).unwrap_or("")) else {
             continue;
         };

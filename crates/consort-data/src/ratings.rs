@@ -203,7 +203,7 @@ impl Ratings {
 pub fn read_ratings_csv(path: impl AsRef<Path>, delimiter: u8) -> Result<Ratings> {
     let path = path.as_ref();
     let name = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| ConsortError::io(path, e))?;
+    let file = crate::csv::open_line_limited(path)?;
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .trim(csv::Trim::All)
@@ -215,7 +215,7 @@ pub fn read_ratings_csv(path: impl AsRef<Path>, delimiter: u8) -> Result<Ratings
     };
     let n_cols = rdr
         .headers()
-        .map_err(|e| parse_err(0, e.to_string()))?
+        .map_err(|e| crate::csv::csv_error(&name, e))?
         .len();
     if !(3..=4).contains(&n_cols) {
         return Err(parse_err(
@@ -227,8 +227,7 @@ pub fn read_ratings_csv(path: impl AsRef<Path>, delimiter: u8) -> Result<Ratings
     let mut items = Indexer::default();
     let (mut u, mut it, mut values, mut times) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for record in rdr.records() {
-        let record = record
-            .map_err(|e| parse_err(e.position().map_or(0, |p| p.line() as usize), e.to_string()))?;
+        let record = record.map_err(|e| crate::csv::csv_error(&name, e))?;
         let line = record.position().map_or(0, |p| p.line() as usize);
         let value: f32 = record[2]
             .parse()

@@ -233,7 +233,11 @@ pub fn read_text_csv(
 ) -> Result<TextDataset> {
     let path = path.as_ref();
     let name = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| ConsortError::io(path, e))?;
+    // Lines and parsed memory bounded as the table reader's are: `/dev/zero` or an endless
+    // stream ends in a clear error, not an allocation failure.
+    let file = crate::csv::open_line_limited(path)?;
+    let max_parsed = crate::csv::CsvLimits::default().max_parsed_bytes;
+    let mut parsed = 0usize;
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(false)
@@ -249,6 +253,22 @@ pub fn read_text_csv(
     let (mut texts, mut raw) = (Vec::new(), Vec::new());
     for record in rdr.records() {
         let record = record.map_err(|e| parse_error(&name, e))?;
+        parsed = parsed.saturating_add(crate::csv::CsvLimits::parsed_row_bytes(
+            record.as_slice().len(),
+            record.len(),
+        ));
+        if parsed > max_parsed {
+            return Err(ConsortError::Parse {
+                source_name: name.clone(),
+                line: record.position().map_or(0, |p| p.line() as usize),
+                message: format!(
+                    "{} rows take more than {} MiB parsed (the limit): is this an endless \
+                     stream? Sample the file's rows",
+                    texts.len(),
+                    max_parsed >> 20
+                ),
+            });
+        }
         texts.push(record[text_col].to_string());
         raw.push(record[label_col].trim().to_string());
     }
@@ -275,11 +295,7 @@ pub fn read_text_csv(
 }
 
 fn parse_error(name: &str, e: csv::Error) -> ConsortError {
-    ConsortError::Parse {
-        source_name: name.to_string(),
-        line: e.position().map_or(0, |p| p.line() as usize),
-        message: e.to_string(),
-    }
+    crate::csv::csv_error(name, e)
 }
 
 impl consort_core::io::Validate for Vocabulary {

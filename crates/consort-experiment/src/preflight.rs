@@ -83,18 +83,126 @@ fn available_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// An error when the estimate exceeds the memory available, before any fitting.
-pub(crate) fn check_memory(train: &Dataset, test: &Dataset) -> Result<()> {
-    let need = estimated_bytes(train, test);
+/// Bytes one member holds at its peak while fitting, roughly: a network's weights in five
+/// copies (weights, gradients, two Adam moments, the best epoch's) and a batch of
+/// activations in three (forward, backward, optimiser); a tree ensemble's nodes (at most two
+/// per training row and tree, 48 bytes each). The other models are small beside the data.
+pub(crate) fn model_bytes(
+    spec: &ModelSpec,
+    n_features: usize,
+    n_classes: usize,
+    rows: usize,
+) -> u64 {
+    const NODE: u64 = 48;
+    let f = |x: usize| x as u64;
+    let dense = |widths: &[u64]| -> u64 {
+        widths
+            .windows(2)
+            .map(|w| w[0].saturating_mul(w[1]).saturating_add(w[1]))
+            .fold(0, u64::saturating_add)
+    };
+    let network = |params: u64, activations: u64, batch: usize| {
+        params
+            .saturating_mul(4 * 5)
+            .saturating_add(activations.saturating_mul(f(batch)).saturating_mul(4 * 3))
+    };
+    let tree_nodes = |trees: usize, depth: Option<usize>| {
+        let by_rows = f(rows).saturating_mul(2);
+        let by_depth = depth.map_or(u64::MAX, |d| {
+            1u64.checked_shl(d as u32 + 1).unwrap_or(u64::MAX)
+        });
+        f(trees)
+            .saturating_mul(by_rows.min(by_depth))
+            .saturating_mul(NODE)
+    };
+    match &spec.kind {
+        ModelKind::Mlp(p) => {
+            let widths: Vec<u64> = std::iter::once(n_features)
+                .chain(p.hidden.iter().copied())
+                .chain(std::iter::once(n_classes))
+                .map(f)
+                .collect();
+            let activations = widths.iter().fold(0, |a: u64, &w| a.saturating_add(w));
+            network(dense(&widths), activations, p.batch_size)
+        }
+        ModelKind::Cnn(p) => {
+            let side = (n_features as f64).sqrt() as usize;
+            let (h, w) = (p.height.unwrap_or(side), p.width.unwrap_or(side));
+            let [c1, c2] = p.conv_channels.map(f);
+            let pixels = f(h).saturating_mul(f(w));
+            let flat = c2
+                .saturating_mul(f(h / 4).max(1))
+                .saturating_mul(f(w / 4).max(1));
+            let params = (9 * c1)
+                .saturating_add(c1.saturating_mul(c2).saturating_mul(9))
+                .saturating_add(dense(&[flat, f(p.hidden), f(n_classes)]));
+            let activations = pixels
+                .saturating_mul(c1)
+                .saturating_add(pixels.saturating_mul(c2) / 4)
+                .saturating_add(f(p.hidden));
+            network(params, activations, p.batch_size)
+        }
+        ModelKind::Transformer(p) | ModelKind::Lstm(p) => {
+            let layer = f(p.width)
+                .saturating_mul(f(p.width))
+                .saturating_mul(4)
+                .saturating_add(f(p.width).saturating_mul(f(p.hidden)).saturating_mul(2));
+            let params = layer.saturating_mul(f(p.layers));
+            network(params, f(p.width).saturating_mul(f(p.hidden)), p.batch_size)
+        }
+        ModelKind::Forest(c) => tree_nodes(c.n_trees, c.max_depth),
+        ModelKind::Boosting(c) => f(c.max_iter)
+            .saturating_mul(f(n_classes))
+            .saturating_mul(f(c.max_leaf_nodes).saturating_mul(2))
+            .saturating_mul(NODE),
+        ModelKind::AdaBoost(c) => tree_nodes(c.n_estimators, Some(c.max_depth)),
+        ModelKind::Tree(c) => tree_nodes(1, c.max_depth),
+        ModelKind::Logistic(_)
+        | ModelKind::Knn(_)
+        | ModelKind::GaussianNb(_)
+        | ModelKind::MultinomialNb(_) => f(n_features + 1).saturating_mul(f(n_classes)) * 8,
+    }
+}
+
+/// An error when the estimate (the data's copies and the largest member, since members fit
+/// one at a time) exceeds the memory available, before any fitting; it names the member
+/// and the setting to lower.
+pub(crate) fn check_memory(cfg: &ExperimentConfig, train: &Dataset, test: &Dataset) -> Result<()> {
+    let data = estimated_bytes(train, test);
+    let largest = cfg
+        .models
+        .iter()
+        .map(|m| {
+            let bytes = model_bytes(m, train.n_features(), train.n_classes(), train.len());
+            (bytes, m)
+        })
+        .max_by_key(|(b, _)| *b);
+    let model = largest.map_or(0, |(b, _)| b);
+    let need = data.saturating_add(model);
     match available_bytes() {
-        Some(free) if need > free => Err(ConsortError::InvalidInput(format!(
-            "this run needs about {:.1} GB ({} rows x {} features, in the copies the folds and \
-             scaling make) but {:.1} GB are available: use fewer rows or columns",
-            need as f64 / 1e9,
-            train.len() + test.len(),
-            train.n_features(),
-            free as f64 / 1e9
-        ))),
+        Some(free) if need > free => {
+            let gb = |b: u64| b as f64 / 1e9;
+            let way_out = match largest {
+                Some((b, m)) if b > data => format!(
+                    "member {:?} alone needs about {:.1} GB: lower its size (hidden widths, \
+                     conv_channels, n_trees, max_iter or max_depth)",
+                    m.name,
+                    gb(b)
+                ),
+                _ => "use fewer rows or columns".to_string(),
+            };
+            Err(ConsortError::InvalidInput(format!(
+                "this run needs about {:.1} GB ({:.1} GB for {} rows x {} features in the copies \
+                 the folds and scaling make, {:.1} GB for the largest member) but {:.1} GB are \
+                 available: {way_out}",
+                gb(need),
+                gb(data),
+                train.len() + test.len(),
+                train.n_features(),
+                gb(model),
+                gb(free)
+            )))
+        }
         _ => Ok(()),
     }
 }
@@ -110,5 +218,29 @@ mod tests {
         assert!(e.contains("--label"), "{e}");
         assert!(check_label_column("class", 60, 3).is_ok());
         assert!(check_label_column("class", 3, 3).is_ok());
+    }
+
+    #[test]
+    fn a_huge_member_is_counted() {
+        let spec = |toml: &str| -> ModelSpec {
+            let cfg: ExperimentConfig = toml::from_str(&format!(
+                "[data]\nembedded = \"iris\"\n[[model]]\nname = \"m\"\n{toml}\n"
+            ))
+            .unwrap();
+            cfg.models[0].clone()
+        };
+        let small = model_bytes(&spec("mlp = { hidden = [64] }"), 64, 10, 1000);
+        let wide = model_bytes(&spec("mlp = { hidden = [1000000, 1000000] }"), 64, 10, 1000);
+        assert!(small < 10_000_000, "{small}");
+        assert!(wide > 10_000_000_000_000, "{wide}");
+        let forest = model_bytes(&spec("forest = { n_trees = 1000000 }"), 64, 10, 100_000);
+        assert!(forest > 1_000_000_000_000, "{forest}");
+        let cnn = model_bytes(
+            &spec("cnn = { conv_channels = [100000, 100000] }"),
+            64,
+            10,
+            1000,
+        );
+        assert!(cnn > 100_000_000_000, "{cnn}");
     }
 }

@@ -81,11 +81,13 @@ impl consort_core::io::Validate for Preprocessing {
         ensure(!self.feature_names.is_empty(), || "no feature names".into())?;
         if let Some(imputer) = &self.imputer {
             imputer.validate()?;
-            ensure(imputer.fill.len() == self.numeric_columns.len(), || {
+            // The imputer is fitted after one-hot encoding: one value per model feature
+            // (numeric columns, then indicator columns).
+            ensure(imputer.fill.len() == self.feature_names.len(), || {
                 format!(
-                    "{} imputer values for {} numeric columns",
+                    "{} imputer values for {} features",
                     imputer.fill.len(),
-                    self.numeric_columns.len()
+                    self.feature_names.len()
                 )
             })?;
         }
@@ -125,6 +127,7 @@ impl Preprocessing {
                 .collect(),
             keep_text_columns: !self.text_columns.is_empty(),
             limits: Default::default(),
+            suggest_options: false,
         };
         let table = read_table(path, &options)?;
         let layout = RawTable::layout(self.numeric_columns.clone(), self.text_columns.clone());
@@ -245,12 +248,21 @@ pub fn prepare_observed(
         drop_columns: data.drop.clone(),
         keep_text_columns: data.categorical == Categorical::OneHot,
         limits: data.limits(),
+        suggest_options: true,
     };
     let mut notes = Vec::new();
     let mut table = read_table(path, &options)?;
     let name = table.name().to_string();
+    // The test file's columns are matched by header name, its label column too: the same
+    // columns in another order are the same table.
     let given_test = match &data.test {
-        Some(t) => Some(read_table(t, &options)?.aligned_to(&table)?),
+        Some(t) => {
+            let test_options = CsvOptions {
+                label: LabelColumn::Name(table.label_name().to_string()),
+                ..options.clone()
+            };
+            Some(read_table(t, &test_options)?.aligned_to(&table)?)
+        }
         None => None,
     };
     let numeric_columns = table.feature_names().to_vec();
@@ -264,6 +276,13 @@ pub fn prepare_observed(
     if data.missing == MissingValues::Drop && missing > 0 {
         let before = table.labels().len();
         table = table.complete_rows();
+        if table.labels().is_empty() {
+            return Err(ConsortError::EmptyDataset(format!(
+                "every one of the {before} rows has a missing cell, so --missing drop (`missing \
+                 = \"drop\"`) leaves none: fill them instead (--missing mean, median or \
+                 most-frequent), or --drop the column that is mostly empty"
+            )));
+        }
         notes.push(format!(
             "dropped {} rows with missing cells",
             before - table.labels().len()

@@ -106,7 +106,11 @@ impl Experiment {
             text,
         } = prepare_observed(&cfg.data, cfg.seed, &self.observer)?;
         preflight::check_rows(cfg, &train, &test)?;
-        preflight::check_memory(&train, &test)?;
+        preflight::check_memory(cfg, &train, &test)?;
+        if cfg.select {
+            // What the saved model's loader will check, checked before any fitting.
+            consort_core::io::Validate::validate(&preprocessing)?;
+        }
         let backend = BackendKind::chosen(cfg.backend)?;
         backend.device()?;
         // The run folder, before any fitting: an unwritable or wrong --out fails now.

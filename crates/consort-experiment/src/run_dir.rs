@@ -39,6 +39,8 @@ impl StagedRun {
             )));
         }
         std::fs::create_dir_all(out).map_err(|e| ConsortError::io(out, e))?;
+        // What killed runs left (SIGKILL cannot be caught) goes before this one starts.
+        consort_core::io::remove_stale_partials(out);
         // Unique per process and per run within it (runs may share a process and a second).
         static RUNS: AtomicUsize = AtomicUsize::new(0);
         loop {

@@ -138,6 +138,7 @@ pub(crate) fn save_selected(
         dir.file_name().and_then(|n| n.to_str()).unwrap_or("model"),
         std::process::id()
     ));
+    consort_core::io::remove_stale_partials(parent);
     let result = (|| {
         std::fs::create_dir_all(&staging).map_err(|e| ConsortError::io(&staging, e))?;
         for (slot, &m) in indices.iter().enumerate() {
@@ -193,8 +194,13 @@ impl std::fmt::Debug for SavedModel {
 }
 
 impl SavedModel {
-    /// Loads a model folder written by a run with `select`.
+    /// Loads a model folder written by a run with `select`. Every error names the folder
+    /// or the file in it that is wrong.
     pub fn load(dir: &Path) -> Result<Self> {
+        Self::load_unnamed(dir).map_err(|e| name_model_folder(e, dir))
+    }
+
+    fn load_unnamed(dir: &Path) -> Result<Self> {
         let manifest_path = dir.join("consort-model.json");
         if !manifest_path.is_file() {
             return Err(ConsortError::InvalidInput(format!(
@@ -269,6 +275,29 @@ impl SavedModel {
     }
 }
 
+/// `e` with the model folder `dir` named, where it names no file itself (an ensemble that
+/// refuses its members, say).
+fn name_model_folder(e: ConsortError, dir: &Path) -> ConsortError {
+    match e {
+        ConsortError::Io { .. }
+        | ConsortError::InvalidModel { .. }
+        | ConsortError::Parse { .. }
+        | ConsortError::InputTooLarge { .. }
+        | ConsortError::Backend(_) => e,
+        other => {
+            let message = other.to_string();
+            if message.contains(&dir.display().to_string()) {
+                other
+            } else {
+                ConsortError::InvalidModel {
+                    path: dir.to_path_buf(),
+                    message,
+                }
+            }
+        }
+    }
+}
+
 /// Predictions as CSV: the predicted class name, then each class's probability (shortest
 /// round-trip form, so equal files mean equal predictions).
 pub(crate) fn predictions_csv(proba: &Matrix, predicted: &[usize], classes: &[String]) -> String {
@@ -304,6 +333,10 @@ pub fn predict_csv(model_dir: &Path, data: &Path) -> Result<Predictions> {
     let saved = SavedModel::load(model_dir)?;
     let (rows, labelled) = saved.preprocessing.read(data)?;
     let (proba, predicted) = saved.model.predict_with_proba(rows.features())?;
+    check_probabilities(&proba).map_err(|message| ConsortError::InvalidModel {
+        path: model_dir.to_path_buf(),
+        message,
+    })?;
     let accuracy = labelled.then(|| {
         predicted
             .iter()
@@ -319,10 +352,57 @@ pub fn predict_csv(model_dir: &Path, data: &Path) -> Result<Predictions> {
     })
 }
 
+/// How far a row of probabilities may sum from 1 (`f32` rounding over many classes).
+const PROBABILITY_SUM_TOLERANCE: f32 = 1e-3;
+
+/// Checks what a model predicts before it is published: every probability finite and
+/// non-negative, every row summing to 1. Weights that pass their own checks can still combine
+/// into overflow; this is the last line that keeps NaN out of a predictions file.
+fn check_probabilities(proba: &Matrix) -> std::result::Result<(), String> {
+    for (r, row) in proba.iter_rows().enumerate() {
+        if let Some(v) = row.iter().find(|v| !v.is_finite() || **v < 0.0) {
+            return Err(format!(
+                "it predicts a probability of {v} for row {} (a corrupted or hand-edited \
+                 model: probabilities must be finite and non-negative); nothing was written",
+                r + 1
+            ));
+        }
+        let sum: f32 = row.iter().sum();
+        if (sum - 1.0).abs() > PROBABILITY_SUM_TOLERANCE {
+            return Err(format!(
+                "its probabilities for row {} sum to {sum}, not 1 (a corrupted or \
+                 hand-edited model); nothing was written",
+                r + 1
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The default output path of `consort predict`: beside the input, `<stem>.predictions.csv`.
 pub fn default_predictions_path(data: &Path) -> PathBuf {
     let stem = data
         .file_stem()
         .map_or_else(|| "data".into(), |s| s.to_string_lossy().into_owned());
     data.with_file_name(format!("{stem}.predictions.csv"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_probabilities_are_published() {
+        let m = |v: Vec<f32>| Matrix::new(2, 2, v).unwrap();
+        assert!(check_probabilities(&m(vec![0.25, 0.75, 1.0, 0.0])).is_ok());
+        for (bad, said) in [
+            (vec![0.5, 0.5, f32::NAN, f32::NAN], "NaN"),
+            (vec![0.5, 0.5, f32::INFINITY, 0.0], "inf"),
+            (vec![1.5, -0.5, 0.5, 0.5], "-0.5"),
+            (vec![0.0, 0.0, 0.5, 0.5], "sum to 0"),
+        ] {
+            let e = check_probabilities(&m(bad)).unwrap_err();
+            assert!(e.contains(said), "{e}");
+        }
+    }
 }

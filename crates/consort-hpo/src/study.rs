@@ -119,13 +119,17 @@ impl Study {
         mut objective: impl FnMut(&mut Trial<'_>) -> Result<f64>,
     ) -> Result<()> {
         loop {
-            self.trials = self.storage.state()?.finished;
+            let state = self.storage.state()?;
+            self.trials = state.finished;
             let done = self
                 .trials
                 .iter()
                 .filter(|t| matches!(t.state, TrialState::Complete | TrialState::Pruned))
                 .count();
-            if done >= n {
+            // Trials other workers are running now count too: two workers that both see one
+            // trial missing would otherwise both run it (n + 1 trials). A running trial whose
+            // worker dies is retried by the next resume.
+            if done + state.running.len() >= n {
                 return Ok(());
             }
             let before = self.trials.len();

@@ -144,7 +144,11 @@ const MODEL_PARAMS: [(&str, &[&str]); 4] = [
 impl TuneConfig {
     /// Reads and checks a study file; `storage` becomes relative to the file's folder.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConsortError::io(path, e))?;
+        let text = consort_core::io::read_to_string_bounded(
+            path,
+            consort_core::io::MAX_CONFIG_BYTES,
+            "study file",
+        )?;
         let mut config: Self = toml::from_str(&text)
             .map_err(|e| ConsortError::config(format!("{}: {e}", path.display())))?;
         let dir = path.parent().unwrap_or(Path::new(""));

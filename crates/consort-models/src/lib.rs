@@ -21,6 +21,10 @@
 
 #![warn(missing_docs)]
 
+/// The most rounds (trees, boosting iterations, solver iterations) a model's settings may
+/// ask for: a typo of `1e9` is refused at once instead of running until killed.
+pub const MAX_ROUNDS: usize = 1_000_000;
+
 pub mod bayes;
 pub mod linear;
 pub mod neighbors;

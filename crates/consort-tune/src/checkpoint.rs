@@ -165,9 +165,11 @@ impl Checkpoint {
     /// Loads the saved weights into `model` (built with the same architecture).
     pub fn load_model<M: Module>(&self, model: M) -> Result<M> {
         let file = self.path.join(MODEL_FILE);
-        model
+        let model = model
             .try_load_file(&file)
-            .map_err(|e| ConsortError::Serialization(format!("{}: {e:?}", file.display())))
+            .map_err(|e| ConsortError::Serialization(format!("{}: {e:?}", file.display())))?;
+        consort_core::io::check_weights(&model, &file)?;
+        Ok(model)
     }
 
     /// Loads the saved optimiser state into `optim`.

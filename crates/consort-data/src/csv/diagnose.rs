@@ -13,7 +13,7 @@ pub(super) fn shorten(cell: &str) -> String {
 
 /// `, read with delimiter ';'; the file seems to use ','` when the one header column holds
 /// another usual delimiter.
-pub(super) fn delimiter_hint(header: &str, delimiter: u8) -> String {
+pub(super) fn delimiter_hint(header: &str, delimiter: u8, suggest_option: bool) -> String {
     let candidates = [b',', b';', b'\t', b'|'];
     let best = candidates
         .iter()
@@ -21,7 +21,7 @@ pub(super) fn delimiter_hint(header: &str, delimiter: u8) -> String {
         .map(|&c| (header.bytes().filter(|&b| b == c).count(), c))
         .max();
     match best {
-        Some((count, c)) if count > 0 => format!(
+        Some((count, c)) if count > 0 && suggest_option => format!(
             " ({:?} read with delimiter {:?}); the file seems to use {:?}: pass --delimiter {:?}",
             shorten(header),
             delimiter as char,
@@ -31,6 +31,13 @@ pub(super) fn delimiter_hint(header: &str, delimiter: u8) -> String {
             } else {
                 (c as char).to_string()
             }
+        ),
+        Some((count, c)) if count > 0 => format!(
+            " ({:?} read with delimiter {:?}); the file seems to use {:?}, but the model reads \
+             files delimited as its training file was: convert the file",
+            shorten(header),
+            delimiter as char,
+            c as char
         ),
         _ => String::new(),
     }

@@ -11,6 +11,18 @@ pub struct CsvLimits {
     pub max_line_bytes: usize,
     /// Most cells (rows x columns). Default 200 million (800 MB as `f32` features).
     pub max_cells: usize,
+    /// Most memory the parsed rows may take before they become numbers (their text, plus
+    /// the reader's bookkeeping of about 16 bytes a cell and 112 a row). Default 1 GiB: an
+    /// endless stream of valid rows (`/dev/stdin`) stops there, not at the machine's limit.
+    pub max_parsed_bytes: usize,
+}
+
+impl CsvLimits {
+    /// The memory a parsed row of `text_bytes` bytes in `cells` cells takes, as
+    /// [`max_parsed_bytes`](Self::max_parsed_bytes) counts it.
+    pub fn parsed_row_bytes(text_bytes: usize, cells: usize) -> usize {
+        text_bytes + 16 * cells + 112
+    }
 }
 
 impl Default for CsvLimits {
@@ -18,13 +30,14 @@ impl Default for CsvLimits {
         Self {
             max_line_bytes: 16 << 20,
             max_cells: 200_000_000,
+            max_parsed_bytes: 1 << 30,
         }
     }
 }
 
 /// The error a [`LineLimited`] reader raises, found again in the CSV reader's I/O error.
 #[derive(Debug)]
-pub(super) struct LineTooLong {
+pub(crate) struct LineTooLong {
     pub(super) line: usize,
     limit: usize,
 }
@@ -44,11 +57,23 @@ impl std::error::Error for LineTooLong {}
 
 /// Passes bytes through, failing once a line grows past the limit: the CSV reader buffers
 /// a whole record, so without this an endless line (`/dev/zero`) grows without bound.
-pub(super) struct LineLimited<R> {
-    pub(super) inner: R,
-    pub(super) limit: usize,
-    pub(super) line: usize,
-    pub(super) in_line: usize,
+pub(crate) struct LineLimited<R> {
+    pub(crate) inner: R,
+    pub(crate) limit: usize,
+    pub(crate) line: usize,
+    pub(crate) in_line: usize,
+}
+
+impl<R> LineLimited<R> {
+    /// `inner` with lines of at most `limit` bytes.
+    pub(crate) fn new(inner: R, limit: usize) -> Self {
+        Self {
+            inner,
+            limit,
+            line: 1,
+            in_line: 0,
+        }
+    }
 }
 
 impl<R: Read> Read for LineLimited<R> {

@@ -83,6 +83,10 @@ pub struct CsvOptions {
     /// Bounds on what is read, so that a wrong file (`/dev/zero`, a binary, a 1 GB line)
     /// ends in a clear error with bounded memory.
     pub limits: CsvLimits,
+    /// Whether errors suggest the reading options (`--delimiter`, `--missing`, `--drop`,
+    /// `--categorical`): true where the user chooses them (a run), false where they are
+    /// fixed (a saved model reading new rows as it was trained).
+    pub suggest_options: bool,
 }
 
 impl Default for CsvOptions {
@@ -94,6 +98,7 @@ impl Default for CsvOptions {
             drop_columns: Vec::new(),
             keep_text_columns: false,
             limits: CsvLimits::default(),
+            suggest_options: true,
         }
     }
 }
@@ -103,6 +108,14 @@ impl Default for CsvOptions {
 /// training rows only, [`read_table`] and split first).
 pub fn read_csv(path: impl AsRef<Path>, options: &CsvOptions) -> Result<Dataset> {
     read_table(path, options)?.resolve(options.missing)
+}
+
+/// Opens `path` for a CSV reader, its lines bounded by the default [`CsvLimits`] (so
+/// `/dev/zero` or a binary file ends in a clear error); map the reader's errors with
+/// [`csv_error`].
+pub(crate) fn open_line_limited(path: &Path) -> Result<LineLimited<File>> {
+    let file = File::open(path).map_err(|e| ConsortError::io(path, e))?;
+    Ok(LineLimited::new(file, CsvLimits::default().max_line_bytes))
 }
 
 /// Reads a CSV file into a [`RawTable`] (missing cells as NaN unless `options.missing` is
@@ -136,12 +149,7 @@ pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -
         line,
         message,
     };
-    let reader = LineLimited {
-        inner: reader,
-        limit: options.limits.max_line_bytes,
-        line: 1,
-        in_line: 0,
-    };
+    let reader = LineLimited::new(reader, options.limits.max_line_bytes);
     // Flexible: row lengths are checked here, to tell an unclosed quote or a trailing
     // delimiter from a short row.
     let mut rdr = csv::ReaderBuilder::new()
@@ -167,6 +175,21 @@ pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -
     if trailing_delimiter {
         header.pop();
     }
+    // Columns are matched by name (the label, --drop, a test file, a saved model's input):
+    // a name twice would match either.
+    for (j, name) in header.iter().enumerate() {
+        if let Some(first) = header[..j].iter().position(|h| h == name) {
+            return Err(parse_err(
+                1,
+                format!(
+                    "the header names column {name:?} twice (columns {} and {}); columns are \
+                     matched by name: rename one",
+                    first + 1,
+                    j + 1
+                ),
+            ));
+        }
+    }
     let width = header.len();
     if width < 2 {
         return Err(parse_err(
@@ -174,7 +197,7 @@ pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -
             format!(
                 "the header has one column{}; a table needs at least one feature column and a \
                  label column",
-                delimiter_hint(&header[0], options.delimiter)
+                delimiter_hint(&header[0], options.delimiter, options.suggest_options)
             ),
         ));
     }
@@ -202,6 +225,7 @@ pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -
     }
 
     let mut records = Vec::new();
+    let mut parsed_bytes = 0usize;
     for r in rdr.records() {
         let mut record = r.map_err(|e| csv_error(source_name, e))?;
         let line = record.position().map_or(0, |p| p.line() as usize);
@@ -227,6 +251,22 @@ pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -
                     "more than {} cells ({} columns): raise the limit (max_cells) if the \
                      machine has the memory",
                     options.limits.max_cells, width
+                ),
+            ));
+        }
+        parsed_bytes = parsed_bytes.saturating_add(CsvLimits::parsed_row_bytes(
+            record.as_slice().len(),
+            record.len(),
+        ));
+        if parsed_bytes > options.limits.max_parsed_bytes {
+            return Err(parse_err(
+                line,
+                format!(
+                    "{} rows take more than {} MiB parsed (the limit, max_parsed_bytes): is \
+                     this an endless stream? For a larger table, sample its rows or raise \
+                     the limit where the machine has the memory",
+                    records.len(),
+                    options.limits.max_parsed_bytes >> 20
                 ),
             ));
         }
@@ -283,11 +323,20 @@ pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -
                 if options.missing == MissingValues::Error {
                     return Err(parse_err(
                         line,
-                        format!(
-                            "column {:?} is missing ({cell:?}); choose what to do with missing \
-                             cells: --missing drop|mean|median|most-frequent",
-                            header[j]
-                        ),
+                        if options.suggest_options {
+                            format!(
+                                "column {:?} is missing ({cell:?}); choose what to do with \
+                                 missing cells: --missing drop|mean|median|most-frequent",
+                                header[j]
+                            )
+                        } else {
+                            format!(
+                                "column {:?} is missing ({cell:?}); the model was trained \
+                                 without missing cells and cannot fill it: give every row a \
+                                 value",
+                                header[j]
+                            )
+                        },
                     ));
                 }
                 if text[j] {
@@ -305,11 +354,18 @@ pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -
                 parse_err(
                     line,
                     format!(
-                        "column {:?}: {:?} is not a number (drop the column with --drop {:?}, \
-                         or one-hot encode text columns with --categorical one-hot){}",
+                        "column {:?}: {:?} is not a number ({}){}",
                         header[j],
                         shorten(cell),
-                        header[j],
+                        if options.suggest_options {
+                            format!(
+                                "drop the column with --drop {:?}, or one-hot encode text \
+                                 columns with --categorical one-hot",
+                                header[j]
+                            )
+                        } else {
+                            "the model was trained on numbers in this column".to_string()
+                        },
                         if cell.contains('\n') {
                             "; it spans lines: is a quote left open?"
                         } else {
@@ -369,7 +425,9 @@ pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -
     })
 }
 
-fn csv_error(source_name: &str, e: csv::Error) -> ConsortError {
+/// A CSV reader's error as a [`ConsortError`]: a line past the limit ([`LineLimited`]) and
+/// an unequal row are said plainly, with the line.
+pub(crate) fn csv_error(source_name: &str, e: csv::Error) -> ConsortError {
     let line = e.position().map_or(0, |p| p.line() as usize);
     let message = match e.kind() {
         csv::ErrorKind::UnequalLengths {

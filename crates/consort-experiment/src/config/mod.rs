@@ -160,7 +160,11 @@ impl ExperimentConfig {
 
     /// Reads an experiment file; its relative data paths are taken from its folder.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConsortError::io(path, e))?;
+        let text = consort_core::io::read_to_string_bounded(
+            path,
+            consort_core::io::MAX_CONFIG_BYTES,
+            "experiment file",
+        )?;
         let mut config = Self::from_toml(&text, &path.display().to_string())?;
         let base = path.parent().unwrap_or(Path::new(""));
         let anchor = |p: &mut PathBuf| {

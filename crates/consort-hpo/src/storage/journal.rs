@@ -1,5 +1,5 @@
 //! A study stored in an append-only journal file (one JSON line per event, Optuna's
-//! `JournalFileStorage` idea): several processes share it through an exclusive lock file,
+//! `JournalFileStorage` idea): several processes share it through an advisory file lock,
 //! a crashed study resumes from it, and a trial whose worker died is marked failed and its
 //! parameters retried. Completed trials are written once and never rerun.
 //!
@@ -9,9 +9,10 @@
 //! `/proc` entry exists) and dead otherwise.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+
+use consort_core::io::FileLock;
 
 use consort_core::{ConsortError, Result};
 use serde::{Deserialize, Serialize};
@@ -48,15 +49,6 @@ pub struct Journal {
     lock: PathBuf,
 }
 
-/// Holds the lock file while alive.
-struct LockGuard<'a>(&'a Path);
-
-impl Drop for LockGuard<'_> {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(self.0);
-    }
-}
-
 impl Journal {
     /// The journal at `path` (created on first write).
     pub fn new(path: impl Into<PathBuf>) -> Self {
@@ -74,39 +66,58 @@ impl Journal {
         &self.path
     }
 
-    /// Takes the lock file (exclusive create), waiting up to 30 s; a lock left by a dead
-    /// process (its pid inside) is broken.
-    fn lock(&self) -> Result<LockGuard<'_>> {
-        let start = Instant::now();
-        loop {
-            match OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&self.lock)
-            {
-                Ok(mut f) => {
-                    let _ = write!(f, "{}", std::process::id());
-                    return Ok(LockGuard(&self.lock));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let holder = std::fs::read_to_string(&self.lock)
-                        .ok()
-                        .and_then(|s| s.trim().parse::<u32>().ok());
-                    if holder.is_some_and(|pid| !process_alive(pid)) {
-                        let _ = std::fs::remove_file(&self.lock);
-                        continue;
-                    }
-                    if start.elapsed() > Duration::from_secs(30) {
-                        return Err(ConsortError::Storage(format!(
-                            "{} stayed locked for 30 s",
-                            self.lock.display()
-                        )));
-                    }
-                    std::thread::sleep(Duration::from_millis(2));
-                }
-                Err(e) => return Err(ConsortError::io(&self.lock, e)),
-            }
+    /// Takes the journal's lock (an advisory lock on `<journal>.lock`, released by the
+    /// operating system however its holder ends), waiting with a notice and giving up after
+    /// [`LOCK_GIVE_UP_AFTER`](consort_core::io::lock::LOCK_GIVE_UP_AFTER).
+    fn lock(&self) -> Result<FileLock> {
+        FileLock::acquire(&self.lock, "study journal")
+    }
+
+    /// Drops a torn last record (a write cut off by a full disk or a kill) before appending,
+    /// as append-only logs do: left in place, the next record would be glued to it and the
+    /// journal unreadable from then on. A last record complete but for its line break is
+    /// kept and its line ended. Call under the lock.
+    fn repair_tail(&self) -> Result<()> {
+        let io = |e| ConsortError::io(&self.path, e);
+        let mut f = match OpenOptions::new().read(true).write(true).open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io(e)),
+        };
+        let len = f.metadata().map_err(io)?.len();
+        if len == 0 {
+            return Ok(());
         }
+        // The last line is at most one record: read back far enough to find its start.
+        let mut back = 4096u64.min(len);
+        let tail = loop {
+            f.seek(SeekFrom::Start(len - back)).map_err(io)?;
+            let mut tail = Vec::with_capacity(back as usize);
+            (&mut f).take(back).read_to_end(&mut tail).map_err(io)?;
+            if tail.last() == Some(&b'\n') {
+                return Ok(());
+            }
+            if back == len || tail.contains(&b'\n') {
+                break tail;
+            }
+            back = (back * 4).min(len);
+        };
+        let start = tail.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let torn = &tail[start..];
+        if serde_json::from_slice::<Entry>(torn).is_ok() {
+            f.seek(SeekFrom::End(0)).map_err(io)?;
+            return f.write_all(b"\n").and_then(|()| f.sync_data()).map_err(io);
+        }
+        let keep = len - torn.len() as u64;
+        f.set_len(keep).and_then(|()| f.sync_data()).map_err(io)?;
+        let _ = writeln!(
+            std::io::stderr(),
+            "warning: {}: its last record was cut off ({} bytes, a write interrupted); \
+             dropped it",
+            self.path.display(),
+            torn.len()
+        );
+        Ok(())
     }
 
     fn read(&self) -> Result<StorageState> {
@@ -189,6 +200,7 @@ impl Journal {
     }
 
     fn append(&self, entry: &Entry) -> Result<()> {
+        self.repair_tail()?;
         let mut line = serde_json::to_string(entry)?;
         line.push('\n');
         let mut f = OpenOptions::new()

@@ -22,7 +22,7 @@ mod sql_connection;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -145,18 +145,7 @@ pub fn host_name() -> String {
         .unwrap_or_else(|| "localhost".into())
 }
 
-/// Whether process `pid` on this host exists. Without `/proc` it cannot be checked and is
-/// assumed alive (only a heartbeat can then tell).
-pub(crate) fn process_alive(pid: u32) -> bool {
-    if pid == std::process::id() {
-        return true;
-    }
-    if Path::new("/proc/self").exists() {
-        Path::new(&format!("/proc/{pid}")).exists()
-    } else {
-        true
-    }
-}
+pub(crate) use consort_core::io::process_alive;
 
 /// The failure message of a trial whose worker died.
 pub(crate) const WORKER_DIED: &str = "its worker process died";

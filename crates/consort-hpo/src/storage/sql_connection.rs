@@ -97,6 +97,9 @@ pub trait SqlConnection: Send {
     ) -> SqlResult<(T, u32)>;
 }
 
+/// How long a busy database is retried before the wait is said on standard error.
+const BUSY_NOTICE_AFTER: Duration = Duration::from_secs(2);
+
 /// Runs `attempt` until it succeeds, fails for good, or keeps failing retryably for longer
 /// than `limit` (backing off between tries); returns the value and the retries it took.
 pub(crate) fn with_retries<T>(
@@ -105,11 +108,25 @@ pub(crate) fn with_retries<T>(
 ) -> SqlResult<(T, u32)> {
     let start = std::time::Instant::now();
     let mut retries = 0u32;
+    let mut announced = false;
     loop {
         match attempt() {
             Ok(value) => return Ok((value, retries)),
             Err(e) if e.retryable && start.elapsed() < limit => {
                 retries += 1;
+                // A database locked for long (another process holding a transaction open)
+                // is said, not waited on in silence.
+                if !announced && start.elapsed() >= BUSY_NOTICE_AFTER {
+                    announced = true;
+                    use std::io::Write;
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "waiting: the study database is busy (locked by another process: {}); \
+                         giving up after {} s",
+                        e.message,
+                        limit.as_secs()
+                    );
+                }
                 backoff(retries);
             }
             Err(e) => return Err(e),

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use consort_core::io::write_atomic;
+use consort_core::io::{FileLock, MAX_JSON_BYTES, lock_path, read_to_string_bounded, write_atomic};
 use consort_core::{ConsortError, Event, ObserverHandle, Result};
 use consort_data::Dataset;
 use serde::{Deserialize, Serialize};
@@ -153,9 +153,10 @@ impl KnowledgeBase {
             .map_err(|e| ConsortError::Serialization(format!("built-in knowledge base: {e}")))
     }
 
-    /// Reads a knowledge base file.
+    /// Reads a knowledge base file (at most [`MAX_JSON_BYTES`]: a wrong path such as
+    /// `/dev/zero` is refused after that much, not read to the end of memory).
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConsortError::io(path, e))?;
+        let text = read_to_string_bounded(path, MAX_JSON_BYTES, "knowledge base")?;
         let kb: Self = serde_json::from_str(&text).map_err(|e| ConsortError::Parse {
             source_name: path.display().to_string(),
             line: e.line(),
@@ -163,6 +164,28 @@ impl KnowledgeBase {
         })?;
         kb.check()?;
         Ok(kb)
+    }
+
+    /// The knowledge base at `path`, or the built-in one where no file is there yet.
+    pub fn load_or_builtin(path: &Path) -> Result<Self> {
+        match std::fs::symlink_metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::builtin(),
+            _ => Self::load(path),
+        }
+    }
+
+    /// Records `entry` in the knowledge base file at `path` (started from the built-in one
+    /// where there is none) and returns the name it was recorded under ([`Self::record`]).
+    ///
+    /// Read, merge and write happen under an exclusive lock on `path.lock`
+    /// ([`FileLock`]), reading the file afresh: two processes recording at once both
+    /// keep their record, where two read-modify-write cycles without it lose one.
+    pub fn record_in(path: &Path, entry: KnowledgeEntry) -> Result<String> {
+        let _lock = FileLock::acquire(&lock_path(path), "knowledge base")?;
+        let mut kb = Self::load_or_builtin(path)?;
+        let name = kb.record(entry);
+        kb.save(path)?;
+        Ok(name)
     }
 
     /// Writes it (atomically).
@@ -344,5 +367,42 @@ mod tests {
             ..meta
         };
         assert!(kb.copy_of("b", &other).is_none());
+    }
+
+    #[test]
+    fn concurrent_writers_lose_no_record() {
+        // Eight processes' worth of recorders on one file, all at once: each reads, merges
+        // and writes under the lock, so every record is there afterwards (without it, the
+        // last writer's copy of the file would hold only its own).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kb.json");
+        let builtin = KnowledgeBase::builtin().unwrap();
+        let template = builtin.entries[0].clone();
+        let writers = 8;
+        std::thread::scope(|s| {
+            for w in 0..writers {
+                let (path, mut entry) = (&path, template.clone());
+                s.spawn(move || {
+                    entry.dataset = format!("writer-{w}");
+                    entry.meta.values[0] = 1e6 + w as f64;
+                    assert_eq!(
+                        KnowledgeBase::record_in(path, entry).unwrap(),
+                        format!("writer-{w}")
+                    );
+                });
+            }
+        });
+        let kb = KnowledgeBase::load(&path).unwrap();
+        assert_eq!(kb.entries.len(), builtin.entries.len() + writers);
+        for w in 0..writers {
+            assert!(
+                kb.entry(&format!("writer-{w}")).is_some(),
+                "writer {w} lost"
+            );
+        }
+        if Path::new("/dev/zero").exists() {
+            let e = KnowledgeBase::load(Path::new("/dev/zero")).unwrap_err();
+            assert!(matches!(e, ConsortError::InputTooLarge { .. }), "{e}");
+        }
     }
 }

@@ -40,10 +40,16 @@ impl ParamGuard for LogisticRegressionConfig {
                 self.c
             )));
         }
-        if self.max_iter == 0 || !(self.tol.is_finite() && self.tol > 0.0) {
-            return Err(ConsortError::config(
-                "logistic regression needs max_iter >= 1 and tol > 0",
-            ));
+        if self.max_iter == 0
+            || self.max_iter > crate::MAX_ROUNDS
+            || !(self.tol.is_finite() && self.tol > 0.0)
+        {
+            return Err(ConsortError::config(format!(
+                "logistic regression needs max_iter in 1..={} and tol > 0 (got {} and {})",
+                crate::MAX_ROUNDS,
+                self.max_iter,
+                self.tol
+            )));
         }
         Ok(())
     }
@@ -328,12 +334,14 @@ impl consort_core::io::Validate for LogisticRegression {
                 )
             },
         )?;
+        // Finite is not enough: weights near f64's limit overflow in the first dot product.
+        let bound = f64::from(consort_core::io::weights::MAX_WEIGHT_MAGNITUDE);
         ensure(
             self.weights
                 .iter()
                 .chain(&self.intercepts)
-                .all(|w| w.is_finite()),
-            || "a weight is not finite".into(),
+                .all(|w| w.is_finite() && w.abs() <= bound),
+            || format!("a weight is not finite or exceeds {bound:e} in magnitude"),
         )
     }
 }

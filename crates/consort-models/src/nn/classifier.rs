@@ -58,9 +58,12 @@ pub(crate) fn load_weights<M: Network>(model: M, dir: &Path) -> Result<M> {
             std::io::Error::new(std::io::ErrorKind::NotFound, "weights file missing"),
         ));
     }
-    model
+    let model = model
         .try_load_file(&weights)
-        .map_err(|e| ConsortError::Serialization(format!("{}: {e:?}", weights.display())))
+        .map_err(|e| ConsortError::Serialization(format!("{}: {e:?}", weights.display())))?;
+    // A record that loads can still hold NaN, infinities or overflowing magnitudes.
+    consort_core::io::check_weights(&model, &weights)?;
+    Ok(model)
 }
 
 /// Rows per forward pass at inference: large enough to amortise dispatch, small enough to
@@ -213,5 +216,64 @@ impl<M: Network> Classifier for NetworkClassifier<M> {
             )));
         }
         Ok(proba)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::{Mlp, MlpConfig};
+    use burn::module::{Module, ModuleMapper, Param};
+    use burn::tensor::Tensor;
+    use consort_core::BackendKind;
+
+    /// Sets one value of the first weight tensor of `model` to `value`.
+    fn poisoned<M: Module>(model: M, value: f32) -> M {
+        struct Poison(Option<f32>);
+        impl ModuleMapper for Poison {
+            fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+                match self.0.take() {
+                    Some(v) => param.map(|t| {
+                        let mut values = t.clone().into_data().try_to_vec::<f32>().unwrap();
+                        values[0] = v;
+                        Tensor::from_data(
+                            burn::tensor::TensorData::new(values, t.shape()),
+                            &t.device(),
+                        )
+                    }),
+                    None => param,
+                }
+            }
+        }
+        model.map(&mut Poison(Some(value)))
+    }
+
+    #[test]
+    fn weights_that_are_not_finite_or_overflow_are_refused_naming_the_file() {
+        let device = BackendKind::Flex.device().unwrap();
+        let spec = MlpConfig::new(0, vec![8], 0);
+        let dir = tempfile::tempdir().unwrap();
+        let healthy = spec.build(4, 3, &device).unwrap();
+        for (value, ok) in [
+            (0.5, true),
+            (f32::NAN, false),
+            (f32::INFINITY, false),
+            (1e30, false),
+        ] {
+            let net =
+                NetworkClassifier::new(poisoned(healthy.clone(), value), device.clone(), 4, 3);
+            let to = dir.path().join(format!("net-{ok}-{value}"));
+            net.save(&spec, &to).unwrap();
+            let loaded = NetworkClassifier::<Mlp>::load::<MlpConfig>(&to, &device);
+            match loaded {
+                Ok(_) => assert!(ok, "{value} was accepted"),
+                Err(e) => {
+                    assert!(!ok, "{value}: {e}");
+                    let message = e.to_string();
+                    assert!(message.contains(WEIGHTS_FILE), "{message}");
+                    assert!(message.contains("must be finite"), "{message}");
+                }
+            }
+        }
     }
 }

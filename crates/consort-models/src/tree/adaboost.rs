@@ -36,10 +36,13 @@ impl Default for AdaBoostConfig {
 
 impl ParamGuard for AdaBoostConfig {
     fn check(&self) -> Result<()> {
-        if self.n_estimators == 0 || self.max_depth == 0 {
-            return Err(ConsortError::config(
-                "adaboost needs n_estimators >= 1 and max_depth >= 1",
-            ));
+        if self.n_estimators == 0 || self.n_estimators > crate::MAX_ROUNDS || self.max_depth == 0 {
+            return Err(ConsortError::config(format!(
+                "adaboost needs n_estimators in 1..={} and max_depth >= 1 (got {} and {})",
+                crate::MAX_ROUNDS,
+                self.n_estimators,
+                self.max_depth
+            )));
         }
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
             return Err(ConsortError::config(format!(

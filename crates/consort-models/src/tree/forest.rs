@@ -82,8 +82,12 @@ impl Default for RandomForestConfig {
 
 impl ParamGuard for RandomForestConfig {
     fn check(&self) -> Result<()> {
-        if self.n_trees == 0 {
-            return Err(ConsortError::config("a random forest needs n_trees >= 1"));
+        if self.n_trees == 0 || self.n_trees > crate::MAX_ROUNDS {
+            return Err(ConsortError::config(format!(
+                "a random forest needs n_trees in 1..={}, got {}",
+                crate::MAX_ROUNDS,
+                self.n_trees
+            )));
         }
         if let MaxFeatures::Fraction(f) = self.max_features
             && !(f > 0.0 && f <= 1.0)

@@ -303,9 +303,11 @@ impl<M: Module> LoraModel<M> {
 fn load_group<M: Module>(model: M, file: &Path) -> Result<M> {
     let record = ModuleRecord::load(file)
         .map_err(|e| ConsortError::Serialization(format!("{}: {e:?}", file.display())))?;
-    model
+    let model = model
         .try_load_record(record.allow_partial(true))
-        .map_err(|e| ConsortError::Serialization(format!("{}: {e:?}", file.display())))
+        .map_err(|e| ConsortError::Serialization(format!("{}: {e:?}", file.display())))?;
+    consort_core::io::check_weights(&model, file)?;
+    Ok(model)
 }
 
 #[cfg(test)]

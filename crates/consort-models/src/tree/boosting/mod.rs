@@ -86,11 +86,19 @@ impl Default for HistGradientBoostingConfig {
 impl ParamGuard for HistGradientBoostingConfig {
     fn check(&self) -> Result<()> {
         let bad = |m: String| Err(ConsortError::config(m));
-        if self.max_iter == 0 || self.max_leaf_nodes < 2 || self.min_samples_leaf == 0 {
+        if self.max_iter == 0
+            || self.max_iter > crate::MAX_ROUNDS
+            || self.max_leaf_nodes < 2
+            || self.max_leaf_nodes > crate::MAX_ROUNDS
+            || self.min_samples_leaf == 0
+        {
             return bad(format!(
-                "boosting needs max_iter >= 1, max_leaf_nodes >= 2 and min_samples_leaf >= 1 \
-                 (got {}, {}, {})",
-                self.max_iter, self.max_leaf_nodes, self.min_samples_leaf
+                "boosting needs max_iter and max_leaf_nodes in 1..={} (max_leaf_nodes >= 2) and \
+                 min_samples_leaf >= 1 (got {}, {}, {})",
+                crate::MAX_ROUNDS,
+                self.max_iter,
+                self.max_leaf_nodes,
+                self.min_samples_leaf
             ));
         }
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {

@@ -1,4 +1,18 @@
-//! Atomic file writes and JSON persistence of models, configs and reports.
+//! Atomic file writes and JSON persistence of models, configs and reports; the checks on
+//! what is written ([`output`]) and read ([`bounded`], [`weights`]); locks on shared files
+//! ([`lock`]).
+
+pub mod bounded;
+pub mod lock;
+pub mod output;
+pub mod partial;
+pub mod weights;
+
+pub use bounded::{MAX_CONFIG_BYTES, MAX_JSON_BYTES, read_bounded, read_to_string_bounded};
+pub use lock::{FileLock, lock_path};
+pub use output::{check_output_dir, check_output_file};
+pub use partial::{process_alive, remove_stale_partials};
+pub use weights::check_weights;
 
 use std::fs;
 use std::path::Path;
@@ -9,8 +23,10 @@ use serde::de::DeserializeOwned;
 use crate::error::{ConsortError, Result};
 
 /// Writes to a temporary file beside `path`, then renames it into place, so that a reader
-/// never sees half a file and a crash never leaves one.
+/// never sees half a file and a crash never leaves one. Only a regular file or a free name is
+/// renamed over: a device, FIFO, folder or symbolic link at `path` is an error, not replaced.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    output::check_rename_target(path)?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent).map_err(|e| ConsortError::io(parent, e))?;
     }
@@ -38,7 +54,7 @@ pub fn save_json<T: Serialize + ?Sized>(value: &T, path: &Path) -> Result<()> {
 
 /// Loads a value saved by [`save_json`].
 pub fn load_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
-    let text = fs::read_to_string(path).map_err(|e| ConsortError::io(path, e))?;
+    let text = read_to_string_bounded(path, MAX_JSON_BYTES, "JSON file")?;
     serde_json::from_str(&text)
         .map_err(|e| ConsortError::Serialization(format!("{}: {e}", path.display())))
 }
