@@ -270,22 +270,11 @@ pub(crate) fn tune(args: &TuneArgs) -> Result<(), Failure> {
         check_output_dir(dir)?;
     }
     // A fresh study is started by one process: a second `tune` without --resume on the same
-    // local storage waits for the first's check-and-start, then finds its trials.
+    // local storage, while the first runs, is refused (both would pass the check below and
+    // run the study twice over).
     let _starting = match (&config.storage, args.resume) {
         (Some(url), false) => match local_storage_file(url) {
-            Some(file) => Some(
-                consort_core::io::FileLock::acquire_within(
-                    &consort_core::io::lock_path(&file.with_extension("start")),
-                    "study start",
-                    std::time::Duration::from_secs(2),
-                )
-                .map_err(|_| {
-                    ConsortError::config(format!(
-                        "another `consort tune` is running the new study in {url}: pass --resume \
-                     to join it as one more worker"
-                    ))
-                })?,
-            ),
+            Some(file) => Some(hold_study_start(&file, url)?),
             None => None,
         },
         _ => None,
@@ -345,4 +334,26 @@ fn local_storage_file(url: &str) -> Option<std::path::PathBuf> {
         return None;
     }
     Some(url.strip_prefix("sqlite://").unwrap_or(url).into())
+}
+
+/// The lock a fresh study's process holds while it runs, beside the storage file:
+/// `<file>.start.lock`.
+fn hold_study_start(
+    file: &std::path::Path,
+    url: &str,
+) -> Result<consort_core::io::FileLock, ConsortError> {
+    let mut name = file.as_os_str().to_os_string();
+    name.push(".start.lock");
+    consort_core::io::FileLock::acquire_within(
+        std::path::Path::new(&name),
+        "study start",
+        std::time::Duration::from_secs(2),
+    )
+    .map_err(|e| match e {
+        ConsortError::Locked { .. } => ConsortError::config(format!(
+            "another `consort tune` is running the new study in {url}: pass --resume to join \
+             it as one more worker"
+        )),
+        other => other,
+    })
 }

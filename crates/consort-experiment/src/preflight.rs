@@ -75,12 +75,39 @@ pub(crate) fn estimated_bytes(train: &Dataset, test: &Dataset) -> u64 {
     cells * 4 * 6
 }
 
-/// Memory the system can give (Linux `MemAvailable`); `None` where unknown.
+/// Memory this process can still get (Linux): the least of the system's `MemAvailable`, the
+/// room left under its cgroup's `memory.max` (a container's limit) and under its
+/// address-space limit (`ulimit -v`, less what it has mapped). `None` where none is known.
 fn available_bytes() -> Option<u64> {
-    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
+    fn field(text: &str, key: &str) -> Option<u64> {
+        let line = text.lines().find(|l| l.starts_with(key))?;
+        line[key.len()..].split_whitespace().next()?.parse().ok()
+    }
+    let system = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| field(&m, "MemAvailable:"))
+        .map(|kb| kb * 1024);
+    let cgroup = (|| {
+        let max: u64 = std::fs::read_to_string("/sys/fs/cgroup/memory.max")
+            .ok()?
+            .trim()
+            .parse()
+            .ok()?;
+        let current: u64 = std::fs::read_to_string("/sys/fs/cgroup/memory.current")
+            .ok()?
+            .trim()
+            .parse()
+            .ok()?;
+        Some(max.saturating_sub(current))
+    })();
+    let address_space = (|| {
+        let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+        let limit = field(&limits, "Max address space")?;
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let mapped = field(&status, "VmSize:")? * 1024;
+        Some(limit.saturating_sub(mapped))
+    })();
+    [system, cgroup, address_space].into_iter().flatten().min()
 }
 
 /// Bytes one member holds at its peak while fitting, roughly: a network's weights in five

@@ -26,6 +26,15 @@ use crate::error::{ConsortError, Result};
 /// never sees half a file and a crash never leaves one. Only a regular file or a free name is
 /// renamed over: a device, FIFO, folder or symbolic link at `path` is an error, not replaced.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |tmp| {
+        fs::write(tmp, bytes).map_err(|e| ConsortError::io(path, e))
+    })
+}
+
+/// [`write_atomic`] for a writer that takes a path (burn's recorders, say): `write` creates
+/// the temporary sibling it is given; it is renamed over `path` on success and removed on
+/// failure. The one atomic save every file of this workspace goes through.
+pub fn write_atomic_with(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     output::check_rename_target(path)?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent).map_err(|e| ConsortError::io(parent, e))?;
@@ -37,10 +46,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp_name.push(format!(".tmp{}", std::process::id()));
     let tmp = path.with_file_name(tmp_name);
     // A failed write (a full disk) removes its temporary file: nothing truncated stays.
-    fs::write(&tmp, bytes).map_err(|e| {
+    if let Err(e) = write(&tmp) {
         let _ = fs::remove_file(&tmp);
-        ConsortError::io(path, e)
-    })?;
+        return Err(e);
+    }
     fs::rename(&tmp, path).map_err(|e| {
         let _ = fs::remove_file(&tmp);
         ConsortError::io(path, e)

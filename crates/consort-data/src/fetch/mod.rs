@@ -203,10 +203,13 @@ pub fn cached(asset: Asset) -> Option<PathBuf> {
 
 /// The asset's folder in the cache, fetched first if it is not there yet.
 pub fn fetch(asset: Asset) -> Result<PathBuf> {
+    let root = data_dir();
+    // Staging folders of fetches that were killed (SIGKILL, a power cut) go first, cached
+    // asset or not: they can be as large as the asset.
+    remove_stale_partials(&root);
     if let Some(dir) = cached(asset) {
         return Ok(dir);
     }
-    let root = data_dir();
     fs::create_dir_all(&root).map_err(|e| ConsortError::io(&root, e))?;
     // One download even when several processes or test threads ask at once.
     let lock_path = root.join(format!(".{}.lock", asset.name()));
@@ -220,8 +223,6 @@ pub fn fetch(asset: Asset) -> Result<PathBuf> {
     if let Some(dir) = cached(asset) {
         return Ok(dir);
     }
-    // Staging folders of fetches that were killed (SIGKILL, a power cut) go first.
-    remove_stale_partials(&root);
     let staging = root.join(format!(".{}.partial-{}", asset.name(), std::process::id()));
     let _ = fs::remove_dir_all(&staging);
     let result = (|| {
@@ -262,7 +263,7 @@ fn fail(asset: Asset, message: impl Into<String>) -> ConsortError {
 /// overrides): a network that drops packets must end in an error, not a wait forever.
 pub const CLIENT_TIME_LIMIT: Duration = Duration::from_secs(900);
 /// How often a client still running is reported on standard error.
-const CLIENT_HEARTBEAT: Duration = Duration::from_secs(30);
+const CLIENT_HEARTBEAT: Duration = Duration::from_secs(15);
 /// Each client's own timeout on a stalled connection, and its retries, in seconds: what a
 /// dropped packet costs before the client itself gives up.
 const CONNECT_TIMEOUT_S: u32 = 30;

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use burn::tensor::{Device, activation};
-use consort_core::io::{load_json, save_json};
+use consort_core::io::{load_json, save_json, write_atomic_with};
 use consort_core::{Classifier, ConsortError, Matrix, Result, check_input};
 use consort_data::batch::{rows_to_tensor, tensor_to_matrix};
 use serde::de::DeserializeOwned;
@@ -33,14 +33,12 @@ pub(crate) fn save_network<M: Network>(
     manifest: &impl Serialize,
     dir: &Path,
 ) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| ConsortError::io(dir, e))?;
-    let weights = dir.join(WEIGHTS_FILE);
-    let tmp = dir.join(format!("{WEIGHTS_FILE}.tmp{}", std::process::id()));
-    model
-        .clone()
-        .save_file(&tmp)
-        .map_err(|e| ConsortError::Serialization(format!("{}: {e:?}", tmp.display())))?;
-    std::fs::rename(&tmp, &weights).map_err(|e| ConsortError::io(&weights, e))?;
+    write_atomic_with(&dir.join(WEIGHTS_FILE), |tmp| {
+        model
+            .clone()
+            .save_file(tmp)
+            .map_err(|e| ConsortError::Serialization(format!("{}: {e:?}", tmp.display())))
+    })?;
     save_json(manifest, &dir.join(MANIFEST_FILE))
 }
 

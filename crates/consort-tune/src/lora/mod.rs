@@ -277,15 +277,14 @@ impl<M: Module> LoraModel<M> {
     /// (`adapter.bpk`, burn's format) and the configuration (`adapter.json`), each written to a
     /// temporary name and renamed into place. Returns the weights file.
     pub fn save_adapter(&self, dir: &Path) -> Result<PathBuf> {
-        std::fs::create_dir_all(dir).map_err(|e| ConsortError::io(dir, e))?;
         let file = dir.join(ADAPTER_WEIGHTS);
-        let tmp = dir.join(format!("{ADAPTER_WEIGHTS}.tmp{}", std::process::id()));
-        self.adapted
-            .clone()
-            .into_record_group(self.config.saved_group())
-            .save(&tmp)
-            .map_err(|e| ConsortError::Serialization(format!("{}: {e:?}", tmp.display())))?;
-        std::fs::rename(&tmp, &file).map_err(|e| ConsortError::io(&file, e))?;
+        consort_core::io::write_atomic_with(&file, |tmp| {
+            self.adapted
+                .clone()
+                .into_record_group(self.config.saved_group())
+                .save(tmp)
+                .map_err(|e| ConsortError::Serialization(format!("{}: {e:?}", tmp.display())))
+        })?;
         save_json(&self.config, &dir.join(ADAPTER_CONFIG))?;
         Ok(file)
     }
