@@ -12,8 +12,8 @@ use consort_core::{
 };
 use consort_data::{Dataset, StandardScaler};
 use consort_models::{
-    CnnConfig, LstmClassifierConfig, MlpConfig, NetworkClassifier, NetworkSpec, Standardized,
-    StandardizedModel, TransformerClassifierConfig,
+    CnnConfig, HistGradientBoostingConfig, LstmClassifierConfig, MlpConfig, NetworkClassifier,
+    NetworkSpec, RandomForestConfig, Standardized, StandardizedModel, TransformerClassifierConfig,
 };
 use consort_tune::{NetworkEstimator, TrainConfig};
 use serde::Serialize;
@@ -84,6 +84,13 @@ impl MemberEstimator {
         Some(((max_steps / steps_per_epoch).clamp(1, epochs), epochs))
     }
 
+    /// A stochastic classical member's seed: derived from the experiment's seed (so `--seed`
+    /// reaches it, as it reaches the networks' initialisation and shuffles) and the member's
+    /// own `seed` key, which picks another stream under the same experiment seed.
+    fn member_seed(&self, own: u64) -> u64 {
+        derive_seed(self.network.seed, &format!("{}/seed{own}", self.seed_label))
+    }
+
     fn train_config(&self, n_rows: usize, batch_size: usize, learning_rate: f64) -> TrainConfig {
         let (epochs, _) = self.planned_epochs(n_rows).unwrap_or((1, 1));
         let mut cfg = TrainConfig::new()
@@ -148,9 +155,21 @@ impl MemberEstimator {
             }
             ModelKind::Logistic(c) => fit_weighted(key, c, std, weights, data)?,
             ModelKind::Tree(c) => fit_weighted(key, c, std, weights, data)?,
-            ModelKind::Forest(c) => fit_weighted(key, c, std, weights, data)?,
+            ModelKind::Forest(c) => {
+                let c = RandomForestConfig {
+                    seed: self.member_seed(c.seed),
+                    ..c.clone()
+                };
+                fit_weighted(key, &c, std, weights, data)?
+            }
             ModelKind::GaussianNb(c) => fit_weighted(key, c, std, weights, data)?,
-            ModelKind::Boosting(c) => fit_weighted(key, c, std, weights, data)?,
+            ModelKind::Boosting(c) => {
+                let c = HistGradientBoostingConfig {
+                    seed: self.member_seed(c.seed),
+                    ..c.clone()
+                };
+                fit_weighted(key, &c, std, weights, data)?
+            }
             ModelKind::AdaBoost(c) => fit_weighted(key, c, std, weights, data)?,
             ModelKind::MultinomialNb(c) => fit_weighted(key, c, std, weights, data)?,
             ModelKind::Knn(c) => fit_plain(key, c, std, data)?,
