@@ -583,6 +583,31 @@ fn a_second_fresh_study_on_one_journal_is_refused() {
 }
 
 #[test]
+fn a_lock_held_elsewhere_is_waited_for_aloud_then_given_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("study.toml"),
+        "dataset = \"iris\"\nmodel = \"logistic\"\ntrials = 2\nfolds = 2\nstorage = \"study.jsonl\"\n\n[params.c]\nlow = 0.1\nhigh = 10.0\nlog = true\n",
+    )
+    .unwrap();
+    // Another worker holds the journal's lock and does not let go (it waited forever before,
+    // without a word).
+    let held =
+        consort_core::io::FileLock::acquire(&d.join("study.jsonl.lock"), "study journal").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_consort"))
+        .args(["tune", "--config", "study.toml", "--resume", "--quiet"])
+        .current_dir(d)
+        .env("CONSORT_BACKEND", "flex")
+        .env("CONSORT_LOCK_TIMEOUT_S", "3")
+        .output()
+        .unwrap();
+    fails_with(&out, "waiting for the lock on the study journal");
+    fails_with(&out, "stayed locked by another process for 3 s");
+    drop(held);
+}
+
+#[test]
 fn messages_say_what_is_wrong() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

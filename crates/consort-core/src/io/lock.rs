@@ -26,10 +26,15 @@ pub struct FileLock {
 
 impl FileLock {
     /// Takes the exclusive lock on `path` (created if missing), waiting at most
-    /// [`LOCK_GIVE_UP_AFTER`]; after [`LOCK_NOTICE_AFTER`] a line on standard error says who
-    /// waits for what. `what` names the guarded file in messages.
+    /// [`LOCK_GIVE_UP_AFTER`] (`CONSORT_LOCK_TIMEOUT_S` seconds where set); after
+    /// [`LOCK_NOTICE_AFTER`] a line on standard error says who waits for what. `what` names
+    /// the guarded file in messages.
     pub fn acquire(path: &Path, what: &str) -> Result<Self> {
-        Self::acquire_within(path, what, LOCK_GIVE_UP_AFTER)
+        let limit = std::env::var("CONSORT_LOCK_TIMEOUT_S")
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .map_or(LOCK_GIVE_UP_AFTER, Duration::from_secs);
+        Self::acquire_within(path, what, limit)
     }
 
     /// [`FileLock::acquire`] with another limit on the wait.
