@@ -562,15 +562,22 @@ fn a_stalled_or_silent_fetch_ends_with_a_reason() {
     assert!(left.is_empty(), "{left:?}");
 }
 
+/// `study.toml` in `dir`: two trials of logistic regression on iris, stored in the journal
+/// `study.jsonl`.
+fn journal_study(dir: &Path) {
+    std::fs::write(
+        dir.join("study.toml"),
+        "dataset = \"iris\"\nmodel = \"logistic\"\ntrials = 2\nfolds = 2\n\
+         storage = \"study.jsonl\"\n\n[params.c]\nlow = 0.1\nhigh = 10.0\nlog = true\n",
+    )
+    .unwrap();
+}
+
 #[test]
 fn a_second_fresh_study_on_one_journal_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(
-        d.join("study.toml"),
-        "dataset = \"iris\"\nmodel = \"logistic\"\ntrials = 2\nfolds = 2\nstorage = \"study.jsonl\"\n\n[params.c]\nlow = 0.1\nhigh = 10.0\nlog = true\n",
-    )
-    .unwrap();
+    journal_study(d);
     // Another process is starting the study: it holds the start lock.
     let held =
         consort_core::io::FileLock::acquire(&d.join("study.jsonl.start.lock"), "study start")
@@ -586,11 +593,7 @@ fn a_second_fresh_study_on_one_journal_is_refused() {
 fn a_lock_held_elsewhere_is_waited_for_aloud_then_given_up() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(
-        d.join("study.toml"),
-        "dataset = \"iris\"\nmodel = \"logistic\"\ntrials = 2\nfolds = 2\nstorage = \"study.jsonl\"\n\n[params.c]\nlow = 0.1\nhigh = 10.0\nlog = true\n",
-    )
-    .unwrap();
+    journal_study(d);
     // Another worker holds the journal's lock and does not let go (it waited forever before,
     // without a word).
     let held =

@@ -236,8 +236,8 @@ pub fn read_text_csv(
     // Lines and parsed memory bounded as the table reader's are: `/dev/zero` or an endless
     // stream ends in a clear error, not an allocation failure.
     let file = crate::csv::open_line_limited(path)?;
-    let max_parsed = crate::csv::CsvLimits::default().max_parsed_bytes;
-    let mut parsed = 0usize;
+    let mut parsed =
+        crate::csv::ParsedBudget::new(crate::csv::CsvLimits::default().max_parsed_bytes);
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(false)
@@ -253,22 +253,13 @@ pub fn read_text_csv(
     let (mut texts, mut raw) = (Vec::new(), Vec::new());
     for record in rdr.records() {
         let record = record.map_err(|e| parse_error(&name, e))?;
-        parsed = parsed.saturating_add(crate::csv::CsvLimits::parsed_row_bytes(
-            record.as_slice().len(),
-            record.len(),
-        ));
-        if parsed > max_parsed {
-            return Err(ConsortError::Parse {
+        parsed
+            .add(&record, texts.len())
+            .map_err(|message| ConsortError::Parse {
                 source_name: name.clone(),
                 line: record.position().map_or(0, |p| p.line() as usize),
-                message: format!(
-                    "{} rows take more than {} MiB parsed (the limit): is this an endless \
-                     stream? Sample the file's rows",
-                    texts.len(),
-                    max_parsed >> 20
-                ),
-            });
-        }
+                message,
+            })?;
         texts.push(record[text_col].to_string());
         raw.push(record[label_col].trim().to_string());
     }

@@ -1,6 +1,9 @@
 //! What the reader says when a file is not what it should be: the likely cause with the
 //! way forward (an unclosed quote, a trailing or wrong delimiter, a missing label).
 
+use consort_core::ConsortError;
+
+use super::limits::LineTooLong;
 use crate::missing::MISSING_TOKENS;
 
 /// The first 40 characters of a cell, for messages.
@@ -93,4 +96,45 @@ pub(super) fn canonical_numeric_labels(
         }
     }
     Ok(())
+}
+
+/// Columns are matched by name (the label, `--drop`, a test file, a saved model's input): a
+/// header naming one twice would match either. The message, where it does.
+pub(super) fn duplicate_column(header: &[String]) -> Option<String> {
+    header.iter().enumerate().find_map(|(j, name)| {
+        let first = header[..j].iter().position(|h| h == name)?;
+        Some(format!(
+            "the header names column {name:?} twice (columns {} and {}); columns are matched \
+             by name: rename one",
+            first + 1,
+            j + 1
+        ))
+    })
+}
+
+/// A CSV reader's error as a [`ConsortError`]: a line past the limit ([`LineLimited`](super::limits::LineLimited)) and
+/// an unequal row are said plainly, with the line.
+pub(crate) fn csv_error(source_name: &str, e: csv::Error) -> ConsortError {
+    let line = e.position().map_or(0, |p| p.line() as usize);
+    let message = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("row has {len} fields, the header has {expected_len}"),
+        _ => e.to_string(),
+    };
+    if let csv::ErrorKind::Io(io) = e.kind() {
+        if let Some(too_long) = io.get_ref().and_then(|e| e.downcast_ref::<LineTooLong>()) {
+            return ConsortError::Parse {
+                source_name: source_name.to_string(),
+                line: too_long.line,
+                message: too_long.to_string(),
+            };
+        }
+        return ConsortError::io(source_name, std::io::Error::new(io.kind(), io.to_string()));
+    }
+    ConsortError::Parse {
+        source_name: source_name.to_string(),
+        line,
+        message,
+    }
 }

@@ -35,6 +35,41 @@ impl Default for CsvLimits {
     }
 }
 
+/// The parsed rows' memory so far against [`CsvLimits::max_parsed_bytes`]: what stops an
+/// endless stream of valid rows (every reader that keeps its rows counts them here).
+pub(crate) struct ParsedBudget {
+    used: usize,
+    limit: usize,
+}
+
+impl ParsedBudget {
+    /// An empty budget of `limit` bytes.
+    pub(crate) fn new(limit: usize) -> Self {
+        Self { used: 0, limit }
+    }
+
+    /// Counts `record`, the row after `rows_before` kept ones; past the limit, the message.
+    pub(crate) fn add(
+        &mut self,
+        record: &csv::StringRecord,
+        rows_before: usize,
+    ) -> Result<(), String> {
+        self.used = self.used.saturating_add(CsvLimits::parsed_row_bytes(
+            record.as_slice().len(),
+            record.len(),
+        ));
+        if self.used > self.limit {
+            return Err(format!(
+                "{rows_before} rows take more than {} MiB parsed (the limit, max_parsed_bytes): \
+                 is this an endless stream? For a larger table, sample its rows or raise the \
+                 limit where the machine has the memory",
+                self.limit >> 20
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The error a [`LineLimited`] reader raises, found again in the CSV reader's I/O error.
 #[derive(Debug)]
 pub(crate) struct LineTooLong {

@@ -14,9 +14,13 @@ use crate::table::{RawTable, TextColumn};
 mod diagnose;
 mod limits;
 
-use diagnose::{canonical_numeric_labels, delimiter_hint, row_length_message, shorten};
+pub(crate) use diagnose::csv_error;
+use diagnose::{
+    canonical_numeric_labels, delimiter_hint, duplicate_column, row_length_message, shorten,
+};
 pub use limits::CsvLimits;
-use limits::{LineLimited, LineTooLong};
+use limits::LineLimited;
+pub(crate) use limits::ParsedBudget;
 
 /// Which column holds the class label.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,20 +179,8 @@ pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -
     if trailing_delimiter {
         header.pop();
     }
-    // Columns are matched by name (the label, --drop, a test file, a saved model's input):
-    // a name twice would match either.
-    for (j, name) in header.iter().enumerate() {
-        if let Some(first) = header[..j].iter().position(|h| h == name) {
-            return Err(parse_err(
-                1,
-                format!(
-                    "the header names column {name:?} twice (columns {} and {}); columns are \
-                     matched by name: rename one",
-                    first + 1,
-                    j + 1
-                ),
-            ));
-        }
+    if let Some(message) = duplicate_column(&header) {
+        return Err(parse_err(1, message));
     }
     let width = header.len();
     if width < 2 {
@@ -225,7 +217,7 @@ pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -
     }
 
     let mut records = Vec::new();
-    let mut parsed_bytes = 0usize;
+    let mut parsed = ParsedBudget::new(options.limits.max_parsed_bytes);
     for r in rdr.records() {
         let mut record = r.map_err(|e| csv_error(source_name, e))?;
         let line = record.position().map_or(0, |p| p.line() as usize);
@@ -254,22 +246,9 @@ pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -
                 ),
             ));
         }
-        parsed_bytes = parsed_bytes.saturating_add(CsvLimits::parsed_row_bytes(
-            record.as_slice().len(),
-            record.len(),
-        ));
-        if parsed_bytes > options.limits.max_parsed_bytes {
-            return Err(parse_err(
-                line,
-                format!(
-                    "{} rows take more than {} MiB parsed (the limit, max_parsed_bytes): is \
-                     this an endless stream? For a larger table, sample its rows or raise \
-                     the limit where the machine has the memory",
-                    records.len(),
-                    options.limits.max_parsed_bytes >> 20
-                ),
-            ));
-        }
+        parsed
+            .add(&record, records.len())
+            .map_err(|m| parse_err(line, m))?;
         records.push(record);
     }
     if records.is_empty() {
@@ -423,33 +402,6 @@ pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -
         text_columns,
         label_name: header.get(label_col).cloned().unwrap_or_default(),
     })
-}
-
-/// A CSV reader's error as a [`ConsortError`]: a line past the limit ([`LineLimited`]) and
-/// an unequal row are said plainly, with the line.
-pub(crate) fn csv_error(source_name: &str, e: csv::Error) -> ConsortError {
-    let line = e.position().map_or(0, |p| p.line() as usize);
-    let message = match e.kind() {
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => format!("row has {len} fields, the header has {expected_len}"),
-        _ => e.to_string(),
-    };
-    if let csv::ErrorKind::Io(io) = e.kind() {
-        if let Some(too_long) = io.get_ref().and_then(|e| e.downcast_ref::<LineTooLong>()) {
-            return ConsortError::Parse {
-                source_name: source_name.to_string(),
-                line: too_long.line,
-                message: too_long.to_string(),
-            };
-        }
-        return ConsortError::io(source_name, std::io::Error::new(io.kind(), io.to_string()));
-    }
-    ConsortError::Parse {
-        source_name: source_name.to_string(),
-        line,
-        message,
-    }
 }
 
 /// Numeric order when both labels are numbers, else string order.

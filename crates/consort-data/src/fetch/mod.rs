@@ -10,21 +10,22 @@
 //! The cache is `$CONSORT_DATA`, else `$XDG_CACHE_HOME/consort`, else `~/.cache/consort`.
 
 use std::fs::{self, File};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
 
 use consort_core::io::{FileLock, remove_stale_partials};
 use consort_core::{ConsortError, Result};
 use sha2::{Digest, Sha256};
 
+mod client;
 mod debian;
 mod emoji;
 mod glyphs;
 mod imdb;
 mod tarball;
 
+pub use client::CLIENT_TIME_LIMIT;
+use client::{client_time_limit, run_client};
 use tarball::extract_from_tarball;
 
 pub use emoji::{EMOJI_SIDE, UNICODE_COLUMNS};
@@ -257,123 +258,6 @@ fn fail(asset: Asset, message: impl Into<String>) -> ConsortError {
         asset: asset.name().into(),
         message: message.into(),
     }
-}
-
-/// How long one registry client may run before it is stopped (`CONSORT_FETCH_TIMEOUT_S`
-/// overrides): a network that drops packets must end in an error, not a wait forever.
-pub const CLIENT_TIME_LIMIT: Duration = Duration::from_secs(900);
-/// How often a client still running is reported on standard error.
-const CLIENT_HEARTBEAT: Duration = Duration::from_secs(15);
-/// Each client's own timeout on a stalled connection, and its retries, in seconds: what a
-/// dropped packet costs before the client itself gives up.
-const CONNECT_TIMEOUT_S: u32 = 30;
-const RETRIES: u32 = 2;
-
-fn client_time_limit() -> Duration {
-    std::env::var("CONSORT_FETCH_TIMEOUT_S")
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .filter(|&s| s > 0)
-        .map_or(CLIENT_TIME_LIMIT, Duration::from_secs)
-}
-
-/// The options that bound a client's network waits (connect and read timeout, retries).
-fn network_options(program: &str) -> Vec<String> {
-    match program {
-        "pip" | "pip3" => vec![
-            format!("--timeout={CONNECT_TIMEOUT_S}"),
-            format!("--retries={RETRIES}"),
-        ],
-        "npm" => vec![
-            format!("--fetch-timeout={}", CONNECT_TIMEOUT_S * 1000),
-            format!("--fetch-retries={RETRIES}"),
-        ],
-        "apt-get" => vec![
-            "-o".into(),
-            format!("Acquire::http::Timeout={CONNECT_TIMEOUT_S}"),
-            "-o".into(),
-            format!("Acquire::https::Timeout={CONNECT_TIMEOUT_S}"),
-            "-o".into(),
-            format!("Acquire::Retries={RETRIES}"),
-        ],
-        _ => Vec::new(),
-    }
-}
-
-/// Runs a registry client; a missing client, a failed run or one past the time limit
-/// ([`CLIENT_TIME_LIMIT`], stopped) is one clear error. Every [`CLIENT_HEARTBEAT`] a line on
-/// standard error says it is still running and when it will be given up.
-fn run_client(asset: Asset, program: &str, args: &[&str], cwd: &Path, hint: &str) -> Result<()> {
-    let mut command = Command::new(program);
-    command.args(network_options(program)).args(args);
-    let shown = format!("{program} {}", args.join(" "));
-    let mut child = command
-        .current_dir(cwd)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => fail(asset, format!("`{program}` not found: {hint}")),
-            _ => fail(asset, format!("could not start `{program}`: {e}")),
-        })?;
-    // Read standard error on a thread so that a chatty client never blocks on a full pipe.
-    let mut stderr_pipe = child.stderr.take();
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(pipe) = stderr_pipe.as_mut() {
-            let _ = pipe.read_to_string(&mut text);
-        }
-        text
-    });
-    let limit = client_time_limit();
-    let start = Instant::now();
-    let mut next_heartbeat = CLIENT_HEARTBEAT;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) => {}
-            Err(e) => return Err(fail(asset, format!("waiting for `{program}`: {e}"))),
-        }
-        let waited = start.elapsed();
-        if waited >= limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(fail(
-                asset,
-                format!(
-                    "`{shown}` gave no result within {} s and was stopped (each connection \
-                     times out after {CONNECT_TIMEOUT_S} s and is retried {RETRIES} times): is \
-                     the network or the registry down?",
-                    limit.as_secs()
-                ),
-            ));
-        }
-        if waited >= next_heartbeat {
-            next_heartbeat += CLIENT_HEARTBEAT;
-            let _ = writeln!(
-                std::io::stderr(),
-                "  still waiting for `{program}` ({} s; stopped after {} s)",
-                waited.as_secs(),
-                limit.as_secs()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let stderr = reader.join().unwrap_or_default();
-    if !status.success() {
-        let last = stderr
-            .lines()
-            .rev()
-            .map(str::trim)
-            .find(|l| !l.is_empty())
-            .map_or_else(
-                || "it printed no reason (offline, or the registry unreachable?)".to_string(),
-                str::to_string,
-            );
-        return Err(fail(asset, format!("`{shown}` failed ({status}): {last}")));
-    }
-    Ok(())
 }
 
 /// The sha256 of a file, in lower-case hex.
