@@ -64,6 +64,14 @@ fn model_folder(dir: &Path, out: &Output) -> PathBuf {
     dir.join(model)
 }
 
+/// `consort predict --model model --data data --out out` in `dir`.
+fn predict(dir: &Path, model: &str, data: &str, out: &str) -> Output {
+    consort(
+        &["predict", "--model", model, "--data", data, "--out", out],
+        dir,
+    )
+}
+
 /// Fits logistic regression alone on `data` with --select; returns the model folder.
 fn saved_logistic(dir: &Path, data: &str) -> PathBuf {
     let config = logistic_config(dir, &format!("csv = {data:?}"));
@@ -80,42 +88,15 @@ fn outputs_that_writing_would_destroy_are_refused() {
     let m = model.to_str().unwrap();
     let before = std::fs::read(d.join("data.csv")).unwrap();
     // The input itself, by its name and through a hard link.
-    let out = consort(
-        &[
-            "predict", "--model", m, "--data", "data.csv", "--out", "data.csv",
-        ],
-        d,
-    );
+    let out = predict(d, m, "data.csv", "data.csv");
     fails_with(&out, "is the input file");
     std::fs::hard_link(d.join("data.csv"), d.join("alias.csv")).unwrap();
-    let out = consort(
-        &[
-            "predict",
-            "--model",
-            m,
-            "--data",
-            "data.csv",
-            "--out",
-            "alias.csv",
-        ],
-        d,
-    );
+    let out = predict(d, m, "data.csv", "alias.csv");
     fails_with(&out, "is the input file");
     assert_eq!(std::fs::read(d.join("data.csv")).unwrap(), before);
     // A device stays a device.
     if Path::new("/dev/full").exists() {
-        let out = consort(
-            &[
-                "predict",
-                "--model",
-                m,
-                "--data",
-                "data.csv",
-                "--out",
-                "/dev/full",
-            ],
-            d,
-        );
+        let out = predict(d, m, "data.csv", "/dev/full");
         fails_with(&out, "a device");
         use std::os::unix::fs::FileTypeExt;
         let kind = std::fs::metadata("/dev/full").unwrap().file_type();
@@ -123,12 +104,7 @@ fn outputs_that_writing_would_destroy_are_refused() {
     }
     // A symbolic link stays a link (its target untouched); a folder is refused.
     std::os::unix::fs::symlink(d.join("data.csv"), d.join("link.csv")).unwrap();
-    let out = consort(
-        &[
-            "predict", "--model", m, "--data", "data.csv", "--out", "link.csv",
-        ],
-        d,
-    );
+    let out = predict(d, m, "data.csv", "link.csv");
     fails_with(&out, "symbolic link");
     assert!(
         std::fs::symlink_metadata(d.join("link.csv"))
@@ -137,12 +113,7 @@ fn outputs_that_writing_would_destroy_are_refused() {
             .is_symlink()
     );
     assert_eq!(std::fs::read(d.join("data.csv")).unwrap(), before);
-    let out = consort(
-        &[
-            "predict", "--model", m, "--data", "data.csv", "--out", "runs",
-        ],
-        d,
-    );
+    let out = predict(d, m, "data.csv", "runs");
     fails_with(&out, "a folder");
     // A FIFO: refused without opening it (opening would block until a reader came).
     let fifo = d.join("fifo");
@@ -151,12 +122,7 @@ fn outputs_that_writing_would_destroy_are_refused() {
         .status()
         .is_ok_and(|s| s.success())
     {
-        let out = consort(
-            &[
-                "predict", "--model", m, "--data", "data.csv", "--out", "fifo",
-            ],
-            d,
-        );
+        let out = predict(d, m, "data.csv", "fifo");
         fails_with(&out, "a FIFO");
     }
     // recommend: its input as its output, refused before reading the ratings.
@@ -173,12 +139,7 @@ fn outputs_that_writing_would_destroy_are_refused() {
     );
     fails_with(&out, "is the input file");
     // A regular file is still overwritten, as asked.
-    let out = consort(
-        &[
-            "predict", "--model", m, "--data", "data.csv", "--out", "p.csv",
-        ],
-        d,
-    );
+    let out = predict(d, m, "data.csv", "p.csv");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(
         std::fs::read_to_string(d.join("p.csv"))
@@ -287,18 +248,7 @@ fn a_corrupted_model_publishes_no_nan() {
     }
     scale(&mut json);
     std::fs::write(&member, serde_json::to_string(&json).unwrap()).unwrap();
-    let out = consort(
-        &[
-            "predict",
-            "--model",
-            model.to_str().unwrap(),
-            "--data",
-            "data.csv",
-            "--out",
-            "p.csv",
-        ],
-        d,
-    );
+    let out = predict(d, model.to_str().unwrap(), "data.csv", "p.csv");
     fails_with(&out, "invalid model file");
     fails_with(&out, model.to_str().unwrap());
     assert!(!d.join("p.csv").exists(), "predictions were written");
@@ -333,18 +283,7 @@ fn selecting_with_imputation_and_one_hot_saves_and_predicts() {
     );
     let model = model_folder(d, &out);
     let model = model.to_str().unwrap();
-    let out = consort(
-        &[
-            "predict",
-            "--model",
-            model,
-            "--data",
-            "mixed.csv",
-            "--out",
-            "-",
-        ],
-        d,
-    );
+    let out = predict(d, model, "mixed.csv", "-");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout).lines().count(), 41);
 }
@@ -639,36 +578,14 @@ fn messages_say_what_is_wrong() {
     // predict names no option it does not take.
     let model = saved_logistic(d, "data.csv");
     std::fs::write(d.join("semi.csv"), "a;b;label\n1;2;x\n").unwrap();
-    let out = consort(
-        &[
-            "predict",
-            "--model",
-            model.to_str().unwrap(),
-            "--data",
-            "semi.csv",
-            "--out",
-            "-",
-        ],
-        d,
-    );
+    let out = predict(d, model.to_str().unwrap(), "semi.csv", "-");
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     for option in ["--delimiter", "--missing", "--drop", "--categorical"] {
         assert!(!err.contains(option), "{err}");
     }
     std::fs::write(d.join("gap.csv"), "a,b,label\n,2,x\n").unwrap();
-    let out = consort(
-        &[
-            "predict",
-            "--model",
-            model.to_str().unwrap(),
-            "--data",
-            "gap.csv",
-            "--out",
-            "-",
-        ],
-        d,
-    );
+    let out = predict(d, model.to_str().unwrap(), "gap.csv", "-");
     fails_with(&out, "cannot fill it");
     assert!(!text(&out.stderr).contains("--missing"));
 }

@@ -27,6 +27,7 @@
 
 mod combine;
 mod config;
+mod member_loader;
 mod members;
 mod preflight;
 mod prepare;

@@ -19,7 +19,8 @@ use consort_models::LogisticRegression;
 use serde::{Deserialize, Serialize};
 
 use crate::combine::BuiltCombiner;
-use crate::members::{SaveableClassifier, load_member};
+use crate::member_loader::load_member;
+use crate::members::SaveableClassifier;
 use crate::prepare::Preprocessing;
 use crate::run::FittedCombiner;
 

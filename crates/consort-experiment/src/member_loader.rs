@@ -1,0 +1,77 @@
+//! Reading a member folder back: the inverse of [`SaveableClassifier::save_to`]
+//! (`member.json` with the kind, and `network/` for a network's weights), every file parsed
+//! and validated so that a corrupted one is an error naming it.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use consort_core::io::{Validate, validated};
+use consort_core::{BackendKind, Classifier, ConsortError, Result};
+use consort_data::StandardScaler;
+use consort_models::{
+    CnnConfig, LstmClassifierConfig, MlpConfig, NetworkClassifier, NetworkSpec, StandardizedModel,
+    TransformerClassifierConfig,
+};
+use serde::de::DeserializeOwned;
+
+use crate::members::MemberFile;
+#[cfg(doc)]
+use crate::members::SaveableClassifier;
+
+/// Reads a member saved by [`SaveableClassifier::save_to`].
+pub(crate) fn load_member(dir: &Path) -> Result<Arc<dyn Classifier>> {
+    let path = dir.join("member.json");
+    let file: MemberFile<serde_json::Value> = consort_core::io::load_json(&path)?;
+    // Parsed, then checked (shapes, indices, acyclic trees): a corrupted file is an error
+    // naming it, never a panic or an endless loop at prediction.
+    fn parse<T: DeserializeOwned + Validate>(v: serde_json::Value, path: &Path) -> Result<T> {
+        let value = serde_json::from_value(v)
+            .map_err(|e| ConsortError::Serialization(format!("{}: {e}", path.display())))?;
+        validated(value, path)
+    }
+    fn classical<M>(file: MemberFile<serde_json::Value>, path: &Path) -> Result<Arc<dyn Classifier>>
+    where
+        M: Classifier + DeserializeOwned + Validate + 'static,
+    {
+        Ok(if file.standardized {
+            Arc::new(parse::<StandardizedModel<M>>(file.model, path)?)
+        } else {
+            Arc::new(parse::<M>(file.model, path)?)
+        })
+    }
+    fn network<S>(
+        file: MemberFile<serde_json::Value>,
+        dir: &Path,
+        path: &Path,
+    ) -> Result<Arc<dyn Classifier>>
+    where
+        S: NetworkSpec + DeserializeOwned + 'static,
+    {
+        let device = BackendKind::default_kind()?.device()?;
+        let net = NetworkClassifier::<S::Net>::load::<S>(&dir.join("network"), &device)?;
+        if !file.standardized {
+            return Ok(Arc::new(net));
+        }
+        let scaler: StandardScaler = parse(file.model, path)?;
+        Ok(Arc::new(StandardizedModel::from_parts(scaler, net)?))
+    }
+    use consort_models as m;
+    match file.kind.as_str() {
+        "mlp" => network::<MlpConfig>(file, dir, &path),
+        "cnn" => network::<CnnConfig>(file, dir, &path),
+        "transformer" => network::<TransformerClassifierConfig>(file, dir, &path),
+        "lstm" => network::<LstmClassifierConfig>(file, dir, &path),
+        "logistic" => classical::<m::LogisticRegression>(file, &path),
+        "tree" => classical::<m::DecisionTree>(file, &path),
+        "forest" => classical::<m::RandomForest>(file, &path),
+        "boosting" => classical::<m::HistGradientBoosting>(file, &path),
+        "adaboost" => classical::<m::AdaBoost>(file, &path),
+        "knn" => classical::<m::KNeighbors>(file, &path),
+        "gaussian_nb" => classical::<m::GaussianNb>(file, &path),
+        "multinomial_nb" => classical::<m::MultinomialNb>(file, &path),
+        other => Err(ConsortError::Serialization(format!(
+            "{}: unknown member kind {other:?}",
+            dir.display()
+        ))),
+    }
+}
