@@ -12,7 +12,7 @@ use consort_core::{BackendKind, ConsortError, Event, ObserverHandle, ParamGuard,
 use consort_data::Dataset;
 use consort_data::batch::{rows_to_tensor, tensor_to_matrix};
 use consort_models::{HasHead, Network, NetworkSpec};
-use consort_tune::OptimizerConfig;
+use consort_tune::{OptimizerConfig, TrainConfig, Trainer};
 
 use crate::stats::MeanInterval;
 use crate::tasks::{Episode, FewShotSampler, MetaSplit};
@@ -216,7 +216,7 @@ pub fn nearest_centroid(episode: &Episode) -> Result<f64> {
 
 /// The fine-tuning baseline: `pretrained` (a classifier of the meta-train classes, inference
 /// weights) gets a fresh head for the episode's classes, then every weight trains for
-/// `steps` full-batch Adam steps of `lr` on the support rows.
+/// `steps` full-batch Adam steps of `lr` on the support rows, through the supervised loop.
 pub fn fine_tune<N: HasHead>(
     pretrained: &N,
     episode: &Episode,
@@ -226,26 +226,24 @@ pub fn fine_tune<N: HasHead>(
 ) -> Result<f64> {
     let plain = BackendKind::chosen(None)?.device()?;
     let device = plain.clone().autodiff();
-    let n = episode.support.n_classes();
-    let mut model = seeded(&device, seed, || {
+    let support = &episode.support;
+    let model = seeded(&device, seed, || {
         pretrained
             .clone()
             .fork(&device)
             .train()
-            .with_new_head(n, &device)
+            .with_new_head(support.n_classes(), &device)
     });
-    let mut optim = OptimizerConfig::Adam.init(0.0, None)?;
-    let x = all_rows(&episode.support, &device);
-    let y = labels(&episode.support, &device);
-    for _ in 0..steps {
-        let loss = log_softmax(model.forward(x.clone()).logits, 1)
-            .gather(1, y.clone())
-            .mean()
-            .neg();
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optim.step(lr, model, grads);
-    }
-    let model = model.valid();
+    let config = TrainConfig::new()
+        .with_epochs(steps)
+        .with_batch_size(support.len())
+        .with_learning_rate(lr)
+        .with_seed(seed);
+    let outcome =
+        Trainer::new(config)
+            .with_label("fine-tune")
+            .fit(model, &device, support, None, &mut [])?;
+    let model = outcome.model.valid();
     accuracy(
         model.forward(all_rows(&episode.query, &plain)).logits,
         &episode.query,

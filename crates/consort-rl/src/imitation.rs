@@ -3,17 +3,17 @@
 //! action) pairs. The cloned policy is what [`crate::ppo`] fine-tunes under a KL penalty.
 
 use burn::module::Module;
-use burn::optim::GradientsParams;
-use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Tensor, TensorData};
 use consort_core::seed::{derive_seed, rng};
-use consort_core::{BackendKind, ConsortError, Result};
-use consort_tune::OptimizerConfig;
+use consort_core::{BackendKind, ConsortError, Matrix, Result};
+use consort_data::Dataset;
+use consort_models::Forward;
+use consort_tune::{Batch, LossTerm, Reshuffled, TrainConfig, Trainer, TrainingHook};
 use rand::Rng;
-use rand::seq::SliceRandom;
+use std::sync::Arc;
 
 use crate::env::Environment;
-use crate::policy::{ActorCritic, ActorCriticConfig, actions_tensor, observations_tensor};
+use crate::policy::{ActorCritic, ActorCriticConfig};
 use crate::reinforce::Trajectory;
 
 /// A CartPole controller that pushes towards the side the pole leans to, looking `lookahead`
@@ -57,9 +57,11 @@ pub fn demonstrations<E: Environment>(
 }
 
 /// Trains a fresh policy (sizes from `config`) to imitate `demos`: `epochs` passes of Adam
-/// (lr 1e-3) over minibatches of 64 pairs. With `value_gamma`, the value head also learns
-/// the demonstrations' returns discounted by it (a critic to start fine-tuning from, instead
-/// of a random one). Returns the policy as inference weights on the plain device.
+/// (lr 1e-3) over minibatches of 64 pairs, through the supervised loop (cross-entropy on the
+/// demonstrated actions). With `value_gamma`, the value head also learns the demonstrations'
+/// returns discounted by it, as a [`LossTerm`] beside the loop's cross-entropy (a critic to
+/// start fine-tuning from, instead of a random one). Returns the policy as inference weights
+/// on the plain device.
 pub fn behaviour_clone(
     config: &ActorCriticConfig,
     demos: &[Trajectory],
@@ -69,11 +71,6 @@ pub fn behaviour_clone(
 ) -> Result<(ActorCritic, Device)> {
     let obs: Vec<Vec<f32>> = demos.iter().flat_map(|t| t.observations.clone()).collect();
     let actions: Vec<usize> = demos.iter().flat_map(|t| t.actions.clone()).collect();
-    let returns: Vec<f32> = demos
-        .iter()
-        .flat_map(|t| t.returns_to_go(value_gamma.unwrap_or(0.0)))
-        .map(|g| g as f32)
-        .collect();
     if obs.is_empty() {
         return Err(ConsortError::EmptyDataset(
             "no demonstration steps to clone".into(),
@@ -86,33 +83,79 @@ pub fn behaviour_clone(
             "demonstrations do not fit the policy's observation size or actions".into(),
         ));
     }
+    let pairs = Dataset::new(Matrix::from_rows(&obs)?, actions, config.n_actions)?;
     let device = BackendKind::chosen(None)?.device()?;
     let train_device = device.clone().autodiff();
-    let mut model = config.init(&train_device, derive_seed(seed, "clone-init"))?;
-    let mut optim = OptimizerConfig::Adam.init(0.0, None)?;
-    let mut order: Vec<usize> = (0..obs.len()).collect();
-    let mut r = rng(derive_seed(seed, "clone-batches"));
-    for _ in 0..epochs {
-        order.shuffle(&mut r);
-        for chunk in order.chunks(64) {
-            let rows: Vec<Vec<f32>> = chunk.iter().map(|&i| obs[i].clone()).collect();
-            let acts: Vec<usize> = chunk.iter().map(|&i| actions[i]).collect();
-            let n = chunk.len();
-            let x = observations_tensor(&rows, &train_device);
-            let log_p = log_softmax(model.logits(x.clone()), 1);
-            let mut loss = log_p
-                .gather(1, actions_tensor(&acts, &train_device).reshape([n, 1]))
-                .mean()
-                .neg();
-            if value_gamma.is_some() {
-                let g: Vec<f32> = chunk.iter().map(|&i| returns[i]).collect();
-                let g = Tensor::<1>::from_data(TensorData::new(g, [n]), &train_device);
-                // The actor and critic share no weights: the sum trains both at once.
-                loss = loss + (model.values(x) - g).powi_scalar(2).mean() * 0.5;
-            }
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(1e-3, model, grads);
-        }
+    let model = config.init(&train_device, derive_seed(seed, "clone-init"))?;
+    let train = TrainConfig::new()
+        .with_epochs(epochs)
+        .with_batch_size(64)
+        .with_learning_rate(1e-3)
+        .with_seed(seed);
+    let mut critic = value_gamma.map(|gamma| ReturnRegression {
+        returns: demos
+            .iter()
+            .flat_map(|t| t.returns_to_go(gamma))
+            .map(|g| g as f32)
+            .collect(),
+    });
+    let mut hooks: Vec<&mut dyn TrainingHook<ActorCritic>> = Vec::new();
+    if let Some(c) = critic.as_mut() {
+        hooks.push(c);
     }
-    Ok((model.valid(), device))
+    // One generator reshuffling one order epoch after epoch: the batches behaviour cloning
+    // has always drawn.
+    let batches = Arc::new(Reshuffled::new(derive_seed(seed, "clone-batches")));
+    let outcome = Trainer::new(train)
+        .with_sampler(batches)
+        .with_label("behaviour cloning")
+        .fit(model, &train_device, &pairs, None, &mut hooks)?;
+    Ok((outcome.model.valid(), device))
+}
+
+/// The critic's regression onto the demonstrations' discounted returns, half the mean squared
+/// error. The actor and critic share no weights: the sum with the actions' cross-entropy
+/// trains both at once.
+struct ReturnRegression {
+    /// The return to go of every demonstration step, in the rows' order.
+    returns: Vec<f32>,
+}
+
+impl TrainingHook<ActorCritic> for ReturnRegression {
+    fn name(&self) -> &str {
+        "return-regression"
+    }
+
+    fn check(&self, n_rows: usize, _n_outputs: usize) -> Result<()> {
+        if self.returns.len() != n_rows {
+            return Err(ConsortError::ShapeMismatch(format!(
+                "{} returns for {n_rows} demonstration steps",
+                self.returns.len()
+            )));
+        }
+        Ok(())
+    }
+
+    fn loss_term(&mut self) -> Option<&mut dyn LossTerm<ActorCritic>> {
+        Some(self)
+    }
+}
+
+impl LossTerm<ActorCritic> for ReturnRegression {
+    fn extra_loss(
+        &mut self,
+        model: &ActorCritic,
+        batch: &Batch,
+        _forward: &Forward,
+    ) -> Option<Tensor<1>> {
+        let g: Vec<f32> = batch.indices.iter().map(|&i| self.returns[i]).collect();
+        let n = g.len();
+        let g = Tensor::<1>::from_data(TensorData::new(g, [n]), &batch.inputs.device());
+        Some(
+            (model.values(batch.inputs.clone()) - g)
+                .powi_scalar(2)
+                .mean()
+                * 0.5,
+        )
+    }
 }

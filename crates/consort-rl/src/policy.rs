@@ -10,6 +10,7 @@ use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use consort_core::seed::{init_now, seeded};
 use consort_core::{ConsortError, Result};
+use consort_models::{Dense, Forward, Network};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -119,6 +120,19 @@ impl ActorCritic {
     /// Observation length.
     pub fn observation_dim(&self) -> usize {
         self.actor[0].weight.dims()[0]
+    }
+}
+
+/// The policy as a network of the supervised loop (behaviour cloning): the actor's logits, and
+/// its last hidden activations as features.
+impl Network for ActorCritic {
+    fn forward(&self, x: Dense) -> Forward {
+        let (head, hidden) = self.actor.split_last().expect("a head");
+        let features = hidden.iter().fold(x, |h, l| l.forward(h).tanh());
+        Forward {
+            logits: head.forward(features.clone()),
+            features,
+        }
     }
 }
 

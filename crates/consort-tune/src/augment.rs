@@ -13,6 +13,7 @@ use consort_data::StandardScaler;
 use consort_data::input::{Dense, Images};
 use serde::{Deserialize, Serialize};
 
+use crate::hooks::BatchTransform;
 use crate::hooks::TrainingHook;
 
 /// An augmentation of training inputs, drawn per row.
@@ -163,6 +164,12 @@ impl<M, I: Augment> TrainingHook<M, I> for Augmentation {
         ParamGuard::check(self)
     }
 
+    fn batch_transform(&mut self) -> Option<&mut dyn BatchTransform<I>> {
+        Some(self)
+    }
+}
+
+impl<I: Augment> BatchTransform<I> for Augmentation {
     fn augment(&mut self, inputs: I) -> I {
         inputs.augmented(self)
     }

@@ -12,6 +12,7 @@ use burn::tensor::{Tensor, TensorData, activation};
 use consort_core::{Classifier, ConsortError, Matrix, Result, check_labels};
 use consort_models::Forward;
 
+use crate::hooks::LossTerm;
 use crate::hooks::{Batch, TrainingHook};
 
 /// Softens probability rows to temperature `t`: `p^(1/t)`, renormalised. For `p =
@@ -83,6 +84,25 @@ impl<M, I> TrainingHook<M, I> for KnowledgeDistillation {
         "knowledge-distillation"
     }
 
+    /// The soft targets must cover every training row, with the student's classes.
+    fn check(&self, n_rows: usize, n_classes: usize) -> Result<()> {
+        if self.soft_targets.rows() != n_rows || self.soft_targets.cols() != n_classes {
+            return Err(ConsortError::ShapeMismatch(format!(
+                "teacher targets are {}x{}, the training data has {n_rows} rows of {n_classes} \
+                 classes",
+                self.soft_targets.rows(),
+                self.soft_targets.cols()
+            )));
+        }
+        Ok(())
+    }
+
+    fn loss_term(&mut self) -> Option<&mut dyn LossTerm<M, I>> {
+        Some(self)
+    }
+}
+
+impl<M, I> LossTerm<M, I> for KnowledgeDistillation {
     fn extra_loss(&mut self, _model: &M, batch: &Batch<I>, forward: &Forward) -> Option<Tensor<1>> {
         let logits = &forward.logits;
         if self.alpha >= 1.0 {
@@ -102,19 +122,6 @@ impl<M, I> TrainingHook<M, I> for KnowledgeDistillation {
 
     fn task_loss_weight(&self) -> f32 {
         self.alpha
-    }
-
-    /// The soft targets must cover every training row, with the student's classes.
-    fn check(&self, n_rows: usize, n_classes: usize) -> Result<()> {
-        if self.soft_targets.rows() != n_rows || self.soft_targets.cols() != n_classes {
-            return Err(ConsortError::ShapeMismatch(format!(
-                "teacher targets are {}x{}, the training data has {n_rows} rows of {n_classes} \
-                 classes",
-                self.soft_targets.rows(),
-                self.soft_targets.cols()
-            )));
-        }
-        Ok(())
     }
 }
 

@@ -4,6 +4,7 @@
 
 use consort_core::{Direction, EpochRecord, Result};
 
+use crate::hooks::EpochEvents;
 use crate::hooks::{Control, TrainingHook};
 use crate::monitor::{Monitor, PlateauTracker};
 
@@ -74,13 +75,6 @@ impl<M, I> TrainingHook<M, I> for EarlyStopping {
         "early-stopping"
     }
 
-    fn on_epoch_end(&mut self, record: &EpochRecord) -> Control {
-        match self.monitor.value(record) {
-            Some(v) if self.update(record.epoch, v) == StopDecision::Stop => Control::Stop,
-            _ => Control::Continue,
-        }
-    }
-
     fn state(&self) -> Option<serde_json::Value> {
         serde_json::to_value(&self.tracker).ok()
     }
@@ -88,6 +82,19 @@ impl<M, I> TrainingHook<M, I> for EarlyStopping {
     fn load_state(&mut self, state: serde_json::Value) -> Result<()> {
         self.tracker = serde_json::from_value(state)?;
         Ok(())
+    }
+
+    fn epoch_events(&mut self) -> Option<&mut dyn EpochEvents<M>> {
+        Some(self)
+    }
+}
+
+impl<M> EpochEvents<M> for EarlyStopping {
+    fn on_epoch_end(&mut self, record: &EpochRecord) -> Control {
+        match self.monitor.value(record) {
+            Some(v) if self.update(record.epoch, v) == StopDecision::Stop => Control::Stop,
+            _ => Control::Continue,
+        }
     }
 }
 

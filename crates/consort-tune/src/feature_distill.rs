@@ -16,6 +16,7 @@ use consort_core::seed::init_now;
 use consort_core::{ConsortError, Matrix, Result};
 use consort_models::{Forward, Network, NetworkSpec};
 
+use crate::hooks::LossTerm;
 use crate::hooks::{Batch, TrainingHook};
 
 /// A student network plus the regressor from its features to the teacher's.
@@ -143,6 +144,23 @@ impl<M: Network + ModuleDisplay, I> TrainingHook<HintedStudent<M>, I> for Featur
         "feature-distillation"
     }
 
+    /// The teacher's features must cover every training row.
+    fn check(&self, n_rows: usize, _n_outputs: usize) -> Result<()> {
+        if self.teacher_features.rows() != n_rows {
+            return Err(ConsortError::ShapeMismatch(format!(
+                "teacher features for {} rows, the training data has {n_rows}",
+                self.teacher_features.rows()
+            )));
+        }
+        Ok(())
+    }
+
+    fn loss_term(&mut self) -> Option<&mut dyn LossTerm<HintedStudent<M>, I>> {
+        Some(self)
+    }
+}
+
+impl<M: Network + ModuleDisplay, I> LossTerm<HintedStudent<M>, I> for FeatureDistillation {
     fn extra_loss(
         &mut self,
         model: &HintedStudent<M>,
@@ -160,17 +178,6 @@ impl<M: Network + ModuleDisplay, I> TrainingHook<HintedStudent<M>, I> for Featur
         );
         let diff = projected - teacher;
         Some((diff.clone() * diff).mean() * self.weight)
-    }
-
-    /// The teacher's features must cover every training row.
-    fn check(&self, n_rows: usize, _n_outputs: usize) -> Result<()> {
-        if self.teacher_features.rows() != n_rows {
-            return Err(ConsortError::ShapeMismatch(format!(
-                "teacher features for {} rows, the training data has {n_rows}",
-                self.teacher_features.rows()
-            )));
-        }
-        Ok(())
     }
 }
 

@@ -51,16 +51,18 @@ pub use estimator::{FittedNetwork, NetworkEstimator};
 pub use feature_distill::{FeatureDistillation, HintedSpec, HintedStudent};
 pub use fit::{FitContext, FitSettings, HookFactory, fit_network, validation_split};
 pub use fused::FusedSupervision;
-pub use hooks::{Batch, Control, EpochRecord, TrainingHook};
+pub use hooks::{
+    Batch, BatchTransform, Control, EpochEvents, EpochRecord, LossTerm, RateSchedule, TrainingHook,
+};
 pub use lora::{AdapterBank, LoraConfig, LoraFactors, LoraModel};
 pub use monitor::{Monitor, PlateauTracker, Quantity};
 pub use objective::{
     BinaryFeedback, Classification, Evaluation, InputOf, Objective, PartiallyLabelled, Targets,
-    evaluate,
+    TrainingData, evaluate,
 };
 pub use optimizer::{OptimizerConfig, OptimizerState};
 pub use recommender::{Feedback, MatrixFactorizationEstimator};
-pub use sampler::{ClassBalanced, Mixing, Sampler, SamplerKind, Shuffled, Weighted};
+pub use sampler::{ClassBalanced, Mixing, Reshuffled, Sampler, SamplerKind, Shuffled, Weighted};
 pub use schedule::{ReduceOnPlateau, Schedule, ScheduleHook};
 pub use trainer::{TrainOutcome, Trainer};
 pub use transfer::{

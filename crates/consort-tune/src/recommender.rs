@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::TrainConfig;
 use crate::fit::{FitSettings, HookFactory, fit_network};
+use crate::hooks::LossTerm;
 use crate::hooks::{Batch, TrainingHook};
 use crate::objective::BinaryFeedback;
 use crate::trainer::TrainOutcome;
@@ -90,6 +91,12 @@ impl TrainingHook<MatrixFactorization> for FactorL2 {
         "factor-l2"
     }
 
+    fn loss_term(&mut self) -> Option<&mut dyn LossTerm<MatrixFactorization>> {
+        Some(self)
+    }
+}
+
+impl LossTerm<MatrixFactorization> for FactorL2 {
     fn extra_loss(
         &mut self,
         model: &MatrixFactorization,

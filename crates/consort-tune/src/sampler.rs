@@ -4,6 +4,7 @@
 //! a checkpoint, or an epoch retried by the divergence guard, draws exactly the same batches.
 //!
 //! * [`Shuffled`]: every row once per epoch in a fresh order (the default);
+//! * [`Reshuffled`]: every row once per epoch, the orders drawn in turn from one generator;
 //! * [`Weighted`]: rows drawn with replacement in proportion to per-row weights;
 //! * [`ClassBalanced`]: [`Weighted`] with each class's rows weighted by 1 / its count, so
 //!   every class is drawn equally often (imbalanced data);
@@ -28,6 +29,19 @@ pub trait Sampler: Debug + Send + Sync {
 
     /// The batches of one epoch over rows `0..n_rows`, drawn with `seed`.
     fn batches(&self, n_rows: usize, batch_size: usize, seed: u64) -> Vec<Vec<usize>>;
+
+    /// The batches of epoch `epoch` (1-based), whose seed is `seed`; what the loop calls. The
+    /// default draws from the epoch's seed alone; a sampler whose epochs continue one stream
+    /// ([`Reshuffled`]) uses the epoch number instead.
+    fn epoch_batches(
+        &self,
+        n_rows: usize,
+        batch_size: usize,
+        seed: u64,
+        _epoch: usize,
+    ) -> Vec<Vec<usize>> {
+        self.batches(n_rows, batch_size, seed)
+    }
 }
 
 /// The sampler a [`TrainConfig`](crate::TrainConfig) names; custom samplers go to
@@ -48,6 +62,51 @@ pub struct Shuffled;
 impl Sampler for Shuffled {
     fn batches(&self, n_rows: usize, batch_size: usize, seed: u64) -> Vec<Vec<usize>> {
         batch_indices(n_rows, batch_size, Some(seed))
+    }
+}
+
+/// Every row once per epoch, one permutation shuffled again at each epoch by one generator
+/// seeded once, as PyTorch's `RandomSampler` with a fixed generator draws: epoch `e`'s order
+/// is the identity shuffled `e` times. Still a pure function of the epoch, so resumed and
+/// retried epochs draw the same batches.
+#[derive(Debug, Clone, Copy)]
+pub struct Reshuffled {
+    seed: u64,
+}
+
+impl Reshuffled {
+    /// Orders drawn from one generator seeded with `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self { seed }
+    }
+
+    fn order(&self, n_rows: usize, epoch: usize) -> Vec<usize> {
+        let mut r = rng(self.seed);
+        let mut order: Vec<usize> = (0..n_rows).collect();
+        for _ in 0..epoch {
+            order.shuffle(&mut r);
+        }
+        order
+    }
+}
+
+impl Sampler for Reshuffled {
+    /// Without an epoch number: the first epoch's order.
+    fn batches(&self, n_rows: usize, batch_size: usize, _seed: u64) -> Vec<Vec<usize>> {
+        self.epoch_batches(n_rows, batch_size, 0, 1)
+    }
+
+    fn epoch_batches(
+        &self,
+        n_rows: usize,
+        batch_size: usize,
+        _seed: u64,
+        epoch: usize,
+    ) -> Vec<Vec<usize>> {
+        self.order(n_rows, epoch)
+            .chunks(batch_size.max(1))
+            .map(<[usize]>::to_vec)
+            .collect()
     }
 }
 

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use consort_core::Direction;
 
 use crate::hooks::{Control, EpochRecord, TrainingHook};
+use crate::hooks::{EpochEvents, RateSchedule};
 use crate::monitor::{Monitor, PlateauTracker};
 
 /// A learning-rate schedule over epochs (epoch 1 runs at the base rate, except during
@@ -160,11 +161,6 @@ impl<M, I> TrainingHook<M, I> for ScheduleHook {
         "schedule"
     }
 
-    fn learning_rate(&mut self, _epoch: usize, _lr: f64) -> f64 {
-        self.steps += 1;
-        self.scheduler.step().base()
-    }
-
     fn state(&self) -> Option<serde_json::Value> {
         Some(serde_json::json!(self.steps))
     }
@@ -177,6 +173,17 @@ impl<M, I> TrainingHook<M, I> for ScheduleHook {
         }
         self.steps = steps;
         Ok(())
+    }
+
+    fn rate_schedule(&mut self) -> Option<&mut dyn RateSchedule> {
+        Some(self)
+    }
+}
+
+impl RateSchedule for ScheduleHook {
+    fn learning_rate(&mut self, _epoch: usize, _lr: f64) -> f64 {
+        self.steps += 1;
+        self.scheduler.step().base()
     }
 }
 
@@ -286,19 +293,6 @@ impl<M, I> TrainingHook<M, I> for ReduceOnPlateau {
         "reduce-on-plateau"
     }
 
-    fn learning_rate(&mut self, _epoch: usize, lr: f64) -> f64 {
-        *self.state.lr.get_or_insert(lr)
-    }
-
-    /// Watches the validation loss (the training loss when not validating), by the same
-    /// rule as early stopping ([`PlateauTracker`]).
-    fn on_epoch_end(&mut self, record: &EpochRecord) -> Control {
-        if let Some(metric) = Monitor::valid_loss().value(record) {
-            self.step(metric, record.learning_rate);
-        }
-        Control::Continue
-    }
-
     fn state(&self) -> Option<serde_json::Value> {
         serde_json::to_value(&self.state).ok()
     }
@@ -306,6 +300,31 @@ impl<M, I> TrainingHook<M, I> for ReduceOnPlateau {
     fn load_state(&mut self, state: serde_json::Value) -> Result<()> {
         self.state = serde_json::from_value(state)?;
         Ok(())
+    }
+
+    fn rate_schedule(&mut self) -> Option<&mut dyn RateSchedule> {
+        Some(self)
+    }
+
+    fn epoch_events(&mut self) -> Option<&mut dyn EpochEvents<M>> {
+        Some(self)
+    }
+}
+
+impl RateSchedule for ReduceOnPlateau {
+    fn learning_rate(&mut self, _epoch: usize, lr: f64) -> f64 {
+        *self.state.lr.get_or_insert(lr)
+    }
+}
+
+impl<M> EpochEvents<M> for ReduceOnPlateau {
+    /// Watches the validation loss (the training loss when not validating), by the same
+    /// rule as early stopping ([`PlateauTracker`]).
+    fn on_epoch_end(&mut self, record: &EpochRecord) -> Control {
+        if let Some(metric) = Monitor::valid_loss().value(record) {
+            self.step(metric, record.learning_rate);
+        }
+        Control::Continue
     }
 }
 
@@ -316,7 +335,7 @@ mod tests {
     fn stepped(schedule: &Schedule, base: f64, epochs: usize) -> Vec<f64> {
         let mut hook = schedule.hook(base).unwrap();
         (1..=epochs)
-            .map(|e| TrainingHook::<(), ()>::learning_rate(&mut hook, e, base))
+            .map(|e| RateSchedule::learning_rate(&mut hook, e, base))
             .collect()
     }
 

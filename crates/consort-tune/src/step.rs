@@ -12,7 +12,7 @@ use consort_core::{Event, ObserverHandle};
 use consort_data::InputSource;
 use consort_models::Network;
 
-use crate::hooks::{Batch, TrainingHook};
+use crate::hooks::{Batch, Hooks};
 use crate::objective::{InputOf, Objective, scalar};
 use crate::sampler::Sampler;
 use crate::transfer::param_paths;
@@ -43,16 +43,17 @@ pub(crate) fn run_epoch<M, O>(
     mut model: M,
     optim: &mut ModuleOptimizer,
     train: &O,
-    hooks: &mut [&mut dyn TrainingHook<M, InputOf<O>>],
+    hooks: &mut Hooks<'_, M, InputOf<O>>,
 ) -> Result<(M, f64), String>
 where
     O: Objective,
     M: Network<InputOf<O>>,
 {
-    let batches = plan.sampler.batches(
+    let batches = plan.sampler.epoch_batches(
         train.len(),
         plan.batch_size,
         epoch_seed(plan.seed, plan.epoch),
+        plan.epoch,
     );
     let n_batches = batches.len();
     let k = plan.accumulation;
@@ -71,18 +72,9 @@ where
         // a run resumed from a checkpoint or an epoch retried after a rollback.
         let batch_seed = derive_seed(plan.seed, &format!("epoch{}.batch{step}", plan.epoch));
         let loss = seeded(plan.device, batch_seed, || {
-            let inputs = hooks
-                .iter_mut()
-                .fold(batch.inputs.clone(), |inputs, hook| hook.augment(inputs));
-            let forward = model.forward(inputs);
-            let mut loss =
-                train.loss(forward.logits.clone(), batch.targets.clone()) * plan.task_weight;
-            for hook in hooks.iter_mut() {
-                if let Some(extra) = hook.extra_loss(&model, &batch, &forward) {
-                    loss = loss + extra;
-                }
-            }
-            loss
+            let forward = model.forward(hooks.augment(batch.inputs.clone()));
+            let loss = train.loss(forward.logits.clone(), batch.targets.clone()) * plan.task_weight;
+            hooks.add_extra_losses(loss, &model, &batch, &forward)
         });
         let value = scalar(loss.clone());
         if !value.is_finite() {

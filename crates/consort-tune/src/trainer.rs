@@ -7,14 +7,16 @@ use std::time::Instant;
 
 use burn::optim::ModuleOptimizer;
 use burn::tensor::Device;
-use consort_core::{ConsortError, EpochRecord, Event, ObserverHandle, ParamGuard, Result};
+use consort_core::{
+    ConsortError, Direction, EpochRecord, Event, ObserverHandle, ParamGuard, Result,
+};
 use consort_data::InputSource;
 use consort_models::Network;
 
 use crate::checkpoint::{Checkpoint, Checkpointer, LoopState};
 use crate::config::TrainConfig;
 use crate::early_stopping::EarlyStopping;
-use crate::hooks::{Control, TrainingHook, hook_states, reborrow, restore_hook_states};
+use crate::hooks::{Hooks, TrainingHook};
 use crate::objective::{InputOf, Objective, evaluate};
 use crate::optimizer::OptimizerState;
 use crate::sampler::{ClassBalanced, Sampler, SamplerKind, Shuffled};
@@ -139,6 +141,10 @@ impl Trainer {
     /// over `train`, validating on `valid` after every epoch when given. With checkpoints
     /// configured to resume and one on disk, `model` only supplies the architecture: the run
     /// continues from the checkpoint's weights, optimiser, hooks and cursor.
+    ///
+    /// The run is a composition of stages: check, set up the learner (model, optimiser, loop
+    /// state), resume, then per epoch: schedule, step through the batches (rolled back when
+    /// they diverge), validate, tell the hooks, checkpoint; finally keep the best weights.
     pub fn fit<M, O>(
         &self,
         model: M,
@@ -153,130 +159,34 @@ impl Trainer {
     {
         let cfg = &self.config;
         self.check(&model, device, train, valid)?;
-        for hook in hooks.iter() {
-            hook.check(train.len(), train.n_outputs())?;
-        }
+        let mut hooks = Hooks::new(hooks);
+        hooks.check(train.len(), train.n_outputs())?;
         let sampler = self.sampler(train)?;
         let mut early = cfg
             .patience
             .map(|p| EarlyStopping::with_monitor(p, cfg.monitor, O::SCORE_DIRECTION));
-        let mut hooks: Vec<&mut dyn TrainingHook<M, InputOf<O>>> =
-            hooks.iter_mut().map(|h| reborrow(&mut **h)).collect();
         if let Some(e) = early.as_mut() {
             hooks.push(e);
         }
-        let direction = cfg.monitor.resolved(O::SCORE_DIRECTION);
-        let checkpointer = cfg
-            .checkpoint
-            .as_ref()
-            .map(|config| Checkpointer { config });
-
-        let mut optim: ModuleOptimizer =
-            cfg.optimizer.init(cfg.weight_decay, cfg.grad_clip_norm)?;
-        if let Some(carried) = &self.optimizer_state {
-            optim = carried.load_into(optim);
-        }
-        let mut state = LoopState::new(cfg.seed);
-        let mut model = model;
-        let mut best_model: Option<M> = None;
-        let mut resumed_from = None;
-        if let Some(c) = cfg.checkpoint.as_ref().filter(|c| c.resume)
-            && let Some(ckpt) = Checkpoint::latest(&c.dir)?
-        {
-            state = ckpt.state()?;
-            if state.seed != cfg.seed {
-                return Err(ConsortError::config(format!(
-                    "{} was written by a run with seed {}, this run has seed {}",
-                    ckpt.path.display(),
-                    state.seed,
-                    cfg.seed
-                )));
-            }
-            best_model = match Checkpoint::best(&c.dir)? {
-                Some(b) if valid.is_some() && b.epoch == state.best.best_epoch => {
-                    Some(b.load_model(model.clone())?)
-                }
-                _ => None,
-            };
-            model = ckpt.load_model(model)?;
-            optim = ckpt.load_optimizer(optim)?;
-            restore_hook_states(&mut hooks, &state.hooks)?;
-            resumed_from = Some(ckpt.epoch);
-            self.observer.notify(&Event::Resumed {
-                label: &self.label,
-                epoch: ckpt.epoch,
-                path: &ckpt.path,
-            });
-        }
+        let mut learner = Learner::new(model, self.optimizer()?, cfg.seed);
+        let resumed_from = self.resume(&mut learner, &mut hooks, valid.is_some())?;
         self.observer.notify(&Event::RunStarted {
             label: &self.label,
-            first_epoch: state.epoch + 1,
+            first_epoch: learner.state.epoch + 1,
             epochs: cfg.epochs,
         });
-
         let mut stopped_early = false;
-        while state.epoch < cfg.epochs && !stopped_early {
-            let epoch = state.epoch + 1;
+        while learner.state.epoch < cfg.epochs && !stopped_early {
+            let epoch = learner.state.epoch + 1;
             let start = Instant::now();
-            // What a rollback returns to: the weights, optimiser and hooks of the epoch start.
-            let snapshot = (model.clone(), optim.clone(), hook_states(&hooks));
-            let base_lr = hooks
-                .iter_mut()
-                .fold(cfg.learning_rate, |lr, h| h.learning_rate(epoch, lr));
-            let lr = base_lr * state.lr_scale;
-            let module_lr = hooks
-                .iter_mut()
-                .filter_map(|h| h.module_learning_rate(lr))
-                .last()
-                .unwrap_or_else(|| lr.into());
-            for hook in hooks.iter_mut() {
-                model = hook.before_epoch(epoch, model);
-            }
-            // Every hook is asked (no short-circuit): the question consumes its answer.
-            let asked: Vec<bool> = hooks.iter_mut().map(|h| h.reset_optimizer()).collect();
-            if asked.contains(&true) {
-                optim = cfg.optimizer.init(cfg.weight_decay, cfg.grad_clip_norm)?;
-            }
-            let plan = EpochPlan {
-                epoch,
-                seed: cfg.seed,
-                batch_size: cfg.batch_size,
-                accumulation: cfg.accumulation_steps,
-                module_lr,
-                task_weight: hooks.iter().map(|h| h.task_loss_weight()).product(),
-                sampler: &sampler,
-                device,
-                observer: &self.observer,
-                label: &self.label,
+            let Some((train_loss, lr)) =
+                self.train_epoch(epoch, &mut learner, &mut hooks, train, &sampler, device)?
+            else {
+                continue;
             };
-            let (trained, train_loss) = match run_epoch(&plan, model, &mut optim, train, &mut hooks)
-            {
-                Ok(done) => done,
-                Err(reason) => {
-                    if state.rollbacks >= cfg.divergence.max_retries {
-                        return Err(ConsortError::Diverged {
-                            epoch,
-                            attempts: state.rollbacks,
-                            learning_rate: lr,
-                            reason,
-                        });
-                    }
-                    state.rollbacks += 1;
-                    state.lr_scale *= cfg.divergence.lr_factor;
-                    (model, optim) = (snapshot.0, snapshot.1);
-                    restore_hook_states(&mut hooks, &snapshot.2)?;
-                    self.observer.notify(&Event::RolledBack {
-                        label: &self.label,
-                        epoch,
-                        attempt: state.rollbacks,
-                        lr_scale: state.lr_scale,
-                        reason: &reason,
-                    });
-                    continue;
-                }
-            };
-            model = trained;
-            let evaluation = valid.map(|v| evaluate(v, &model, device)).transpose()?;
+            let evaluation = valid
+                .map(|v| evaluate(v, &learner.model, device))
+                .transpose()?;
             let record = EpochRecord {
                 epoch,
                 train_loss,
@@ -291,68 +201,237 @@ impl Trainer {
                 record: &record,
                 score_name: O::SCORE_NAME,
             });
-            for hook in hooks.iter_mut() {
-                hook.after_epoch(epoch, &model)?;
+            stopped_early = hooks.end_epoch(epoch, &learner.model, &record)? && epoch < cfg.epochs;
+            let improved = valid.is_some() && learner.track_best(&record, cfg, O::SCORE_DIRECTION);
+            learner.state.epoch = epoch;
+            learner.state.history.push(record);
+            learner.state.hooks = hooks.states();
+            self.checkpoint(&learner, &mut hooks, improved, stopped_early)?;
+        }
+        Ok(self.finish(learner, stopped_early, resumed_from))
+    }
+
+    /// A fresh optimiser, or the carried state of a previous run.
+    fn optimizer(&self) -> Result<ModuleOptimizer> {
+        let cfg = &self.config;
+        let optim = cfg.optimizer.init(cfg.weight_decay, cfg.grad_clip_norm)?;
+        Ok(match &self.optimizer_state {
+            Some(carried) => carried.load_into(optim),
+            None => optim,
+        })
+    }
+
+    /// Continues from the latest checkpoint when configured to and one exists: weights,
+    /// optimiser, loop state, hook states and the best epoch's weights. Returns its epoch.
+    fn resume<M: Network<I>, I>(
+        &self,
+        learner: &mut Learner<M>,
+        hooks: &mut Hooks<'_, M, I>,
+        validating: bool,
+    ) -> Result<Option<usize>> {
+        let cfg = &self.config;
+        let Some(c) = cfg.checkpoint.as_ref().filter(|c| c.resume) else {
+            return Ok(None);
+        };
+        let Some(ckpt) = Checkpoint::latest(&c.dir)? else {
+            return Ok(None);
+        };
+        let state = ckpt.state()?;
+        if state.seed != cfg.seed {
+            return Err(ConsortError::config(format!(
+                "{} was written by a run with seed {}, this run has seed {}",
+                ckpt.path.display(),
+                state.seed,
+                cfg.seed
+            )));
+        }
+        learner.best_model = match Checkpoint::best(&c.dir)? {
+            Some(b) if validating && b.epoch == state.best.best_epoch => {
+                Some(b.load_model(learner.model.clone())?)
             }
-            for hook in hooks.iter_mut() {
-                if hook.on_epoch_end(&record) == Control::Stop {
-                    stopped_early = epoch < cfg.epochs;
-                }
+            _ => None,
+        };
+        learner.model = ckpt.load_model(learner.model.clone())?;
+        learner.optim = ckpt.load_optimizer(learner.optim.clone())?;
+        hooks.restore(&state.hooks)?;
+        learner.state = state;
+        self.observer.notify(&Event::Resumed {
+            label: &self.label,
+            epoch: ckpt.epoch,
+            path: &ckpt.path,
+        });
+        Ok(Some(ckpt.epoch))
+    }
+
+    /// One epoch of steps at the hooks' rates: the epoch's mean loss and rate, or `None`
+    /// when it diverged and was rolled back to its start (weights, optimiser, hook states)
+    /// with a lower rate, to be tried again; an error once the retries are spent.
+    fn train_epoch<M, O>(
+        &self,
+        epoch: usize,
+        learner: &mut Learner<M>,
+        hooks: &mut Hooks<'_, M, InputOf<O>>,
+        train: &O,
+        sampler: &Arc<dyn Sampler>,
+        device: &Device,
+    ) -> Result<Option<(f64, f64)>>
+    where
+        O: Objective,
+        M: Network<InputOf<O>>,
+    {
+        let cfg = &self.config;
+        // What a rollback returns to: the weights, optimiser and hooks of the epoch start.
+        let snapshot = (learner.model.clone(), learner.optim.clone(), hooks.states());
+        let lr = hooks.learning_rate(epoch, cfg.learning_rate) * learner.state.lr_scale;
+        let module_lr = hooks.module_learning_rate(lr);
+        learner.model = hooks.before_epoch(epoch, learner.model.clone());
+        if hooks.reset_optimizer() {
+            learner.optim = cfg.optimizer.init(cfg.weight_decay, cfg.grad_clip_norm)?;
+        }
+        let plan = EpochPlan {
+            epoch,
+            seed: cfg.seed,
+            batch_size: cfg.batch_size,
+            accumulation: cfg.accumulation_steps,
+            module_lr,
+            task_weight: hooks.task_loss_weight(),
+            sampler,
+            device,
+            observer: &self.observer,
+            label: &self.label,
+        };
+        let model = learner.model.clone();
+        match run_epoch(&plan, model, &mut learner.optim, train, hooks) {
+            Ok((trained, loss)) => {
+                learner.model = trained;
+                Ok(Some((loss, lr)))
             }
-            let improved = valid.is_some()
-                && cfg.monitor.value(&record).is_some_and(|v| {
-                    state
-                        .best
-                        .update(epoch, v, direction, cfg.monitor.threshold)
-                });
-            if improved {
-                best_model = Some(model.clone());
-            }
-            state.epoch = epoch;
-            state.history.push(record);
-            state.hooks = hook_states(&hooks);
-            if let Some(ck) = &checkpointer {
-                let mut writes = Vec::new();
-                if improved && ck.config.keep_best {
-                    writes.push(true);
-                }
-                if epoch.is_multiple_of(ck.config.every) || epoch == cfg.epochs || stopped_early {
-                    writes.push(false);
-                }
-                for best in writes {
-                    let path = ck.write(&model, &optim, &state, best, |staged| {
-                        hooks
-                            .iter_mut()
-                            .try_for_each(|h| h.on_checkpoint_staged(staged))
-                    })?;
-                    self.observer.notify(&Event::CheckpointSaved {
-                        label: &self.label,
+            Err(reason) => {
+                let state = &mut learner.state;
+                if state.rollbacks >= cfg.divergence.max_retries {
+                    return Err(ConsortError::Diverged {
                         epoch,
-                        path: &path,
-                        best,
+                        attempts: state.rollbacks,
+                        learning_rate: lr,
+                        reason,
                     });
                 }
+                state.rollbacks += 1;
+                state.lr_scale *= cfg.divergence.lr_factor;
+                (learner.model, learner.optim) = (snapshot.0, snapshot.1);
+                hooks.restore(&snapshot.2)?;
+                self.observer.notify(&Event::RolledBack {
+                    label: &self.label,
+                    epoch,
+                    attempt: state.rollbacks,
+                    lr_scale: state.lr_scale,
+                    reason: &reason,
+                });
+                Ok(None)
             }
         }
+    }
 
+    /// Writes the epoch's checkpoints: the best one when it improved, the periodic one on
+    /// its interval, at the last epoch and when stopping early.
+    fn checkpoint<M: Network<I>, I>(
+        &self,
+        learner: &Learner<M>,
+        hooks: &mut Hooks<'_, M, I>,
+        improved: bool,
+        stopping: bool,
+    ) -> Result<()> {
+        let Some(config) = &self.config.checkpoint else {
+            return Ok(());
+        };
+        let epoch = learner.state.epoch;
+        let mut writes = Vec::new();
+        if improved && config.keep_best {
+            writes.push(true);
+        }
+        if epoch.is_multiple_of(config.every) || epoch == self.config.epochs || stopping {
+            writes.push(false);
+        }
+        let checkpointer = Checkpointer { config };
+        for best in writes {
+            let path = checkpointer.write(
+                &learner.model,
+                &learner.optim,
+                &learner.state,
+                best,
+                |staged| hooks.checkpoint_staged(staged),
+            )?;
+            self.observer.notify(&Event::CheckpointSaved {
+                label: &self.label,
+                epoch,
+                path: &path,
+                best,
+            });
+        }
+        Ok(())
+    }
+
+    /// The outcome: the best validated weights (else the last), the history and the
+    /// optimiser's state.
+    fn finish<M>(
+        &self,
+        learner: Learner<M>,
+        stopped_early: bool,
+        resumed_from: Option<usize>,
+    ) -> TrainOutcome<M> {
+        let state = learner.state;
         let last_epoch = state.epoch;
-        let (model, best_epoch) = match best_model {
+        let (model, best_epoch) = match learner.best_model {
             Some(m) => (m, state.best.best_epoch),
-            None => (model, last_epoch),
+            None => (learner.model, last_epoch),
         };
         self.observer.notify(&Event::RunFinished {
             label: &self.label,
             best_epoch,
             last_epoch,
         });
-        Ok(TrainOutcome {
+        TrainOutcome {
             model,
             history: state.history,
             best_epoch,
             stopped_early,
             resumed_from,
             rollbacks: state.rollbacks,
-            optimizer: OptimizerState(optim),
-        })
+            optimizer: OptimizerState(learner.optim),
+        }
+    }
+}
+
+/// The learner's state: the model, its optimiser, the loop's cursor and history, and the best
+/// weights so far.
+struct Learner<M> {
+    model: M,
+    optim: ModuleOptimizer,
+    state: LoopState,
+    best_model: Option<M>,
+}
+
+impl<M: Clone> Learner<M> {
+    fn new(model: M, optim: ModuleOptimizer, seed: u64) -> Self {
+        Self {
+            model,
+            optim,
+            state: LoopState::new(seed),
+            best_model: None,
+        }
+    }
+
+    /// Whether `record` improves on the best monitored value; keeps the weights if so.
+    fn track_best(&mut self, record: &EpochRecord, cfg: &TrainConfig, score: Direction) -> bool {
+        let direction = cfg.monitor.resolved(score);
+        let improved = cfg.monitor.value(record).is_some_and(|v| {
+            self.state
+                .best
+                .update(record.epoch, v, direction, cfg.monitor.threshold)
+        });
+        if improved {
+            self.best_model = Some(self.model.clone());
+        }
+        improved
     }
 }

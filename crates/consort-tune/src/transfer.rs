@@ -6,6 +6,7 @@
 //! CNN has `conv1`, `conv2`, `dense`; the Transformer `tokens`, `positions`, `encoder.layers.<i>`
 //! (with `mha.query`, `mha.key`, `mha.value`, `mha.output` inside each layer).
 
+use crate::hooks::{EpochEvents, RateSchedule};
 use burn::lr_scheduler::module_lr_scheduler::{ModuleLearningRate, ModuleLrScheduler};
 use burn::module::{Module, ModuleVisitor, Param, ParamGroup};
 use burn::tensor::Tensor;
@@ -179,6 +180,12 @@ impl<M: Module, I> TrainingHook<M, I> for GradualUnfreezing {
         "gradual-unfreezing"
     }
 
+    fn epoch_events(&mut self) -> Option<&mut dyn EpochEvents<M>> {
+        Some(self)
+    }
+}
+
+impl<M: Module> EpochEvents<M> for GradualUnfreezing {
     fn before_epoch(&mut self, epoch: usize, model: M) -> M {
         if epoch > 1 && (epoch - 1).is_multiple_of(self.every) {
             let k = (epoch - 1) / self.every - 1;
@@ -215,6 +222,12 @@ impl DiscriminativeLr {
 }
 
 impl<M, I> TrainingHook<M, I> for DiscriminativeLr {
+    fn rate_schedule(&mut self) -> Option<&mut dyn RateSchedule> {
+        Some(self)
+    }
+}
+
+impl RateSchedule for DiscriminativeLr {
     fn module_learning_rate(&mut self, lr: f64) -> Option<ModuleLearningRate> {
         let mut scheduler = ModuleLrScheduler::new(lr);
         for (predicates, factor) in &self.groups {

@@ -15,6 +15,7 @@ use consort_tune::{
     Batch, Checkpoint, CheckpointConfig, DivergenceGuard, EpochRecord, NetworkEstimator,
     OptimizerConfig, Schedule, TrainConfig, TrainOutcome, TrainingHook,
 };
+use consort_tune::{EpochEvents, LossTerm};
 
 fn digits() -> (Dataset, Dataset) {
     let (train, test) = train_test_split(&embedded::digits(), 0.25, 0).unwrap();
@@ -110,6 +111,12 @@ fn resume_is_exact_with_dropout_a_schedule_and_validation() {
 struct CrashWhileWriting(usize);
 
 impl<M> TrainingHook<M> for CrashWhileWriting {
+    fn epoch_events(&mut self) -> Option<&mut dyn EpochEvents<M>> {
+        Some(self)
+    }
+}
+
+impl<M> EpochEvents<M> for CrashWhileWriting {
     fn on_checkpoint_staged(&mut self, staged: &std::path::Path) -> consort_core::Result<()> {
         if staged
             .to_string_lossy()
@@ -197,6 +204,12 @@ fn a_diverging_learning_rate_is_rolled_back_and_recovers() {
 struct PoisonedLoss;
 
 impl TrainingHook<Mlp> for PoisonedLoss {
+    fn loss_term(&mut self) -> Option<&mut dyn LossTerm<Mlp>> {
+        Some(self)
+    }
+}
+
+impl LossTerm<Mlp> for PoisonedLoss {
     fn extra_loss(
         &mut self,
         _m: &Mlp,

@@ -9,6 +9,7 @@ use consort_models::{CnnConfig, MlpConfig, NetworkSpec, Standardized};
 use consort_tune::{
     Batch, Control, EpochRecord, NetworkEstimator, TrainConfig, Trainer, TrainingHook,
 };
+use consort_tune::{EpochEvents, LossTerm, RateSchedule};
 
 fn accuracy(model: &dyn Classifier, test: &Dataset) -> f64 {
     consort_eval::model_accuracy(model, test.features(), test.labels()).unwrap()
@@ -94,20 +95,41 @@ struct ProbeHook {
 }
 
 impl<M> TrainingHook<M> for ProbeHook {
+    fn loss_term(&mut self) -> Option<&mut dyn LossTerm<M>> {
+        Some(self)
+    }
+
+    fn rate_schedule(&mut self) -> Option<&mut dyn RateSchedule> {
+        Some(self)
+    }
+
+    fn epoch_events(&mut self) -> Option<&mut dyn EpochEvents<M>> {
+        Some(self)
+    }
+}
+
+impl<M> LossTerm<M> for ProbeHook {
     fn extra_loss(&mut self, _m: &M, batch: &Batch, forward: &Forward) -> Option<Tensor<1>> {
         let logits = &forward.logits;
         self.extra_calls += 1;
         assert_eq!(logits.dims()[0], batch.indices.len());
         Some(logits.clone().powi_scalar(2).mean().reshape([1]) * 1e-3)
     }
+
     fn task_loss_weight(&self) -> f32 {
         0.5
     }
+}
+
+impl RateSchedule for ProbeHook {
     fn learning_rate(&mut self, epoch: usize, lr: f64) -> f64 {
         let lr = lr * 0.5f64.powi(epoch as i32 - 1);
         self.lrs.push(lr);
         lr
     }
+}
+
+impl<M> EpochEvents<M> for ProbeHook {
     fn on_epoch_end(&mut self, record: &EpochRecord) -> Control {
         if record.epoch >= self.stop_after {
             Control::Stop

@@ -13,8 +13,8 @@ use consort_models::{
     Cnn, CnnConfig, HasHead, LogisticRegressionConfig, NetworkClassifier, NetworkSpec,
 };
 use consort_tune::{
-    AdapterBank, DiscriminativeLr, GradualUnfreezing, HookFactory, LinearProbe, LoraConfig,
-    LoraModel, NetworkEstimator, TrainConfig, TrainingHook, count_parameters, freeze_backbone,
+    AdapterBank, DiscriminativeLr, EpochEvents, GradualUnfreezing, HookFactory, LinearProbe,
+    LoraConfig, LoraModel, NetworkEstimator, TrainConfig, count_parameters, freeze_backbone,
     freeze_layers, freeze_paths, layer_paths, unfreeze_layers,
 };
 
@@ -269,7 +269,7 @@ fn gradual_unfreezing_opens_one_group_per_interval() {
     let mut trainable = Vec::new();
     let mut m = model;
     for epoch in 1..=6 {
-        m = TrainingHook::<Cnn>::before_epoch(&mut hook, epoch, m);
+        m = EpochEvents::<Cnn>::before_epoch(&mut hook, epoch, m);
         trainable.push(count_parameters(&m).trainable);
     }
     assert_eq!(trainable[0], head_only);

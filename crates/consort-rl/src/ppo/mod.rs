@@ -97,24 +97,9 @@ pub fn train_ppo<E: Environment>(
     config.check()?;
     let device = BackendKind::chosen(None)?.device()?;
     let train_device = device.clone().autodiff();
-    let mut envs = VectorEnv::new(config.n_envs, |i| EpisodeStatistics::new(make_env(i)))?;
+    let envs = VectorEnv::new(config.n_envs, |i| EpisodeStatistics::new(make_env(i)))?;
     let (d, k) = (envs.observation_dim(), envs.n_actions());
-    let mut model = match start {
-        Some(m) => {
-            if (m.observation_dim(), m.n_actions()) != (d, k) {
-                return Err(ConsortError::ShapeMismatch(format!(
-                    "the starting policy takes {} observations and {} actions, the \
-                     environment {d} and {k}",
-                    m.observation_dim(),
-                    m.n_actions()
-                )));
-            }
-            m.fork(&train_device).train()
-        }
-        None => ActorCriticConfig::new(d, k)
-            .with_hidden(config.hidden.clone())
-            .init(&train_device, derive_seed(config.seed, "init"))?,
-    };
+    let mut model = starting_policy(config, start, (d, k), &train_device)?;
     if let Some(r) = reference
         && (r.observation_dim(), r.n_actions()) != (d, k)
     {
@@ -122,13 +107,11 @@ pub fn train_ppo<E: Environment>(
             "the reference policy does not fit the environment".into(),
         ));
     }
-    let reference = reference.map(Module::valid);
+    let mut collector = Collector::new(envs, config, reference.map(Module::valid), &device);
     let mut optim = OptimizerConfig::Adam.init(0.0, config.max_grad_norm)?;
-    let mut action_rng = rng(derive_seed(config.seed, "actions"));
     let mut minibatch_rng = rng(derive_seed(config.seed, "minibatches"));
-    let mut observations = envs.reset(derive_seed(config.seed, "envs"));
     let n_updates = config.total_steps / config.batch_size();
-    let mut kl_coef = match (&reference, config.kl) {
+    let mut kl_coef = match (&collector.reference, config.kl) {
         (Some(_), Some(kl)) => kl.initial(),
         _ => 0.0,
     };
@@ -140,7 +123,6 @@ pub fn train_ppo<E: Environment>(
         solved_at_step: None,
         env_steps: 0,
     };
-    let mut returns: Vec<f64> = Vec::new();
     for update in 0..n_updates {
         let frac = 1.0 - update as f64 / n_updates as f64;
         let lr = if config.anneal_lr {
@@ -154,65 +136,8 @@ pub fn train_ppo<E: Environment>(
             config.clip_coef
         };
         let acting = model.valid();
-        let mut roll = Rollout {
-            observations: Vec::with_capacity(config.batch_size()),
-            actions: Vec::with_capacity(config.batch_size()),
-            log_probs: Vec::with_capacity(config.batch_size()),
-            values: Vec::with_capacity(config.batch_size()),
-            rewards: Vec::with_capacity(config.batch_size()),
-            dones: Vec::with_capacity(config.batch_size()),
-            reference_log_probs: Vec::new(),
-        };
-        for _ in 0..config.n_steps {
-            let obs = observations_tensor(&observations, &device);
-            let logits = to_vec(acting.logits(obs.clone()))?;
-            let values = to_vec(acting.values(obs.clone()))?;
-            if let Some(r) = &reference {
-                roll.reference_log_probs
-                    .extend(to_vec(log_softmax(r.logits(obs), 1))?);
-            }
-            let mut actions = Vec::with_capacity(config.n_envs);
-            for row in logits.chunks(k) {
-                let p = softmax_row(row);
-                let a = sample(&p, &mut action_rng);
-                actions.push(a);
-                roll.log_probs.push(p[a].max(1e-30).ln() as f32);
-            }
-            let step = envs.step(&actions)?;
-            run.env_steps += config.n_envs;
-            // A truncated episode still had a future: its last observation's value stands in
-            // for it (Pardo et al. 2018), as Stable-Baselines3 does.
-            let truncated: Vec<usize> = (0..config.n_envs)
-                .filter(|&i| step.truncated[i] && !step.terminated[i])
-                .collect();
-            let mut rewards = step.rewards.clone();
-            if !truncated.is_empty() {
-                let finals: Vec<Vec<f32>> = truncated
-                    .iter()
-                    .map(|&i| {
-                        step.final_observations[i]
-                            .clone()
-                            .expect("a final observation")
-                    })
-                    .collect();
-                let v = to_vec(acting.values(observations_tensor(&finals, &device)))?;
-                for (&i, vi) in truncated.iter().zip(v) {
-                    rewards[i] += config.gamma * f64::from(vi);
-                }
-            }
-            for (_, e) in &step.episodes {
-                run.episodes.push((run.env_steps, e.episode_return));
-                returns.push(e.episode_return);
-            }
-            roll.observations.append(&mut observations);
-            roll.actions.extend(actions);
-            roll.values.extend(values);
-            roll.rewards.extend(rewards);
-            roll.dones
-                .extend((0..config.n_envs).map(|i| step.terminated[i] || step.truncated[i]));
-            observations = step.observations;
-        }
-        let last_values = to_vec(acting.values(observations_tensor(&observations, &device)))?;
+        let roll = collector.collect(config, &acting, &mut run)?;
+        let last_values = collector.values(&acting)?;
         let (advantages, targets) = gae(&roll, &last_values, config);
         let record = optimise(
             config,
@@ -237,31 +162,26 @@ pub fn train_ppo<E: Environment>(
             kl_coef,
         });
         model = record.1;
-        if let (Some(_), Some(KlPenalty::Adaptive { target, .. })) = (&reference, config.kl) {
+        if let (Some(_), Some(KlPenalty::Adaptive { target, .. })) =
+            (&collector.reference, config.kl)
+        {
             if used_kl > 1.5 * target {
                 kl_coef *= 2.0;
             } else if used_kl < target / 1.5 {
                 kl_coef /= 2.0;
             }
         }
-        let recent = &returns[returns.len().saturating_sub(100)..];
-        let mean = recent.iter().sum::<f64>() / recent.len().max(1) as f64;
-        observer.notify(&Event::Progress {
-            label: "ppo",
-            done: run.env_steps,
-            total: n_updates * config.batch_size(),
-        });
-        if (update + 1) % 50 == 0 {
-            let message = format!(
-                "ppo: {} steps, {} episodes, mean return of the last 100 {mean:.1}",
-                run.env_steps,
-                returns.len()
-            );
-            observer.notify(&Event::Stage { message: &message });
-        }
+        report_progress(
+            config,
+            update,
+            n_updates,
+            &collector.returns,
+            &run,
+            observer,
+        );
         if let Some(s) = config.solve
             && run.solved_at_step.is_none()
-            && s.met_by(&returns)
+            && s.met_by(&collector.returns)
         {
             run.solved_at_step = Some(run.env_steps);
             if s.stop {
@@ -271,6 +191,165 @@ pub fn train_ppo<E: Environment>(
     }
     run.policy = model.valid();
     Ok(run)
+}
+
+/// The policy training starts from: `start` on the training device (checked against the
+/// environment's `(observations, actions)`), or a fresh one seeded by the run.
+fn starting_policy(
+    config: &PpoConfig,
+    start: Option<ActorCritic>,
+    (d, k): (usize, usize),
+    train_device: &Device,
+) -> Result<ActorCritic> {
+    match start {
+        Some(m) => {
+            if (m.observation_dim(), m.n_actions()) != (d, k) {
+                return Err(ConsortError::ShapeMismatch(format!(
+                    "the starting policy takes {} observations and {} actions, the \
+                     environment {d} and {k}",
+                    m.observation_dim(),
+                    m.n_actions()
+                )));
+            }
+            Ok(m.fork(train_device).train())
+        }
+        None => ActorCriticConfig::new(d, k)
+            .with_hidden(config.hidden.clone())
+            .init(train_device, derive_seed(config.seed, "init")),
+    }
+}
+
+/// Progress after each update, and a line every 50 updates with the mean of the last 100
+/// returns.
+fn report_progress(
+    config: &PpoConfig,
+    update: usize,
+    n_updates: usize,
+    returns: &[f64],
+    run: &PpoRun,
+    observer: &ObserverHandle,
+) {
+    observer.notify(&Event::Progress {
+        label: "ppo",
+        done: run.env_steps,
+        total: n_updates * config.batch_size(),
+    });
+    if (update + 1).is_multiple_of(50) {
+        let recent = &returns[returns.len().saturating_sub(100)..];
+        let mean = recent.iter().sum::<f64>() / recent.len().max(1) as f64;
+        let message = format!(
+            "ppo: {} steps, {} episodes, mean return of the last 100 {mean:.1}",
+            run.env_steps,
+            returns.len()
+        );
+        observer.notify(&Event::Stage { message: &message });
+    }
+}
+
+/// Steps the environments with the acting policy and gathers rollouts.
+struct Collector<E> {
+    envs: VectorEnv<EpisodeStatistics<E>>,
+    /// The observations the next step acts on.
+    observations: Vec<Vec<f32>>,
+    action_rng: rand::rngs::StdRng,
+    /// The frozen reference policy of the KL penalty.
+    reference: Option<ActorCritic>,
+    device: Device,
+    /// Every finished episode's return.
+    returns: Vec<f64>,
+}
+
+impl<E: Environment> Collector<E> {
+    fn new(
+        mut envs: VectorEnv<EpisodeStatistics<E>>,
+        config: &PpoConfig,
+        reference: Option<ActorCritic>,
+        device: &Device,
+    ) -> Self {
+        let observations = envs.reset(derive_seed(config.seed, "envs"));
+        Self {
+            envs,
+            observations,
+            action_rng: rng(derive_seed(config.seed, "actions")),
+            reference,
+            device: device.clone(),
+            returns: Vec::new(),
+        }
+    }
+
+    /// The acting policy's values of the current observations.
+    fn values(&self, acting: &ActorCritic) -> Result<Vec<f32>> {
+        to_vec(acting.values(observations_tensor(&self.observations, &self.device)))
+    }
+
+    /// `n_steps` steps of every environment under `acting`; finished episodes go to `run`.
+    fn collect(
+        &mut self,
+        config: &PpoConfig,
+        acting: &ActorCritic,
+        run: &mut PpoRun,
+    ) -> Result<Rollout> {
+        let k = self.envs.n_actions();
+        let mut roll = Rollout {
+            observations: Vec::with_capacity(config.batch_size()),
+            actions: Vec::with_capacity(config.batch_size()),
+            log_probs: Vec::with_capacity(config.batch_size()),
+            values: Vec::with_capacity(config.batch_size()),
+            rewards: Vec::with_capacity(config.batch_size()),
+            dones: Vec::with_capacity(config.batch_size()),
+            reference_log_probs: Vec::new(),
+        };
+        for _ in 0..config.n_steps {
+            let obs = observations_tensor(&self.observations, &self.device);
+            let logits = to_vec(acting.logits(obs.clone()))?;
+            let values = to_vec(acting.values(obs.clone()))?;
+            if let Some(r) = &self.reference {
+                roll.reference_log_probs
+                    .extend(to_vec(log_softmax(r.logits(obs), 1))?);
+            }
+            let mut actions = Vec::with_capacity(config.n_envs);
+            for row in logits.chunks(k) {
+                let p = softmax_row(row);
+                let a = sample(&p, &mut self.action_rng);
+                actions.push(a);
+                roll.log_probs.push(p[a].max(1e-30).ln() as f32);
+            }
+            let step = self.envs.step(&actions)?;
+            run.env_steps += config.n_envs;
+            // A truncated episode still had a future: its last observation's value stands in
+            // for it (Pardo et al. 2018), as Stable-Baselines3 does.
+            let truncated: Vec<usize> = (0..config.n_envs)
+                .filter(|&i| step.truncated[i] && !step.terminated[i])
+                .collect();
+            let mut rewards = step.rewards.clone();
+            if !truncated.is_empty() {
+                let finals: Vec<Vec<f32>> = truncated
+                    .iter()
+                    .map(|&i| {
+                        step.final_observations[i]
+                            .clone()
+                            .expect("a final observation")
+                    })
+                    .collect();
+                let v = to_vec(acting.values(observations_tensor(&finals, &self.device)))?;
+                for (&i, vi) in truncated.iter().zip(v) {
+                    rewards[i] += config.gamma * f64::from(vi);
+                }
+            }
+            for (_, e) in &step.episodes {
+                run.episodes.push((run.env_steps, e.episode_return));
+                self.returns.push(e.episode_return);
+            }
+            roll.observations.append(&mut self.observations);
+            roll.actions.extend(actions);
+            roll.values.extend(values);
+            roll.rewards.extend(rewards);
+            roll.dones
+                .extend((0..config.n_envs).map(|i| step.terminated[i] || step.truncated[i]));
+            self.observations = step.observations;
+        }
+        Ok(roll)
+    }
 }
 
 /// GAE(lambda) advantages and value targets (advantage + value) of a rollout.

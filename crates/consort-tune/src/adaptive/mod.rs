@@ -40,6 +40,7 @@ use crate::averaging::weights::{
     parameter_values, tensors_to_vecs, vecs_to_tensors, with_parameter_values,
 };
 use crate::hooks::{Batch, Control, TrainingHook};
+use crate::hooks::{BatchTransform, EpochEvents, LossTerm, RateSchedule};
 pub use config::{AdaptiveConfig, Signal};
 pub use stage::Stage;
 pub use trend::{Trend, TrendConfig, TrendDetector};
@@ -228,13 +229,6 @@ impl<M: Module, I: Augment> TrainingHook<M, I> for AdaptiveController {
         "adaptive-controller"
     }
 
-    fn augment(&mut self, inputs: I) -> I {
-        match &self.config.augmentation {
-            Some(augmentation) if self.lock().augmenting => inputs.augmented(augmentation),
-            _ => inputs,
-        }
-    }
-
     fn check(&self, _n_rows: usize, _n_outputs: usize) -> Result<()> {
         let probing = self.config.probe_epochs > 0 && self.config.stages.len() > 1;
         *self.lock() = ControllerState {
@@ -248,11 +242,72 @@ impl<M: Module, I: Augment> TrainingHook<M, I> for AdaptiveController {
         Ok(())
     }
 
+    fn state(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(&*self.lock()).ok()
+    }
+
+    fn load_state(&mut self, state: serde_json::Value) -> Result<()> {
+        *self.lock() = serde_json::from_value(state)?;
+        self.anchor_tensors = None;
+        Ok(())
+    }
+
+    fn loss_term(&mut self) -> Option<&mut dyn LossTerm<M, I>> {
+        Some(self)
+    }
+
+    fn batch_transform(&mut self) -> Option<&mut dyn BatchTransform<I>> {
+        Some(self)
+    }
+
+    fn rate_schedule(&mut self) -> Option<&mut dyn RateSchedule> {
+        Some(self)
+    }
+
+    fn epoch_events(&mut self) -> Option<&mut dyn EpochEvents<M>> {
+        Some(self)
+    }
+}
+
+impl<M: Module, I: Augment> LossTerm<M, I> for AdaptiveController {
+    fn extra_loss(&mut self, model: &M, _batch: &Batch<I>, forward: &Forward) -> Option<Tensor<1>> {
+        let coefficient = self.l2sp(&self.lock());
+        if coefficient <= 0.0 {
+            return None;
+        }
+        if self.anchor_tensors.is_none() {
+            let anchor = self.lock().anchor.clone();
+            let device = forward.logits.device();
+            self.anchor_tensors = anchor.map(|a| vecs_to_tensors(a, &device));
+        }
+        let anchor = self.anchor_tensors.as_deref()?;
+        let mut distance = SquaredDistance {
+            anchor,
+            index: 0,
+            total: None,
+        };
+        model.visit(&mut distance);
+        distance.total.map(|t| t * (coefficient / 2.0) as f32)
+    }
+}
+
+impl<I: Augment> BatchTransform<I> for AdaptiveController {
+    fn augment(&mut self, inputs: I) -> I {
+        match &self.config.augmentation {
+            Some(augmentation) if self.lock().augmenting => inputs.augmented(augmentation),
+            _ => inputs,
+        }
+    }
+}
+
+impl RateSchedule for AdaptiveController {
     fn learning_rate(&mut self, _epoch: usize, lr: f64) -> f64 {
         let state = self.lock();
         lr * state.lr_scale * self.config.stages[state.stage].lr_factor
     }
+}
 
+impl<M: Module> EpochEvents<M> for AdaptiveController {
     fn before_epoch(&mut self, _epoch: usize, model: M) -> M {
         let mut state = self.lock();
         let mut model = model;
@@ -287,26 +342,6 @@ impl<M: Module, I: Augment> TrainingHook<M, I> for AdaptiveController {
         std::mem::take(&mut self.lock().fresh_optimizer)
     }
 
-    fn extra_loss(&mut self, model: &M, _batch: &Batch<I>, forward: &Forward) -> Option<Tensor<1>> {
-        let coefficient = self.l2sp(&self.lock());
-        if coefficient <= 0.0 {
-            return None;
-        }
-        if self.anchor_tensors.is_none() {
-            let anchor = self.lock().anchor.clone();
-            let device = forward.logits.device();
-            self.anchor_tensors = anchor.map(|a| vecs_to_tensors(a, &device));
-        }
-        let anchor = self.anchor_tensors.as_deref()?;
-        let mut distance = SquaredDistance {
-            anchor,
-            index: 0,
-            total: None,
-        };
-        model.visit(&mut distance);
-        distance.total.map(|t| t * (coefficient / 2.0) as f32)
-    }
-
     fn after_epoch(&mut self, _epoch: usize, model: &M) -> Result<()> {
         self.lock().last = Some(tensors_to_vecs(&parameter_values(model))?);
         Ok(())
@@ -329,15 +364,5 @@ impl<M: Module, I: Augment> TrainingHook<M, I> for AdaptiveController {
         } else {
             Control::Stop
         }
-    }
-
-    fn state(&self) -> Option<serde_json::Value> {
-        serde_json::to_value(&*self.lock()).ok()
-    }
-
-    fn load_state(&mut self, state: serde_json::Value) -> Result<()> {
-        *self.lock() = serde_json::from_value(state)?;
-        self.anchor_tensors = None;
-        Ok(())
     }
 }

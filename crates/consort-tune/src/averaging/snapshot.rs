@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::weights::{parameter_values, tensors_to_vecs, vecs_to_tensors, with_parameter_values};
 use crate::hooks::TrainingHook;
+use crate::hooks::{EpochEvents, RateSchedule};
 
 /// The cyclic schedule and how many snapshots to keep.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -133,10 +134,31 @@ impl<M: Module, I> TrainingHook<M, I> for SnapshotEnsemble {
         Ok(())
     }
 
+    fn state(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(&*self.lock()).ok()
+    }
+
+    fn load_state(&mut self, state: serde_json::Value) -> Result<()> {
+        *self.lock() = serde_json::from_value(state)?;
+        Ok(())
+    }
+
+    fn rate_schedule(&mut self) -> Option<&mut dyn RateSchedule> {
+        Some(self)
+    }
+
+    fn epoch_events(&mut self) -> Option<&mut dyn EpochEvents<M>> {
+        Some(self)
+    }
+}
+
+impl RateSchedule for SnapshotEnsemble {
     fn learning_rate(&mut self, epoch: usize, lr: f64) -> f64 {
         self.config.rate(lr, epoch)
     }
+}
 
+impl<M: Module> EpochEvents<M> for SnapshotEnsemble {
     fn after_epoch(&mut self, epoch: usize, model: &M) -> Result<()> {
         if epoch.is_multiple_of(self.config.cycle_epochs) {
             let weights = tensors_to_vecs(&parameter_values(model))?;
@@ -147,15 +169,6 @@ impl<M: Module, I> TrainingHook<M, I> for SnapshotEnsemble {
                 snapshots.taken.drain(..excess);
             }
         }
-        Ok(())
-    }
-
-    fn state(&self) -> Option<serde_json::Value> {
-        serde_json::to_value(&*self.lock()).ok()
-    }
-
-    fn load_state(&mut self, state: serde_json::Value) -> Result<()> {
-        *self.lock() = serde_json::from_value(state)?;
         Ok(())
     }
 }

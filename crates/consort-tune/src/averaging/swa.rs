@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::weights::RunningAverage;
 use crate::hooks::TrainingHook;
+use crate::hooks::{EpochEvents, RateSchedule};
 
 /// When averaging starts and the learning rate it runs at.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -108,26 +109,38 @@ impl<M: Module, I> TrainingHook<M, I> for StochasticWeightAveraging {
         Ok(())
     }
 
-    fn learning_rate(&mut self, epoch: usize, lr: f64) -> f64 {
-        match self.config.learning_rate {
-            Some(swa_lr) if epoch >= self.config.start_epoch => swa_lr,
-            _ => lr,
-        }
-    }
-
-    fn after_epoch(&mut self, epoch: usize, model: &M) -> Result<()> {
-        if epoch >= self.config.start_epoch {
-            self.lock().add(model)?;
-        }
-        Ok(())
-    }
-
     fn state(&self) -> Option<serde_json::Value> {
         serde_json::to_value(&*self.lock()).ok()
     }
 
     fn load_state(&mut self, state: serde_json::Value) -> Result<()> {
         *self.lock() = serde_json::from_value(state)?;
+        Ok(())
+    }
+
+    fn rate_schedule(&mut self) -> Option<&mut dyn RateSchedule> {
+        Some(self)
+    }
+
+    fn epoch_events(&mut self) -> Option<&mut dyn EpochEvents<M>> {
+        Some(self)
+    }
+}
+
+impl RateSchedule for StochasticWeightAveraging {
+    fn learning_rate(&mut self, epoch: usize, lr: f64) -> f64 {
+        match self.config.learning_rate {
+            Some(swa_lr) if epoch >= self.config.start_epoch => swa_lr,
+            _ => lr,
+        }
+    }
+}
+
+impl<M: Module> EpochEvents<M> for StochasticWeightAveraging {
+    fn after_epoch(&mut self, epoch: usize, model: &M) -> Result<()> {
+        if epoch >= self.config.start_epoch {
+            self.lock().add(model)?;
+        }
         Ok(())
     }
 }

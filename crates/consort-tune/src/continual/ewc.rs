@@ -21,6 +21,7 @@ use consort_data::batch::labels_to_tensor;
 use consort_models::nn::Network;
 use rand::seq::SliceRandom;
 
+use crate::hooks::LossTerm;
 use crate::hooks::{Batch, TrainingHook};
 use consort_models::nn::Forward;
 
@@ -222,6 +223,12 @@ impl<M: Module> TrainingHook<M> for ElasticWeightConsolidation {
         "ewc"
     }
 
+    fn loss_term(&mut self) -> Option<&mut dyn LossTerm<M>> {
+        Some(self)
+    }
+}
+
+impl<M: Module> LossTerm<M> for ElasticWeightConsolidation {
     fn extra_loss(&mut self, model: &M, _batch: &Batch, _forward: &Forward) -> Option<Tensor<1>> {
         if self.weights.is_empty() || self.config.lambda == 0.0 {
             return None;

@@ -6,6 +6,7 @@ use burn::tensor::{Tensor, TensorData, activation};
 use consort_core::{ConsortError, Matrix, Result};
 use consort_models::nn::Forward;
 
+use crate::hooks::LossTerm;
 use crate::hooks::{Batch, TrainingHook};
 use crate::objective::{Targets, cross_entropy};
 
@@ -51,6 +52,12 @@ impl<M> TrainingHook<M> for TaskHead {
         "task-head"
     }
 
+    fn loss_term(&mut self) -> Option<&mut dyn LossTerm<M>> {
+        Some(self)
+    }
+}
+
+impl<M> LossTerm<M> for TaskHead {
     fn extra_loss(&mut self, _model: &M, batch: &Batch, forward: &Forward) -> Option<Tensor<1>> {
         let device = forward.logits.device();
         let Targets::Classes(classes) = &batch.targets else {
@@ -126,6 +133,12 @@ impl<M> TrainingHook<M> for LearningWithoutForgetting {
         Ok(())
     }
 
+    fn loss_term(&mut self) -> Option<&mut dyn LossTerm<M>> {
+        Some(self)
+    }
+}
+
+impl<M> LossTerm<M> for LearningWithoutForgetting {
     fn extra_loss(&mut self, _model: &M, batch: &Batch, forward: &Forward) -> Option<Tensor<1>> {
         if self.old_classes.is_empty() || self.weight == 0.0 {
             return None;

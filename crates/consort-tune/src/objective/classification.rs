@@ -7,7 +7,7 @@ use consort_data::batch::labels_to_tensor;
 use consort_data::split::stratified_indices;
 use consort_data::{Dataset, InputSource, train_test_split};
 
-use super::{Objective, Targets};
+use super::{Objective, Targets, TrainingData};
 
 fn classes_of(targets: Targets) -> Tensor<1, Int> {
     match targets {
@@ -53,10 +53,8 @@ fn check_same_classes(n_features: [usize; 2], n_classes: [usize; 2]) -> Result<(
     Ok(())
 }
 
-impl Objective for Dataset {
+impl TrainingData for Dataset {
     type Inputs = Matrix;
-    const SCORE_NAME: &'static str = "acc";
-    const SCORE_DIRECTION: Direction = Direction::Higher;
 
     fn inputs(&self) -> &Matrix {
         self.features()
@@ -66,15 +64,29 @@ impl Objective for Dataset {
         Dataset::ensure_trainable(self)
     }
 
-    fn n_outputs(&self) -> usize {
-        self.n_classes()
-    }
-
     fn check_compatible(&self, valid: &Self) -> Result<()> {
         check_same_classes(
             [self.n_features(), valid.n_features()],
             [self.n_classes(), valid.n_classes()],
         )
+    }
+
+    fn class_labels(&self) -> Option<&[usize]> {
+        Some(self.labels())
+    }
+
+    fn holdout(&self, fraction: f64, seed: u64) -> Result<(Self, Self)> {
+        train_test_split(self, fraction, seed)
+    }
+}
+
+impl Objective for Dataset {
+    const SCORE_NAME: &'static str = "acc";
+
+    const SCORE_DIRECTION: Direction = Direction::Higher;
+
+    fn n_outputs(&self) -> usize {
+        self.n_classes()
     }
 
     fn targets(&self, indices: &[usize], device: &Device) -> Targets {
@@ -87,14 +99,6 @@ impl Objective for Dataset {
 
     fn score_terms(&self, outputs: Tensor<2>, targets: Targets) -> Tensor<1> {
         correct(outputs, targets)
-    }
-
-    fn class_labels(&self) -> Option<&[usize]> {
-        Some(self.labels())
-    }
-
-    fn holdout(&self, fraction: f64, seed: u64) -> Result<(Self, Self)> {
-        train_test_split(self, fraction, seed)
     }
 }
 
@@ -139,10 +143,8 @@ impl<S: InputSource> Classification<S> {
     }
 }
 
-impl<S: InputSource> Objective for Classification<S> {
+impl<S: InputSource> TrainingData for Classification<S> {
     type Inputs = S;
-    const SCORE_NAME: &'static str = "acc";
-    const SCORE_DIRECTION: Direction = Direction::Higher;
 
     fn inputs(&self) -> &S {
         &self.inputs
@@ -162,15 +164,30 @@ impl<S: InputSource> Objective for Classification<S> {
         Ok(())
     }
 
-    fn n_outputs(&self) -> usize {
-        self.n_classes
-    }
-
     fn check_compatible(&self, valid: &Self) -> Result<()> {
         check_same_classes(
             [self.inputs.width(), valid.inputs.width()],
             [self.n_classes, valid.n_classes],
         )
+    }
+
+    fn class_labels(&self) -> Option<&[usize]> {
+        Some(&self.labels)
+    }
+
+    fn holdout(&self, fraction: f64, seed: u64) -> Result<(Self, Self)> {
+        let (a, b) = stratified_indices(&self.labels, self.n_classes, fraction, seed)?;
+        Ok((self.subset(&a), self.subset(&b)))
+    }
+}
+
+impl<S: InputSource> Objective for Classification<S> {
+    const SCORE_NAME: &'static str = "acc";
+
+    const SCORE_DIRECTION: Direction = Direction::Higher;
+
+    fn n_outputs(&self) -> usize {
+        self.n_classes
     }
 
     fn targets(&self, indices: &[usize], device: &Device) -> Targets {
@@ -183,15 +200,6 @@ impl<S: InputSource> Objective for Classification<S> {
 
     fn score_terms(&self, outputs: Tensor<2>, targets: Targets) -> Tensor<1> {
         correct(outputs, targets)
-    }
-
-    fn class_labels(&self) -> Option<&[usize]> {
-        Some(&self.labels)
-    }
-
-    fn holdout(&self, fraction: f64, seed: u64) -> Result<(Self, Self)> {
-        let (a, b) = stratified_indices(&self.labels, self.n_classes, fraction, seed)?;
-        Ok((self.subset(&a), self.subset(&b)))
     }
 }
 
@@ -250,10 +258,8 @@ impl PartiallyLabelled {
     }
 }
 
-impl Objective for PartiallyLabelled {
+impl TrainingData for PartiallyLabelled {
     type Inputs = Matrix;
-    const SCORE_NAME: &'static str = "acc";
-    const SCORE_DIRECTION: Direction = Direction::Higher;
 
     fn inputs(&self) -> &Matrix {
         self.data.features()
@@ -269,6 +275,17 @@ impl Objective for PartiallyLabelled {
     fn check_compatible(&self, valid: &Self) -> Result<()> {
         self.data.check_compatible(&valid.data)
     }
+
+    fn holdout(&self, fraction: f64, seed: u64) -> Result<(Self, Self)> {
+        let (a, b) = stratified_indices(self.data.labels(), self.data.n_classes(), fraction, seed)?;
+        Ok((self.subset(&a), self.subset(&b)))
+    }
+}
+
+impl Objective for PartiallyLabelled {
+    const SCORE_NAME: &'static str = "acc";
+
+    const SCORE_DIRECTION: Direction = Direction::Higher;
 
     fn n_outputs(&self) -> usize {
         self.data.n_classes()
@@ -295,10 +312,5 @@ impl Objective for PartiallyLabelled {
 
     fn counted_rows(&self, indices: &[usize]) -> usize {
         indices.iter().filter(|&&i| self.labelled[i]).count()
-    }
-
-    fn holdout(&self, fraction: f64, seed: u64) -> Result<(Self, Self)> {
-        let (a, b) = stratified_indices(self.data.labels(), self.data.n_classes(), fraction, seed)?;
-        Ok((self.subset(&a), self.subset(&b)))
     }
 }

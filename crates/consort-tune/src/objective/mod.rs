@@ -31,7 +31,7 @@ use consort_models::Network;
 const EVAL_BATCH: usize = 512;
 
 /// The network input type of an objective's data.
-pub type InputOf<O> = <<O as Objective>::Inputs as InputSource>::Input;
+pub type InputOf<O> = <<O as TrainingData>::Inputs as InputSource>::Input;
 
 /// The targets of one mini-batch.
 // One value per batch, moved not stored: boxing the larger variant would only add an
@@ -61,16 +61,10 @@ pub struct Evaluation {
     pub score: f64,
 }
 
-/// A supervised training problem the loop can minimise.
-pub trait Objective {
+/// The rows a training problem holds, as the loop and the samplers see them.
+pub trait TrainingData {
     /// Where the inputs come from, and so which input type the network reads.
     type Inputs: InputSource;
-
-    /// Name of [`Evaluation::score`] in progress output ("acc", "rmse").
-    const SCORE_NAME: &'static str;
-
-    /// Whether a higher or a lower score is better.
-    const SCORE_DIRECTION: Direction;
 
     /// The inputs.
     fn inputs(&self) -> &Self::Inputs;
@@ -88,11 +82,31 @@ pub trait Objective {
     /// Errors if there is nothing (or too little) to train on.
     fn ensure_trainable(&self) -> Result<()>;
 
-    /// Outputs the network must produce (classes, or 1).
-    fn n_outputs(&self) -> usize;
-
     /// Errors if `valid` cannot validate a model trained on `self` (other shapes or classes).
     fn check_compatible(&self, valid: &Self) -> Result<()>;
+
+    /// Class labels per row, for class-balanced sampling (`None` when not a classification).
+    fn class_labels(&self) -> Option<&[usize]> {
+        None
+    }
+
+    /// Splits off `fraction` of the rows for validation (stratified for classification).
+    fn holdout(&self, fraction: f64, seed: u64) -> Result<(Self, Self)>
+    where
+        Self: Sized;
+}
+
+/// A supervised training problem the loop can minimise: its data, the targets of a batch, the
+/// loss and the validation score.
+pub trait Objective: TrainingData {
+    /// Name of [`Evaluation::score`] in progress output ("acc", "rmse").
+    const SCORE_NAME: &'static str;
+
+    /// Whether a higher or a lower score is better.
+    const SCORE_DIRECTION: Direction;
+
+    /// Outputs the network must produce (classes, or 1).
+    fn n_outputs(&self) -> usize;
 
     /// The targets of the rows at `indices`.
     fn targets(&self, indices: &[usize], device: &Device) -> Targets;
@@ -115,16 +129,6 @@ pub trait Objective {
     fn counted_rows(&self, indices: &[usize]) -> usize {
         indices.len()
     }
-
-    /// Class labels per row, for class-balanced sampling (`None` when not a classification).
-    fn class_labels(&self) -> Option<&[usize]> {
-        None
-    }
-
-    /// Splits off `fraction` of the rows for validation (stratified for classification).
-    fn holdout(&self, fraction: f64, seed: u64) -> Result<(Self, Self)>
-    where
-        Self: Sized;
 }
 
 /// Loss and score of `model` on all of `data`, in inference mode on `device`'s inner

@@ -8,7 +8,7 @@ use consort_core::{ConsortError, Direction, Matrix, Result};
 use consort_data::RegressionDataset;
 use rand::seq::SliceRandom;
 
-use super::{Objective, Targets};
+use super::{Objective, Targets, TrainingData};
 
 fn values_tensor(values: &[f32], indices: &[usize], device: &Device) -> Tensor<1> {
     let v: Vec<f32> = indices.iter().map(|&i| values[i]).collect();
@@ -58,10 +58,8 @@ fn check_same_width(train: usize, valid: usize) -> Result<()> {
     Ok(())
 }
 
-impl Objective for RegressionDataset {
+impl TrainingData for RegressionDataset {
     type Inputs = Matrix;
-    const SCORE_NAME: &'static str = "rmse";
-    const SCORE_DIRECTION: Direction = Direction::Lower;
 
     fn inputs(&self) -> &Matrix {
         self.features()
@@ -71,12 +69,23 @@ impl Objective for RegressionDataset {
         RegressionDataset::ensure_trainable(self)
     }
 
-    fn n_outputs(&self) -> usize {
-        1
-    }
-
     fn check_compatible(&self, valid: &Self) -> Result<()> {
         check_same_width(self.n_features(), valid.n_features())
+    }
+
+    fn holdout(&self, fraction: f64, seed: u64) -> Result<(Self, Self)> {
+        let (a, b) = random_holdout(self.len(), fraction, seed)?;
+        Ok((self.subset(&a), self.subset(&b)))
+    }
+}
+
+impl Objective for RegressionDataset {
+    const SCORE_NAME: &'static str = "rmse";
+
+    const SCORE_DIRECTION: Direction = Direction::Lower;
+
+    fn n_outputs(&self) -> usize {
+        1
     }
 
     fn targets(&self, indices: &[usize], device: &Device) -> Targets {
@@ -98,11 +107,6 @@ impl Objective for RegressionDataset {
 
     fn finish_score(&self, sum: f64, count: f64) -> f64 {
         (sum / count.max(1.0)).sqrt()
-    }
-
-    fn holdout(&self, fraction: f64, seed: u64) -> Result<(Self, Self)> {
-        let (a, b) = random_holdout(self.len(), fraction, seed)?;
-        Ok((self.subset(&a), self.subset(&b)))
     }
 }
 
@@ -131,10 +135,8 @@ impl BinaryFeedback {
     }
 }
 
-impl Objective for BinaryFeedback {
+impl TrainingData for BinaryFeedback {
     type Inputs = Matrix;
-    const SCORE_NAME: &'static str = "acc";
-    const SCORE_DIRECTION: Direction = Direction::Higher;
 
     fn inputs(&self) -> &Matrix {
         self.data.features()
@@ -154,6 +156,20 @@ impl Objective for BinaryFeedback {
     fn check_compatible(&self, valid: &Self) -> Result<()> {
         check_same_width(self.data.n_features(), valid.data.n_features())
     }
+
+    fn holdout(&self, fraction: f64, seed: u64) -> Result<(Self, Self)> {
+        let (a, b) = random_holdout(self.data.len(), fraction, seed)?;
+        Ok((
+            Self::new(self.data.subset(&a))?,
+            Self::new(self.data.subset(&b))?,
+        ))
+    }
+}
+
+impl Objective for BinaryFeedback {
+    const SCORE_NAME: &'static str = "acc";
+
+    const SCORE_DIRECTION: Direction = Direction::Higher;
 
     fn n_outputs(&self) -> usize {
         1
@@ -179,13 +195,5 @@ impl Objective for BinaryFeedback {
             .lower_elem(0.5)
             .float()
             .sum()
-    }
-
-    fn holdout(&self, fraction: f64, seed: u64) -> Result<(Self, Self)> {
-        let (a, b) = random_holdout(self.data.len(), fraction, seed)?;
-        Ok((
-            Self::new(self.data.subset(&a))?,
-            Self::new(self.data.subset(&b))?,
-        ))
     }
 }
