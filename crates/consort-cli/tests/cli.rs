@@ -615,7 +615,12 @@ fn tune_runs_a_study_file_and_resumes_only_when_asked() {
     .unwrap();
     let bad = consort(&["tune", "--config", "bad.toml"], dir.path());
     assert_eq!(bad.status.code(), Some(1));
-    assert!(text(&bad.stderr).contains("boosting, forest, logistic or mlp"));
+    let message = text(&bad.stderr);
+    assert!(message.contains("unknown model \"svm\""), "{message}");
+    assert!(
+        message.contains("boosting") && message.contains("forest"),
+        "{message}"
+    );
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! (`member.json` with the kind, and `network/` for a network's weights), every file parsed
 //! and validated so that a corrupted one is an error naming it.
 
+use consort_catalog::ModelKind;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -56,22 +57,25 @@ pub(crate) fn load_member(dir: &Path) -> Result<Arc<dyn Classifier>> {
         Ok(Arc::new(StandardizedModel::from_parts(scaler, net)?))
     }
     use consort_models as m;
-    match file.kind.as_str() {
-        "mlp" => network::<MlpConfig>(file, dir, &path),
-        "cnn" => network::<CnnConfig>(file, dir, &path),
-        "transformer" => network::<TransformerClassifierConfig>(file, dir, &path),
-        "lstm" => network::<LstmClassifierConfig>(file, dir, &path),
-        "logistic" => classical::<m::LogisticRegression>(file, &path),
-        "tree" => classical::<m::DecisionTree>(file, &path),
-        "forest" => classical::<m::RandomForest>(file, &path),
-        "boosting" => classical::<m::HistGradientBoosting>(file, &path),
-        "adaboost" => classical::<m::AdaBoost>(file, &path),
-        "knn" => classical::<m::KNeighbors>(file, &path),
-        "gaussian_nb" => classical::<m::GaussianNb>(file, &path),
-        "multinomial_nb" => classical::<m::MultinomialNb>(file, &path),
-        other => Err(ConsortError::Serialization(format!(
-            "{}: unknown member kind {other:?}",
-            dir.display()
-        ))),
+    let kind = ModelKind::from_key(&file.kind).map_err(|_| {
+        ConsortError::Serialization(format!(
+            "{}: unknown member kind {:?}",
+            dir.display(),
+            file.kind
+        ))
+    })?;
+    match kind {
+        ModelKind::Mlp(_) => network::<MlpConfig>(file, dir, &path),
+        ModelKind::Cnn(_) => network::<CnnConfig>(file, dir, &path),
+        ModelKind::Transformer(_) => network::<TransformerClassifierConfig>(file, dir, &path),
+        ModelKind::Lstm(_) => network::<LstmClassifierConfig>(file, dir, &path),
+        ModelKind::Logistic(_) => classical::<m::LogisticRegression>(file, &path),
+        ModelKind::Tree(_) => classical::<m::DecisionTree>(file, &path),
+        ModelKind::Forest(_) => classical::<m::RandomForest>(file, &path),
+        ModelKind::Boosting(_) => classical::<m::HistGradientBoosting>(file, &path),
+        ModelKind::AdaBoost(_) => classical::<m::AdaBoost>(file, &path),
+        ModelKind::Knn(_) => classical::<m::KNeighbors>(file, &path),
+        ModelKind::GaussianNb(_) => classical::<m::GaussianNb>(file, &path),
+        ModelKind::MultinomialNb(_) => classical::<m::MultinomialNb>(file, &path),
     }
 }

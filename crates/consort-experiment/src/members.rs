@@ -11,8 +11,8 @@ use consort_core::{
 };
 use consort_data::Dataset;
 use consort_models::{
-    CnnConfig, HistGradientBoostingConfig, LstmClassifierConfig, MlpConfig, NetworkClassifier,
-    NetworkSpec, RandomForestConfig, Standardized, StandardizedModel, TransformerClassifierConfig,
+    HistGradientBoostingConfig, NetworkClassifier, NetworkSpec, RandomForestConfig, Standardized,
+    StandardizedModel,
 };
 use consort_tune::{NetworkEstimator, TrainConfig};
 use serde::Serialize;
@@ -89,14 +89,15 @@ impl MemberEstimator {
         derive_seed(self.network.seed, &format!("{}/seed{own}", self.seed_label))
     }
 
-    fn train_config(&self, n_rows: usize, batch_size: usize, learning_rate: f64) -> TrainConfig {
-        let (epochs, _) = self.planned_epochs(n_rows).unwrap_or((1, 1));
-        let mut cfg = TrainConfig::new()
-            .with_epochs(epochs)
-            .with_seed(derive_seed(self.network.seed, &self.seed_label));
-        cfg.batch_size = batch_size;
-        cfg.learning_rate = learning_rate;
-        cfg
+    /// A network's epochs on `data` (see [`MemberEstimator::planned_epochs`]).
+    fn epochs(&self, data: &Dataset) -> usize {
+        self.planned_epochs(data.len())
+            .map_or(1, |(epochs, _)| epochs)
+    }
+
+    /// A network's training seed: the experiment's, derived by the member's label.
+    fn seed(&self) -> u64 {
+        derive_seed(self.network.seed, &self.seed_label)
     }
 
     fn network<S: NetworkSpec>(&self, spec: S, train: TrainConfig) -> NetworkEstimator<S> {
@@ -128,27 +129,18 @@ impl MemberEstimator {
         let key = self.spec.kind.key();
         Ok(match &self.spec.kind {
             ModelKind::Mlp(p) => {
-                let spec = MlpConfig::new(0, p.hidden.clone(), 0).with_dropout(p.dropout);
-                let est = self.network(
-                    spec.clone(),
-                    self.train_config(data.len(), p.batch_size, p.learning_rate),
-                );
+                let spec = p.network();
+                let est =
+                    self.network(spec.clone(), p.train_config(self.epochs(data), self.seed()));
                 Arc::new(fit_network(spec, est, std, weights, data)?)
             }
             ModelKind::Cnn(p) => {
                 let (h, w) = self.image.ok_or_else(|| {
                     ConsortError::config("a cnn member needs an image height and width")
                 })?;
-                let spec = CnnConfig::new()
-                    .with_height(h)
-                    .with_width(w)
-                    .with_conv_channels(p.conv_channels)
-                    .with_hidden(p.hidden)
-                    .with_dropout(p.dropout);
-                let est = self.network(
-                    spec.clone(),
-                    self.train_config(data.len(), p.batch_size, p.learning_rate),
-                );
+                let spec = p.network((h, w));
+                let est =
+                    self.network(spec.clone(), p.train_config(self.epochs(data), self.seed()));
                 Arc::new(fit_network(spec, est, std, weights, data)?)
             }
             ModelKind::Logistic(c) => fit_weighted(key, c, std, weights, data)?,
@@ -172,26 +164,15 @@ impl MemberEstimator {
             ModelKind::MultinomialNb(c) => fit_weighted(key, c, std, weights, data)?,
             ModelKind::Knn(c) => fit_plain(key, c, std, data)?,
             ModelKind::Transformer(p) => {
-                let spec = TransformerClassifierConfig::new(self.vocab_size)
-                    .with_max_len(data.n_features())
-                    .with_d_model(p.width)
-                    .with_n_heads(p.heads)
-                    .with_n_layers(p.layers)
-                    .with_d_ff(p.hidden);
-                let est = self.network(
-                    spec.clone(),
-                    self.train_config(data.len(), p.batch_size, p.learning_rate),
-                );
+                let spec = p.transformer(self.vocab_size, data.n_features());
+                let est =
+                    self.network(spec.clone(), p.train_config(self.epochs(data), self.seed()));
                 Arc::new(fit_network(spec, est, false, weights, data)?)
             }
             ModelKind::Lstm(p) => {
-                let spec = LstmClassifierConfig::new(self.vocab_size)
-                    .with_d_embed(p.width)
-                    .with_d_hidden(p.hidden);
-                let est = self.network(
-                    spec.clone(),
-                    self.train_config(data.len(), p.batch_size, p.learning_rate),
-                );
+                let spec = p.lstm(self.vocab_size);
+                let est =
+                    self.network(spec.clone(), p.train_config(self.epochs(data), self.seed()));
                 Arc::new(fit_network(spec, est, false, weights, data)?)
             }
         })

@@ -25,17 +25,10 @@ impl Experiment {
         if text.is_some() && !specs.iter().any(|m| m.kind.reads_tokens()) {
             // Text mode trains the sequence networks on the word-piece ids unless the file
             // lists its own.
-            let transformer = crate::config::SequenceParams::default();
-            specs.push(ModelSpec::new(
-                "transformer (from scratch)",
-                ModelKind::Transformer(transformer),
-            ));
-            let lstm = crate::config::SequenceParams {
-                hidden: 64,
-                epochs: 4,
-                ..Default::default()
-            };
-            specs.push(ModelSpec::new("lstm (from scratch)", ModelKind::Lstm(lstm)));
+            for key in ["transformer", "lstm"] {
+                let kind = ModelKind::from_key(key).expect("a catalogue entry");
+                specs.push(ModelSpec::new(format!("{key} (from scratch)"), kind));
+            }
         }
         let fit_rows = preflight::smallest_fit_rows(cfg, train.len());
         for spec in &mut specs {
@@ -63,7 +56,7 @@ impl Experiment {
                 (None, false) => None,
             };
             let image = match &spec.kind {
-                ModelKind::Cnn(p) => match image_shape(train.n_features(), p.height, p.width) {
+                ModelKind::Cnn(p) => match p.image_shape(train.n_features()) {
                     Some(hw) => Some(hw),
                     None => {
                         notes.push(format!(
@@ -134,37 +127,5 @@ impl Experiment {
             ));
         }
         out
-    }
-}
-
-/// The image height and width for a CNN: given, or the side of a square of at least 4x4.
-fn image_shape(
-    n_features: usize,
-    height: Option<usize>,
-    width: Option<usize>,
-) -> Option<(usize, usize)> {
-    match (height, width) {
-        (Some(h), Some(w)) => (h * w == n_features).then_some((h, w)),
-        (Some(h), None) | (None, Some(h)) => {
-            (h > 0 && n_features.is_multiple_of(h)).then(|| (h, n_features / h))
-        }
-        (None, None) => {
-            let side = (n_features as f64).sqrt().round() as usize;
-            (side >= 4 && side * side == n_features).then_some((side, side))
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn image_shape_needs_a_square_of_at_least_4_or_given_sides() {
-        assert_eq!(image_shape(64, None, None), Some((8, 8)));
-        assert_eq!(image_shape(4, None, None), None);
-        assert_eq!(image_shape(63, None, None), None);
-        assert_eq!(image_shape(60, Some(6), Some(10)), Some((6, 10)));
-        assert_eq!(image_shape(60, Some(7), Some(10)), None);
     }
 }

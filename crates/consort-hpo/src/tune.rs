@@ -3,7 +3,7 @@
 //!
 //! ```toml
 //! dataset = "digits"        # an embedded dataset, or a CSV file (label in the last column)
-//! model = "boosting"        # boosting, forest, logistic or mlp
+//! model = "boosting"        # any model of the catalogue (consort_catalog::ModelKind)
 //! trials = 30
 //! folds = 3
 //! sampler = "tpe"           # tpe, tpe-multivariate, random
@@ -32,12 +32,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use consort_catalog::{EstimatorSettings, ModelKind};
 use consort_core::{ConsortError, Direction, ObserverHandle, Result};
 use consort_data::{CsvOptions, Dataset, StandardScaler, embedded, read_csv};
-use consort_models::{
-    HistGradientBoostingConfig, LogisticRegressionConfig, MlpConfig, RandomForestConfig,
-};
-use consort_tune::TrainConfig;
 use serde::Deserialize;
 
 use crate::objective::{cv_accuracy, network_cv};
@@ -66,7 +63,7 @@ pub struct ParamRange {
 pub struct TuneConfig {
     /// Embedded dataset name or CSV path.
     pub dataset: String,
-    /// boosting, forest, logistic or mlp.
+    /// The model: a key of the catalogue ([`ModelKind::keys`]).
     pub model: String,
     /// Trials in all (complete or pruned; a resumed study runs the rest).
     pub trials: usize,
@@ -98,7 +95,7 @@ pub struct TuneConfig {
     /// Seconds after which a silent running trial counts as orphaned (default 60).
     #[serde(default)]
     pub grace_period_s: Option<f64>,
-    /// The mlp's most epochs.
+    /// A network's most epochs.
     #[serde(default = "twenty")]
     pub epochs: usize,
     /// The search space, by parameter name.
@@ -121,26 +118,6 @@ fn none() -> String {
     "none".into()
 }
 
-/// The parameters each model takes.
-const MODEL_PARAMS: [(&str, &[&str]); 4] = [
-    (
-        "boosting",
-        &[
-            "learning_rate",
-            "max_iter",
-            "max_leaf_nodes",
-            "min_samples_leaf",
-            "l2_regularization",
-        ],
-    ),
-    ("forest", &["n_trees", "max_depth", "min_samples_leaf"]),
-    ("logistic", &["c", "max_iter"]),
-    (
-        "mlp",
-        &["learning_rate", "width", "weight_decay", "batch_size"],
-    ),
-];
-
 impl TuneConfig {
     /// Reads and checks a study file; `storage` becomes relative to the file's folder.
     pub fn load(path: &Path) -> Result<Self> {
@@ -162,17 +139,9 @@ impl TuneConfig {
 
     /// Checks model, sampler, pruner, counts and ranges.
     pub fn check(&self) -> Result<()> {
-        let allowed = MODEL_PARAMS
-            .iter()
-            .find(|(m, _)| *m == self.model)
-            .map(|(_, p)| *p)
-            .ok_or_else(|| {
-                ConsortError::config(format!(
-                    "model {:?}: expected boosting, forest, logistic or mlp",
-                    self.model
-                ))
-            })?;
-        if let Some(p) = self.params.keys().find(|p| !allowed.contains(&p.as_str())) {
+        let kind = ModelKind::from_key(&self.model)?;
+        let allowed = kind.tunable_params();
+        if let Some(p) = self.params.keys().find(|p| !allowed.contains(p)) {
             return Err(ConsortError::config(format!(
                 "{} has no parameter {p:?}; it takes {allowed:?}",
                 self.model
@@ -288,7 +257,7 @@ fn float(
 pub fn run_study(config: &TuneConfig, observer: &ObserverHandle) -> Result<Study> {
     config.check()?;
     let data = config.data()?;
-    let data = if config.model == "mlp" || config.model == "logistic" {
+    let data = if ModelKind::from_key(&config.model)?.standardizes_by_default() {
         let scaler = StandardScaler::fit(data.features())?;
         data.with_features(scaler.transform(data.features())?)?
     } else {
@@ -341,73 +310,26 @@ pub fn run_study(config: &TuneConfig, observer: &ObserverHandle) -> Result<Study
     study(storage)
 }
 
-/// One trial of the study: the model the file names, with the trial's parameters, scored by
-/// cross-validated accuracy.
+/// One trial of the study: the model the file names (any entry of the catalogue), with the
+/// trial's parameters, scored by cross-validated accuracy; an MLP trains fold by fold one
+/// epoch at a time, reporting to the trial so that a pruner can stop it.
 fn objective(config: &TuneConfig, data: &Dataset, t: &mut Trial<'_>) -> Result<f64> {
-    let p = &config.params;
-    let (folds, seed) = (config.folds, config.seed);
-    match config.model.as_str() {
-        "boosting" => {
-            let d = HistGradientBoostingConfig::default();
-            let c = HistGradientBoostingConfig {
-                learning_rate: float(t, p, "learning_rate")?.unwrap_or(d.learning_rate),
-                max_iter: float(t, p, "max_iter")?.map_or(d.max_iter, |v| v as usize),
-                max_leaf_nodes: float(t, p, "max_leaf_nodes")?
-                    .map_or(d.max_leaf_nodes, |v| v as usize),
-                min_samples_leaf: float(t, p, "min_samples_leaf")?
-                    .map_or(d.min_samples_leaf, |v| v as usize),
-                l2_regularization: float(t, p, "l2_regularization")?.unwrap_or(d.l2_regularization),
-                seed,
-                ..d
-            };
-            cv_accuracy(&c, data, folds, seed)
-        }
-        "forest" => {
-            let d = RandomForestConfig::default();
-            let c = RandomForestConfig {
-                n_trees: float(t, p, "n_trees")?.map_or(d.n_trees, |v| v as usize),
-                max_depth: float(t, p, "max_depth")?
-                    .map(|v| v as usize)
-                    .or(d.max_depth),
-                min_samples_leaf: float(t, p, "min_samples_leaf")?
-                    .map_or(d.min_samples_leaf, |v| v as usize),
-                seed,
-                ..d
-            };
-            cv_accuracy(&c, data, folds, seed)
-        }
-        "logistic" => {
-            let d = LogisticRegressionConfig::default();
-            let c = LogisticRegressionConfig {
-                c: float(t, p, "c")?.unwrap_or(d.c),
-                max_iter: float(t, p, "max_iter")?.map_or(d.max_iter, |v| v as usize),
-                ..d
-            };
-            cv_accuracy(&c, data, folds, seed)
-        }
-        _ => {
-            let width = float(t, p, "width")?.map_or(128, |v| v as usize);
-            let mut train = TrainConfig::new()
-                .with_epochs(config.epochs)
-                .with_seed(seed);
-            if let Some(lr) = float(t, p, "learning_rate")? {
-                train = train.with_learning_rate(lr);
-            }
-            if let Some(wd) = float(t, p, "weight_decay")? {
-                train = train.with_weight_decay(wd as f32);
-            }
-            if let Some(b) = float(t, p, "batch_size")? {
-                train = train.with_batch_size(b as usize);
-            }
-            network_cv(
-                t,
-                &MlpConfig::new(0, vec![width], 0),
-                &train,
-                data,
-                folds,
-                seed,
-            )
-            .map(|r| r.0)
+    let mut kind = ModelKind::from_key(&config.model)?;
+    for name in config.params.keys() {
+        if let Some(value) = float(t, &config.params, name)? {
+            kind.set_param(name, value)?;
         }
     }
+    let (folds, seed) = (config.folds, config.seed);
+    if let ModelKind::Mlp(p) = &kind {
+        let train = p.train_config(config.epochs, seed);
+        return network_cv(t, &p.network(), &train, data, folds, seed).map(|r| r.0);
+    }
+    // Scaling, where the kind wants it, was done once on the whole dataset.
+    let settings = EstimatorSettings {
+        seed,
+        epochs: Some(config.epochs),
+        ..EstimatorSettings::default()
+    };
+    cv_accuracy(kind.estimator(&settings).as_ref(), data, folds, seed)
 }

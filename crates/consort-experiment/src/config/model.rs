@@ -1,6 +1,6 @@
 //! `[[model]]`: a member's name, role and model with its hyperparameters.
 
-use consort_core::{ConsortError, ParamGuard, Result};
+pub use consort_catalog::{CnnParams, MlpParams, ModelKind, SequenceParams};
 use consort_models::{
     AdaBoostConfig, DecisionTreeConfig, GaussianNbConfig, HistGradientBoostingConfig,
     KNeighborsConfig, LogisticRegressionConfig, MultinomialNbConfig, RandomForestConfig,
@@ -20,264 +20,6 @@ pub enum Role {
     Cheap,
     /// Accurate and costly: the cascade's candidates for its last stage.
     Expensive,
-}
-
-/// Optimiser steps a network may take per fit by default: far above what 30 epochs of
-/// a few thousand rows need (digits: 660), and about one epoch at 200,000 rows.
-pub const DEFAULT_MAX_STEPS: usize = 3000;
-
-/// A multi-layer perceptron member.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct MlpParams {
-    /// Hidden layer widths.
-    pub hidden: Vec<usize>,
-    /// Dropout after each hidden layer.
-    pub dropout: f64,
-    /// Passes over the training rows (fewer when `max_steps` runs out first).
-    pub epochs: usize,
-    /// Budget of optimiser steps per fit: on large data the epochs are cut to fit it (at
-    /// least one epoch), so that training time stops growing with the rows.
-    pub max_steps: usize,
-    /// Rows per optimiser step.
-    pub batch_size: usize,
-    /// Adam's step size.
-    pub learning_rate: f64,
-}
-
-impl Default for MlpParams {
-    fn default() -> Self {
-        Self {
-            hidden: vec![256, 256],
-            dropout: 0.0,
-            epochs: 30,
-            max_steps: DEFAULT_MAX_STEPS,
-            batch_size: 64,
-            learning_rate: 1e-3,
-        }
-    }
-}
-
-/// A convolutional member over square (or given) grey images.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct CnnParams {
-    /// Image height (default: the square root of the feature count).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub height: Option<usize>,
-    /// Image width (default: as the height).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub width: Option<usize>,
-    /// Channels of the two convolutions.
-    pub conv_channels: [usize; 2],
-    /// Width of the dense layer.
-    pub hidden: usize,
-    /// Dropout before the output layer.
-    pub dropout: f64,
-    /// Passes over the training rows (fewer when `max_steps` runs out first).
-    pub epochs: usize,
-    /// Budget of optimiser steps per fit (see [`MlpParams::max_steps`]).
-    pub max_steps: usize,
-    /// Rows per optimiser step.
-    pub batch_size: usize,
-    /// Adam's step size.
-    pub learning_rate: f64,
-}
-
-impl Default for CnnParams {
-    fn default() -> Self {
-        Self {
-            height: None,
-            width: None,
-            conv_channels: [16, 32],
-            hidden: 128,
-            dropout: 0.0,
-            epochs: 25,
-            max_steps: DEFAULT_MAX_STEPS,
-            batch_size: 64,
-            learning_rate: 1e-3,
-        }
-    }
-}
-
-/// Epochs, batch size and learning rate must be positive.
-fn check_training(
-    epochs: usize,
-    batch_size: usize,
-    learning_rate: f64,
-    max_steps: usize,
-) -> Result<()> {
-    if epochs == 0 || batch_size == 0 || max_steps == 0 {
-        return Err(ConsortError::config(
-            "a network needs epochs, batch_size and max_steps >= 1",
-        ));
-    }
-    if epochs > consort_tune::MAX_EPOCHS {
-        return Err(ConsortError::config(format!(
-            "epochs must lie in 1..={}, got {epochs}",
-            consort_tune::MAX_EPOCHS
-        )));
-    }
-    if !(learning_rate.is_finite() && learning_rate > 0.0) {
-        return Err(ConsortError::config(format!(
-            "learning_rate must be > 0, got {learning_rate}"
-        )));
-    }
-    Ok(())
-}
-
-/// Which model a member is, with its hyperparameters.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ModelKind {
-    /// [`consort_models::Mlp`].
-    Mlp(MlpParams),
-    /// [`consort_models::Cnn`].
-    Cnn(CnnParams),
-    /// Multinomial logistic regression.
-    Logistic(LogisticRegressionConfig),
-    /// A CART tree.
-    Tree(DecisionTreeConfig),
-    /// A random forest.
-    Forest(RandomForestConfig),
-    /// Histogram gradient boosting.
-    Boosting(HistGradientBoostingConfig),
-    /// AdaBoost (SAMME) over shallow trees.
-    AdaBoost(AdaBoostConfig),
-    /// k nearest neighbours.
-    Knn(KNeighborsConfig),
-    /// Gaussian naive Bayes.
-    GaussianNb(GaussianNbConfig),
-    /// Multinomial naive Bayes (counts).
-    MultinomialNb(MultinomialNbConfig),
-    /// A Transformer encoder from scratch on a text column's word-piece ids.
-    Transformer(SequenceParams),
-    /// An LSTM from scratch on a text column's word-piece ids.
-    Lstm(SequenceParams),
-}
-
-/// A sequence network trained from scratch on word-piece ids (text mode).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SequenceParams {
-    /// Token embedding width (the Transformer's model width).
-    pub width: usize,
-    /// Transformer: layers (an LSTM has one).
-    pub layers: usize,
-    /// Transformer: attention heads (must divide `width`).
-    pub heads: usize,
-    /// Transformer: feed-forward width; LSTM: hidden state width.
-    pub hidden: usize,
-    /// Passes over the training rows (fewer when `max_steps` runs out first).
-    pub epochs: usize,
-    /// Budget of optimiser steps per fit.
-    pub max_steps: usize,
-    /// Rows per optimiser step.
-    pub batch_size: usize,
-    /// Adam's step size.
-    pub learning_rate: f64,
-}
-
-impl Default for SequenceParams {
-    fn default() -> Self {
-        Self {
-            width: 64,
-            layers: 2,
-            heads: 4,
-            hidden: 128,
-            epochs: 5,
-            max_steps: DEFAULT_MAX_STEPS,
-            batch_size: 64,
-            learning_rate: 1e-3,
-        }
-    }
-}
-
-impl ModelKind {
-    /// The TOML key of this kind.
-    pub fn key(&self) -> &'static str {
-        match self {
-            Self::Mlp(_) => "mlp",
-            Self::Cnn(_) => "cnn",
-            Self::Logistic(_) => "logistic",
-            Self::Tree(_) => "tree",
-            Self::Forest(_) => "forest",
-            Self::Boosting(_) => "boosting",
-            Self::AdaBoost(_) => "adaboost",
-            Self::Knn(_) => "knn",
-            Self::GaussianNb(_) => "gaussian_nb",
-            Self::MultinomialNb(_) => "multinomial_nb",
-            Self::Transformer(_) => "transformer",
-            Self::Lstm(_) => "lstm",
-        }
-    }
-
-    /// Networks are the large models; everything else is small.
-    pub fn is_network(&self) -> bool {
-        matches!(
-            self,
-            Self::Mlp(_) | Self::Cnn(_) | Self::Transformer(_) | Self::Lstm(_)
-        )
-    }
-
-    /// Whether it reads word-piece ids (text mode only).
-    pub fn reads_tokens(&self) -> bool {
-        matches!(self, Self::Transformer(_) | Self::Lstm(_))
-    }
-
-    /// Whether standardisation helps this kind by default (scale-sensitive models).
-    pub(super) fn standardizes_by_default(&self) -> bool {
-        matches!(
-            self,
-            Self::Mlp(_) | Self::Cnn(_) | Self::Logistic(_) | Self::Knn(_)
-        )
-    }
-
-    pub(super) fn check(&self) -> Result<()> {
-        match self {
-            Self::Mlp(p) => {
-                if p.hidden.contains(&0) || !(0.0..1.0).contains(&p.dropout) {
-                    return Err(ConsortError::config(
-                        "mlp: hidden widths must be >= 1 and dropout in [0, 1)",
-                    ));
-                }
-                check_training(p.epochs, p.batch_size, p.learning_rate, p.max_steps)
-            }
-            Self::Cnn(p) => {
-                if p.conv_channels.contains(&0) || p.hidden == 0 || !(0.0..1.0).contains(&p.dropout)
-                {
-                    return Err(ConsortError::config(
-                        "cnn: channels and hidden width must be >= 1 and dropout in [0, 1)",
-                    ));
-                }
-                if p.height == Some(0) || p.width == Some(0) {
-                    return Err(ConsortError::config("cnn: height and width must be >= 1"));
-                }
-                check_training(p.epochs, p.batch_size, p.learning_rate, p.max_steps)
-            }
-            Self::Logistic(c) => c.check(),
-            Self::Tree(c) => c.check(),
-            Self::Forest(c) => c.check(),
-            Self::Boosting(c) => c.check(),
-            Self::AdaBoost(c) => c.check(),
-            Self::Knn(c) => c.check(),
-            Self::GaussianNb(c) => c.check(),
-            Self::MultinomialNb(c) => c.check(),
-            Self::Transformer(p) | Self::Lstm(p) => {
-                if p.width == 0 || p.layers == 0 || p.hidden == 0 || p.heads == 0 {
-                    return Err(ConsortError::config(
-                        "sequence networks need width, layers, heads and hidden >= 1",
-                    ));
-                }
-                if matches!(self, Self::Transformer(_)) && !p.width.is_multiple_of(p.heads) {
-                    return Err(ConsortError::config(format!(
-                        "transformer: width {} must be a multiple of heads {}",
-                        p.width, p.heads
-                    )));
-                }
-                check_training(p.epochs, p.batch_size, p.learning_rate, p.max_steps)
-            }
-        }
-    }
 }
 
 /// One member: a name, a role and a model with its hyperparameters.
@@ -357,9 +99,6 @@ struct ModelEntry {
     lstm: Option<SequenceParams>,
 }
 
-const MODEL_KEYS: &str = "mlp, cnn, logistic, tree, forest, boosting, adaboost, knn, \
-                          gaussian_nb, multinomial_nb, transformer, lstm";
-
 impl TryFrom<ModelEntry> for ModelSpec {
     type Error = String;
     fn try_from(e: ModelEntry) -> std::result::Result<Self, String> {
@@ -385,8 +124,9 @@ impl TryFrom<ModelEntry> for ModelSpec {
             Ok([kind]) => kind,
             Err(kinds) if kinds.is_empty() => {
                 return Err(format!(
-                    "model {label:?} names no model: give one of {MODEL_KEYS} \
-                     (e.g. `knn = {{ k = 5 }}`)"
+                    "model {label:?} names no model: give one of {} \
+                     (e.g. `knn = {{ k = 5 }}`)",
+                    ModelKind::keys().join(", ")
                 ));
             }
             Err(kinds) => {

@@ -4,17 +4,14 @@
 
 use std::sync::Arc;
 
+use consort_catalog::{EstimatorSettings, ModelKind};
 use consort_core::{Classifier, ClassifierEstimator, ConsortError, Result};
 use consort_data::Dataset;
 use consort_ensemble::{
     ClassifierCandidate, Member, StackingClassifier, StackingConfig, Voting, VotingEnsemble,
 };
 use consort_eval::cross_validate;
-use consort_models::{
-    DecisionTreeConfig, GaussianNbConfig, HistGradientBoostingConfig, KNeighborsConfig,
-    LogisticRegressionConfig, MlpConfig, RandomForestConfig, Standardized,
-};
-use consort_tune::{NetworkEstimator, TrainConfig};
+use consort_models::LogisticRegressionConfig;
 
 /// The candidates' names, in the portfolio's order.
 pub fn candidate_names() -> Vec<&'static str> {
@@ -79,63 +76,43 @@ impl ClassifierEstimator<Dataset> for Stacking {
 }
 
 impl Portfolio {
-    fn logistic() -> Box<dyn ClassifierEstimator<Dataset>> {
-        Box::new(Standardized(LogisticRegressionConfig::default()))
+    /// A model of the catalogue with the portfolio's settings: seeded by the portfolio,
+    /// scaled where the kind is scale-sensitive.
+    fn model(&self, key: &str) -> Result<Box<dyn ClassifierEstimator<Dataset>>> {
+        let mut kind = ModelKind::from_key(key)?;
+        match &mut kind {
+            ModelKind::Forest(c) => c.n_trees = 100,
+            ModelKind::Tree(c) => c.min_samples_leaf = 2,
+            ModelKind::Mlp(p) => {
+                p.hidden = vec![64];
+                p.epochs = 40;
+            }
+            _ => {}
+        }
+        Ok(kind.estimator(&EstimatorSettings::for_kind(&kind, self.seed)))
     }
 
-    fn forest(&self) -> Box<dyn ClassifierEstimator<Dataset>> {
-        Box::new(RandomForestConfig {
-            n_trees: 100,
-            seed: self.seed,
-            ..RandomForestConfig::default()
-        })
-    }
-
-    fn boosting(&self) -> Box<dyn ClassifierEstimator<Dataset>> {
-        Box::new(HistGradientBoostingConfig {
-            seed: self.seed,
-            ..HistGradientBoostingConfig::default()
-        })
-    }
-
-    fn knn() -> Box<dyn ClassifierEstimator<Dataset>> {
-        Box::new(Standardized(KNeighborsConfig::default()))
-    }
-
-    /// The estimator a candidate name stands for.
+    /// The estimator a candidate name stands for: a catalogue model, or one of two
+    /// combiners of them.
     pub fn estimator(&self, name: &str) -> Result<Box<dyn ClassifierEstimator<Dataset>>> {
+        let members = |keys: &[&'static str]| -> Result<Vec<(&'static str, _)>> {
+            keys.iter().map(|&k| Ok((k, self.model(k)?))).collect()
+        };
         Ok(match name {
-            "logistic" => Self::logistic(),
-            "tree" => Box::new(DecisionTreeConfig {
-                min_samples_leaf: 2,
-                ..DecisionTreeConfig::default()
-            }),
-            "forest" => self.forest(),
-            "boosting" => self.boosting(),
-            "naive_bayes" => Box::new(GaussianNbConfig::default()),
-            "knn" => Self::knn(),
-            "mlp" => Box::new(Standardized(NetworkEstimator::new(
-                MlpConfig::new(0, vec![64], 0),
-                TrainConfig::new().with_epochs(40).with_seed(self.seed),
-            ))),
-            "soft_voting" => Box::new(SoftVoting(vec![
-                ("logistic", Self::logistic()),
-                ("forest", self.forest()),
-                ("boosting", self.boosting()),
-            ])),
+            "naive_bayes" => self.model("gaussian_nb")?,
+            "soft_voting" => Box::new(SoftVoting(members(&["logistic", "forest", "boosting"])?)),
             "stacking" => Box::new(Stacking {
-                members: vec![
-                    ClassifierCandidate::new("logistic", Self::logistic()),
-                    ClassifierCandidate::new("forest", self.forest()),
-                    ClassifierCandidate::new("boosting", self.boosting()),
-                    ClassifierCandidate::new("knn", Self::knn()),
-                ],
+                members: members(&["logistic", "forest", "boosting", "knn"])?
+                    .into_iter()
+                    .map(|(k, e)| ClassifierCandidate::new(k, e))
+                    .collect(),
                 config: StackingConfig {
                     folds: 3,
                     seed: self.seed,
                     ..StackingConfig::default()
                 },
             }),
+            other if candidate_names().contains(&other) => self.model(other)?,
             other => {
                 return Err(ConsortError::config(format!(
                     "unknown candidate {other:?}; the portfolio has {:?}",
