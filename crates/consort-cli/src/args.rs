@@ -327,7 +327,32 @@ impl RunArgs {
                 "{flag} applies to a CSV file: give one with --data"
             )));
         }
-        let data = &mut cfg.data;
+        self.apply_data_options(&mut cfg.data)?;
+        if let Some(s) = self.seed {
+            cfg.seed = s;
+        }
+        if let Some(f) = self.folds {
+            cfg.folds = Folds::new(f)?;
+        }
+        if let Some(e) = self.epochs {
+            if e == 0 {
+                return Err(ConsortError::config("--epochs must be at least 1"));
+            }
+            cfg.epochs = Some(e);
+        }
+        if let Some(o) = &self.out {
+            cfg.out = o.clone();
+        }
+        if self.backend.is_some() {
+            cfg.backend = self.backend;
+        }
+        cfg.select |= self.select;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// The CSV and data options given on the command line, applied to `data`.
+    fn apply_data_options(&self, data: &mut DataConfig) -> Result<(), ConsortError> {
         if let Some(l) = &self.label {
             data.label = Some(l.clone());
         }
@@ -374,27 +399,7 @@ impl RunArgs {
             data.test_fraction = Fraction::new(f)
                 .map_err(|e| ConsortError::config(format!("--test-fraction: {}", bare(&e))))?;
         }
-        if let Some(s) = self.seed {
-            cfg.seed = s;
-        }
-        if let Some(f) = self.folds {
-            cfg.folds = Folds::new(f)?;
-        }
-        if let Some(e) = self.epochs {
-            if e == 0 {
-                return Err(ConsortError::config("--epochs must be at least 1"));
-            }
-            cfg.epochs = Some(e);
-        }
-        if let Some(o) = &self.out {
-            cfg.out = o.clone();
-        }
-        if self.backend.is_some() {
-            cfg.backend = self.backend;
-        }
-        cfg.select |= self.select;
-        cfg.validate()?;
-        Ok(cfg)
+        Ok(())
     }
 }
 

@@ -68,95 +68,120 @@ fn is_separator(line: &str) -> bool {
     line.trim().starts_with('|') && line.chars().all(|c| matches!(c, '|' | '-' | ':' | ' '))
 }
 
+/// The HTML written so far and the open blocks (paragraph lines, table rows, list items).
+#[derive(Default)]
+struct Page<'a> {
+    body: String,
+    paragraph: Vec<&'a str>,
+    table: Vec<&'a str>,
+    list: Vec<&'a str>,
+}
+
+impl Page<'_> {
+    /// Closes every open block.
+    fn flush(&mut self) {
+        self.flush_paragraph();
+        self.flush_table();
+        self.flush_list();
+    }
+
+    fn flush_paragraph(&mut self) {
+        if !self.paragraph.is_empty() {
+            let _ = writeln!(self.body, "<p>{}</p>", inline(&self.paragraph.join(" ")));
+            self.paragraph.clear();
+        }
+    }
+
+    /// The table, its header row above the separator, right-aligned where the separator
+    /// says so.
+    fn flush_table(&mut self) {
+        if self.table.is_empty() {
+            return;
+        }
+        self.body.push_str("<table>\n");
+        let align: Vec<bool> = self
+            .table
+            .iter()
+            .find(|l| is_separator(l))
+            .map(|s| cells(s).iter().map(|c| c.ends_with(':')).collect())
+            .unwrap_or_default();
+        let mut header = true;
+        for line in &self.table {
+            if is_separator(line) {
+                header = false;
+                continue;
+            }
+            let tag = if header { "th" } else { "td" };
+            self.body.push_str("<tr>");
+            for (i, c) in cells(line).iter().enumerate() {
+                let right = !header && align.get(i).copied().unwrap_or(false);
+                let style = if right { " class=\"num\"" } else { "" };
+                let _ = write!(self.body, "<{tag}{style}>{}</{tag}>", inline(c));
+            }
+            self.body.push_str("</tr>\n");
+        }
+        self.body.push_str("</table>\n");
+        self.table.clear();
+    }
+
+    fn flush_list(&mut self) {
+        if self.list.is_empty() {
+            return;
+        }
+        self.body.push_str("<ul>\n");
+        for item in &self.list {
+            let _ = writeln!(self.body, "<li>{}</li>", inline(item));
+        }
+        self.body.push_str("</ul>\n");
+        self.list.clear();
+    }
+
+    /// The figure a Markdown image link names, inlined with its caption.
+    fn figure(&mut self, link: &str, figures: &[(String, String, String)]) {
+        let file = link
+            .rsplit_once("](")
+            .map(|(_, f)| f.trim_end_matches(')'))
+            .unwrap_or("");
+        match figures.iter().find(|(f, _, _)| f == file) {
+            Some((_, svg, caption)) => {
+                let _ = writeln!(
+                    self.body,
+                    "<figure>{svg}<figcaption>{}</figcaption></figure>",
+                    inline(caption)
+                );
+            }
+            None => {
+                let _ = writeln!(self.body, "<p>[figure {}]</p>", escape(file));
+            }
+        }
+    }
+}
+
 /// Converts the report's Markdown to an HTML page; `figures` maps a figure's file name to
 /// its SVG and caption, inlined where the Markdown links the image.
 pub fn to_html(title: &str, markdown: &str, figures: &[(String, String, String)]) -> String {
-    let mut body = String::new();
-    let mut paragraph: Vec<&str> = Vec::new();
-    let mut table: Vec<&str> = Vec::new();
-    let mut list: Vec<&str> = Vec::new();
-    let flush = |body: &mut String,
-                 paragraph: &mut Vec<&str>,
-                 table: &mut Vec<&str>,
-                 list: &mut Vec<&str>| {
-        if !paragraph.is_empty() {
-            let _ = writeln!(body, "<p>{}</p>", inline(&paragraph.join(" ")));
-            paragraph.clear();
-        }
-        if !table.is_empty() {
-            body.push_str("<table>\n");
-            let align: Vec<bool> = table
-                .iter()
-                .find(|l| is_separator(l))
-                .map(|s| cells(s).iter().map(|c| c.ends_with(':')).collect())
-                .unwrap_or_default();
-            let mut header = true;
-            for line in table.iter() {
-                if is_separator(line) {
-                    header = false;
-                    continue;
-                }
-                let tag = if header { "th" } else { "td" };
-                body.push_str("<tr>");
-                for (i, c) in cells(line).iter().enumerate() {
-                    let right = !header && align.get(i).copied().unwrap_or(false);
-                    let style = if right { " class=\"num\"" } else { "" };
-                    let _ = write!(body, "<{tag}{style}>{}</{tag}>", inline(c));
-                }
-                body.push_str("</tr>\n");
-            }
-            body.push_str("</table>\n");
-            table.clear();
-        }
-        if !list.is_empty() {
-            body.push_str("<ul>\n");
-            for item in list.iter() {
-                let _ = writeln!(body, "<li>{}</li>", inline(item));
-            }
-            body.push_str("</ul>\n");
-            list.clear();
-        }
-    };
+    let mut page = Page::default();
     for line in markdown.lines() {
         let trimmed = line.trim();
         if let Some(h) = trimmed.strip_prefix("## ") {
-            flush(&mut body, &mut paragraph, &mut table, &mut list);
-            let _ = writeln!(body, "<h2>{}</h2>", inline(h));
+            page.flush();
+            let _ = writeln!(page.body, "<h2>{}</h2>", inline(h));
         } else if let Some(h) = trimmed.strip_prefix("# ") {
-            flush(&mut body, &mut paragraph, &mut table, &mut list);
-            let _ = writeln!(body, "<h1>{}</h1>", inline(h));
+            page.flush();
+            let _ = writeln!(page.body, "<h1>{}</h1>", inline(h));
         } else if trimmed.starts_with('|') {
-            if !paragraph.is_empty() || !list.is_empty() {
-                let mut t = Vec::new();
-                flush(&mut body, &mut paragraph, &mut t, &mut list);
-            }
-            table.push(line);
+            page.flush_paragraph();
+            page.flush_list();
+            page.table.push(line);
         } else if let Some(item) = trimmed.strip_prefix("- ") {
-            if !paragraph.is_empty() || !table.is_empty() {
-                let mut l = Vec::new();
-                flush(&mut body, &mut paragraph, &mut table, &mut l);
-            }
-            list.push(item);
+            page.flush_paragraph();
+            page.flush_table();
+            page.list.push(item);
         } else if let Some(link) = trimmed.strip_prefix("![") {
-            flush(&mut body, &mut paragraph, &mut table, &mut list);
-            let file = link
-                .rsplit_once("](")
-                .map(|(_, f)| f.trim_end_matches(')'))
-                .unwrap_or("");
-            match figures.iter().find(|(f, _, _)| f == file) {
-                Some((_, svg, caption)) => {
-                    let _ = writeln!(
-                        body,
-                        "<figure>{svg}<figcaption>{}</figcaption></figure>",
-                        inline(caption)
-                    );
-                }
-                None => {
-                    let _ = writeln!(body, "<p>[figure {}]</p>", escape(file));
-                }
-            }
+            page.flush();
+            page.figure(link, figures);
         } else if trimmed.is_empty() {
-            flush(&mut body, &mut paragraph, &mut table, &mut list);
+            page.flush();
         } else if trimmed.starts_with('*')
             && trimmed.ends_with('*')
             && figures
@@ -165,10 +190,10 @@ pub fn to_html(title: &str, markdown: &str, figures: &[(String, String, String)]
         {
             // The Markdown's caption line: the figure already carries it.
         } else {
-            paragraph.push(trimmed);
+            page.paragraph.push(trimmed);
         }
     }
-    flush(&mut body, &mut paragraph, &mut table, &mut list);
+    page.flush();
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n\
          <style>\nbody {{ font-family: sans-serif; max-width: 60rem; margin: 2rem auto; \
@@ -177,8 +202,9 @@ pub fn to_html(title: &str, markdown: &str, figures: &[(String, String, String)]
          td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}\n\
          th {{ background: #f2f2f2; }}\nfigure {{ margin: 1.5rem 0; }}\n\
          figcaption {{ font-style: italic; }}\ncode {{ background: #f4f4f4; padding: 0 0.2rem; }}\n\
-         </style>\n</head>\n<body>\n{body}</body>\n</html>\n",
-        escape(title)
+         </style>\n</head>\n<body>\n{}</body>\n</html>\n",
+        escape(title),
+        page.body
     )
 }
 

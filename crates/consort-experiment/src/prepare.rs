@@ -198,44 +198,7 @@ pub fn prepare_observed(
         return crate::text::prepare_text(data, column, seed, observer);
     }
     if let Some(name) = &data.embedded {
-        let (train, test) = match fetched_images(name)? {
-            Some(pair) => pair,
-            None => {
-                let set = embedded::by_name(name).ok_or_else(|| {
-                    ConsortError::config(format!(
-                        "unknown embedded dataset {name:?}; available: {:?}{}",
-                        embedded::NAMES,
-                        if cfg!(feature = "fetch") {
-                            ", and fashion-mnist, fashion-mnist-10k (fetched)"
-                        } else {
-                            ""
-                        }
-                    ))
-                })?;
-                train_test_split(&set, data.test_fraction.get(), seed)?
-            }
-        };
-        let name = train.name().to_string();
-        let preprocessing = Preprocessing {
-            numeric_columns: train.feature_names().to_vec(),
-            text_columns: Vec::new(),
-            label_column: "label".into(),
-            dropped_columns: Vec::new(),
-            delimiter: b',',
-            missing: MissingValues::Error,
-            imputer: None,
-            one_hot: None,
-            class_names: train.class_names().to_vec(),
-            feature_names: train.feature_names().to_vec(),
-        };
-        return Ok(Prepared {
-            text: None,
-            name,
-            train,
-            test,
-            notes: Vec::new(),
-            preprocessing,
-        });
+        return prepare_embedded(name, data, seed);
     }
     let path = data.csv.as_ref().expect("checked: csv or embedded");
     let options = CsvOptions {
@@ -251,7 +214,7 @@ pub fn prepare_observed(
         suggest_options: true,
     };
     let mut notes = Vec::new();
-    let mut table = read_table(path, &options)?;
+    let table = read_table(path, &options)?;
     let name = table.name().to_string();
     // The test file's columns are matched by header name, its label column too: the same
     // columns in another order are the same table.
@@ -273,31 +236,7 @@ pub fn prepare_observed(
         .collect();
     let label_column = table.label_name().to_string();
     let missing = table.n_missing() + given_test.as_ref().map_or(0, RawTable::n_missing);
-    if data.missing == MissingValues::Drop && missing > 0 {
-        let before = table.labels().len();
-        table = table.complete_rows();
-        if table.labels().is_empty() {
-            return Err(ConsortError::EmptyDataset(format!(
-                "every one of the {before} rows has a missing cell, so --missing drop (`missing \
-                 = \"drop\"`) leaves none: fill them instead (--missing mean, median or \
-                 most-frequent), or --drop the column that is mostly empty"
-            )));
-        }
-        notes.push(format!(
-            "dropped {} rows with missing cells",
-            before - table.labels().len()
-        ));
-    }
-    crate::preflight::check_label_column(
-        &label_column,
-        table.labels().len(),
-        table.class_names().len(),
-    )?;
-    let (train, test) = match given_test {
-        Some(t) if data.missing == MissingValues::Drop => (table, t.complete_rows()),
-        Some(t) => (table, t),
-        None => table.split(data.test_fraction.get(), seed)?,
-    };
+    let (train, test) = split_rows(data, table, given_test, missing, seed, &mut notes)?;
     let one_hot = (!text_columns.is_empty()).then(|| OneHotEncoder::fit(&train));
     let (train, test) = match &one_hot {
         Some(encoder) => {
@@ -311,23 +250,7 @@ pub fn prepare_observed(
         }
         None => (train, test),
     };
-    let imputer = if data.missing.imputes() {
-        let imputer = Imputer::fit(train.features(), data.missing)?;
-        if missing > 0 {
-            notes.push(format!(
-                "imputed {missing} missing cells with the {} of their column over the training \
-                 rows",
-                match data.missing {
-                    MissingValues::Mean => "mean",
-                    MissingValues::Median => "median",
-                    _ => "most frequent value",
-                }
-            ));
-        }
-        Some(imputer)
-    } else {
-        None
-    };
+    let imputer = fit_imputer(data.missing, &train, missing, &mut notes)?;
     let feature_names = train.feature_names().to_vec();
     let class_names = train.class_names().to_vec();
     let (train, test) = match &imputer {
@@ -353,6 +276,110 @@ pub fn prepare_observed(
             feature_names,
         },
     })
+}
+
+/// An embedded (or fetched) dataset, split unless it brings its own test rows; nothing to
+/// fit beforehand.
+fn prepare_embedded(name: &str, data: &DataConfig, seed: u64) -> Result<Prepared> {
+    let (train, test) = match fetched_images(name)? {
+        Some(pair) => pair,
+        None => {
+            let set = embedded::by_name(name).ok_or_else(|| {
+                ConsortError::config(format!(
+                    "unknown embedded dataset {name:?}; available: {:?}{}",
+                    embedded::NAMES,
+                    if cfg!(feature = "fetch") {
+                        ", and fashion-mnist, fashion-mnist-10k (fetched)"
+                    } else {
+                        ""
+                    }
+                ))
+            })?;
+            train_test_split(&set, data.test_fraction.get(), seed)?
+        }
+    };
+    let preprocessing = Preprocessing {
+        numeric_columns: train.feature_names().to_vec(),
+        text_columns: Vec::new(),
+        label_column: "label".into(),
+        dropped_columns: Vec::new(),
+        delimiter: b',',
+        missing: MissingValues::Error,
+        imputer: None,
+        one_hot: None,
+        class_names: train.class_names().to_vec(),
+        feature_names: train.feature_names().to_vec(),
+    };
+    Ok(Prepared {
+        text: None,
+        name: train.name().to_string(),
+        train,
+        test,
+        notes: Vec::new(),
+        preprocessing,
+    })
+}
+
+/// The training and test rows: rows with missing cells dropped first under `--missing
+/// drop`, the label column checked, then the given test file or a stratified split.
+fn split_rows(
+    data: &DataConfig,
+    mut table: RawTable,
+    given_test: Option<RawTable>,
+    missing: usize,
+    seed: u64,
+    notes: &mut Vec<String>,
+) -> Result<(RawTable, RawTable)> {
+    if data.missing == MissingValues::Drop && missing > 0 {
+        let before = table.labels().len();
+        table = table.complete_rows();
+        if table.labels().is_empty() {
+            return Err(ConsortError::EmptyDataset(format!(
+                "every one of the {before} rows has a missing cell, so --missing drop (`missing \
+                 = \"drop\"`) leaves none: fill them instead (--missing mean, median or \
+                 most-frequent), or --drop the column that is mostly empty"
+            )));
+        }
+        notes.push(format!(
+            "dropped {} rows with missing cells",
+            before - table.labels().len()
+        ));
+    }
+    crate::preflight::check_label_column(
+        table.label_name(),
+        table.labels().len(),
+        table.class_names().len(),
+    )?;
+    Ok(match given_test {
+        Some(t) if data.missing == MissingValues::Drop => (table, t.complete_rows()),
+        Some(t) => (table, t),
+        None => table.split(data.test_fraction.get(), seed)?,
+    })
+}
+
+/// The imputer of the missing-cell policy, fitted on the training rows (`None` when the
+/// policy does not impute).
+fn fit_imputer(
+    policy: MissingValues,
+    train: &RawTable,
+    missing: usize,
+    notes: &mut Vec<String>,
+) -> Result<Option<Imputer>> {
+    if !policy.imputes() {
+        return Ok(None);
+    }
+    let imputer = Imputer::fit(train.features(), policy)?;
+    if missing > 0 {
+        notes.push(format!(
+            "imputed {missing} missing cells with the {} of their column over the training rows",
+            match policy {
+                MissingValues::Mean => "mean",
+                MissingValues::Median => "median",
+                _ => "most frequent value",
+            }
+        ));
+    }
+    Ok(Some(imputer))
 }
 
 /// Fashion-MNIST through the fetch command, with its own test set: `fashion-mnist` (all

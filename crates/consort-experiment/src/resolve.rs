@@ -36,39 +36,8 @@ impl Experiment {
         }
         let mut out: Vec<MemberEstimator> = Vec::new();
         for spec in &specs {
-            let view = match (text, spec.kind.reads_tokens()) {
-                (Some(v), true) => Some(v.tokens.clone()),
-                (Some(_), false) if matches!(spec.kind, ModelKind::Cnn(_)) => {
-                    notes.push(format!(
-                        "{} skipped: a text column is not an image",
-                        spec.name
-                    ));
-                    continue;
-                }
-                (Some(v), false) => Some(v.embedding.clone()),
-                (None, true) => {
-                    notes.push(format!(
-                        "{} skipped: it reads word-piece ids of a text column ([data] text)",
-                        spec.name
-                    ));
-                    continue;
-                }
-                (None, false) => None,
-            };
-            let image = match &spec.kind {
-                ModelKind::Cnn(p) => match p.image_shape(train.n_features()) {
-                    Some(hw) => Some(hw),
-                    None => {
-                        notes.push(format!(
-                            "{} skipped: {} features do not form a square image of at least \
-                             4x4 (set height and width)",
-                            spec.name,
-                            train.n_features()
-                        ));
-                        continue;
-                    }
-                },
-                _ => None,
+            let Some((view, image)) = placement(spec, train, text, notes) else {
+                continue;
             };
             let key = spec.kind.key();
             let seed_label = if out.iter().any(|e| e.spec.kind.key() == key) {
@@ -104,28 +73,78 @@ impl Experiment {
             }
         }
         if balanced {
-            let (weighted, not): (Vec<&MemberEstimator>, Vec<&MemberEstimator>) =
-                out.iter().partition(|e| e.takes_weights());
-            let names = |v: &[&MemberEstimator]| {
-                v.iter()
-                    .map(|e| e.spec.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            notes.push(format!(
-                "balanced class weights: networks draw batches by them, the others weight their \
-                 loss or statistics ({}){}",
-                names(&weighted),
-                if not.is_empty() {
-                    format!(
-                        "; fitted unweighted (they take no sample weights): {}",
-                        names(&not)
-                    )
-                } else {
-                    String::new()
-                }
-            ));
+            notes.push(balanced_note(&out));
         }
         out
     }
+}
+
+/// The columns a member reads (text mode: the token ids or the embeddings) and a CNN's image
+/// shape; `None`, with a note, when the member cannot apply to this data.
+fn placement(
+    spec: &ModelSpec,
+    train: &Dataset,
+    text: Option<&TextViews>,
+    notes: &mut Vec<String>,
+) -> Option<(Option<std::ops::Range<usize>>, Option<(usize, usize)>)> {
+    let view = match (text, spec.kind.reads_tokens()) {
+        (Some(v), true) => Some(v.tokens.clone()),
+        (Some(_), false) if matches!(spec.kind, ModelKind::Cnn(_)) => {
+            notes.push(format!(
+                "{} skipped: a text column is not an image",
+                spec.name
+            ));
+            return None;
+        }
+        (Some(v), false) => Some(v.embedding.clone()),
+        (None, true) => {
+            notes.push(format!(
+                "{} skipped: it reads word-piece ids of a text column ([data] text)",
+                spec.name
+            ));
+            return None;
+        }
+        (None, false) => None,
+    };
+    let image = match &spec.kind {
+        ModelKind::Cnn(p) => match p.image_shape(train.n_features()) {
+            Some(hw) => Some(hw),
+            None => {
+                notes.push(format!(
+                    "{} skipped: {} features do not form a square image of at least 4x4 (set \
+                     height and width)",
+                    spec.name,
+                    train.n_features()
+                ));
+                return None;
+            }
+        },
+        _ => None,
+    };
+    Some((view, image))
+}
+
+/// Which members balanced class weights reach, and which they do not.
+fn balanced_note(members: &[MemberEstimator]) -> String {
+    let (weighted, not): (Vec<&MemberEstimator>, Vec<&MemberEstimator>) =
+        members.iter().partition(|e| e.takes_weights());
+    let names = |v: &[&MemberEstimator]| {
+        v.iter()
+            .map(|e| e.spec.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "balanced class weights: networks draw batches by them, the others weight their loss or \
+         statistics ({}){}",
+        names(&weighted),
+        if not.is_empty() {
+            format!(
+                "; fitted unweighted (they take no sample weights): {}",
+                names(&not)
+            )
+        } else {
+            String::new()
+        }
+    )
 }

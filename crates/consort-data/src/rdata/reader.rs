@@ -161,6 +161,38 @@ impl<'a> Reader<'a> {
                 plain(RValue::Environment)
             }
             UNBOUNDVALUE_SXP | MISSINGARG_SXP => plain(RValue::Null),
+            REFSXP | PERSISTSXP | SYMSXP | PACKAGESXP | NAMESPACESXP | ENVSXP | EXTPTRSXP
+            | WEAKREFSXP => self.referenced_item(kind, flags, has_attr),
+            LISTSXP | LANGSXP | CLOSXP | PROMSXP | DOTSXP | ATTRLANGSXP | ATTRLISTSXP => self
+                .pairlist(
+                    kind,
+                    has_attr || kind == ATTRLANGSXP || kind == ATTRLISTSXP,
+                    has_tag,
+                ),
+            SPECIALSXP | BUILTINSXP => {
+                let n = self.len()?;
+                self.take(n)?;
+                plain(RValue::Unsupported(kind))
+            }
+            CHARSXP => {
+                let s = self.string()?;
+                plain(RValue::Str(vec![s]))
+            }
+            LGLSXP | INTSXP | REALSXP | CPLXSXP | STRSXP | VECSXP | EXPRSXP | RAWSXP => {
+                self.vector_item(kind, has_attr)
+            }
+            S4SXP => self.with_attributes(RValue::Unsupported(kind), has_attr),
+            ALTREP_SXP => self.altrep(),
+            other => Err(bad(format!(
+                "R type {other} (byte code or a reference class) is not data this reader takes"
+            ))),
+        }
+    }
+
+    /// An item that is, or joins, the reference table: a back-reference, a persistent name,
+    /// a symbol, a package or namespace, an environment, an external or weak pointer.
+    fn referenced_item(&mut self, kind: u8, flags: i32, has_attr: bool) -> Result<RObject> {
+        match kind {
             REFSXP => {
                 let index = match flags >> 8 {
                     0 => self.int()?,
@@ -209,12 +241,6 @@ impl<'a> Reader<'a> {
                 self.refs[slot] = o.clone();
                 Ok(o)
             }
-            LISTSXP | LANGSXP | CLOSXP | PROMSXP | DOTSXP | ATTRLANGSXP | ATTRLISTSXP => self
-                .pairlist(
-                    kind,
-                    has_attr || kind == ATTRLANGSXP || kind == ATTRLISTSXP,
-                    has_tag,
-                ),
             EXTPTRSXP => {
                 let slot = self.refs.len();
                 self.refs.push(RObject::plain(RValue::Unsupported(kind)));
@@ -229,15 +255,13 @@ impl<'a> Reader<'a> {
                 self.refs.push(o.clone());
                 Ok(o)
             }
-            SPECIALSXP | BUILTINSXP => {
-                let n = self.len()?;
-                self.take(n)?;
-                plain(RValue::Unsupported(kind))
-            }
-            CHARSXP => {
-                let s = self.string()?;
-                plain(RValue::Str(vec![s]))
-            }
+            _ => unreachable!("item_inner routes only referenced kinds here"),
+        }
+    }
+
+    /// A vector: logicals, integers, reals, complex numbers, strings, a list, raw bytes.
+    fn vector_item(&mut self, kind: u8, has_attr: bool) -> Result<RObject> {
+        match kind {
             LGLSXP | INTSXP => {
                 let n = self.len()?;
                 let mut v = Vec::with_capacity(n);
@@ -299,11 +323,7 @@ impl<'a> Reader<'a> {
                 let v = self.take(n)?.to_vec();
                 self.with_attributes(RValue::Raw(v), has_attr)
             }
-            S4SXP => self.with_attributes(RValue::Unsupported(kind), has_attr),
-            ALTREP_SXP => self.altrep(),
-            other => Err(bad(format!(
-                "R type {other} (byte code or a reference class) is not data this reader takes"
-            ))),
+            _ => unreachable!("item_inner routes only vector kinds here"),
         }
     }
 

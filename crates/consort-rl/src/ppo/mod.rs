@@ -124,17 +124,7 @@ pub fn train_ppo<E: Environment>(
         env_steps: 0,
     };
     for update in 0..n_updates {
-        let frac = 1.0 - update as f64 / n_updates as f64;
-        let lr = if config.anneal_lr {
-            frac * config.learning_rate
-        } else {
-            config.learning_rate
-        };
-        let clip = if config.anneal_clip {
-            frac * config.clip_coef
-        } else {
-            config.clip_coef
-        };
+        let (lr, clip) = annealed(config, update, n_updates);
         let acting = model.valid();
         let roll = collector.collect(config, &acting, &mut run)?;
         let last_values = collector.values(&acting)?;
@@ -165,11 +155,7 @@ pub fn train_ppo<E: Environment>(
         if let (Some(_), Some(KlPenalty::Adaptive { target, .. })) =
             (&collector.reference, config.kl)
         {
-            if used_kl > 1.5 * target {
-                kl_coef *= 2.0;
-            } else if used_kl < target / 1.5 {
-                kl_coef /= 2.0;
-            }
+            kl_coef = adapted_kl_coef(kl_coef, used_kl, target);
         }
         report_progress(
             config,
@@ -191,6 +177,34 @@ pub fn train_ppo<E: Environment>(
     }
     run.policy = model.valid();
     Ok(run)
+}
+
+/// This update's learning rate and clip range: decayed linearly to zero when annealed.
+fn annealed(config: &PpoConfig, update: usize, n_updates: usize) -> (f64, f64) {
+    let frac = 1.0 - update as f64 / n_updates as f64;
+    let lr = if config.anneal_lr {
+        frac * config.learning_rate
+    } else {
+        config.learning_rate
+    };
+    let clip = if config.anneal_clip {
+        frac * config.clip_coef
+    } else {
+        config.clip_coef
+    };
+    (lr, clip)
+}
+
+/// Schulman et al.'s adaptive KL rule: double the coefficient when the KL overshoots 1.5
+/// times its target, halve it when it falls under two thirds of it.
+fn adapted_kl_coef(coef: f64, kl: f64, target: f64) -> f64 {
+    if kl > 1.5 * target {
+        coef * 2.0
+    } else if kl < target / 1.5 {
+        coef / 2.0
+    } else {
+        coef
+    }
 }
 
 /// The policy training starts from: `start` on the training device (checked against the

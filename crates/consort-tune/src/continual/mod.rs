@@ -195,38 +195,102 @@ where
     };
     let untrained = NetworkClassifier::new(model.clone(), device.clone(), d, k);
     let random_baseline = test_all(&untrained)?;
-    let mut buffer = strategy.replay.map(ReplayBuffer::new).transpose()?;
-    let mut previous: Option<NetworkClassifier<S::Net>> = None;
-    let mut ewc = strategy
-        .ewc
-        .map(ElasticWeightConsolidation::new)
-        .transpose()?;
-    let mut seen_classes: Vec<usize> = Vec::new();
+    let mut stream = Stream {
+        buffer: strategy.replay.map(ReplayBuffer::new).transpose()?,
+        previous: None,
+        ewc: strategy
+            .ewc
+            .map(ElasticWeightConsolidation::new)
+            .transpose()?,
+        seen_classes: Vec::new(),
+        optimizer: None,
+    };
     let mut rows = Vec::new();
-    let mut optimizer: Option<crate::OptimizerState> = None;
     for (i, experience) in scenario.experiences.iter().enumerate() {
-        let data = if strategy.joint {
+        let data = stream.rows(strategy, scenario, i)?;
+        let cfg = train
+            .clone()
+            .with_seed(derive_seed(train.seed, &format!("experience{i}")));
+        let estimator = NetworkEstimator::new(spec.clone(), cfg).with_start(model);
+        let estimator = stream.plug_in(estimator, strategy, scenario, i, &data, k)?;
+        let (classifier, outcome) = estimator.fit_with_history(&data)?;
+        model = outcome.model;
+        if strategy.carry_optimizer {
+            stream.optimizer = Some(outcome.optimizer);
+        }
+        if let Some(e) = &mut stream.ewc {
+            e.consolidate(&model, &experience.train)?;
+        }
+        rows.push(test_all(&classifier)?);
+        if let Some(b) = &mut stream.buffer {
+            b.update(&experience.train)?;
+        }
+        let new: Vec<usize> = experience
+            .classes
+            .iter()
+            .filter(|c| !stream.seen_classes.contains(c))
+            .copied()
+            .collect();
+        stream.seen_classes.extend(new);
+        stream.previous = Some(classifier);
+    }
+    Ok(ContinualRun {
+        strategy: strategy.name(),
+        matrix: AccuracyMatrix::new(rows)?,
+        random_baseline,
+    })
+}
+
+/// What a continual run carries from one experience to the next.
+struct Stream<N: consort_models::Network> {
+    buffer: Option<ReplayBuffer>,
+    /// The model after the previous experience (the teacher of learning without forgetting).
+    previous: Option<NetworkClassifier<N>>,
+    ewc: Option<ElasticWeightConsolidation>,
+    seen_classes: Vec<usize>,
+    /// The optimiser's state, when the strategy carries it.
+    optimizer: Option<crate::OptimizerState>,
+}
+
+impl<N: consort_models::Network> Stream<N>
+where
+    NetworkClassifier<N>: Classifier,
+{
+    /// The rows experience `i` trains on: every experience so far (joint training), or its
+    /// own with the replay buffer's.
+    fn rows(&self, strategy: &Strategy, scenario: &Scenario, i: usize) -> Result<Dataset> {
+        let experience = &scenario.experiences[i];
+        if strategy.joint {
             let seen: Vec<&Dataset> = scenario.experiences[..=i]
                 .iter()
                 .map(|e| &e.train)
                 .collect();
-            Dataset::concat(&seen)?
-        } else {
-            match buffer.as_ref().and_then(ReplayBuffer::rows) {
-                Some(kept) => Dataset::concat(&[&experience.train, kept])?,
-                None => experience.train.clone(),
-            }
-        };
-        let cfg = train
-            .clone()
-            .with_seed(derive_seed(train.seed, &format!("experience{i}")));
-        let mut estimator = NetworkEstimator::new(spec.clone(), cfg).with_start(model);
-        if let Some(state) = optimizer.take() {
+            return Dataset::concat(&seen);
+        }
+        match self.buffer.as_ref().and_then(ReplayBuffer::rows) {
+            Some(kept) => Dataset::concat(&[&experience.train, kept]),
+            None => Ok(experience.train.clone()),
+        }
+    }
+
+    /// The strategy's plug-ins on experience `i`'s estimator: the carried optimiser state,
+    /// the replay share of each batch, task heads, learning without forgetting, EWC.
+    fn plug_in<S: NetworkSpec<Net = N>>(
+        &mut self,
+        mut estimator: NetworkEstimator<S>,
+        strategy: &Strategy,
+        scenario: &Scenario,
+        i: usize,
+        data: &Dataset,
+        k: usize,
+    ) -> Result<NetworkEstimator<S>> {
+        let experience = &scenario.experiences[i];
+        if let Some(state) = self.optimizer.take() {
             estimator = estimator.with_optimizer_state(state);
         }
         if let (Some(share), Some(kept)) = (
             strategy.replay.and_then(|r| r.batch_share),
-            buffer.as_ref().and_then(ReplayBuffer::rows),
+            self.buffer.as_ref().and_then(ReplayBuffer::rows),
         ) && !strategy.joint
         {
             // New rows first in `data`, then the buffer's: each batch draws its share from
@@ -246,44 +310,19 @@ where
             let head = TaskHead::new(&tasks, k);
             estimator = estimator.with_hook(move |_| Ok(Box::new(head.clone())));
         }
-        if let (Some(lwf), Some(old)) = (strategy.lwf, &previous) {
+        if let (Some(lwf), Some(old)) = (strategy.lwf, &self.previous) {
             let hook = LearningWithoutForgetting::new(
                 old.logits(data.features())?,
-                seen_classes.clone(),
+                self.seen_classes.clone(),
                 lwf.weight,
                 lwf.temperature,
             )?;
             estimator = estimator.with_hook(move |_| Ok(Box::new(hook.clone())));
         }
-        if let Some(e) = &ewc {
+        if let Some(e) = &self.ewc {
             let hook = e.clone();
             estimator = estimator.with_hook(move |_| Ok(Box::new(hook.clone())));
         }
-        let (classifier, outcome) = estimator.fit_with_history(&data)?;
-        model = outcome.model;
-        if strategy.carry_optimizer {
-            optimizer = Some(outcome.optimizer);
-        }
-        if let Some(e) = &mut ewc {
-            e.consolidate(&model, &experience.train)?;
-        }
-        rows.push(test_all(&classifier)?);
-        if let Some(b) = &mut buffer {
-            b.update(&experience.train)?;
-        }
-        seen_classes.extend(
-            experience
-                .classes
-                .iter()
-                .filter(|c| !seen_classes.contains(c))
-                .copied()
-                .collect::<Vec<_>>(),
-        );
-        previous = Some(classifier);
+        Ok(estimator)
     }
-    Ok(ContinualRun {
-        strategy: strategy.name(),
-        matrix: AccuracyMatrix::new(rows)?,
-        random_baseline,
-    })
 }
