@@ -79,6 +79,9 @@ impl Experiment {
     }
 }
 
+/// Where a member reads: its block of columns (`None`: all) and a CNN's image shape.
+type Placement = (Option<std::ops::Range<usize>>, Option<(usize, usize)>);
+
 /// The columns a member reads (text mode: the token ids or the embeddings) and a CNN's image
 /// shape; `None`, with a note, when the member cannot apply to this data.
 fn placement(
@@ -86,7 +89,7 @@ fn placement(
     train: &Dataset,
     text: Option<&TextViews>,
     notes: &mut Vec<String>,
-) -> Option<(Option<std::ops::Range<usize>>, Option<(usize, usize)>)> {
+) -> Option<Placement> {
     let view = match (text, spec.kind.reads_tokens()) {
         (Some(v), true) => Some(v.tokens.clone()),
         (Some(_), false) if matches!(spec.kind, ModelKind::Cnn(_)) => {
