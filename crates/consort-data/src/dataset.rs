@@ -159,7 +159,7 @@ impl Dataset {
         Self {
             name: self.name.clone(),
             features: self.features.select_rows(indices),
-            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+            labels: crate::take(&self.labels, indices),
             feature_names: self.feature_names.clone(),
             class_names: self.class_names.clone(),
         }

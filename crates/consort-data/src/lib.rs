@@ -47,7 +47,8 @@ pub use regression::RegressionDataset;
 pub use scale::StandardScaler;
 pub use scenario::{Experience, Scenario, ScenarioKind};
 pub use split::{
-    Fold, Splits, kfold, stratified_kfold, train_test_split, train_validation_test_split,
+    Fold, Rows, Splits, kfold, over_folds, stratified_kfold, take, train_test_split,
+    train_validation_test_split,
 };
 pub use table::{RawTable, TextColumn};
 pub use text::{TextDataset, Vocabulary, bag_of_ids, read_text_csv, tokenize};

@@ -55,7 +55,7 @@ impl RegressionDataset {
     pub fn subset(&self, indices: &[usize]) -> Self {
         Self {
             features: self.features.select_rows(indices),
-            targets: indices.iter().map(|&i| self.targets[i]).collect(),
+            targets: crate::take(&self.targets, indices),
         }
     }
 

@@ -131,6 +131,58 @@ pub struct Fold {
     pub test: Vec<usize>,
 }
 
+/// Data whose rows can be taken by index: what splits and folds cut.
+pub trait Rows: Sized {
+    /// The rows at `indices`, in that order.
+    fn rows_at(&self, indices: &[usize]) -> Self;
+}
+
+impl Rows for Dataset {
+    fn rows_at(&self, indices: &[usize]) -> Self {
+        self.subset(indices)
+    }
+}
+
+impl Rows for crate::RegressionDataset {
+    fn rows_at(&self, indices: &[usize]) -> Self {
+        self.subset(indices)
+    }
+}
+
+impl Rows for crate::RawTable {
+    fn rows_at(&self, indices: &[usize]) -> Self {
+        self.subset(indices)
+    }
+}
+
+/// The values at `indices`, in that order: the per-row columns every subset takes.
+pub fn take<T: Clone>(values: &[T], indices: &[usize]) -> Vec<T> {
+    indices.iter().map(|&i| values[i].clone()).collect()
+}
+
+impl Fold {
+    /// The fold's training rows and held-out rows of `data`.
+    pub fn parts<D: Rows>(&self, data: &D) -> (D, D) {
+        (data.rows_at(&self.train), data.rows_at(&self.test))
+    }
+}
+
+/// The k-fold loop, written once: `each(training rows, held-out rows)` for every fold, in
+/// order; the results in fold order.
+pub fn over_folds<D: Rows, T>(
+    data: &D,
+    folds: &[Fold],
+    mut each: impl FnMut(D, D) -> Result<T>,
+) -> Result<Vec<T>> {
+    folds
+        .iter()
+        .map(|fold| {
+            let (train, held_out) = fold.parts(data);
+            each(train, held_out)
+        })
+        .collect()
+}
+
 /// Stratified k-fold: each class is dealt round-robin over the folds, so every fold holds
 /// about `1/k` of each class and every row is in exactly one test fold.
 pub fn stratified_kfold(

@@ -117,7 +117,7 @@ impl RawTable {
         Self {
             name: self.name.clone(),
             features: self.features.select_rows(indices),
-            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+            labels: crate::take(&self.labels, indices),
             feature_names: self.feature_names.clone(),
             class_names: self.class_names.clone(),
             label_name: self.label_name.clone(),
@@ -126,7 +126,7 @@ impl RawTable {
                 .iter()
                 .map(|c| TextColumn {
                     name: c.name.clone(),
-                    cells: indices.iter().map(|&i| c.cells[i].clone()).collect(),
+                    cells: crate::take(&c.cells, indices),
                 })
                 .collect(),
         }

@@ -1,7 +1,7 @@
 //! k-fold cross-validated scores of any estimator.
 
 use consort_core::{ClassifierEstimator, RegressorEstimator, Result};
-use consort_data::{Dataset, RegressionDataset, kfold, stratified_kfold};
+use consort_data::{Dataset, RegressionDataset, kfold, over_folds, stratified_kfold};
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::model_accuracy;
@@ -58,14 +58,10 @@ pub fn cross_validate(
 ) -> Result<CvScores> {
     data.ensure_trainable()?;
     let folds = stratified_kfold(data.labels(), data.n_classes(), k, seed)?;
-    let scores = folds
-        .iter()
-        .map(|fold| {
-            let model = estimator.fit_classifier(&data.subset(&fold.train))?;
-            let test = data.subset(&fold.test);
-            model_accuracy(model.as_ref(), test.features(), test.labels())
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let scores = over_folds(data, &folds, |train, test| {
+        let model = estimator.fit_classifier(&train)?;
+        model_accuracy(model.as_ref(), test.features(), test.labels())
+    })?;
     Ok(CvScores::new(scores))
 }
 
@@ -78,13 +74,9 @@ pub fn cross_validate_regressor(
 ) -> Result<CvScores> {
     data.ensure_trainable()?;
     let folds = kfold(data.len(), k, seed)?;
-    let scores = folds
-        .iter()
-        .map(|fold| {
-            let model = estimator.fit_regressor(&data.subset(&fold.train))?;
-            let test = data.subset(&fold.test);
-            mse(test.targets(), &model.predict(test.features())?)
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let scores = over_folds(data, &folds, |train, test| {
+        let model = estimator.fit_regressor(&train)?;
+        mse(test.targets(), &model.predict(test.features())?)
+    })?;
     Ok(CvScores::new(scores))
 }

@@ -35,3 +35,12 @@ pub use ranking::RankingMetrics;
 pub use regression::{RegressionMetrics, mae, mse, r2, rmse};
 pub use report::{DataSummary, Figure, ModelFamily, ModelResult, Report, Section};
 pub use table::MarkdownTable;
+
+/// The error of rendering without the `plots` feature.
+#[cfg(not(feature = "plots"))]
+pub(crate) fn no_plots() -> consort_core::ConsortError {
+    consort_core::ConsortError::config(
+        "SVG charts need consort-eval's `plots` feature (on by default; off for the training \
+         crate, which only needs the metrics)",
+    )
+}

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use consort_core::io::write_atomic;
 use consort_core::{ConsortError, Result};
+#[cfg(feature = "plots")]
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -68,6 +69,7 @@ impl ParallelCoordinates {
         Ok(())
     }
 
+    #[cfg(feature = "plots")]
     /// The chart as an SVG document.
     pub fn to_svg(&self) -> Result<String> {
         self.check()?;
@@ -147,13 +149,20 @@ impl ParallelCoordinates {
         Ok(svg)
     }
 
+    /// Without the `plots` feature there is no renderer: an error says how to get one.
+    #[cfg(not(feature = "plots"))]
+    pub fn to_svg(&self) -> Result<String> {
+        self.check()?;
+        Err(crate::no_plots())
+    }
+
     /// Writes the SVG to `path` atomically.
     pub fn write_svg(&self, path: &Path) -> Result<()> {
         write_atomic(path, self.to_svg()?.as_bytes())
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "plots"))]
 mod tests {
     use super::*;
 

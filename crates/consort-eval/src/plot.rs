@@ -5,6 +5,7 @@ use std::path::Path;
 
 use consort_core::io::write_atomic;
 use consort_core::{ConsortError, Result};
+#[cfg(feature = "plots")]
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +44,7 @@ pub struct LineChart {
     pub markers: Vec<Marker>,
 }
 
+#[cfg(feature = "plots")]
 const PALETTE: [RGBColor; 5] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
@@ -51,6 +53,7 @@ const PALETTE: [RGBColor; 5] = [
     RGBColor(148, 103, 189),
 ];
 
+#[cfg(feature = "plots")]
 fn plot_error(e: impl std::fmt::Display) -> ConsortError {
     ConsortError::InvalidInput(format!("plotting: {e}"))
 }
@@ -112,6 +115,7 @@ impl LineChart {
         ))
     }
 
+    #[cfg(feature = "plots")]
     /// The chart as an SVG document (640 x 400).
     pub fn to_svg(&self) -> Result<String> {
         let ((x0, x1), (y0, y1)) = self.ranges()?;
@@ -176,6 +180,13 @@ impl LineChart {
         Ok(svg)
     }
 
+    /// Without the `plots` feature there is no renderer: an error says how to get one.
+    #[cfg(not(feature = "plots"))]
+    pub fn to_svg(&self) -> Result<String> {
+        self.ranges()?;
+        Err(crate::no_plots())
+    }
+
     /// Writes the SVG to `path` atomically.
     pub fn write_svg(&self, path: &Path) -> Result<()> {
         write_atomic(path, self.to_svg()?.as_bytes())
@@ -216,6 +227,7 @@ impl Heatmap {
         }
     }
 
+    #[cfg(feature = "plots")]
     /// The heatmap as an SVG document (square cells, at most 640 pixels wide).
     pub fn to_svg(&self) -> Result<String> {
         let (rows, cols) = (self.row_labels.len(), self.col_labels.len());
@@ -299,6 +311,12 @@ impl Heatmap {
         }
         Ok(svg)
     }
+
+    /// Without the `plots` feature there is no renderer: an error says how to get one.
+    #[cfg(not(feature = "plots"))]
+    pub fn to_svg(&self) -> Result<String> {
+        Err(crate::no_plots())
+    }
 }
 
 /// A chart of a report.
@@ -347,7 +365,7 @@ impl From<Heatmap> for Chart {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "plots"))]
 mod tests {
     use super::*;
 

@@ -134,3 +134,11 @@ pub(crate) fn build(
         }
     }))
 }
+
+/// A fitted combiner: its name, spec index, members (indices into the fitted members).
+pub(crate) struct FittedCombiner {
+    pub name: String,
+    pub spec: usize,
+    pub built: BuiltCombiner,
+    pub members: Vec<usize>,
+}

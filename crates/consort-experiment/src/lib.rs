@@ -31,6 +31,7 @@ mod member_loader;
 mod members;
 mod preflight;
 mod prepare;
+mod prepared;
 pub mod recommend;
 mod resolve;
 mod run;

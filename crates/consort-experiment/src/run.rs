@@ -13,7 +13,7 @@ use consort_eval::{
     Report, Section,
 };
 
-use crate::combine::{self, BuiltCombiner, Candidate as Stage};
+use crate::combine::{self, BuiltCombiner, Candidate as Stage, FittedCombiner};
 use crate::config::{CombinerKind, ExperimentConfig, MemberSet, Role};
 use crate::members::{MemberEstimator, SaveableClassifier};
 use crate::preflight;
@@ -52,14 +52,6 @@ struct FittedMember {
     predict_seconds: f64,
     test_proba: Matrix,
     test_predicted: Vec<usize>,
-}
-
-/// A fitted combiner: its name, spec index, members (indices into the fitted members).
-pub(crate) struct FittedCombiner {
-    pub name: String,
-    pub spec: usize,
-    pub built: BuiltCombiner,
-    pub members: Vec<usize>,
 }
 
 impl Experiment {

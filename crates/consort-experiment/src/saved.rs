@@ -18,11 +18,10 @@ use consort_ensemble::{
 use consort_models::LogisticRegression;
 use serde::{Deserialize, Serialize};
 
-use crate::combine::BuiltCombiner;
+use crate::combine::{BuiltCombiner, FittedCombiner};
 use crate::member_loader::load_member;
 use crate::members::SaveableClassifier;
 use crate::prepare::Preprocessing;
-use crate::run::FittedCombiner;
 
 /// The format version this build writes and reads.
 const FORMAT: u32 = 1;

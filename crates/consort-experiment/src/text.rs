@@ -7,9 +7,9 @@ use consort_data::split::stratified_indices;
 use consort_data::{LabelColumn, MissingValues, TextDataset, read_text_csv};
 
 use crate::config::DataConfig;
-use crate::prepare::Prepared;
+use crate::prepared::Prepared;
 #[cfg(feature = "text")]
-use crate::prepare::{Preprocessing, TextViews};
+use crate::prepared::{Preprocessing, TextViews};
 
 /// Reads the text and label columns, splits (or maps the given test file's labels), and
 /// builds the embedding and token views.

@@ -7,6 +7,7 @@
 
 #![warn(missing_docs)]
 
+mod frozen;
 pub mod objective;
 mod pruner;
 mod report;
@@ -18,6 +19,7 @@ mod tpe;
 mod trial;
 pub mod tune;
 
+pub use frozen::{FrozenTrial, TrialState};
 pub use pruner::{Hyperband, MedianPruner, NopPruner, Pruner, SuccessiveHalving};
 pub use sampler::{GridSampler, RandomSampler, Sampler};
 pub use space::{Distribution, ParamValue};
@@ -30,4 +32,4 @@ pub use storage::{
 };
 pub use study::{Study, StudyDirection};
 pub use tpe::TpeSampler;
-pub use trial::{FrozenTrial, Trial, TrialState};
+pub use trial::Trial;

@@ -3,7 +3,7 @@
 //! that its mean validation accuracy is reported after each epoch and a pruner can stop it.
 
 use consort_core::{Classifier, ClassifierEstimator, FitWith, Result};
-use consort_data::{Dataset, stratified_kfold};
+use consort_data::{Dataset, over_folds, stratified_kfold};
 use consort_eval::{cross_validate, model_accuracy};
 use consort_models::{NetworkClassifier, NetworkSpec};
 use consort_tune::continual::IncrementalNetwork;
@@ -49,10 +49,8 @@ where
             )
         })
         .collect::<Result<Vec<_>>>()?;
-    let parts: Vec<(Dataset, Dataset)> = splits
-        .iter()
-        .map(|f| (data.subset(&f.train), data.subset(&f.test)))
-        .collect();
+    let parts: Vec<(Dataset, Dataset)> =
+        over_folds(data, &splits, |fit, held_out| Ok((fit, held_out)))?;
     let mut score = 0.0;
     for epoch in 1..=train.epochs {
         let mut sum = 0.0;

@@ -1,17 +1,12 @@
 //! Pruners: whether a running trial, from its intermediate values, should stop.
 
-use crate::study::StudyDirection;
-use crate::trial::{FrozenTrial, TrialState};
+use crate::frozen::{FrozenTrial, TrialState};
+use consort_core::Direction;
 
 /// Decides whether a trial stops early.
 pub trait Pruner: Send + Sync {
     /// Whether `trial` (its latest intermediate value) should stop, given the `history`.
-    fn prune(
-        &self,
-        history: &[FrozenTrial],
-        trial: &FrozenTrial,
-        direction: StudyDirection,
-    ) -> bool;
+    fn prune(&self, history: &[FrozenTrial], trial: &FrozenTrial, direction: Direction) -> bool;
 }
 
 /// Never prunes.
@@ -19,15 +14,15 @@ pub trait Pruner: Send + Sync {
 pub struct NopPruner;
 
 impl Pruner for NopPruner {
-    fn prune(&self, _: &[FrozenTrial], _: &FrozenTrial, _: StudyDirection) -> bool {
+    fn prune(&self, _: &[FrozenTrial], _: &FrozenTrial, _: Direction) -> bool {
         false
     }
 }
 
-fn worse(direction: StudyDirection, value: f64, than: f64) -> bool {
+fn worse(direction: Direction, value: f64, than: f64) -> bool {
     match direction {
-        StudyDirection::Lower => value > than,
-        StudyDirection::Higher => value < than,
+        Direction::Lower => value > than,
+        Direction::Higher => value < than,
     }
 }
 
@@ -53,12 +48,7 @@ impl Default for MedianPruner {
 }
 
 impl Pruner for MedianPruner {
-    fn prune(
-        &self,
-        history: &[FrozenTrial],
-        trial: &FrozenTrial,
-        direction: StudyDirection,
-    ) -> bool {
+    fn prune(&self, history: &[FrozenTrial], trial: &FrozenTrial, direction: Direction) -> bool {
         let Some((step, value)) = trial.last_intermediate() else {
             return false;
         };
@@ -130,7 +120,7 @@ impl SuccessiveHalving {
         &self,
         others: impl Iterator<Item = &'a FrozenTrial>,
         trial: &FrozenTrial,
-        direction: StudyDirection,
+        direction: Direction,
     ) -> bool {
         let Some((step, value)) = trial.last_intermediate() else {
             return false;
@@ -149,20 +139,15 @@ impl SuccessiveHalving {
             return false;
         }
         at_rung.sort_by(|a, b| match direction {
-            StudyDirection::Lower => a.total_cmp(b),
-            StudyDirection::Higher => b.total_cmp(a),
+            Direction::Lower => a.total_cmp(b),
+            Direction::Higher => b.total_cmp(a),
         });
         worse(direction, value, at_rung[keep - 1])
     }
 }
 
 impl Pruner for SuccessiveHalving {
-    fn prune(
-        &self,
-        history: &[FrozenTrial],
-        trial: &FrozenTrial,
-        direction: StudyDirection,
-    ) -> bool {
+    fn prune(&self, history: &[FrozenTrial], trial: &FrozenTrial, direction: Direction) -> bool {
         self.prune_among(history.iter(), trial, direction)
     }
 }
@@ -193,12 +178,7 @@ impl Hyperband {
 }
 
 impl Pruner for Hyperband {
-    fn prune(
-        &self,
-        history: &[FrozenTrial],
-        trial: &FrozenTrial,
-        direction: StudyDirection,
-    ) -> bool {
+    fn prune(&self, history: &[FrozenTrial], trial: &FrozenTrial, direction: Direction) -> bool {
         let bracket = self.bracket(trial.number);
         let sha = SuccessiveHalving {
             min_resource: self.min_resource,
@@ -230,7 +210,7 @@ mod tests {
             .map(|i| trial(i, TrialState::Complete, &[0.5 + 0.1 * i as f64, 0.9]))
             .collect();
         let p = MedianPruner::default();
-        let higher = StudyDirection::Higher;
+        let higher = Direction::Higher;
         assert!(p.prune(&history, &trial(5, TrialState::Running, &[0.6]), higher));
         assert!(!p.prune(&history, &trial(5, TrialState::Running, &[0.8]), higher));
         assert!(
@@ -258,7 +238,7 @@ mod tests {
         let history: Vec<FrozenTrial> = (0..5)
             .map(|i| trial(i, TrialState::Complete, &[0.1 * i as f64]))
             .collect();
-        let lower = StudyDirection::Lower;
+        let lower = Direction::Lower;
         // Six values at rung 1 (step 1): keep the best 2 (0.0, 0.1).
         assert!(!sha.prune(&history, &trial(9, TrialState::Running, &[0.05]), lower));
         assert!(sha.prune(&history, &trial(9, TrialState::Running, &[0.25]), lower));

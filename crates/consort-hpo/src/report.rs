@@ -18,9 +18,9 @@ use consort_eval::{Chart, LineChart, MarkdownTable, ParallelAxis, ParallelCoordi
 use consort_models::{MaxFeatures, RandomForestConfig};
 use rand::seq::SliceRandom;
 
+use crate::frozen::TrialState;
 use crate::space::Distribution;
 use crate::study::Study;
-use crate::trial::TrialState;
 
 /// A tick label: floats to 3 significant places.
 fn short(v: &crate::space::ParamValue) -> String {

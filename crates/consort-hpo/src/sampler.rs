@@ -6,9 +6,9 @@ use consort_core::{ConsortError, Result};
 use rand::Rng;
 use rand::rngs::StdRng;
 
+use crate::frozen::FrozenTrial;
 use crate::space::{Distribution, ParamValue};
-use crate::study::StudyDirection;
-use crate::trial::FrozenTrial;
+use consort_core::Direction;
 
 /// Proposes parameter values.
 pub trait Sampler: Send + Sync {
@@ -17,7 +17,7 @@ pub trait Sampler: Send + Sync {
     fn sample(
         &self,
         history: &[FrozenTrial],
-        direction: StudyDirection,
+        direction: Direction,
         trial_number: usize,
         name: &str,
         dist: &Distribution,
@@ -31,7 +31,7 @@ pub trait Sampler: Send + Sync {
     fn sample_relative(
         &self,
         _history: &[FrozenTrial],
-        _direction: StudyDirection,
+        _direction: Direction,
         _trial_number: usize,
         _rng: &mut StdRng,
     ) -> Result<BTreeMap<String, (Distribution, ParamValue)>> {
@@ -82,7 +82,7 @@ impl Sampler for RandomSampler {
     fn sample(
         &self,
         _: &[FrozenTrial],
-        _: StudyDirection,
+        _: Direction,
         _: usize,
         _: &str,
         dist: &Distribution,
@@ -125,7 +125,7 @@ impl Sampler for GridSampler {
     fn sample(
         &self,
         _: &[FrozenTrial],
-        _: StudyDirection,
+        _: Direction,
         trial_number: usize,
         name: &str,
         dist: &Distribution,

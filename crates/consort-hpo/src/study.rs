@@ -10,10 +10,11 @@ use consort_core::{ConsortError, Direction, Event, ObserverHandle, Result};
 
 use crate::storage::{Journal, MemoryStorage, StorageOptions, StudyStorage, open_storage};
 
+use crate::frozen::{FrozenTrial, TrialState};
 use crate::pruner::{NopPruner, Pruner};
 use crate::sampler::Sampler;
 use crate::tpe::TpeSampler;
-use crate::trial::{FrozenTrial, Trial, TrialState};
+use crate::trial::Trial;
 
 /// Whether the objective is to be minimised or maximised.
 pub type StudyDirection = Direction;

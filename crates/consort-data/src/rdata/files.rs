@@ -7,15 +7,7 @@ use std::path::Path;
 use consort_core::{ConsortError, Result};
 
 use super::object::{RObject, RValue};
-use super::reader::unserialize;
-
-pub(super) fn bad(message: impl Into<String>) -> ConsortError {
-    ConsortError::Parse {
-        source_name: "R serialization".into(),
-        line: 0,
-        message: message.into(),
-    }
-}
+use super::reader::{bad, unserialize};
 
 /// Decompresses what R wrote: gzip, xz or bzip2; anything else is taken as already plain.
 pub(crate) fn decompress(bytes: &[u8]) -> Result<Vec<u8>> {

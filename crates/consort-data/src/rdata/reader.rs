@@ -2,10 +2,18 @@
 
 mod altrep;
 
-use consort_core::Result;
+use consort_core::{ConsortError, Result};
 
-use super::files::bad;
 use super::object::{RObject, RValue};
+
+/// A malformed serialisation.
+pub(crate) fn bad(message: impl Into<String>) -> ConsortError {
+    ConsortError::Parse {
+        source_name: "R serialization".into(),
+        line: 0,
+        message: message.into(),
+    }
+}
 
 /// Unserialises one object from R's serialisation stream (XDR format, versions 2 and 3).
 pub fn unserialize(bytes: &[u8]) -> Result<RObject> {

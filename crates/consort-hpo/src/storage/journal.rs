@@ -18,8 +18,8 @@ use consort_core::{ConsortError, Result};
 use serde::{Deserialize, Serialize};
 
 use super::{Claim, StorageState, StudyStorage, WORKER_DIED, process_alive};
+use crate::frozen::{FrozenTrial, TrialState};
 use crate::space::{Distribution, ParamValue};
-use crate::trial::{FrozenTrial, TrialState};
 
 /// One line of the journal.
 #[derive(Debug, Clone, Serialize, Deserialize)]

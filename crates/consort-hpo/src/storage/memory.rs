@@ -7,8 +7,8 @@ use std::sync::{Mutex, MutexGuard};
 use consort_core::{ConsortError, Direction, Result};
 
 use super::{Claim, StorageState, StudyStorage};
+use crate::frozen::{FrozenTrial, TrialState};
 use crate::space::{Distribution, ParamValue};
-use crate::trial::{FrozenTrial, TrialState};
 
 /// Trials in memory, by number.
 #[derive(Debug, Default)]

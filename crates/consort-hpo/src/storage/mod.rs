@@ -28,8 +28,8 @@ use std::time::Duration;
 
 use consort_core::{ConsortError, Direction, Result};
 
+use crate::frozen::FrozenTrial;
 use crate::space::{Distribution, ParamValue};
-use crate::trial::FrozenTrial;
 
 pub use journal::Journal;
 pub use memory::MemoryStorage;

@@ -22,8 +22,8 @@ use consort_core::{ConsortError, Direction, Result};
 
 use super::sql_connection::{SqlConnection, SqlError, SqlExec, SqlResult, SqlValue};
 use super::{Claim, StorageOptions, StorageState, StudyStorage, WORKER_DIED, process_alive};
+use crate::frozen::{FrozenTrial, TrialState};
 use crate::space::{Distribution, ParamValue};
-use crate::trial::{FrozenTrial, TrialState};
 
 const SCHEMA: [&str; 3] = [
     "CREATE TABLE IF NOT EXISTS consort_studies (

@@ -19,10 +19,10 @@ use std::collections::BTreeMap;
 
 use parzen::Parzen;
 
+use crate::frozen::{FrozenTrial, TrialState};
 use crate::sampler::{Sampler, random_value};
 use crate::space::{Distribution, ParamValue};
-use crate::study::StudyDirection;
-use crate::trial::{FrozenTrial, TrialState};
+use consort_core::Direction;
 
 /// TPE's settings.
 #[derive(Debug, Clone, Copy)]
@@ -70,15 +70,15 @@ impl Sampler for TpeSampler {
     fn sample(
         &self,
         history: &[FrozenTrial],
-        direction: StudyDirection,
+        direction: Direction,
         _: usize,
         name: &str,
         dist: &Distribution,
         rng: &mut StdRng,
     ) -> Result<ParamValue> {
         let sign = match direction {
-            StudyDirection::Lower => 1.0,
-            StudyDirection::Higher => -1.0,
+            Direction::Lower => 1.0,
+            Direction::Higher => -1.0,
         };
         let observed = |t: &&FrozenTrial| {
             t.distributions.get(name) == Some(dist) && t.params.contains_key(name)
@@ -145,7 +145,7 @@ impl Sampler for TpeSampler {
     fn sample_relative(
         &self,
         history: &[FrozenTrial],
-        direction: StudyDirection,
+        direction: Direction,
         _trial_number: usize,
         rng: &mut StdRng,
     ) -> Result<BTreeMap<String, (Distribution, ParamValue)>> {

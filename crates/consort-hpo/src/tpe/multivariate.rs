@@ -16,9 +16,9 @@ use rand::rngs::StdRng;
 
 use super::parzen::normal_cdf;
 use super::{TpeSampler, gamma, search_bounds};
+use crate::frozen::{FrozenTrial, TrialState};
 use crate::space::{Distribution, ParamValue};
-use crate::study::StudyDirection;
-use crate::trial::{FrozenTrial, TrialState};
+use consort_core::Direction;
 
 /// Share of a categorical kernel's mass spread evenly over the choices.
 const CATEGORICAL_BLEND: f64 = 0.2;
@@ -167,7 +167,7 @@ impl<'a> Joint<'a> {
 pub(super) fn sample(
     tpe: &TpeSampler,
     history: &[FrozenTrial],
-    direction: StudyDirection,
+    direction: Direction,
     rng: &mut StdRng,
 ) -> BTreeMap<String, (Distribution, ParamValue)> {
     let complete: Vec<&FrozenTrial> = history
@@ -211,8 +211,8 @@ pub(super) fn sample(
             .collect()
     };
     let sign = match direction {
-        StudyDirection::Lower => 1.0,
-        StudyDirection::Higher => -1.0,
+        Direction::Lower => 1.0,
+        Direction::Higher => -1.0,
     };
     let mut scored: Vec<(Vec<f64>, f64)> = complete
         .iter()

@@ -21,9 +21,9 @@ use burn::tensor::DType;
 use super::adam_kernel::{Moments, StepScalars, adam_step};
 use burn::tensor::{Device, Tensor};
 
+use super::{BETA_1, BETA_2};
+
 /// Adam's hyperparameters, as burn's [`AdamConfig`] defaults them.
-pub(super) const BETA_1: f32 = 0.9;
-pub(super) const BETA_2: f32 = 0.999;
 const EPSILON: f32 = 1e-5;
 
 /// Adam with burn's arithmetic and state, fused into one pass on flex (see the module docs).

@@ -2,7 +2,7 @@
 //! for operation in burn's order, in one pass over a parameter, its gradient and its two
 //! moments (only built with the flex backend, whose tensors expose their buffers).
 
-use super::adam::{BETA_1, BETA_2};
+use super::{BETA_1, BETA_2};
 
 /// One parameter's values and moments, updated in place by [`adam_step`].
 pub(super) struct Moments<'a> {

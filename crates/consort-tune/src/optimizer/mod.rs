@@ -8,6 +8,10 @@ mod adam_kernel;
 
 pub use adam::FusedAdam;
 
+/// Adam's moment decays (burn's defaults, which the fused step keeps).
+const BETA_1: f32 = 0.9;
+const BETA_2: f32 = 0.999;
+
 use burn::grad_clipping::GradientClippingConfig;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;

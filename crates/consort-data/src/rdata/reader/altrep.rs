@@ -3,9 +3,9 @@
 
 use consort_core::Result;
 
-use super::super::files::bad;
 use super::super::object::{RObject, RValue};
 use super::Reader;
+use super::bad;
 
 impl Reader<'_> {
     /// An ALTREP object: its class, its state and its attributes; the classes R writes for

@@ -17,6 +17,7 @@
 use rayon::prelude::*;
 
 use super::patches::{col2im, im2col};
+pub use super::shape::ConvShape;
 
 /// Images per parallel task. Each task reuses one patch buffer for its images, and the weight
 /// gradient forms one partial sum per block, added in block order, so the result does not
@@ -28,34 +29,6 @@ const BLOCK: usize = 8;
 /// gradient): at most [`BLOCK`], fewer when a small batch would leave threads idle.
 fn task_images(n: usize) -> usize {
     n.div_ceil(4 * rayon::current_num_threads()).clamp(1, BLOCK)
-}
-
-/// The shapes of one convolution: `n` images of `c` channels of `h x w` pixels into `co`
-/// channels through a `k x k` kernel (odd `k`, zero padding `k / 2`, stride 1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ConvShape {
-    /// Images.
-    pub n: usize,
-    /// Input channels.
-    pub c: usize,
-    /// Image height.
-    pub h: usize,
-    /// Image width.
-    pub w: usize,
-    /// Output channels.
-    pub co: usize,
-    /// Kernel side (odd).
-    pub k: usize,
-}
-
-impl ConvShape {
-    pub(super) fn pixels(&self) -> usize {
-        self.h * self.w
-    }
-
-    pub(super) fn patch(&self) -> usize {
-        self.c * self.k * self.k
-    }
 }
 
 /// `dst (m x n, row-major) = [dst +] a (m x k) x b (k x n)`, with `a` and `b` given by

@@ -5,3 +5,4 @@
 pub mod conv;
 pub mod max_pool;
 mod patches;
+mod shape;

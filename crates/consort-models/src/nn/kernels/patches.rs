@@ -1,7 +1,7 @@
 //! The patch matrix of a stride-1 "same" convolution: `im2col` lays each kernel tap's view
 //! of an image out as one row, `col2im` adds such rows back onto the image (its adjoint).
 
-use super::conv::ConvShape;
+use super::shape::ConvShape;
 
 /// Where kernel tap `(ki, kj)` reads from: output pixel `t = i*w + j` takes input pixel
 /// `t + offset` when `i` lies in `rows` and `j` in `cols`, zero padding elsewhere. Within
