@@ -2,7 +2,7 @@
 //!
 //! [`ModelKind`] lists every model the project ships (networks and classical models), each
 //! with its typed hyperparameters, checked once. Every consumer reads it: the experiment's
-//! `[[model]]` entries, `consort tune`'s `model = "..."` and its `[params.*]` ranges
+//! `[[model]]` entries, `consort search`'s `model = "..."` and its `[params.*]` ranges
 //! ([`ModelKind::set_param`]), and the meta-learner's portfolio. [`ModelKind::estimator`]
 //! builds any entry into an estimator on tabular data; adding a model is one variant, one
 //! entry in [`ModelKind::all`], one arm in each of `key`, `check` and `estimator`.

@@ -55,8 +55,9 @@ pub enum Command {
     Rl(RlArgs),
     /// Hyperparameter search: a study file (TOML: data, model, search space, sampler,
     /// pruner, trials, storage) run by cross-validation; prints the best trial and writes a
-    /// report.
-    Tune(TuneArgs),
+    /// report. (`consort tune` is its former name, still accepted.)
+    #[command(alias = "tune")]
+    Search(SearchArgs),
     /// Recommendation: matrix factorisation, a naive-Bayes content filter and their hybrid
     /// on a ratings file, evaluated on held-out ratings; writes each user's top k.
     Recommend(RecommendArgs),
@@ -84,9 +85,9 @@ pub struct RecommendArgs {
     pub seed: u64,
 }
 
-/// Options of `consort tune`.
+/// Options of `consort search`.
 #[derive(Args, Debug, Clone)]
-pub struct TuneArgs {
+pub struct SearchArgs {
     /// The study file.
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,

@@ -14,7 +14,7 @@ use consort_data::embedded;
 use consort_experiment::{Experiment, default_predictions_path, predict_csv};
 
 mod paradigms;
-use paradigms::{auto, continual, recommend, rl, tune};
+use paradigms::{auto, continual, recommend, rl, search};
 
 /// What can end a command: a Consort error, or standard output refusing to be written.
 enum Failure {
@@ -183,7 +183,7 @@ fn list(command: &Command) -> Result<(), Failure> {
         | Command::Fetch { .. }
         | Command::Continual(_)
         | Command::Rl(_)
-        | Command::Tune(_)
+        | Command::Search(_)
         | Command::Recommend(_) => {}
     }
     w.flush()?;
@@ -211,7 +211,7 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => run(&args),
         Some(Command::Continual(args)) => continual(&args),
         Some(Command::Rl(args)) => rl(&args),
-        Some(Command::Tune(args)) => tune(&args),
+        Some(Command::Search(args)) => search(&args),
         Some(Command::Recommend(args)) => recommend(&args),
         Some(listing) => list(&listing),
         None => run(&cli.run),

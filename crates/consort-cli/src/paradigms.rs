@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use consort_cli::args::{ContinualArgs, RecommendArgs, RlArgs, RunArgs, TuneArgs};
+use consort_cli::args::{ContinualArgs, RecommendArgs, RlArgs, RunArgs, SearchArgs};
 use consort_cli::progress::ProgressBars;
 use consort_core::io::{check_output_dir, check_output_file};
 use consort_core::{ConsortError, ObserverHandle};
@@ -264,8 +264,8 @@ pub(crate) fn auto(args: &RunArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-pub(crate) fn tune(args: &TuneArgs) -> Result<(), Failure> {
-    let config = consort_hpo::tune::TuneConfig::load(&args.config)?;
+pub(crate) fn search(args: &SearchArgs) -> Result<(), Failure> {
+    let config = consort_hpo::study_file::StudyConfig::load(&args.config)?;
     if let Some(dir) = &args.out {
         check_output_dir(dir)?;
     }
@@ -305,7 +305,7 @@ pub(crate) fn tune(args: &TuneArgs) -> Result<(), Failure> {
     } else {
         ObserverHandle::new(Arc::new(ProgressBars::new()))
     };
-    let study = consort_hpo::tune::run_study(&config, &observer)?;
+    let study = consort_hpo::study_file::run_study(&config, &observer)?;
     let best = study.best_trial()?;
     let mut w = stdout();
     writeln!(
@@ -351,7 +351,7 @@ fn hold_study_start(
     )
     .map_err(|e| match e {
         ConsortError::Locked { .. } => ConsortError::config(format!(
-            "another `consort tune` is running the new study in {url}: pass --resume to join \
+            "another `consort search` is running the new study in {url}: pass --resume to join \
              it as one more worker"
         )),
         other => other,

@@ -1,7 +1,7 @@
 //! The one catalogue of models, walked: every entry of `ModelKind::all()` is fitted through
 //! each consumer. The experiment fits it as a `[[model]]` member and scores it above chance
 //! on held-out rows (the sequence networks need a text column: the experiment leaves them
-//! out here with a note, and `cli.rs`'s text-mode test fits them); `consort tune`'s objective
+//! out here with a note, and `cli.rs`'s text-mode test fits them); `consort search`'s objective
 //! runs a trial over one of its tunable parameters; the meta-learner's portfolio names only
 //! catalogue models besides its two combiners (and `naive_bayes`, its name for
 //! `gaussian_nb`, kept because knowledge bases on disk use it).
@@ -13,7 +13,7 @@ use consort_core::ObserverHandle;
 use consort_data::embedded;
 use consort_experiment::{DataConfig, Experiment, ExperimentConfig};
 use consort_hpo::TrialState;
-use consort_hpo::tune::{TuneConfig, run_study};
+use consort_hpo::study_file::{StudyConfig, run_study};
 use consort_meta::selection::{Portfolio, candidate_names};
 
 /// 300 rows of digits (8x8 images, pixel values 0..16: also valid token ids) as CSV.
@@ -101,7 +101,7 @@ fn every_catalogue_entry_runs_a_tuning_trial() {
         );
         let file = dir.path().join(format!("{key}.toml"));
         std::fs::write(&file, study).unwrap();
-        let config = TuneConfig::load(&file).unwrap_or_else(|e| panic!("{key}: {e}"));
+        let config = StudyConfig::load(&file).unwrap_or_else(|e| panic!("{key}: {e}"));
         let done =
             run_study(&config, &ObserverHandle::none()).unwrap_or_else(|e| panic!("{key}: {e}"));
         let trial = &done.trials()[0];

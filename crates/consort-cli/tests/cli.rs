@@ -576,7 +576,7 @@ fn tune_runs_a_study_file_and_resumes_only_when_asked() {
     .unwrap();
     let first = consort(
         &[
-            "tune",
+            "search",
             "--config",
             "study.toml",
             "--quiet",
@@ -596,11 +596,11 @@ fn tune_runs_a_study_file_and_resumes_only_when_asked() {
         "stored next to the study file"
     );
     assert!(dir.path().join("report/report.html").exists());
-    let again = consort(&["tune", "--config", "study.toml", "--quiet"], dir.path());
+    let again = consort(&["search", "--config", "study.toml", "--quiet"], dir.path());
     assert_eq!(again.status.code(), Some(1));
     assert!(text(&again.stderr).contains("--resume"));
     let resumed = consort(
-        &["tune", "--config", "study.toml", "--quiet", "--resume"],
+        &["search", "--config", "study.toml", "--quiet", "--resume"],
         dir.path(),
     );
     assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed.stderr));
@@ -613,6 +613,7 @@ fn tune_runs_a_study_file_and_resumes_only_when_asked() {
         "dataset = \"iris\"\nmodel = \"svm\"\ntrials = 4\n[params.c]\nlow = 1.0\nhigh = 2.0\n",
     )
     .unwrap();
+    // `tune`, the command's former name, still runs it.
     let bad = consort(&["tune", "--config", "bad.toml"], dir.path());
     assert_eq!(bad.status.code(), Some(1));
     let message = text(&bad.stderr);

@@ -172,7 +172,7 @@ fn a_bad_out_fails_before_any_work() {
         ),
         (
             &[
-                "tune",
+                "search",
                 "--config",
                 "study.toml",
                 "--quiet",
@@ -335,7 +335,7 @@ fn every_reader_is_bounded() {
         "larger than 4194304 bytes",
     );
     fails_with(
-        &consort(&["tune", "--config", "/dev/zero"], d),
+        &consort(&["search", "--config", "/dev/zero"], d),
         "larger than 4194304 bytes",
     );
     fails_with(
@@ -521,10 +521,10 @@ fn a_second_fresh_study_on_one_journal_is_refused() {
     let held =
         consort_core::io::FileLock::acquire(&d.join("study.jsonl.start.lock"), "study start")
             .unwrap();
-    let out = consort(&["tune", "--config", "study.toml", "--quiet"], d);
+    let out = consort(&["search", "--config", "study.toml", "--quiet"], d);
     fails_with(&out, "pass --resume");
     drop(held);
-    let out = consort(&["tune", "--config", "study.toml", "--quiet"], d);
+    let out = consort(&["search", "--config", "study.toml", "--quiet"], d);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
@@ -538,7 +538,7 @@ fn a_lock_held_elsewhere_is_waited_for_aloud_then_given_up() {
     let held =
         consort_core::io::FileLock::acquire(&d.join("study.jsonl.lock"), "study journal").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_consort"))
-        .args(["tune", "--config", "study.toml", "--resume", "--quiet"])
+        .args(["search", "--config", "study.toml", "--resume", "--quiet"])
         .current_dir(d)
         .env("CONSORT_BACKEND", "flex")
         .env("CONSORT_LOCK_TIMEOUT_S", "3")

@@ -38,7 +38,7 @@ impl BuiltCombiner {
 }
 
 /// A member as a combiner sees it: its fitted model, role and held-out probabilities.
-pub(crate) struct Candidate<'a> {
+pub(crate) struct Stage<'a> {
     pub member: &'a Member,
     pub role: Role,
     /// Out-of-fold probabilities on the rows the combiner learns from.
@@ -60,7 +60,7 @@ pub(crate) fn accuracy(proba: &Matrix, labels: &[usize]) -> f64 {
 /// cascade without a cheap and an expensive member), with the reason.
 pub(crate) fn build(
     spec: &CombinerSpec,
-    members: &[Candidate<'_>],
+    members: &[Stage<'_>],
     data: &Dataset,
 ) -> Result<std::result::Result<(BuiltCombiner, Vec<usize>), String>> {
     let all: Vec<usize> = (0..members.len()).collect();

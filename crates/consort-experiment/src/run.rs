@@ -13,7 +13,7 @@ use consort_eval::{
     Report, Section,
 };
 
-use crate::combine::{self, BuiltCombiner, Candidate as Stage, FittedCombiner};
+use crate::combine::{self, BuiltCombiner, FittedCombiner, Stage};
 use crate::config::{CombinerKind, ExperimentConfig, MemberSet, Role};
 use crate::members::{MemberEstimator, SaveableClassifier};
 use crate::preflight;

@@ -9,7 +9,7 @@ use consort_ensemble::{Member, OutOfFold};
 use consort_eval::{ClassificationMetrics, MarkdownTable, ModelFamily, Section};
 use serde::{Deserialize, Serialize};
 
-use crate::combine::{self, Candidate as Stage, accuracy};
+use crate::combine::{self, Stage, accuracy};
 use crate::config::{CombinerSpec, Role};
 
 /// A member or combiner with its cross-validated scores on the training rows.

@@ -15,9 +15,9 @@ mod sampler;
 mod space;
 pub mod storage;
 mod study;
+pub mod study_file;
 mod tpe;
 mod trial;
-pub mod tune;
 
 pub use frozen::{FrozenTrial, TrialState};
 pub use pruner::{Hyperband, MedianPruner, NopPruner, Pruner, SuccessiveHalving};

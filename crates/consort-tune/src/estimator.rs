@@ -16,7 +16,7 @@ use crate::fit::{FitContext, FitSettings, HookFactory, fit_network, validation_s
 use crate::hooks::TrainingHook;
 use crate::objective::Objective;
 use crate::optimizer::OptimizerState;
-use crate::sampler::{Sampler, Weighted};
+use crate::sampler::{BatchSampler, Weighted};
 use crate::trainer::TrainOutcome;
 
 /// A fitted network together with the record of its training run.
@@ -37,7 +37,7 @@ pub struct NetworkEstimator<S: NetworkSpec> {
     pub backend: Option<BackendKind>,
     hooks: Vec<HookFactory<S::Net>>,
     observer: ObserverHandle,
-    sampler: Option<Arc<dyn Sampler>>,
+    sampler: Option<Arc<dyn BatchSampler>>,
     /// Weights to start from instead of a fresh initialisation (fine-tuning).
     start: Option<Arc<Mutex<S::Net>>>,
     /// Optimiser state to start from (an incremental update continuing an earlier fit).
@@ -86,7 +86,7 @@ impl<S: NetworkSpec> NetworkEstimator<S> {
     }
 
     /// Draws batches with a custom sampler.
-    pub fn with_sampler(mut self, sampler: Arc<dyn Sampler>) -> Self {
+    pub fn with_sampler(mut self, sampler: Arc<dyn BatchSampler>) -> Self {
         self.sampler = Some(sampler);
         self
     }

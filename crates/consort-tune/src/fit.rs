@@ -14,7 +14,7 @@ use crate::config::TrainConfig;
 use crate::hooks::{TrainingHook, reborrow};
 use crate::objective::{InputOf, Objective};
 use crate::optimizer::OptimizerState;
-use crate::sampler::Sampler;
+use crate::sampler::BatchSampler;
 use crate::trainer::{TrainOutcome, Trainer};
 
 /// What a hook factory knows about the run it makes a hook for.
@@ -86,7 +86,7 @@ pub struct FitSettings<M, I = consort_models::Dense> {
     /// Hooks, made afresh for each fit.
     pub hooks: Vec<HookFactory<M, I>>,
     /// A custom batch sampler.
-    pub sampler: Option<Arc<dyn Sampler>>,
+    pub sampler: Option<Arc<dyn BatchSampler>>,
     /// The optimiser state to start from (an earlier run's), instead of zero moments.
     pub optimizer_state: Option<OptimizerState>,
 }

@@ -62,7 +62,9 @@ pub use objective::{
 };
 pub use optimizer::{OptimizerConfig, OptimizerState};
 pub use recommender::{Feedback, MatrixFactorizationEstimator};
-pub use sampler::{ClassBalanced, Mixing, Reshuffled, Sampler, SamplerKind, Shuffled, Weighted};
+pub use sampler::{
+    BatchSampler, ClassBalanced, Mixing, Reshuffled, SamplerKind, Shuffled, Weighted,
+};
 pub use schedule::{ReduceOnPlateau, Schedule, ScheduleHook};
 pub use trainer::{TrainOutcome, Trainer};
 pub use transfer::{

@@ -1,6 +1,6 @@
 //! How the loop draws an epoch's batches from the training rows.
 //!
-//! A [`Sampler`] is a pure function of `(rows, batch size, epoch seed)`, so a run resumed from
+//! A [`BatchSampler`] is a pure function of `(rows, batch size, epoch seed)`, so a run resumed from
 //! a checkpoint, or an epoch retried by the divergence guard, draws exactly the same batches.
 //!
 //! * [`Shuffled`]: every row once per epoch in a fresh order (the default);
@@ -21,7 +21,7 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 /// Draws one epoch's batches of row indices.
-pub trait Sampler: Debug + Send + Sync {
+pub trait BatchSampler: Debug + Send + Sync {
     /// Checks once before training that the sampler can serve `n_rows` rows.
     fn check(&self, _n_rows: usize) -> Result<()> {
         Ok(())
@@ -59,7 +59,7 @@ pub enum SamplerKind {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Shuffled;
 
-impl Sampler for Shuffled {
+impl BatchSampler for Shuffled {
     fn batches(&self, n_rows: usize, batch_size: usize, seed: u64) -> Vec<Vec<usize>> {
         batch_indices(n_rows, batch_size, Some(seed))
     }
@@ -90,7 +90,7 @@ impl Reshuffled {
     }
 }
 
-impl Sampler for Reshuffled {
+impl BatchSampler for Reshuffled {
     /// Without an epoch number: the first epoch's order.
     fn batches(&self, n_rows: usize, batch_size: usize, _seed: u64) -> Vec<Vec<usize>> {
         self.epoch_batches(n_rows, batch_size, 0, 1)
@@ -148,7 +148,7 @@ impl Weighted {
     }
 }
 
-impl Sampler for Weighted {
+impl BatchSampler for Weighted {
     fn check(&self, n_rows: usize) -> Result<()> {
         if self.cumulative.len() != n_rows {
             return Err(ConsortError::ShapeMismatch(format!(
@@ -184,7 +184,7 @@ impl ClassBalanced {
     }
 }
 
-impl Sampler for ClassBalanced {
+impl BatchSampler for ClassBalanced {
     fn check(&self, n_rows: usize) -> Result<()> {
         self.0.check(n_rows)
     }
@@ -239,7 +239,7 @@ impl Mixing {
     }
 }
 
-impl Sampler for Mixing {
+impl BatchSampler for Mixing {
     fn check(&self, n_rows: usize) -> Result<()> {
         match self.pools.iter().flatten().find(|&&i| i >= n_rows) {
             Some(i) => Err(ConsortError::ShapeMismatch(format!(

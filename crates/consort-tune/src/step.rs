@@ -14,7 +14,7 @@ use consort_models::Network;
 
 use crate::hooks::{Batch, Hooks};
 use crate::objective::{InputOf, Objective, scalar};
-use crate::sampler::Sampler;
+use crate::sampler::BatchSampler;
 use crate::transfer::param_paths;
 
 /// What one epoch needs besides the model and optimiser.
@@ -25,7 +25,7 @@ pub(crate) struct EpochPlan<'a> {
     pub accumulation: usize,
     pub module_lr: ModuleLearningRate,
     pub task_weight: f32,
-    pub sampler: &'a Arc<dyn Sampler>,
+    pub sampler: &'a Arc<dyn BatchSampler>,
     pub device: &'a Device,
     pub observer: &'a ObserverHandle,
     pub label: &'a str,

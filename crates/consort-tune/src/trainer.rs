@@ -19,7 +19,7 @@ use crate::early_stopping::EarlyStopping;
 use crate::hooks::{Hooks, TrainingHook};
 use crate::objective::{InputOf, Objective, evaluate};
 use crate::optimizer::OptimizerState;
-use crate::sampler::{ClassBalanced, Sampler, SamplerKind, Shuffled};
+use crate::sampler::{BatchSampler, ClassBalanced, SamplerKind, Shuffled};
 use crate::step::{EpochPlan, run_epoch};
 
 /// The result of a training run.
@@ -49,7 +49,7 @@ pub struct Trainer {
     config: TrainConfig,
     label: String,
     observer: ObserverHandle,
-    sampler: Option<Arc<dyn Sampler>>,
+    sampler: Option<Arc<dyn BatchSampler>>,
     optimizer_state: Option<OptimizerState>,
 }
 
@@ -78,7 +78,7 @@ impl Trainer {
     }
 
     /// Draws batches with `sampler` instead of the config's [`SamplerKind`].
-    pub fn with_sampler(mut self, sampler: Arc<dyn Sampler>) -> Self {
+    pub fn with_sampler(mut self, sampler: Arc<dyn BatchSampler>) -> Self {
         self.sampler = Some(sampler);
         self
     }
@@ -95,8 +95,8 @@ impl Trainer {
         &self.config
     }
 
-    fn sampler<O: Objective>(&self, train: &O) -> Result<Arc<dyn Sampler>> {
-        let sampler: Arc<dyn Sampler> = match (&self.sampler, self.config.sampler) {
+    fn sampler<O: Objective>(&self, train: &O) -> Result<Arc<dyn BatchSampler>> {
+        let sampler: Arc<dyn BatchSampler> = match (&self.sampler, self.config.sampler) {
             (Some(s), _) => s.clone(),
             (None, SamplerKind::Shuffled) => Arc::new(Shuffled),
             (None, SamplerKind::ClassBalanced) => {
@@ -272,7 +272,7 @@ impl Trainer {
         learner: &mut Learner<M>,
         hooks: &mut Hooks<'_, M, InputOf<O>>,
         train: &O,
-        sampler: &Arc<dyn Sampler>,
+        sampler: &Arc<dyn BatchSampler>,
         device: &Device,
     ) -> Result<Option<(f64, f64)>>
     where

@@ -24,7 +24,7 @@ use consort_data::{Dataset, MissingValues, OneHotEncoder, RawTable};
 pub use features::MetaFeatures;
 pub use knowledge::{CrossDrawRegret, KnowledgeBase, KnowledgeEntry};
 pub use portfolio::{Portfolio, candidate_names};
-pub use selector::{LodoReport, MetaSelector, Selection};
+pub use selector::{LodoReport, MetaSelection, MetaSelector};
 
 /// A table as the portfolio takes it: text columns one-hot encoded, missing numbers replaced
 /// by the column median, at most `max_rows` rows (a stratified, seeded subsample: the

@@ -1,6 +1,6 @@
 //! The candidates a selector chooses among: the project's small models, an MLP, and two
 //! combiners of them, each with fixed default settings (selection picks the family; tuning
-//! it is `consort tune`'s job).
+//! it is `consort search`'s job).
 
 use std::sync::Arc;
 

@@ -41,7 +41,7 @@ impl Default for MetaSelector {
 
 /// What a selection did on a new dataset.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Selection {
+pub struct MetaSelection {
     /// Its meta-features.
     pub meta: MetaFeatures,
     /// Every candidate with its predicted regret (accuracy points below the best), best
@@ -57,7 +57,7 @@ pub struct Selection {
     pub switched: bool,
 }
 
-impl Selection {
+impl MetaSelection {
     /// The selection as a Markdown table and a line on the choice.
     pub fn to_markdown(&self) -> String {
         let mut out = String::from(
@@ -289,13 +289,13 @@ impl MetaSelector {
     }
 
     /// Selects for `data`: ranks, cross-validates the top candidates with `portfolio`, keeps
-    /// the best; the caller records it with [`KnowledgeBase::record`] ([`Selection::entry`]).
+    /// the best; the caller records it with [`KnowledgeBase::record`] ([`MetaSelection::entry`]).
     pub fn select(
         &self,
         kb: &KnowledgeBase,
         data: &Dataset,
         portfolio: &Portfolio,
-    ) -> Result<Selection> {
+    ) -> Result<MetaSelection> {
         let meta = MetaFeatures::of(data, portfolio.seed)?;
         let (ranking, neighbours) = self.rank(kb, &meta, None)?;
         let mut tried = Vec::new();
@@ -311,7 +311,7 @@ impl MetaSelector {
             .map(|t| t.0.clone())
             .unwrap_or_default();
         let switched = chosen != ranking[0].0;
-        Ok(Selection {
+        Ok(MetaSelection {
             meta,
             ranking,
             neighbours,
@@ -364,7 +364,7 @@ impl MetaSelector {
     }
 }
 
-impl Selection {
+impl MetaSelection {
     /// The knowledge-base record of this selection on dataset `name`: its meta-features
     /// and the scores of the candidates tried.
     pub fn entry(&self, name: &str) -> KnowledgeEntry {

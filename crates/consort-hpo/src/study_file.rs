@@ -1,4 +1,4 @@
-//! `consort tune`: a study described in a TOML file (the data, the model, the search space,
+//! `consort search`: a study described in a TOML file (the data, the model, the search space,
 //! sampler, pruner, trials, storage), run against the project's models by cross-validation.
 //!
 //! ```toml
@@ -60,7 +60,7 @@ pub struct ParamRange {
 /// A study file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TuneConfig {
+pub struct StudyConfig {
     /// Embedded dataset name or CSV path.
     pub dataset: String,
     /// The model: a key of the catalogue ([`ModelKind::keys`]).
@@ -118,7 +118,7 @@ fn none() -> String {
     "none".into()
 }
 
-impl TuneConfig {
+impl StudyConfig {
     /// Reads and checks a study file; `storage` becomes relative to the file's folder.
     pub fn load(path: &Path) -> Result<Self> {
         let text = consort_core::io::read_to_string_bounded(
@@ -254,7 +254,7 @@ fn float(
 /// Runs (or resumes, from its storage) the study a file describes, with its workers; returns
 /// it. The mlp and logistic regression see features standardised over the whole dataset
 /// before the folds are cut (as scaling before scikit-learn's `cross_val_score` does).
-pub fn run_study(config: &TuneConfig, observer: &ObserverHandle) -> Result<Study> {
+pub fn run_study(config: &StudyConfig, observer: &ObserverHandle) -> Result<Study> {
     config.check()?;
     let data = config.data()?;
     let data = if ModelKind::from_key(&config.model)?.standardizes_by_default() {
@@ -313,7 +313,7 @@ pub fn run_study(config: &TuneConfig, observer: &ObserverHandle) -> Result<Study
 /// One trial of the study: the model the file names (any entry of the catalogue), with the
 /// trial's parameters, scored by cross-validated accuracy; an MLP trains fold by fold one
 /// epoch at a time, reporting to the trial so that a pruner can stop it.
-fn objective(config: &TuneConfig, data: &Dataset, t: &mut Trial<'_>) -> Result<f64> {
+fn objective(config: &StudyConfig, data: &Dataset, t: &mut Trial<'_>) -> Result<f64> {
     let mut kind = ModelKind::from_key(&config.model)?;
     for name in config.params.keys() {
         if let Some(value) = float(t, &config.params, name)? {
