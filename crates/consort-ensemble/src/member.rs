@@ -4,30 +4,46 @@ use std::sync::Arc;
 
 use consort_core::{Classifier, ConsortError, Matrix, Result};
 
-/// A named fitted classifier taking part in an ensemble.
+/// A named fitted model taking part in an ensemble: a classifier by default, a
+/// [`RegressorMember`](crate::RegressorMember) for regression ensembles.
 ///
 /// Members are shared (`Arc`), so one fitted model can sit in several ensembles and still be
 /// evaluated on its own.
-#[derive(Clone)]
-pub struct Member {
+pub struct Member<M: ?Sized = dyn Classifier> {
     /// Display name.
     pub name: String,
     /// The fitted model.
-    pub model: Arc<dyn Classifier>,
+    pub model: Arc<M>,
 }
 
-impl std::fmt::Debug for Member {
+impl<M: ?Sized> Clone for Member<M> {
+    fn clone(&self) -> Self {
+        Self {
+            name: self.name.clone(),
+            model: self.model.clone(),
+        }
+    }
+}
+
+impl<M: ?Sized> std::fmt::Debug for Member<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Member")
-            .field("name", &self.name)
-            .field("n_classes", &self.model.n_classes())
-            .finish()
+        f.debug_struct("Member").field("name", &self.name).finish()
     }
 }
 
 impl Member {
-    /// Names a fitted model.
+    /// Names a fitted classifier.
     pub fn new(name: impl Into<String>, model: Arc<dyn Classifier>) -> Self {
+        Self {
+            name: name.into(),
+            model,
+        }
+    }
+}
+
+impl Member<dyn consort_core::Regressor> {
+    /// Names a fitted regressor.
+    pub fn regressor(name: impl Into<String>, model: Arc<dyn consort_core::Regressor>) -> Self {
         Self {
             name: name.into(),
             model,

@@ -1,7 +1,5 @@
 //! Combining regressors: mean, median and (fitted) weighted average of predictions.
 
-use std::sync::Arc;
-
 use consort_core::{ConsortError, Matrix, Regressor, Result};
 use consort_data::RegressionDataset;
 use serde::{Deserialize, Serialize};
@@ -9,31 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::simplex::minimise_on_simplex;
 
 /// A named fitted regressor taking part in an ensemble.
-#[derive(Clone)]
-pub struct RegressorMember {
-    /// Display name.
-    pub name: String,
-    /// The fitted model.
-    pub model: Arc<dyn Regressor>,
-}
-
-impl std::fmt::Debug for RegressorMember {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RegressorMember")
-            .field("name", &self.name)
-            .finish()
-    }
-}
-
-impl RegressorMember {
-    /// Names a fitted regressor.
-    pub fn new(name: impl Into<String>, model: Arc<dyn Regressor>) -> Self {
-        Self {
-            name: name.into(),
-            model,
-        }
-    }
-}
+pub type RegressorMember = crate::Member<dyn Regressor>;
 
 /// Checks there is at least one member and all take the same features; returns that count.
 pub(crate) fn check_regressors(members: &[RegressorMember]) -> Result<usize> {

@@ -61,7 +61,7 @@ impl StackingRegressor {
         let members = candidates
             .iter()
             .map(|c| {
-                Ok(RegressorMember::new(
+                Ok(RegressorMember::regressor(
                     &c.name,
                     c.estimator.fit_regressor(data)?,
                 ))
