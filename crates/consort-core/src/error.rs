@@ -68,6 +68,14 @@ pub enum ConsortError {
     /// write after its retries.
     #[error("study storage failed: {0}")]
     Storage(String),
+    /// A file's serialised form could not be read or written; the error names the file.
+    #[error("serialization failed: {}: {message}", path.display())]
+    SerializationFile {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
     /// (De)serialisation of a model, report or checkpoint failed.
     #[error("serialization failed: {0}")]
     Serialization(String),
@@ -155,6 +163,15 @@ impl ConsortError {
     /// [`Validate`](crate::io::Validate) check (the loader adds the file's path).
     pub fn invalid_model(message: impl Into<String>) -> Self {
         Self::InvalidInput(message.into())
+    }
+
+    /// A [`SerializationFile`](Self::SerializationFile) error: `path`'s serialised form, and
+    /// what was wrong with it.
+    pub fn serialization_at(path: &std::path::Path, message: impl std::fmt::Display) -> Self {
+        Self::SerializationFile {
+            path: path.to_path_buf(),
+            message: message.to_string(),
+        }
     }
 
     /// An [`InvalidConfig`](Self::InvalidConfig) error from anything printable.

@@ -26,8 +26,8 @@ pub(crate) fn load_member(dir: &Path) -> Result<Arc<dyn Classifier>> {
     // Parsed, then checked (shapes, indices, acyclic trees): a corrupted file is an error
     // naming it, never a panic or an endless loop at prediction.
     fn parse<T: DeserializeOwned + Validate>(v: serde_json::Value, path: &Path) -> Result<T> {
-        let value = serde_json::from_value(v)
-            .map_err(|e| ConsortError::Serialization(format!("{}: {e}", path.display())))?;
+        let value =
+            serde_json::from_value(v).map_err(|e| ConsortError::serialization_at(path, e))?;
         validated(value, path)
     }
     fn classical<M>(file: MemberFile<serde_json::Value>, path: &Path) -> Result<Arc<dyn Classifier>>

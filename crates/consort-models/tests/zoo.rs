@@ -244,7 +244,7 @@ fn every_classical_model_round_trips_through_json() {
     std::fs::write(dir.path().join("bad.json"), r#"{"config":{"k":5,"weights":"Uniform"},"x":{"rows":2,"cols":2,"data":[1.0]},"y":[0,1],"n_classes":2}"#).unwrap();
     assert!(matches!(
         KNeighbors::load_json(&dir.path().join("bad.json")),
-        Err(ConsortError::Serialization(_))
+        Err(ConsortError::SerializationFile { .. })
     ));
 }
 

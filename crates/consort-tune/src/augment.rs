@@ -1,7 +1,7 @@
 //! On-the-fly data augmentation of a batch's training inputs.
 //!
 //! A hook turns augmentation on by returning transformed inputs from
-//! [`crate::TrainingHook::augment`]; the loop calls it inside its
+//! [`crate::BatchTransform::augment`]; the loop calls it inside its
 //! per-batch seeded section, so every draw is a function of (seed, epoch, batch) and a resumed
 //! run augments as the uninterrupted one. Only the forward pass of training sees the
 //! transformed rows: validation, the rows' targets and the indices hooks look up stay as they

@@ -167,7 +167,7 @@ impl Checkpoint {
         let file = self.path.join(MODEL_FILE);
         let model = model
             .try_load_file(&file)
-            .map_err(|e| ConsortError::Serialization(format!("{}: {e:?}", file.display())))?;
+            .map_err(|e| ConsortError::serialization_at(&file, format!("{e:?}")))?;
         consort_core::io::check_weights(&model, &file)?;
         Ok(model)
     }
@@ -177,7 +177,7 @@ impl Checkpoint {
         let file = self.path.join(OPTIMIZER_FILE);
         optim
             .load(&file)
-            .map_err(|e| ConsortError::Serialization(format!("{}: {e:?}", file.display())))
+            .map_err(|e| ConsortError::serialization_at(&file, format!("{e:?}")))
     }
 }
 
@@ -234,7 +234,7 @@ impl Checkpointer<'_> {
         }
         std::fs::create_dir_all(&tmp).map_err(|e| ConsortError::io(&tmp, e))?;
         let ser = |what: &Path, e: &dyn std::fmt::Debug| {
-            ConsortError::Serialization(format!("{}: {e:?}", what.display()))
+            ConsortError::serialization_at(what, format!("{e:?}"))
         };
         let model_file = tmp.join(MODEL_FILE);
         model

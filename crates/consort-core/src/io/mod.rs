@@ -64,8 +64,7 @@ pub fn save_json<T: Serialize + ?Sized>(value: &T, path: &Path) -> Result<()> {
 /// Loads a value saved by [`save_json`].
 pub fn load_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
     let text = read_to_string_bounded(path, MAX_JSON_BYTES, "JSON file")?;
-    serde_json::from_str(&text)
-        .map_err(|e| ConsortError::Serialization(format!("{}: {e}", path.display())))
+    serde_json::from_str(&text).map_err(|e| ConsortError::serialization_at(path, e))
 }
 
 /// The invariants of a deserialised value that serde's types alone cannot state: shapes that

@@ -76,8 +76,8 @@ impl BertConfig {
     /// Reads a Hugging Face BERT `config.json`.
     pub fn from_hf_json(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| ConsortError::io(path, e))?;
-        let hf: HfConfig = serde_json::from_str(&text)
-            .map_err(|e| ConsortError::Serialization(format!("{}: {e}", path.display())))?;
+        let hf: HfConfig =
+            serde_json::from_str(&text).map_err(|e| ConsortError::serialization_at(path, e))?;
         if let Some(act) = hf.hidden_act.as_deref()
             && act != "gelu"
         {
@@ -234,7 +234,7 @@ impl Bert {
         }
         let result = model
             .load_from(&mut store)
-            .map_err(|e| ConsortError::Serialization(format!("{}: {e}", path.display())))?;
+            .map_err(|e| ConsortError::serialization_at(path, e))?;
         if !result.missing.is_empty() {
             let missing: Vec<String> = result
                 .missing

@@ -37,7 +37,7 @@ pub(crate) fn save_network<M: Network>(
         model
             .clone()
             .save_file(tmp)
-            .map_err(|e| ConsortError::Serialization(format!("{}: {e:?}", tmp.display())))
+            .map_err(|e| ConsortError::serialization_at(tmp, format!("{e:?}")))
     })?;
     save_json(manifest, &dir.join(MANIFEST_FILE))
 }
@@ -58,7 +58,7 @@ pub(crate) fn load_weights<M: Network>(model: M, dir: &Path) -> Result<M> {
     }
     let model = model
         .try_load_file(&weights)
-        .map_err(|e| ConsortError::Serialization(format!("{}: {e:?}", weights.display())))?;
+        .map_err(|e| ConsortError::serialization_at(&weights, format!("{e:?}")))?;
     // A record that loads can still hold NaN, infinities or overflowing magnitudes.
     consort_core::io::check_weights(&model, &weights)?;
     Ok(model)

@@ -42,8 +42,8 @@ impl WordPieceTokenizer {
                 "a tokenizer needs max_len >= 2 ([CLS] and [SEP])",
             ));
         }
-        let mut inner = Tokenizer::from_file(path)
-            .map_err(|e| ConsortError::Serialization(format!("{}: {e}", path.display())))?;
+        let mut inner =
+            Tokenizer::from_file(path).map_err(|e| ConsortError::serialization_at(path, e))?;
         inner
             .with_truncation(Some(TruncationParams {
                 max_length: max_len,

@@ -283,7 +283,7 @@ impl<M: Module> LoraModel<M> {
                 .clone()
                 .into_record_group(self.config.saved_group())
                 .save(tmp)
-                .map_err(|e| ConsortError::Serialization(format!("{}: {e:?}", tmp.display())))
+                .map_err(|e| ConsortError::serialization_at(tmp, format!("{e:?}")))
         })?;
         save_json(&self.config, &dir.join(ADAPTER_CONFIG))?;
         Ok(file)
@@ -301,10 +301,10 @@ impl<M: Module> LoraModel<M> {
 
 fn load_group<M: Module>(model: M, file: &Path) -> Result<M> {
     let record = ModuleRecord::load(file)
-        .map_err(|e| ConsortError::Serialization(format!("{}: {e:?}", file.display())))?;
+        .map_err(|e| ConsortError::serialization_at(file, format!("{e:?}")))?;
     let model = model
         .try_load_record(record.allow_partial(true))
-        .map_err(|e| ConsortError::Serialization(format!("{}: {e:?}", file.display())))?;
+        .map_err(|e| ConsortError::serialization_at(file, format!("{e:?}")))?;
     consort_core::io::check_weights(&model, file)?;
     Ok(model)
 }
