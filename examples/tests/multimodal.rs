@@ -3,7 +3,7 @@
 //! modality by at least 3 points (issue 18's bar); image and text alone gain less there
 //! (MiniLM's text is strong, the 16x16 image weak), and at least 3 points with TF-IDF text.
 //! Either way, with a modality removed at test time the network trained with modality dropout
-//! loses less than the one trained without. The figures are in the README.
+//! loses less than the one trained without. The figures are in docs/GUIDE.md.
 
 use consort_examples::multimodal::{MultimodalOutcome, TextEncoder, multimodal_on_emoji};
 

@@ -39,6 +39,7 @@ mod run_dir;
 mod saved;
 mod sections;
 mod selection;
+mod stages;
 mod text;
 
 pub use config::{

@@ -8,7 +8,7 @@
 //! above both baselines by more than their intervals. On digits (5 meta-train classes) it is
 //! not, and the test does not pretend otherwise: the embedding reaches 1.000 on meta-train
 //! episodes but 0.72 on unseen classes, against 0.81 for nearest centroid and 0.80 for
-//! fine-tuning (figures in the crate's docs and the README). What it asserts there: the
+//! fine-tuning (figures in the crate's docs and docs/GUIDE.md). What it asserts there: the
 //! embedding learns its classes far beyond nearest centroid on them, and on unseen classes it
 //! stays far above chance (0.2).
 

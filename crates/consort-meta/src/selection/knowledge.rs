@@ -147,7 +147,7 @@ impl KnowledgeBase {
     }
 
     /// The knowledge base shipped with the crate: the portfolio run on 36 real datasets
-    /// (see the README's model-selection section for how it was built).
+    /// (see docs/GUIDE.md's model-selection section for how it was built).
     pub fn builtin() -> Result<Self> {
         serde_json::from_str(BUILTIN)
             .map_err(|e| ConsortError::Serialization(format!("built-in knowledge base: {e}")))

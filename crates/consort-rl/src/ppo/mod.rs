@@ -11,8 +11,10 @@
 //! update actually used are reported.
 
 mod config;
+mod rollout;
 
 pub use config::{KlPenalty, PpoConfig, SolveCriterion};
+use rollout::{Collector, Rollout, gae};
 
 use burn::module::Module;
 use burn::optim::GradientsParams;
@@ -26,7 +28,7 @@ use rand::seq::SliceRandom;
 use crate::env::{Environment, EpisodeStatistics, VectorEnv};
 use crate::policy::{
     ActorCritic, ActorCriticConfig, actions_tensor, log_prob_and_entropy, observations_tensor,
-    sample, softmax_row, standardize, to_vec,
+    standardize,
 };
 
 /// What one update measured.
@@ -70,19 +72,6 @@ impl PpoRun {
     pub fn n_episodes(&self) -> usize {
         self.episodes.len()
     }
-}
-
-/// One rollout's samples, flattened step-major (`t * n_envs + env`).
-struct Rollout {
-    observations: Vec<Vec<f32>>,
-    actions: Vec<usize>,
-    log_probs: Vec<f32>,
-    values: Vec<f32>,
-    rewards: Vec<f64>,
-    /// The episode ended at this step (terminated or truncated).
-    dones: Vec<bool>,
-    /// Log-probabilities of every action under the reference policy, row-major.
-    reference_log_probs: Vec<f32>,
 }
 
 /// Trains a policy with PPO on copies of `make_env(i)`, starting from `start` (fresh when
@@ -258,138 +247,6 @@ fn report_progress(
         );
         observer.notify(&Event::Stage { message: &message });
     }
-}
-
-/// Steps the environments with the acting policy and gathers rollouts.
-struct Collector<E> {
-    envs: VectorEnv<EpisodeStatistics<E>>,
-    /// The observations the next step acts on.
-    observations: Vec<Vec<f32>>,
-    action_rng: rand::rngs::StdRng,
-    /// The frozen reference policy of the KL penalty.
-    reference: Option<ActorCritic>,
-    device: Device,
-    /// Every finished episode's return.
-    returns: Vec<f64>,
-}
-
-impl<E: Environment> Collector<E> {
-    fn new(
-        mut envs: VectorEnv<EpisodeStatistics<E>>,
-        config: &PpoConfig,
-        reference: Option<ActorCritic>,
-        device: &Device,
-    ) -> Self {
-        let observations = envs.reset(derive_seed(config.seed, "envs"));
-        Self {
-            envs,
-            observations,
-            action_rng: rng(derive_seed(config.seed, "actions")),
-            reference,
-            device: device.clone(),
-            returns: Vec::new(),
-        }
-    }
-
-    /// The acting policy's values of the current observations.
-    fn values(&self, acting: &ActorCritic) -> Result<Vec<f32>> {
-        to_vec(acting.values(observations_tensor(&self.observations, &self.device)))
-    }
-
-    /// `n_steps` steps of every environment under `acting`; finished episodes go to `run`.
-    fn collect(
-        &mut self,
-        config: &PpoConfig,
-        acting: &ActorCritic,
-        run: &mut PpoRun,
-    ) -> Result<Rollout> {
-        let k = self.envs.n_actions();
-        let mut roll = Rollout {
-            observations: Vec::with_capacity(config.batch_size()),
-            actions: Vec::with_capacity(config.batch_size()),
-            log_probs: Vec::with_capacity(config.batch_size()),
-            values: Vec::with_capacity(config.batch_size()),
-            rewards: Vec::with_capacity(config.batch_size()),
-            dones: Vec::with_capacity(config.batch_size()),
-            reference_log_probs: Vec::new(),
-        };
-        for _ in 0..config.n_steps {
-            let obs = observations_tensor(&self.observations, &self.device);
-            let logits = to_vec(acting.logits(obs.clone()))?;
-            let values = to_vec(acting.values(obs.clone()))?;
-            if let Some(r) = &self.reference {
-                roll.reference_log_probs
-                    .extend(to_vec(log_softmax(r.logits(obs), 1))?);
-            }
-            let mut actions = Vec::with_capacity(config.n_envs);
-            for row in logits.chunks(k) {
-                let p = softmax_row(row);
-                let a = sample(&p, &mut self.action_rng);
-                actions.push(a);
-                roll.log_probs.push(p[a].max(1e-30).ln() as f32);
-            }
-            let step = self.envs.step(&actions)?;
-            run.env_steps += config.n_envs;
-            // A truncated episode still had a future: its last observation's value stands in
-            // for it (Pardo et al. 2018), as Stable-Baselines3 does.
-            let truncated: Vec<usize> = (0..config.n_envs)
-                .filter(|&i| step.truncated[i] && !step.terminated[i])
-                .collect();
-            let mut rewards = step.rewards.clone();
-            if !truncated.is_empty() {
-                let finals: Vec<Vec<f32>> = truncated
-                    .iter()
-                    .map(|&i| {
-                        step.final_observations[i]
-                            .clone()
-                            .expect("a final observation")
-                    })
-                    .collect();
-                let v = to_vec(acting.values(observations_tensor(&finals, &self.device)))?;
-                for (&i, vi) in truncated.iter().zip(v) {
-                    rewards[i] += config.gamma * f64::from(vi);
-                }
-            }
-            for (_, e) in &step.episodes {
-                run.episodes.push((run.env_steps, e.episode_return));
-                self.returns.push(e.episode_return);
-            }
-            roll.observations.append(&mut self.observations);
-            roll.actions.extend(actions);
-            roll.values.extend(values);
-            roll.rewards.extend(rewards);
-            roll.dones
-                .extend((0..config.n_envs).map(|i| step.terminated[i] || step.truncated[i]));
-            self.observations = step.observations;
-        }
-        Ok(roll)
-    }
-}
-
-/// GAE(lambda) advantages and value targets (advantage + value) of a rollout.
-fn gae(roll: &Rollout, last_values: &[f32], config: &PpoConfig) -> (Vec<f32>, Vec<f32>) {
-    let n = config.n_envs;
-    let t_max = config.n_steps;
-    let mut adv = vec![0.0f32; n * t_max];
-    for (e, &bootstrap) in last_values.iter().enumerate().take(n) {
-        let mut last = 0.0f64;
-        for t in (0..t_max).rev() {
-            let i = t * n + e;
-            let next_value = if t + 1 == t_max {
-                f64::from(bootstrap)
-            } else {
-                f64::from(roll.values[i + n])
-            };
-            // The step that ended an episode has no successor within it.
-            let live = if roll.dones[i] { 0.0 } else { 1.0 };
-            let delta =
-                roll.rewards[i] + config.gamma * next_value * live - f64::from(roll.values[i]);
-            last = delta + config.gamma * config.gae_lambda * live * last;
-            adv[i] = last as f32;
-        }
-    }
-    let targets = adv.iter().zip(&roll.values).map(|(a, v)| a + v).collect();
-    (adv, targets)
 }
 
 /// Epochs of minibatch steps on one rollout; returns the mean policy loss, value loss,
