@@ -398,15 +398,9 @@ impl RunArgs {
         }
         if let Some(f) = self.test_fraction {
             data.test_fraction = Fraction::new(f)
-                .map_err(|e| ConsortError::config(format!("--test-fraction: {}", bare(&e))))?;
+                .map_err(|e| ConsortError::config(format!("--test-fraction: {}", e.bare_message())))?;
         }
         Ok(())
     }
 }
 
-fn bare(e: &ConsortError) -> String {
-    match e {
-        ConsortError::InvalidConfig(m) => m.clone(),
-        other => other.to_string(),
-    }
-}

@@ -58,9 +58,17 @@ pub enum ConsortError {
     /// Input values a model cannot take (negative counts for multinomial naive Bayes, say).
     #[error("invalid input: {0}")]
     InvalidInput(String),
-    /// A hyperparameter or option is out of its valid range.
-    #[error("invalid configuration: {0}")]
-    InvalidConfig(String),
+    /// A hyperparameter or option is out of its valid range. `key` and `value` name the
+    /// setting and what it was given where one setting is at fault.
+    #[error("invalid configuration: {}", describe_setting(key.as_deref(), value.as_deref(), message))]
+    InvalidConfig {
+        /// The setting at fault (`epochs`, `forest.n_trees`), when one is.
+        key: Option<String>,
+        /// The value it was given, as written.
+        value: Option<String>,
+        /// What is wrong, or what the setting accepts.
+        message: String,
+    },
     /// The requested compute backend is not compiled in or cannot start.
     #[error("backend unavailable: {0}")]
     Backend(String),
@@ -174,9 +182,47 @@ impl ConsortError {
         }
     }
 
-    /// An [`InvalidConfig`](Self::InvalidConfig) error from anything printable.
+    /// An [`InvalidConfig`](Self::InvalidConfig) error about the configuration as a whole
+    /// (no single setting at fault).
     pub fn config(message: impl Into<String>) -> Self {
-        Self::InvalidConfig(message.into())
+        Self::InvalidConfig {
+            key: None,
+            value: None,
+            message: message.into(),
+        }
+    }
+
+    /// An [`InvalidConfig`](Self::InvalidConfig) error naming the setting `key`, the `value`
+    /// it was given, and what it accepts (`"must lie in 1..=100000"`).
+    pub fn param(key: impl Into<String>, value: impl std::fmt::Display, expected: impl Into<String>) -> Self {
+        Self::InvalidConfig {
+            key: Some(key.into()),
+            value: Some(value.to_string()),
+            message: expected.into(),
+        }
+    }
+
+    /// The error's text without its kind's prefix ("invalid configuration: "), for callers
+    /// that put it into a sentence of their own.
+    pub fn bare_message(&self) -> String {
+        match self {
+            Self::InvalidConfig {
+                key,
+                value,
+                message,
+            } => describe_setting(key.as_deref(), value.as_deref(), message),
+            Self::InvalidInput(m) => m.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// `key = value: message`, leaving out what is not known.
+fn describe_setting(key: Option<&str>, value: Option<&str>, message: &str) -> String {
+    match (key, value) {
+        (Some(k), Some(v)) => format!("{k} = {v}: {message}"),
+        (Some(k), None) => format!("{k}: {message}"),
+        _ => message.to_string(),
     }
 }
 

@@ -10,6 +10,7 @@
 //! * [`io`]: atomic writes and JSON persistence;
 //! * [`observe`]: training events and the [`Observer`] that receives them (libraries never
 //!   print);
+//! * [`params`]: [`ParamGuard`] and [`Checked`], settings checked once at the boundary;
 //! * [`matrix`]: [`Matrix`], the dense `f32` matrix models read and write;
 //! * [`traits`]: [`Fit`], [`FitWith`], [`Classifier`] and [`ParamGuard`], the one contract that
 //!   networks, classical models and ensembles share.
@@ -22,6 +23,7 @@ pub mod error;
 pub mod io;
 pub mod matrix;
 pub mod observe;
+pub mod params;
 pub mod seed;
 pub mod traits;
 
@@ -30,6 +32,7 @@ pub use burn;
 pub use error::{ConsortError, Result};
 pub use matrix::Matrix;
 pub use observe::{Direction, EpochRecord, Event, EventLog, Observer, ObserverHandle};
+pub use params::Checked;
 pub use traits::{
     Classifier, ClassifierEstimator, Fit, FitWeighted, FitWith, ParamGuard, Recommend, Regressor,
     RegressorEstimator, balanced_sample_weights, check_input, check_labels, check_sample_weights,

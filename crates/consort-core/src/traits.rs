@@ -14,11 +14,7 @@ use std::sync::Arc;
 use crate::error::{ConsortError, Result};
 use crate::matrix::Matrix;
 
-/// Hyperparameters that check themselves once, before any fitting starts.
-pub trait ParamGuard {
-    /// Returns a [`ConsortError::InvalidConfig`] naming the first bad value.
-    fn check(&self) -> Result<()>;
-}
+pub use crate::params::{Checked, ParamGuard};
 
 /// Fits a model of type [`Fit::Object`] on training data `D`.
 pub trait Fit<D: ?Sized> {

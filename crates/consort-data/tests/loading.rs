@@ -180,7 +180,7 @@ fn single_class_data_cannot_be_split() {
     let two = parse("a,label\n1,0\n2,0\n3,1\n4,1\n").unwrap();
     assert!(matches!(
         train_test_split(&two, 1.5, 0),
-        Err(ConsortError::InvalidConfig(_))
+        Err(ConsortError::InvalidConfig { .. })
     ));
 }
 

@@ -89,11 +89,11 @@ fn hard_voting_majority_and_deterministic_ties() {
 fn bad_member_sets_are_typed_errors() {
     assert!(matches!(
         AverageEnsemble::new(vec![]),
-        Err(ConsortError::InvalidConfig(_))
+        Err(ConsortError::InvalidConfig { .. })
     ));
     assert!(matches!(
         VotingEnsemble::new(vec![], Voting::Soft),
-        Err(ConsortError::InvalidConfig(_))
+        Err(ConsortError::InvalidConfig { .. })
     ));
     let two = fixed("two", &[0.5, 0.5]);
     let three = fixed("three", &[0.2, 0.3, 0.5]);
@@ -119,11 +119,11 @@ fn bad_member_sets_are_typed_errors() {
     ));
     assert!(matches!(
         AverageEnsemble::weighted(pair.clone(), vec![1.0, -0.5]),
-        Err(ConsortError::InvalidConfig(_))
+        Err(ConsortError::InvalidConfig { .. })
     ));
     assert!(matches!(
         AverageEnsemble::weighted(pair, vec![0.0, 0.0]),
-        Err(ConsortError::InvalidConfig(_))
+        Err(ConsortError::InvalidConfig { .. })
     ));
     let avg = AverageEnsemble::new(vec![two]).unwrap();
     assert!(matches!(

@@ -276,7 +276,7 @@ fn bad_ensembles_are_typed_errors() {
     // Empty member lists.
     assert!(matches!(
         Cascade::new(vec![], Confidence::Margin, vec![]),
-        Err(ConsortError::InvalidConfig(_))
+        Err(ConsortError::InvalidConfig { .. })
     ));
     assert!(matches!(
         StackingClassifier::fit(
@@ -285,11 +285,11 @@ fn bad_ensembles_are_typed_errors() {
             &StackingConfig::default(),
             &d.train
         ),
-        Err(ConsortError::InvalidConfig(_))
+        Err(ConsortError::InvalidConfig { .. })
     ));
     assert!(matches!(
         RegressionEnsemble::new(vec![], Combine::Median),
-        Err(ConsortError::InvalidConfig(_))
+        Err(ConsortError::InvalidConfig { .. })
     ));
     // Thresholds that do not match the members; negative ones.
     assert!(matches!(
@@ -298,7 +298,7 @@ fn bad_ensembles_are_typed_errors() {
     ));
     assert!(matches!(
         Cascade::new(members[..2].to_vec(), Confidence::Margin, vec![-0.5]),
-        Err(ConsortError::InvalidConfig(_))
+        Err(ConsortError::InvalidConfig { .. })
     ));
     // Weights that do not match, or are negative.
     assert!(matches!(
@@ -307,7 +307,7 @@ fn bad_ensembles_are_typed_errors() {
     ));
     assert!(matches!(
         AverageEnsemble::weighted(members.clone(), vec![1.0, -1.0, 1.0, 1.0]),
-        Err(ConsortError::InvalidConfig(_))
+        Err(ConsortError::InvalidConfig { .. })
     ));
     // Members with other class counts or feature counts.
     let iris = embedded::iris();
@@ -346,7 +346,7 @@ fn bad_ensembles_are_typed_errors() {
             CalibrationTarget::EscalationBudget(1.5),
             &d.valid
         ),
-        Err(ConsortError::InvalidConfig(_))
+        Err(ConsortError::InvalidConfig { .. })
     ));
     let folds = StackingConfig {
         folds: 1,
@@ -358,7 +358,7 @@ fn bad_ensembles_are_typed_errors() {
     )];
     assert!(matches!(
         StackingClassifier::fit(&one, &LogisticRegressionConfig::default(), &folds, &d.train),
-        Err(ConsortError::InvalidConfig(_))
+        Err(ConsortError::InvalidConfig { .. })
     ));
 }
 

@@ -289,7 +289,7 @@ mod tests {
         ] {
             assert!(matches!(
                 meta_train_sinusoid(MetaAlgorithm::Reptile, &bad, &ObserverHandle::none()),
-                Err(ConsortError::InvalidConfig(_))
+                Err(ConsortError::InvalidConfig { .. })
             ));
         }
         let small = MetaConfig {

@@ -238,7 +238,8 @@ pub fn fine_tune<N: HasHead>(
         .with_epochs(steps)
         .with_batch_size(support.len())
         .with_learning_rate(lr)
-        .with_seed(seed);
+        .with_seed(seed)
+        .checked()?;
     let outcome =
         Trainer::new(config)
             .with_label("fine-tune")

@@ -138,7 +138,7 @@ fn bad_input_is_a_typed_error() {
             ..Default::default()
         }
         .fit(&train),
-        Err(ConsortError::InvalidConfig(_))
+        Err(ConsortError::InvalidConfig { .. })
     ));
     assert!(matches!(
         DecisionTreeConfig {
@@ -146,7 +146,7 @@ fn bad_input_is_a_typed_error() {
             ..Default::default()
         }
         .fit(&train),
-        Err(ConsortError::InvalidConfig(_))
+        Err(ConsortError::InvalidConfig { .. })
     ));
     let empty = train.subset(&[]);
     assert!(matches!(

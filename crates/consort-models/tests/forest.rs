@@ -106,7 +106,7 @@ fn bad_forest_settings_are_typed_errors() {
     ] {
         assert!(matches!(
             Fit::<consort_data::Dataset>::fit(&config, &train),
-            Err(ConsortError::InvalidConfig(_))
+            Err(ConsortError::InvalidConfig { .. })
         ));
     }
     let forest = RandomForestConfig {

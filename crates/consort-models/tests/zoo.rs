@@ -43,7 +43,7 @@ fn knn_on_digits() {
             ..Default::default()
         }
         .fit(&train),
-        Err(ConsortError::InvalidConfig(_))
+        Err(ConsortError::InvalidConfig { .. })
     ));
 }
 

@@ -5,7 +5,7 @@
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 use consort_core::seed::{derive_seed, rng};
-use consort_core::{BackendKind, ConsortError, Matrix, Result};
+use consort_core::{BackendKind, ConsortError, Matrix, ParamGuard, Result};
 use consort_data::Dataset;
 use consort_models::Forward;
 use consort_tune::{Batch, LossTerm, Reshuffled, TrainConfig, Trainer, TrainingHook};
@@ -91,7 +91,8 @@ pub fn behaviour_clone(
         .with_epochs(epochs)
         .with_batch_size(64)
         .with_learning_rate(1e-3)
-        .with_seed(seed);
+        .with_seed(seed)
+        .checked()?;
     let mut critic = value_gamma.map(|gamma| ReturnRegression {
         returns: demos
             .iter()

@@ -16,7 +16,7 @@ use std::hint::black_box;
 
 use burn::tensor::{Distribution, Tensor, TensorData, activation};
 use consort_core::seed::seeded;
-use consort_core::{BackendKind, Classifier, Fit, Matrix};
+use consort_core::{BackendKind, Classifier, Fit, Matrix, ParamGuard};
 use consort_data::{Dataset, StandardScaler, embedded, train_test_split};
 use consort_models::{CnnConfig, MlpConfig, Network, NetworkSpec};
 use consort_tune::{NetworkEstimator, TrainConfig, Trainer};
@@ -42,7 +42,13 @@ fn epoch<S: NetworkSpec>(c: &mut Group<'_>, name: &str, spec: &S, data: &Dataset
         .device()
         .unwrap()
         .autodiff();
-    let trainer = Trainer::new(TrainConfig::new().with_epochs(1).with_batch_size(batch));
+    let trainer = Trainer::new(
+        TrainConfig::new()
+            .with_epochs(1)
+            .with_batch_size(batch)
+            .checked()
+            .expect("valid settings"),
+    );
     c.bench_function(name, |b| {
         b.iter(|| {
             let model = seeded(&device, 0, || {

@@ -9,7 +9,7 @@ use std::hint::black_box;
 
 use burn::tensor::Device;
 use consort_core::seed::seeded;
-use consort_core::{BackendKind, Classifier, Fit};
+use consort_core::{BackendKind, Classifier, Fit, ParamGuard};
 use consort_data::synthetic::{order_sequences, order_vocab_size};
 use consort_data::{Dataset, StandardScaler, embedded, low_rank_ratings, train_test_split};
 use consort_models::{
@@ -44,7 +44,7 @@ fn epoch_of<M: Network, O: Objective<Inputs = consort_core::Matrix>>(
     build: impl Fn(&Device) -> consort_core::Result<M>,
 ) {
     let device = kind.device().unwrap().autodiff();
-    let trainer = Trainer::new(TrainConfig::new().with_epochs(1));
+    let trainer = Trainer::new(TrainConfig::new().with_epochs(1).checked().expect("valid settings"));
     group.bench_function(format!("{name}_epoch_{kind}"), |b| {
         b.iter(|| {
             let model = seeded(&device, 0, || build(&device)).unwrap();

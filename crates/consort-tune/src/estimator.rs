@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use burn::module::Module;
 use burn::tensor::Device;
 use consort_core::{
-    BackendKind, ConsortError, Fit, FitWeighted, Matrix, ObserverHandle, Result,
+    BackendKind, ConsortError, Fit, FitWeighted, Matrix, ObserverHandle, ParamGuard, Result,
     check_sample_weights,
 };
 use consort_data::Dataset;
@@ -17,7 +17,7 @@ use crate::hooks::TrainingHook;
 use crate::objective::Objective;
 use crate::optimizer::OptimizerState;
 use crate::sampler::{BatchSampler, Weighted};
-use crate::trainer::TrainOutcome;
+use crate::trainer::{RunOptions, TrainOutcome};
 
 /// A fitted network together with the record of its training run.
 pub type FittedNetwork<N> = (NetworkClassifier<N>, TrainOutcome<N>);
@@ -36,26 +36,24 @@ pub struct NetworkEstimator<S: NetworkSpec> {
     /// Backend to train on (`None`: [`BackendKind::default_kind`]).
     pub backend: Option<BackendKind>,
     hooks: Vec<HookFactory<S::Net>>,
-    observer: ObserverHandle,
-    sampler: Option<Arc<dyn BatchSampler>>,
+    /// Observer, custom sampler, and the optimiser state to start from (an incremental
+    /// update continuing an earlier fit); handed to the loop as they are.
+    options: RunOptions,
     /// Weights to start from instead of a fresh initialisation (fine-tuning).
     start: Option<Arc<Mutex<S::Net>>>,
-    /// Optimiser state to start from (an incremental update continuing an earlier fit).
-    optimizer_state: Option<OptimizerState>,
 }
 
 impl<S: NetworkSpec> NetworkEstimator<S> {
     /// An estimator on the default backend.
     pub fn new(spec: S, train: TrainConfig) -> Self {
+        let options = RunOptions::new(spec.name());
         Self {
             spec,
             train,
             backend: None,
             hooks: Vec::new(),
-            observer: ObserverHandle::none(),
-            sampler: None,
+            options,
             start: None,
-            optimizer_state: None,
         }
     }
 
@@ -81,13 +79,13 @@ impl<S: NetworkSpec> NetworkEstimator<S> {
 
     /// Sends training events to `observer`.
     pub fn with_observer(mut self, observer: impl Into<ObserverHandle>) -> Self {
-        self.observer = observer.into();
+        self.options.observer = observer.into();
         self
     }
 
     /// Draws batches with a custom sampler.
     pub fn with_sampler(mut self, sampler: Arc<dyn BatchSampler>) -> Self {
-        self.sampler = Some(sampler);
+        self.options.sampler = Some(sampler);
         self
     }
 
@@ -102,20 +100,18 @@ impl<S: NetworkSpec> NetworkEstimator<S> {
     /// Starts the optimiser from `state` (an earlier fit's [`TrainOutcome::optimizer`]):
     /// with [`with_start`](Self::with_start), the fit continues where that one stopped.
     pub fn with_optimizer_state(mut self, state: OptimizerState) -> Self {
-        self.optimizer_state = Some(state);
+        self.options.optimizer_state = Some(state);
         self
     }
 
-    fn settings(&self) -> FitSettings<S::Net> {
-        FitSettings {
-            train: self.train.clone(),
+    /// The boundary: the hyperparameters are checked here, once, for the whole fit.
+    fn settings(&self) -> Result<FitSettings<S::Net>> {
+        Ok(FitSettings {
+            train: self.train.clone().checked()?,
             backend: self.backend,
-            label: self.spec.name().to_string(),
-            observer: self.observer.clone(),
             hooks: self.hooks.clone(),
-            sampler: self.sampler.clone(),
-            optimizer_state: self.optimizer_state.clone(),
-        }
+            options: self.options.clone(),
+        })
     }
 
     fn build(&self, n_features: usize, n_outputs: usize, device: &Device) -> Result<S::Net> {
@@ -139,10 +135,11 @@ impl<S: NetworkSpec> NetworkEstimator<S> {
     where
         O: Objective<Inputs = Matrix> + Clone,
     {
-        let (train, valid) = validation_split(data, &self.train)?;
+        let settings = self.settings()?;
+        let (train, valid) = validation_split(data, &settings.train)?;
         let width = data.inputs().cols();
         fit_network(
-            &self.settings(),
+            &settings,
             |device| self.build(width, data.n_outputs(), device),
             &train,
             valid.as_ref(),
@@ -184,7 +181,7 @@ impl<S: NetworkSpec> FitWeighted<Dataset> for NetworkEstimator<S> {
                  some of them are held out: split the validation rows off first",
             ));
         }
-        if self.sampler.is_some() {
+        if self.options.sampler.is_some() {
             return Err(ConsortError::config(
                 "this network already draws its batches with a custom sampler; sample weights \
                  would replace it",
@@ -192,7 +189,7 @@ impl<S: NetworkSpec> FitWeighted<Dataset> for NetworkEstimator<S> {
         }
         let weights: Vec<f64> = sample_weights.iter().map(|&w| f64::from(w)).collect();
         let mut weighted = self.clone();
-        weighted.sampler = Some(Arc::new(Weighted::new(&weights)?));
+        weighted.options.sampler = Some(Arc::new(Weighted::new(&weights)?));
         weighted.fit(data)
     }
 }

@@ -6,16 +6,14 @@ use std::sync::Arc;
 
 use burn::tensor::Device;
 use consort_core::seed::{derive_seed, seeded};
-use consort_core::{BackendKind, Matrix, ObserverHandle, ParamGuard, Result};
+use consort_core::{BackendKind, Checked, Matrix, Result};
 use consort_data::InputSource;
 use consort_models::Network;
 
 use crate::config::TrainConfig;
 use crate::hooks::{TrainingHook, reborrow};
 use crate::objective::{InputOf, Objective};
-use crate::optimizer::OptimizerState;
-use crate::sampler::BatchSampler;
-use crate::trainer::{TrainOutcome, Trainer};
+use crate::trainer::{RunOptions, TrainOutcome, Trainer};
 
 /// What a hook factory knows about the run it makes a hook for.
 #[derive(Debug, Clone, Copy)]
@@ -72,36 +70,28 @@ impl<M, I> fmt::Debug for HookFactory<M, I> {
     }
 }
 
-/// Everything a fit takes besides the model and the data.
+/// Everything a fit takes besides the model and the data: checked hyperparameters, the
+/// backend, the strategies' hook factories, and the loop's [`RunOptions`].
 #[derive(Debug, Clone)]
 pub struct FitSettings<M, I = consort_models::Dense> {
-    /// Hyperparameters, optimiser, sampler, checkpoints.
-    pub train: TrainConfig,
+    /// Hyperparameters, optimiser, sampler kind, checkpoints (checked once, by the caller).
+    pub train: Checked<TrainConfig>,
     /// Backend (`None`: [`BackendKind::default_kind`]).
     pub backend: Option<BackendKind>,
-    /// Name of the run in events.
-    pub label: String,
-    /// Where events go.
-    pub observer: ObserverHandle,
     /// Hooks, made afresh for each fit.
     pub hooks: Vec<HookFactory<M, I>>,
-    /// A custom batch sampler.
-    pub sampler: Option<Arc<dyn BatchSampler>>,
-    /// The optimiser state to start from (an earlier run's), instead of zero moments.
-    pub optimizer_state: Option<OptimizerState>,
+    /// Label, observer, custom sampler, carried optimiser state.
+    pub options: RunOptions,
 }
 
 impl<M, I> FitSettings<M, I> {
     /// Settings with `train` and nothing else.
-    pub fn new(train: TrainConfig, label: impl Into<String>) -> Self {
+    pub fn new(train: Checked<TrainConfig>, label: impl Into<String>) -> Self {
         Self {
             train,
             backend: None,
-            label: label.into(),
-            observer: ObserverHandle::none(),
             hooks: Vec::new(),
-            sampler: None,
-            optimizer_state: None,
+            options: RunOptions::new(label),
         }
     }
 }
@@ -135,7 +125,6 @@ where
     O: Objective,
     M: Network<InputOf<O>>,
 {
-    settings.train.check()?;
     train.ensure_trainable()?;
     let device = BackendKind::chosen(settings.backend)?.device()?;
     let autodiff = device.clone().autodiff();
@@ -155,15 +144,7 @@ where
         .collect::<Result<_>>()?;
     let mut hooks: Vec<&mut dyn TrainingHook<M, InputOf<O>>> =
         made.iter_mut().map(|h| reborrow(&mut **h)).collect();
-    let mut trainer = Trainer::new(settings.train.clone())
-        .with_label(settings.label.clone())
-        .with_observer(settings.observer.clone());
-    if let Some(s) = &settings.sampler {
-        trainer = trainer.with_sampler(s.clone());
-    }
-    if let Some(state) = &settings.optimizer_state {
-        trainer = trainer.with_optimizer_state(state.clone());
-    }
+    let trainer = Trainer::new(settings.train.clone()).with_options(settings.options.clone());
     let outcome = trainer.fit(model, &autodiff, train, valid, &mut hooks)?;
     Ok((outcome, device))
 }

@@ -66,7 +66,7 @@ pub use sampler::{
     BatchSampler, ClassBalanced, Mixing, Reshuffled, SamplerKind, Shuffled, Weighted,
 };
 pub use schedule::{ReduceOnPlateau, Schedule, ScheduleHook};
-pub use trainer::{TrainOutcome, Trainer};
+pub use trainer::{RunOptions, TrainOutcome, Trainer};
 pub use transfer::{
     DiscriminativeLr, GradualUnfreezing, LinearProbe, ParamCount, count_parameters,
     freeze_backbone, freeze_layers, freeze_paths, layer_paths, unfreeze_layers,

@@ -113,7 +113,7 @@ impl MatrixFactorizationEstimator {
         &self,
         ratings: &Ratings,
     ) -> Result<(MfRecommender, TrainOutcome<MatrixFactorization>)> {
-        self.check()?;
+        let checked = self.clone().checked()?;
         if ratings.is_empty() {
             return Err(ConsortError::EmptyDataset("no ratings to fit on".into()));
         }
@@ -135,9 +135,9 @@ impl MatrixFactorizationEstimator {
             .with_init_std(self.init_std);
         let config = config.with_global_mean(global_mean);
         let l2 = self.l2;
-        let mut settings = FitSettings::new(self.train.clone(), "matrix-factorization");
+        let mut settings = FitSettings::new(checked.part(|c| &c.train), "matrix-factorization");
         settings.backend = self.backend;
-        settings.observer = self.observer.clone();
+        settings.options.observer = self.observer.clone();
         settings
             .hooks
             .push(HookFactory::new(move |_| Ok(Box::new(FactorL2(l2)))));

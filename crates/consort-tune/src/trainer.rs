@@ -8,7 +8,7 @@ use std::time::Instant;
 use burn::optim::ModuleOptimizer;
 use burn::tensor::Device;
 use consort_core::{
-    ConsortError, Direction, EpochRecord, Event, ObserverHandle, ParamGuard, Result,
+    Checked, ConsortError, Direction, EpochRecord, Event, ObserverHandle, Result,
 };
 use consort_data::InputSource;
 use consort_models::Network;
@@ -42,61 +42,89 @@ pub struct TrainOutcome<M> {
     pub optimizer: OptimizerState,
 }
 
-/// Runs epochs of mini-batch optimisation over a [`Network`], with validation, best-weight
-/// restoration, checkpoints, a divergence guard, [`TrainingHook`]s and an observer.
+/// The loop's options besides its hyperparameters: how the run is named in events, where
+/// events go, a custom batch sampler, and an optimiser state to start from. Estimators carry
+/// one and hand it to the [`Trainer`] whole.
 #[derive(Debug, Clone)]
-pub struct Trainer {
-    config: TrainConfig,
-    label: String,
-    observer: ObserverHandle,
-    sampler: Option<Arc<dyn BatchSampler>>,
-    optimizer_state: Option<OptimizerState>,
+pub struct RunOptions {
+    /// Name of the run in events.
+    pub label: String,
+    /// Where events go.
+    pub observer: ObserverHandle,
+    /// Draws batches instead of the config's [`SamplerKind`].
+    pub sampler: Option<Arc<dyn BatchSampler>>,
+    /// The optimiser state to start from (an earlier run's) instead of zero moments; a
+    /// checkpoint being resumed takes precedence.
+    pub optimizer_state: Option<OptimizerState>,
 }
 
-impl Trainer {
-    /// A trainer with the given hyperparameters (validated by [`Trainer::fit`]).
-    pub fn new(config: TrainConfig) -> Self {
+impl RunOptions {
+    /// Options naming the run `label`, with no observer, sampler or carried state.
+    pub fn new(label: impl Into<String>) -> Self {
         Self {
-            config,
-            label: "train".into(),
+            label: label.into(),
             observer: ObserverHandle::none(),
             sampler: None,
             optimizer_state: None,
         }
     }
+}
+
+/// Runs epochs of mini-batch optimisation over a [`Network`], with validation, best-weight
+/// restoration, checkpoints, a divergence guard, [`TrainingHook`]s and an observer.
+#[derive(Debug, Clone)]
+pub struct Trainer {
+    config: Checked<TrainConfig>,
+    options: RunOptions,
+}
+
+impl Trainer {
+    /// A trainer with checked hyperparameters (`TrainConfig::new().checked()?`).
+    pub fn new(config: Checked<TrainConfig>) -> Self {
+        Self {
+            config,
+            options: RunOptions::new("train"),
+        }
+    }
+
+    /// Replaces the run's options (label, observer, sampler, carried optimiser state).
+    pub fn with_options(mut self, options: RunOptions) -> Self {
+        self.options = options;
+        self
+    }
 
     /// Names the run in events.
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
-        self.label = label.into();
+        self.options.label = label.into();
         self
     }
 
     /// Sends training events to `observer`.
     pub fn with_observer(mut self, observer: impl Into<ObserverHandle>) -> Self {
-        self.observer = observer.into();
+        self.options.observer = observer.into();
         self
     }
 
     /// Draws batches with `sampler` instead of the config's [`SamplerKind`].
     pub fn with_sampler(mut self, sampler: Arc<dyn BatchSampler>) -> Self {
-        self.sampler = Some(sampler);
+        self.options.sampler = Some(sampler);
         self
     }
 
     /// Starts the optimiser from `state` (a previous run's) instead of from zero moments;
     /// a checkpoint being resumed takes precedence.
     pub fn with_optimizer_state(mut self, state: OptimizerState) -> Self {
-        self.optimizer_state = Some(state);
+        self.options.optimizer_state = Some(state);
         self
     }
 
     /// The hyperparameters.
-    pub fn config(&self) -> &TrainConfig {
+    pub fn config(&self) -> &Checked<TrainConfig> {
         &self.config
     }
 
     fn sampler<O: Objective>(&self, train: &O) -> Result<Arc<dyn BatchSampler>> {
-        let sampler: Arc<dyn BatchSampler> = match (&self.sampler, self.config.sampler) {
+        let sampler: Arc<dyn BatchSampler> = match (&self.options.sampler, self.config.sampler) {
             (Some(s), _) => s.clone(),
             (None, SamplerKind::Shuffled) => Arc::new(Shuffled),
             (None, SamplerKind::ClassBalanced) => {
@@ -115,7 +143,6 @@ impl Trainer {
         O: Objective,
         M: Network<InputOf<O>>,
     {
-        self.config.check()?;
         if !device.is_autodiff() {
             return Err(ConsortError::Backend(
                 "training needs an autodiff device (`device.autodiff()`)".into(),
@@ -170,8 +197,8 @@ impl Trainer {
         }
         let mut learner = Learner::new(model, self.optimizer()?, cfg.seed);
         let resumed_from = self.resume(&mut learner, &mut hooks, valid.is_some())?;
-        self.observer.notify(&Event::RunStarted {
-            label: &self.label,
+        self.options.observer.notify(&Event::RunStarted {
+            label: &self.options.label,
             first_epoch: learner.state.epoch + 1,
             epochs: cfg.epochs,
         });
@@ -195,8 +222,8 @@ impl Trainer {
                 learning_rate: lr,
                 seconds: start.elapsed().as_secs_f64(),
             };
-            self.observer.notify(&Event::EpochEnded {
-                label: &self.label,
+            self.options.observer.notify(&Event::EpochEnded {
+                label: &self.options.label,
                 epochs: cfg.epochs,
                 record: &record,
                 score_name: O::SCORE_NAME,
@@ -215,7 +242,7 @@ impl Trainer {
     fn optimizer(&self) -> Result<ModuleOptimizer> {
         let cfg = &self.config;
         let optim = cfg.optimizer.init(cfg.weight_decay, cfg.grad_clip_norm)?;
-        Ok(match &self.optimizer_state {
+        Ok(match &self.options.optimizer_state {
             Some(carried) => carried.load_into(optim),
             None => optim,
         })
@@ -255,8 +282,8 @@ impl Trainer {
         learner.optim = ckpt.load_optimizer(learner.optim.clone())?;
         hooks.restore(&state.hooks)?;
         learner.state = state;
-        self.observer.notify(&Event::Resumed {
-            label: &self.label,
+        self.options.observer.notify(&Event::Resumed {
+            label: &self.options.label,
             epoch: ckpt.epoch,
             path: &ckpt.path,
         });
@@ -297,8 +324,8 @@ impl Trainer {
             task_weight: hooks.task_loss_weight(),
             sampler,
             device,
-            observer: &self.observer,
-            label: &self.label,
+            observer: &self.options.observer,
+            label: &self.options.label,
         };
         let model = learner.model.clone();
         match run_epoch(&plan, model, &mut learner.optim, train, hooks) {
@@ -320,8 +347,8 @@ impl Trainer {
                 state.lr_scale *= cfg.divergence.lr_factor;
                 (learner.model, learner.optim) = (snapshot.0, snapshot.1);
                 hooks.restore(&snapshot.2)?;
-                self.observer.notify(&Event::RolledBack {
-                    label: &self.label,
+                self.options.observer.notify(&Event::RolledBack {
+                    label: &self.options.label,
                     epoch,
                     attempt: state.rollbacks,
                     lr_scale: state.lr_scale,
@@ -361,8 +388,8 @@ impl Trainer {
                 best,
                 |staged| hooks.checkpoint_staged(staged),
             )?;
-            self.observer.notify(&Event::CheckpointSaved {
-                label: &self.label,
+            self.options.observer.notify(&Event::CheckpointSaved {
+                label: &self.options.label,
                 epoch,
                 path: &path,
                 best,
@@ -385,8 +412,8 @@ impl Trainer {
             Some(m) => (m, state.best.best_epoch),
             None => (learner.model, last_epoch),
         };
-        self.observer.notify(&Event::RunFinished {
-            label: &self.label,
+        self.options.observer.notify(&Event::RunFinished {
+            label: &self.options.label,
             best_epoch,
             last_epoch,
         });

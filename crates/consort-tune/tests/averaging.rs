@@ -143,7 +143,7 @@ fn the_average_of_two_networks_is_their_midpoint() {
 fn invalid_settings_are_typed_errors() {
     use consort_core::ConsortError;
     use consort_tune::FusedSupervision;
-    let config = |r: consort_core::Result<()>| matches!(r, Err(ConsortError::InvalidConfig(_)));
+    let config = |r: consort_core::Result<()>| matches!(r, Err(ConsortError::InvalidConfig { .. }));
     assert!(config(
         StochasticWeightAveraging::new(SwaConfig::new(0)).map(|_| ())
     ));

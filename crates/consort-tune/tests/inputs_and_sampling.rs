@@ -8,7 +8,7 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor, activation};
 use consort_core::seed::seeded;
-use consort_core::{BackendKind, Classifier, Fit, Matrix, burn};
+use consort_core::{BackendKind, Classifier, Fit, Matrix, ParamGuard, burn};
 use consort_data::synthetic::{order_sequences, order_vocab_size};
 use consort_data::{
     Dataset, Dense, ImageRows, ImageShape, Pair, Paired, StandardScaler, TokenRows, embedded,
@@ -42,7 +42,7 @@ where
     let cfg = TrainConfig::new()
         .with_epochs(epochs)
         .with_learning_rate(lr);
-    let out = Trainer::new(cfg)
+    let out = Trainer::new(cfg.checked().unwrap())
         .fit(model, &device, train, None, &mut [])
         .unwrap();
     evaluate(test, &out.model, &device).unwrap().score
@@ -212,7 +212,7 @@ fn fitnets_runs_one_student_forward_per_batch() {
     .unwrap();
     let epochs = 2;
     let cfg = TrainConfig::new().with_epochs(epochs).with_batch_size(64);
-    Trainer::new(cfg)
+    Trainer::new(cfg.checked().unwrap())
         .fit(hinted, &device, &train, None, &mut [&mut hints])
         .unwrap();
     let batches = epochs * train.len().div_ceil(64);

@@ -2,7 +2,7 @@
 
 use burn::tensor::{Tensor, activation};
 use consort_core::seed::seeded;
-use consort_core::{BackendKind, Classifier, ConsortError, Fit};
+use consort_core::{BackendKind, Classifier, ConsortError, Fit, ParamGuard};
 use consort_data::{Dataset, embedded, train_test_split};
 use consort_models::Forward;
 use consort_models::{CnnConfig, MlpConfig, NetworkSpec, Standardized};
@@ -150,7 +150,13 @@ fn hooks_shape_the_loss_schedule_and_stopping() {
         extra_calls: 0,
         stop_after: 3,
     };
-    let outcome = Trainer::new(TrainConfig::new().with_epochs(10).with_batch_size(128))
+    let outcome = Trainer::new(
+        TrainConfig::new()
+            .with_epochs(10)
+            .with_batch_size(128)
+            .checked()
+            .unwrap(),
+    )
         .fit(model, &device, &train, Some(&test), &mut [&mut probe])
         .unwrap();
     assert_eq!(outcome.history.len(), 3);
@@ -176,13 +182,13 @@ fn invalid_training_configs_are_typed_errors() {
         let est = NetworkEstimator::new(MlpConfig::new(0, vec![8], 0), cfg);
         assert!(matches!(
             est.fit(&train),
-            Err(ConsortError::InvalidConfig(_))
+            Err(ConsortError::InvalidConfig { .. })
         ));
     }
     let bad = NetworkEstimator::new(MlpConfig::new(0, vec![0], 0), TrainConfig::new());
     assert!(matches!(
         bad.fit(&train),
-        Err(ConsortError::InvalidConfig(_))
+        Err(ConsortError::InvalidConfig { .. })
     ));
     let cnn = NetworkEstimator::new(CnnConfig::new(), TrainConfig::new());
     // Iris's 4 features form a valid 2x2 image; 3 features form no image at all.

@@ -111,12 +111,12 @@ fn validation_reports_rmse_and_bad_configs_are_refused() {
     let mut bad = estimator(Feedback::Implicit { negatives: 0 });
     assert!(matches!(
         bad.fit(&train),
-        Err(ConsortError::InvalidConfig(_))
+        Err(ConsortError::InvalidConfig { .. })
     ));
     bad = estimator(Feedback::Explicit);
     bad.n_factors = 0;
     assert!(matches!(
         bad.fit(&train),
-        Err(ConsortError::InvalidConfig(_))
+        Err(ConsortError::InvalidConfig { .. })
     ));
 }

@@ -82,10 +82,7 @@ pub fn validated<T: Validate>(value: T, path: &Path) -> Result<T> {
         Ok(()) => Ok(value),
         Err(e) => Err(ConsortError::InvalidModel {
             path: path.to_path_buf(),
-            message: match e {
-                ConsortError::InvalidInput(m) | ConsortError::InvalidConfig(m) => m,
-                other => other.to_string(),
-            },
+            message: e.bare_message(),
         }),
     }
 }

@@ -130,13 +130,6 @@ impl From<Fraction> for f64 {
     }
 }
 
-/// An error's message without the "invalid configuration: " prefix.
-pub(crate) fn bare(err: &ConsortError) -> String {
-    match err {
-        ConsortError::InvalidConfig(m) => m.clone(),
-        other => other.to_string(),
-    }
-}
 
 impl ExperimentConfig {
     /// The shipped main job (`examples/configs/digits.toml`).
@@ -151,8 +144,8 @@ impl ExperimentConfig {
         let config: Self = toml::from_str(text).map_err(|e| toml_error(text, origin, &e))?;
         config.check_all().map_err(|(place, e)| {
             ConsortError::config(match place.line(text) {
-                Some(line) => format!("{origin}:{line}: {}", bare(&e)),
-                None => format!("{origin}: {}", bare(&e)),
+                Some(line) => format!("{origin}:{line}: {}", e.bare_message()),
+                None => format!("{origin}: {}", e.bare_message()),
             })
         })?;
         Ok(config)

@@ -7,7 +7,6 @@ use consort_models::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::bare;
 
 /// A member's part in the experiment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -139,7 +138,7 @@ impl TryFrom<ModelEntry> for ModelSpec {
             }
         };
         kind.check()
-            .map_err(|err| format!("model {label:?}: {}", bare(&err)))?;
+            .map_err(|err| format!("model {label:?}: {}", err.bare_message()))?;
         let standardize = e
             .standardize
             .unwrap_or_else(|| kind.standardizes_by_default());

@@ -237,7 +237,7 @@ mod tests {
         };
         assert!(matches!(
             open_storage("x.jsonl", "s", &bad),
-            Err(ConsortError::InvalidConfig(_))
+            Err(ConsortError::InvalidConfig { .. })
         ));
     }
 }

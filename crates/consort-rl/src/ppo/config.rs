@@ -264,7 +264,7 @@ mod tests {
         ];
         for c in bad {
             assert!(
-                matches!(c.check(), Err(ConsortError::InvalidConfig(_))),
+                matches!(c.check(), Err(ConsortError::InvalidConfig { .. })),
                 "{c:?}"
             );
         }

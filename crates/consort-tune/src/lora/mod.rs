@@ -395,7 +395,7 @@ mod tests {
             assert!(
                 matches!(
                     LoraModel::new(conv.clone(), config.clone(), &device),
-                    Err(ConsortError::InvalidConfig(_))
+                    Err(ConsortError::InvalidConfig { .. })
                 ),
                 "{config:?}"
             );
