@@ -2,7 +2,8 @@
 //! architecture plus the loop's epochs, step budget, batch and rate. The classical models'
 //! hyperparameters are their own configs ([`consort_models`]).
 
-use consort_core::{ConsortError, Result};
+use consort_core::params::{ensure_at_least, ensure_positive};
+use consort_core::Result;
 use consort_models::{CnnConfig, LstmClassifierConfig, MlpConfig, TransformerClassifierConfig};
 use consort_tune::TrainConfig;
 use serde::{Deserialize, Serialize};
@@ -140,23 +141,10 @@ pub(crate) fn check_training(
     learning_rate: f64,
     max_steps: usize,
 ) -> Result<()> {
-    if epochs == 0 || batch_size == 0 || max_steps == 0 {
-        return Err(ConsortError::config(
-            "a network needs epochs, batch_size and max_steps >= 1",
-        ));
-    }
-    if epochs > consort_tune::MAX_EPOCHS {
-        return Err(ConsortError::config(format!(
-            "epochs must lie in 1..={}, got {epochs}",
-            consort_tune::MAX_EPOCHS
-        )));
-    }
-    if !(learning_rate.is_finite() && learning_rate > 0.0) {
-        return Err(ConsortError::config(format!(
-            "learning_rate must be > 0, got {learning_rate}"
-        )));
-    }
-    Ok(())
+    consort_tune::ensure_epochs("epochs", epochs)?;
+    ensure_at_least("batch_size", batch_size, 1)?;
+    ensure_at_least("max_steps", max_steps, 1)?;
+    ensure_positive("learning_rate", learning_rate)
 }
 
 /// A sequence network trained from scratch on word-piece ids (text mode).

@@ -336,9 +336,7 @@ impl RunArgs {
             cfg.folds = Folds::new(f)?;
         }
         if let Some(e) = self.epochs {
-            if e == 0 {
-                return Err(ConsortError::config("--epochs must be at least 1"));
-            }
+            consort_tune::ensure_epochs("--epochs", e)?;
             cfg.epochs = Some(e);
         }
         if let Some(o) = &self.out {

@@ -21,13 +21,7 @@ pub(crate) fn continual(args: &ContinualArgs) -> Result<(), Failure> {
     if let Some(dir) = &args.out {
         check_output_dir(dir)?;
     }
-    if args.epochs == 0 || args.epochs > consort_tune::MAX_EPOCHS {
-        return Err(ConsortError::config(format!(
-            "--epochs must lie in 1..={}",
-            consort_tune::MAX_EPOCHS
-        ))
-        .into());
-    }
+    consort_tune::ensure_epochs("--epochs", args.epochs)?;
     let data = embedded::by_name(&args.dataset).ok_or_else(|| {
         ConsortError::config(format!(
             "--dataset {:?}: available: {:?}",

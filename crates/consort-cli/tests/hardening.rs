@@ -371,15 +371,15 @@ fn model_sizes_are_bounded_before_fitting() {
         ),
         (
             "forest = { n_trees = 1000000000 }",
-            "n_trees in 1..=1000000",
+            "n_trees = 1000000000: must lie in 1..=1000000",
         ),
         (
             "boosting = { max_iter = 1000000000 }",
-            "max_iter and max_leaf_nodes in 1..=1000000",
+            "max_iter = 1000000000: must lie in 1..=1000000",
         ),
         (
             "logistic = { max_iter = 1000000000 }",
-            "max_iter in 1..=1000000",
+            "max_iter = 1000000000: must lie in 1..=1000000",
         ),
     ] {
         let config = d.join("big.toml");

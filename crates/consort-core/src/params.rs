@@ -46,8 +46,8 @@ impl<P: ParamGuard> Checked<P> {
     /// A part of these settings, as checked settings of its own: `P`'s check must check that
     /// part (the trainer's settings inside an estimator's, say), which its implementation
     /// promises by calling the part's own check.
-    pub fn part<T: Clone>(&self, part: impl FnOnce(&P) -> &T) -> Checked<T> {
-        Checked(part(&self.0).clone())
+    pub fn part<T>(&self, part: impl FnOnce(&P) -> T) -> Checked<T> {
+        Checked(part(&self.0))
     }
 }
 

@@ -33,6 +33,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use consort_catalog::{EstimatorSettings, ModelKind};
+use consort_core::params::ensure_at_least;
 use consort_core::{ConsortError, Direction, ObserverHandle, Result};
 use consort_data::{CsvOptions, Dataset, StandardScaler, embedded, read_csv};
 use serde::Deserialize;
@@ -164,11 +165,10 @@ impl StudyConfig {
                 self.pruner
             )));
         }
-        if self.trials == 0 || self.folds < 2 || self.epochs == 0 || self.workers == 0 {
-            return Err(ConsortError::config(
-                "trials >= 1, folds >= 2, epochs >= 1 and workers >= 1 are needed",
-            ));
-        }
+        ensure_at_least("trials", self.trials, 1)?;
+        ensure_at_least("folds", self.folds, 2)?;
+        consort_tune::ensure_epochs("epochs", self.epochs)?;
+        ensure_at_least("workers", self.workers, 1)?;
         self.storage_options()?.check()?;
         for (name, r) in &self.params {
             crate::space::Distribution::Float {

@@ -1,7 +1,10 @@
 //! Training hyperparameters.
 
 use burn::config::Config;
-use consort_core::{ConsortError, ParamGuard, Result};
+use consort_core::params::{
+    ensure_at_least, ensure_count_in, ensure_non_negative, ensure_positive, ensure_within,
+};
+use consort_core::{ParamGuard, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::CheckpointConfig;
@@ -85,56 +88,28 @@ pub struct TrainConfig {
     pub divergence: DivergenceGuard,
 }
 
+/// The one epoch rule, for every place that takes an epoch count (`--epochs`, an experiment
+/// file's `epochs`, a network's settings): 1 to [`MAX_EPOCHS`].
+pub fn ensure_epochs(key: &str, epochs: usize) -> Result<()> {
+    ensure_count_in(key, epochs, 1..=MAX_EPOCHS)
+}
+
 impl ParamGuard for TrainConfig {
     fn check(&self) -> Result<()> {
-        if self.epochs > MAX_EPOCHS {
-            return Err(ConsortError::config(format!(
-                "{} epochs exceed the limit of {MAX_EPOCHS}",
-                self.epochs
-            )));
+        ensure_epochs("epochs", self.epochs)?;
+        ensure_at_least("batch_size", self.batch_size, 1)?;
+        ensure_positive("learning_rate", self.learning_rate)?;
+        ensure_non_negative("weight_decay", self.weight_decay)?;
+        if let Some(clip) = self.grad_clip_norm {
+            ensure_positive("grad_clip_norm", clip)?;
         }
-        if self.epochs == 0 || self.batch_size == 0 {
-            return Err(ConsortError::config(format!(
-                "training needs epochs >= 1 and batch_size >= 1, got {} and {}",
-                self.epochs, self.batch_size
-            )));
+        ensure_within("validation_fraction", self.validation_fraction, 0.0, 1.0, (true, false))?;
+        if let Some(patience) = self.patience {
+            ensure_at_least("patience", patience, 1)?;
         }
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return Err(ConsortError::config(format!(
-                "learning rate must be positive, got {}",
-                self.learning_rate
-            )));
-        }
-        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return Err(ConsortError::config("weight decay must be >= 0"));
-        }
-        if self
-            .grad_clip_norm
-            .is_some_and(|c| !(c.is_finite() && c > 0.0))
-        {
-            return Err(ConsortError::config("gradient clip norm must be positive"));
-        }
-        if !(0.0..1.0).contains(&self.validation_fraction) {
-            return Err(ConsortError::config(format!(
-                "validation fraction must be in [0, 1), got {}",
-                self.validation_fraction
-            )));
-        }
-        if self.patience == Some(0) {
-            return Err(ConsortError::config("patience must be >= 1"));
-        }
-        if self.accumulation_steps == 0 {
-            return Err(ConsortError::config("accumulation_steps must be >= 1"));
-        }
-        if !(self.monitor.threshold.is_finite() && self.monitor.threshold >= 0.0) {
-            return Err(ConsortError::config("monitor threshold must be >= 0"));
-        }
-        if !(self.divergence.lr_factor > 0.0 && self.divergence.lr_factor < 1.0) {
-            return Err(ConsortError::config(format!(
-                "divergence lr_factor must lie in (0, 1), got {}",
-                self.divergence.lr_factor
-            )));
-        }
+        ensure_at_least("accumulation_steps", self.accumulation_steps, 1)?;
+        ensure_non_negative("monitor.threshold", self.monitor.threshold)?;
+        ensure_within("divergence.lr_factor", self.divergence.lr_factor, 0.0, 1.0, (false, false))?;
         self.optimizer.check()?;
         if let Some(c) = &self.checkpoint {
             c.check()?;

@@ -44,7 +44,7 @@ pub use averaging::{
     uniform_soup,
 };
 pub use checkpoint::{Checkpoint, CheckpointConfig, LoopState};
-pub use config::{DivergenceGuard, MAX_EPOCHS, TrainConfig};
+pub use config::{DivergenceGuard, MAX_EPOCHS, TrainConfig, ensure_epochs};
 pub use distill::{KnowledgeDistillation, distillation_targets, soften};
 pub use early_stopping::{EarlyStopping, StopDecision};
 pub use estimator::{FittedNetwork, NetworkEstimator};

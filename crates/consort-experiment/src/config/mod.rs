@@ -190,17 +190,8 @@ impl ExperimentConfig {
         self.data
             .check()
             .map_err(|e| (Place::Table("data", 0, None), e))?;
-        if let Some(e) = self
-            .epochs
-            .filter(|e| !(1..=consort_tune::MAX_EPOCHS).contains(e))
-        {
-            return Err((
-                Place::Top,
-                ConsortError::config(format!(
-                    "epochs must lie in 1..={}, got {e}",
-                    consort_tune::MAX_EPOCHS
-                )),
-            ));
+        if let Some(e) = self.epochs {
+            consort_tune::ensure_epochs("epochs", e).map_err(|e| (Place::Top, e))?;
         }
         if self.models.is_empty() {
             return Err((

@@ -1,5 +1,6 @@
 //! Gaussian naive Bayes: per class, each feature is an independent normal.
 
+use consort_core::params::ensure_non_negative;
 use consort_core::{
     Classifier, ConsortError, Fit, FitWeighted, FitWith, Matrix, ParamGuard, Result, check_input,
     check_sample_weights,
@@ -28,14 +29,7 @@ impl Default for GaussianNbConfig {
 
 impl ParamGuard for GaussianNbConfig {
     fn check(&self) -> Result<()> {
-        if self.var_smoothing.is_finite() && self.var_smoothing >= 0.0 {
-            Ok(())
-        } else {
-            Err(ConsortError::config(format!(
-                "var_smoothing must be >= 0, got {}",
-                self.var_smoothing
-            )))
-        }
+        ensure_non_negative("var_smoothing", self.var_smoothing)
     }
 }
 

@@ -1,5 +1,6 @@
 //! Multinomial naive Bayes for count features (bag-of-words, pixel intensities).
 
+use consort_core::params::ensure_positive;
 use consort_core::{
     Classifier, ConsortError, Fit, FitWeighted, FitWith, Matrix, ParamGuard, Result, check_input,
     check_sample_weights,
@@ -25,14 +26,7 @@ impl Default for MultinomialNbConfig {
 
 impl ParamGuard for MultinomialNbConfig {
     fn check(&self) -> Result<()> {
-        if self.alpha.is_finite() && self.alpha > 0.0 {
-            Ok(())
-        } else {
-            Err(ConsortError::config(format!(
-                "multinomial naive Bayes alpha must be > 0, got {}",
-                self.alpha
-            )))
-        }
+        ensure_positive("alpha", self.alpha)
     }
 }
 

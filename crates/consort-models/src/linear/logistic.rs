@@ -1,5 +1,6 @@
 //! Multinomial logistic regression with L2 regularisation, fitted by L-BFGS.
 
+use consort_core::params::{ensure_count_in, ensure_positive};
 use consort_core::{
     Classifier, ConsortError, Fit, FitWeighted, FitWith, Matrix, ParamGuard, Result, check_input,
     check_labels, check_sample_weights,
@@ -34,24 +35,9 @@ impl Default for LogisticRegressionConfig {
 
 impl ParamGuard for LogisticRegressionConfig {
     fn check(&self) -> Result<()> {
-        if !(self.c.is_finite() && self.c > 0.0) {
-            return Err(ConsortError::config(format!(
-                "logistic regression C must be positive, got {}",
-                self.c
-            )));
-        }
-        if self.max_iter == 0
-            || self.max_iter > crate::MAX_ROUNDS
-            || !(self.tol.is_finite() && self.tol > 0.0)
-        {
-            return Err(ConsortError::config(format!(
-                "logistic regression needs max_iter in 1..={} and tol > 0 (got {} and {})",
-                crate::MAX_ROUNDS,
-                self.max_iter,
-                self.tol
-            )));
-        }
-        Ok(())
+        ensure_positive("c", self.c)?;
+        ensure_count_in("max_iter", self.max_iter, 1..=crate::MAX_ROUNDS)?;
+        ensure_positive("tol", self.tol)
     }
 }
 

@@ -1,5 +1,6 @@
 //! Linear least squares with an L2 penalty (ridge), solved in closed form.
 
+use consort_core::params::ensure_non_negative;
 use consort_core::{ConsortError, Fit, Matrix, ParamGuard, Regressor, Result, check_input};
 use consort_data::RegressionDataset;
 use serde::{Deserialize, Serialize};
@@ -24,14 +25,7 @@ impl Default for RidgeConfig {
 
 impl ParamGuard for RidgeConfig {
     fn check(&self) -> Result<()> {
-        if self.alpha.is_finite() && self.alpha >= 0.0 {
-            Ok(())
-        } else {
-            Err(ConsortError::config(format!(
-                "ridge alpha must be >= 0, got {}",
-                self.alpha
-            )))
-        }
+        ensure_non_negative("alpha", self.alpha)
     }
 }
 

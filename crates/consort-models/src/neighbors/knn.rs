@@ -3,6 +3,7 @@
 
 use std::sync::OnceLock;
 
+use consort_core::params::ensure_at_least;
 use consort_core::{
     Classifier, ConsortError, Fit, Matrix, ParamGuard, Result, check_input, check_labels,
 };
@@ -43,10 +44,7 @@ impl Default for KNeighborsConfig {
 
 impl ParamGuard for KNeighborsConfig {
     fn check(&self) -> Result<()> {
-        if self.k == 0 {
-            return Err(ConsortError::config("k-nearest neighbours needs k >= 1"));
-        }
-        Ok(())
+        ensure_at_least("k", self.k, 1)
     }
 }
 

@@ -2,6 +2,7 @@
 //! in turn on re-weighted samples, each weighted in the vote by how much better than chance
 //! it is among K classes.
 
+use consort_core::params::{ensure_at_least, ensure_count_in, ensure_positive};
 use consort_core::{
     Classifier, ConsortError, Fit, FitWeighted, Matrix, ParamGuard, Result, check_input,
     check_labels, check_sample_weights,
@@ -36,21 +37,9 @@ impl Default for AdaBoostConfig {
 
 impl ParamGuard for AdaBoostConfig {
     fn check(&self) -> Result<()> {
-        if self.n_estimators == 0 || self.n_estimators > crate::MAX_ROUNDS || self.max_depth == 0 {
-            return Err(ConsortError::config(format!(
-                "adaboost needs n_estimators in 1..={} and max_depth >= 1 (got {} and {})",
-                crate::MAX_ROUNDS,
-                self.n_estimators,
-                self.max_depth
-            )));
-        }
-        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return Err(ConsortError::config(format!(
-                "adaboost learning_rate must be positive, got {}",
-                self.learning_rate
-            )));
-        }
-        Ok(())
+        ensure_count_in("n_estimators", self.n_estimators, 1..=crate::MAX_ROUNDS)?;
+        ensure_at_least("max_depth", self.max_depth, 1)?;
+        ensure_positive("learning_rate", self.learning_rate)
     }
 }
 
@@ -102,24 +91,25 @@ impl FitWeighted<Dataset> for AdaBoostConfig {
 
 impl AdaBoostConfig {
     fn boost(&self, data: &Dataset, mut weights: Vec<f64>) -> Result<AdaBoost> {
-        self.check()?;
+        let config = self.clone().checked()?;
         data.ensure_trainable()?;
         check_labels(data.labels(), data.n_classes())?;
         let (x, y, k) = (data.features(), data.labels(), data.n_classes());
-        let tree = DecisionTreeConfig {
-            max_depth: Some(self.max_depth),
+        // The weak learner's settings are derived from checked ones: a depth >= 1 tree.
+        let tree = config.part(|c| DecisionTreeConfig {
+            max_depth: Some(c.max_depth),
             ..Default::default()
-        };
+        });
         let hard = one_hot(y, k);
         let chance = 1.0 - 1.0 / k as f64;
         let (mut learners, mut errors) = (Vec::new(), Vec::new());
-        for _ in 0..self.n_estimators {
+        for _ in 0..config.n_estimators {
             // Weighted one-hot rows: the tree's class masses are the sample weights.
             let mut targets = hard.clone();
             for (i, w) in weights.iter().enumerate() {
                 targets.row_mut(i).iter_mut().for_each(|v| *v *= *w as f32);
             }
-            let learner = tree.fit_soft(x, &targets)?;
+            let learner = DecisionTreeConfig::fit_soft_checked(&tree, x, &targets)?;
             let predicted = learner.predict(x)?;
             let wrong: Vec<bool> = predicted.iter().zip(y).map(|(p, t)| p != t).collect();
             let err: f64 = weights
@@ -139,7 +129,7 @@ impl AdaBoostConfig {
                 learners.push((learner, 1.0));
                 break;
             }
-            let alpha = self.learning_rate * (((1.0 - err) / err).ln() + ((k - 1) as f64).ln());
+            let alpha = config.learning_rate * (((1.0 - err) / err).ln() + ((k - 1) as f64).ln());
             for (w, &bad) in weights.iter_mut().zip(&wrong) {
                 if bad {
                     *w *= alpha.exp();

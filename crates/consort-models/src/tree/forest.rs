@@ -5,9 +5,10 @@
 //! Each tree draws from its own seed (`derive_seed(seed, "tree<i>")`), so the forest is the
 //! same whatever the number of threads growing it.
 
+use consort_core::params::{ensure_count_in, ensure_within};
 use consort_core::seed::{derive_seed, rng};
 use consort_core::{
-    Classifier, ConsortError, Fit, FitWeighted, Matrix, ParamGuard, Regressor, Result, check_input,
+    Checked, Classifier, ConsortError, Fit, FitWeighted, Matrix, ParamGuard, Regressor, Result, check_input,
     check_labels, check_sample_weights,
 };
 use consort_data::{Dataset, RegressionDataset};
@@ -82,19 +83,9 @@ impl Default for RandomForestConfig {
 
 impl ParamGuard for RandomForestConfig {
     fn check(&self) -> Result<()> {
-        if self.n_trees == 0 || self.n_trees > crate::MAX_ROUNDS {
-            return Err(ConsortError::config(format!(
-                "a random forest needs n_trees in 1..={}, got {}",
-                crate::MAX_ROUNDS,
-                self.n_trees
-            )));
-        }
-        if let MaxFeatures::Fraction(f) = self.max_features
-            && !(f > 0.0 && f <= 1.0)
-        {
-            return Err(ConsortError::config(format!(
-                "max_features fraction must lie in (0, 1], got {f}"
-            )));
+        ensure_count_in("n_trees", self.n_trees, 1..=crate::MAX_ROUNDS)?;
+        if let MaxFeatures::Fraction(f) = self.max_features {
+            ensure_within("max_features", f, 0.0, 1.0, (false, true))?;
         }
         self.tree_config().check()
     }
@@ -118,8 +109,12 @@ impl RandomForestConfig {
 
     /// Grows every tree (in parallel) on `stats`, the per-sample statistics of one draw,
     /// weighted by how often the bootstrap drew the row.
-    fn grow(&self, x: &Matrix, stats: &Matrix, objective: Objective) -> Result<Vec<Grown>> {
-        self.check()?;
+    fn grow(
+        config: &Checked<Self>,
+        x: &Matrix,
+        stats: &Matrix,
+        objective: Objective,
+    ) -> Result<Vec<Grown>> {
         if x.rows() == 0 {
             return Err(ConsortError::EmptyDataset(
                 "a forest needs at least one sample".into(),
@@ -127,14 +122,15 @@ impl RandomForestConfig {
         }
         x.ensure_finite("random forest input")?;
         let n = x.rows();
-        let max_features = Some(self.max_features.of(x.cols()));
-        let tree_config = self.tree_config();
-        (0..self.n_trees)
+        let max_features = Some(config.max_features.of(x.cols()));
+        // The forest's check checks the trees' settings.
+        let tree_config = config.part(Self::tree_config);
+        (0..config.n_trees)
             .into_par_iter()
             .map(|t| {
-                let seed = derive_seed(self.seed, &format!("tree{t}"));
+                let seed = derive_seed(config.seed, &format!("tree{t}"));
                 let mut counts = vec![0u32; n];
-                if self.bootstrap {
+                if config.bootstrap {
                     let mut r = rng(seed);
                     (0..n).for_each(|_| counts[r.random_range(0..n)] += 1);
                 } else {
@@ -150,7 +146,8 @@ impl RandomForestConfig {
                     max_features,
                     seed: derive_seed(seed, "features"),
                 };
-                let tree = tree_config.build_on(x, &weighted, objective, sampling)?;
+                let tree =
+                    DecisionTreeConfig::build_on(&tree_config, x, &weighted, objective, sampling)?;
                 Ok(Grown { tree, out_of_bag })
             })
             .collect()
@@ -238,7 +235,12 @@ impl RandomForestConfig {
     fn fit_on_targets(&self, data: &Dataset, targets: &Matrix) -> Result<RandomForest> {
         let k = data.n_classes();
         let x = data.features();
-        let grown = self.grow(x, targets, Objective::Classification(self.criterion))?;
+        let grown = Self::grow(
+            &self.clone().checked()?,
+            x,
+            targets,
+            Objective::Classification(self.criterion),
+        )?;
         let oob_accuracy = self.bootstrap.then(|| {
             let (sums, votes) = out_of_bag_sums(x, &grown, k);
             let (mut hit, mut seen) = (0usize, 0usize);
@@ -301,7 +303,12 @@ impl Fit<RegressionDataset> for RandomForestConfig {
         data.ensure_trainable()?;
         let stats: Vec<[f32; 3]> = data.targets().iter().map(|&y| [1.0, y, y * y]).collect();
         let x = data.features();
-        let grown = self.grow(x, &Matrix::from_rows(&stats)?, Objective::Regression)?;
+        let grown = Self::grow(
+            &self.clone().checked()?,
+            x,
+            &Matrix::from_rows(&stats)?,
+            Objective::Regression,
+        )?;
         let oob_r2 = self.bootstrap.then(|| {
             let (sums, votes) = out_of_bag_sums(x, &grown, 1);
             let pairs: Vec<(f64, f64)> = (0..x.rows())

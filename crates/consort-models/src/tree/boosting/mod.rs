@@ -5,6 +5,7 @@
 //! best-first. Optional early stopping holds out part of the training rows and keeps the
 //! rounds up to the best validation loss.
 
+use consort_core::params::{ensure_at_least, ensure_count_in, ensure_non_negative, ensure_positive, ensure_within};
 use consort_core::seed::{derive_seed, rng};
 use consort_core::{ConsortError, Matrix, ParamGuard, Result};
 use consort_data::split::stratified_indices;
@@ -85,42 +86,18 @@ impl Default for HistGradientBoostingConfig {
 
 impl ParamGuard for HistGradientBoostingConfig {
     fn check(&self) -> Result<()> {
-        let bad = |m: String| Err(ConsortError::config(m));
-        if self.max_iter == 0
-            || self.max_iter > crate::MAX_ROUNDS
-            || self.max_leaf_nodes < 2
-            || self.max_leaf_nodes > crate::MAX_ROUNDS
-            || self.min_samples_leaf == 0
-        {
-            return bad(format!(
-                "boosting needs max_iter and max_leaf_nodes in 1..={} (max_leaf_nodes >= 2) and \
-                 min_samples_leaf >= 1 (got {}, {}, {})",
-                crate::MAX_ROUNDS,
-                self.max_iter,
-                self.max_leaf_nodes,
-                self.min_samples_leaf
-            ));
+        ensure_count_in("max_iter", self.max_iter, 1..=crate::MAX_ROUNDS)?;
+        ensure_count_in("max_leaf_nodes", self.max_leaf_nodes, 2..=crate::MAX_ROUNDS)?;
+        ensure_at_least("min_samples_leaf", self.min_samples_leaf, 1)?;
+        ensure_positive("learning_rate", self.learning_rate)?;
+        ensure_non_negative("l2_regularization", self.l2_regularization)?;
+        ensure_count_in("max_bins", self.max_bins, 2..=255)?;
+        if let Some(depth) = self.max_depth {
+            ensure_at_least("max_depth", depth, 1)?;
         }
-        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return bad(format!(
-                "learning_rate must be positive, got {}",
-                self.learning_rate
-            ));
-        }
-        if !(self.l2_regularization >= 0.0 && self.l2_regularization.is_finite()) {
-            return bad("l2_regularization must be >= 0".into());
-        }
-        if !(2..=255).contains(&self.max_bins) || self.max_depth == Some(0) {
-            return bad("max_bins must lie in 2..=255 and max_depth be >= 1".into());
-        }
-        if let Some(e) = self.early_stopping
-            && !(e.validation_fraction > 0.0
-                && e.validation_fraction < 1.0
-                && e.n_iter_no_change > 0)
-        {
-            return bad(
-                "early stopping needs a validation fraction in (0, 1) and patience >= 1".into(),
-            );
+        if let Some(e) = self.early_stopping {
+            ensure_within("validation_fraction", e.validation_fraction, 0.0, 1.0, (false, false))?;
+            ensure_at_least("n_iter_no_change", e.n_iter_no_change, 1)?;
         }
         Ok(())
     }

@@ -2,8 +2,8 @@
 //! regression tree (leaves hold means), both over the arena [`Tree`] that the builder grows.
 
 use consort_core::{
-    Classifier, ConsortError, Fit, FitWeighted, Matrix, Regressor, Result, check_input,
-    check_labels, check_sample_weights,
+    Checked, Classifier, ConsortError, Fit, FitWeighted, Matrix, ParamGuard, Regressor, Result,
+    check_input, check_labels, check_sample_weights,
 };
 use consort_data::{Dataset, RegressionDataset};
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,16 @@ impl DecisionTreeConfig {
     /// sample); hard labels are one-hot rows. Distillation into trees uses this with a
     /// teacher's probabilities.
     pub fn fit_soft(&self, x: &Matrix, targets: &Matrix) -> Result<DecisionTree> {
+        Self::fit_soft_checked(&self.clone().checked()?, x, targets)
+    }
+
+    /// [`fit_soft`](Self::fit_soft) with settings already checked (boosting fits many trees
+    /// of one configuration).
+    pub(crate) fn fit_soft_checked(
+        config: &Checked<Self>,
+        x: &Matrix,
+        targets: &Matrix,
+    ) -> Result<DecisionTree> {
         if targets.rows() != x.rows() || targets.cols() == 0 {
             return Err(ConsortError::ShapeMismatch(format!(
                 "targets are {}x{}, need {} rows and >= 1 class",
@@ -31,7 +41,7 @@ impl DecisionTreeConfig {
             ));
         }
         Ok(DecisionTree {
-            tree: self.build(x, targets, Objective::Classification(self.criterion))?,
+            tree: Self::build(config, x, targets, Objective::Classification(config.criterion))?,
             n_classes: targets.cols(),
         })
     }
@@ -140,7 +150,12 @@ impl Fit<RegressionDataset> for DecisionTreeConfig {
         let stats: Vec<[f32; 3]> = data.targets().iter().map(|&y| [1.0, y, y * y]).collect();
         let stats = Matrix::from_rows(&stats)?;
         Ok(RegressionTree {
-            tree: self.build(data.features(), &stats, Objective::Regression)?,
+            tree: Self::build(
+                &self.clone().checked()?,
+                data.features(),
+                &stats,
+                Objective::Regression,
+            )?,
         })
     }
 }

@@ -2,7 +2,8 @@
 //! to minimise the weighted impurity of the children. One builder serves classification
 //! (gini / entropy over class mass, soft labels included) and regression (squared error).
 
-use consort_core::{ConsortError, Matrix, ParamGuard, Result};
+use consort_core::params::ensure_at_least;
+use consort_core::{Checked, ConsortError, Matrix, ParamGuard, Result};
 use serde::{Deserialize, Serialize};
 
 mod fitted;
@@ -49,16 +50,11 @@ impl Default for DecisionTreeConfig {
 
 impl ParamGuard for DecisionTreeConfig {
     fn check(&self) -> Result<()> {
-        if self.max_depth == Some(0) {
-            return Err(ConsortError::config("decision tree max_depth must be >= 1"));
+        if let Some(depth) = self.max_depth {
+            ensure_at_least("max_depth", depth, 1)?;
         }
-        if self.min_samples_split < 2 || self.min_samples_leaf < 1 {
-            return Err(ConsortError::config(format!(
-                "decision tree needs min_samples_split >= 2 and min_samples_leaf >= 1, got {} and {}",
-                self.min_samples_split, self.min_samples_leaf
-            )));
-        }
-        Ok(())
+        ensure_at_least("min_samples_split", self.min_samples_split, 2)?;
+        ensure_at_least("min_samples_leaf", self.min_samples_leaf, 1)
     }
 }
 
@@ -177,7 +173,7 @@ impl Tree {
 }
 
 struct Builder<'a> {
-    config: &'a DecisionTreeConfig,
+    config: &'a Checked<DecisionTreeConfig>,
     objective: Objective,
     x: &'a Matrix,
     /// Per-sample statistics, `n x s` (see [`Objective`]).
@@ -316,24 +312,28 @@ pub(crate) struct Sampling {
 }
 
 impl DecisionTreeConfig {
-    fn build(&self, x: &Matrix, stats: &Matrix, objective: Objective) -> Result<Tree> {
+    fn build(
+        config: &Checked<Self>,
+        x: &Matrix,
+        stats: &Matrix,
+        objective: Objective,
+    ) -> Result<Tree> {
         let all = Sampling {
             rows: (0..x.rows()).collect(),
             max_features: None,
             seed: 0,
         };
-        self.build_on(x, stats, objective, all)
+        Self::build_on(config, x, stats, objective, all)
     }
 
     /// Grows a tree on `sampling.rows` of `x` with per-sample `stats`.
     pub(crate) fn build_on(
-        &self,
+        config: &Checked<Self>,
         x: &Matrix,
         stats: &Matrix,
         objective: Objective,
         sampling: Sampling,
     ) -> Result<Tree> {
-        self.check()?;
         if x.rows() == 0 {
             return Err(ConsortError::EmptyDataset(
                 "a tree needs at least one sample".into(),
@@ -341,7 +341,7 @@ impl DecisionTreeConfig {
         }
         x.ensure_finite("decision tree input")?;
         let mut builder = Builder {
-            config: self,
+            config,
             objective,
             x,
             stats,
