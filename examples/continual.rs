@@ -6,7 +6,7 @@
 //! `cargo run --release -p consort-examples --example continual`
 
 use consort_data::{Scenario, StandardScaler, embedded, train_test_split};
-use consort_models::MlpConfig;
+use consort_models::MlpSpec;
 use consort_tune::TrainConfig;
 use consort_tune::continual::{
     EwcConfig, LwfConfig, ReplayConfig, Strategy, run_stream, strategy_table,
@@ -16,7 +16,7 @@ fn main() -> consort_core::Result<()> {
     consort_core::allocator::keep_freed_memory();
     let (train, test) = train_test_split(&embedded::digits(), 0.25, 0)?;
     let (train, test) = StandardScaler::standardize_split(&train, &test)?;
-    let mlp = MlpConfig::new(0, vec![256, 256], 0);
+    let mlp = MlpSpec::new(vec![256, 256]);
     let cfg = TrainConfig::new().with_epochs(10).with_seed(0);
     let ewc = |lambda| {
         Strategy::naive().with_ewc(EwcConfig {

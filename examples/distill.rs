@@ -11,7 +11,7 @@ use consort_data::split::stratified_indices;
 use consort_data::{StandardScaler, embedded, train_test_split};
 use consort_eval::{accuracy, model_accuracy};
 use consort_examples::{f4, print_table};
-use consort_models::{DecisionTreeConfig, LogisticRegressionConfig, MlpConfig, NetworkClassifier};
+use consort_models::{DecisionTreeConfig, LogisticRegressionConfig, MlpSpec, NetworkClassifier};
 use consort_tune::{
     FeatureDistillation, HintedSpec, KnowledgeDistillation, NetworkEstimator, PartiallyLabelled,
     TrainConfig, distillation_targets,
@@ -47,7 +47,7 @@ fn main() -> consort_core::Result<()> {
     let (train, test) = train_test_split(&embedded::digits(), 0.25, 0)?;
     let (train, test) = StandardScaler::standardize_split(&train, &test)?;
     let teacher = NetworkEstimator::new(
-        MlpConfig::new(0, vec![256, 256], 0),
+        MlpSpec::new(vec![256, 256]),
         TrainConfig::new().with_epochs(30),
     )
     .fit(&train)?;
@@ -78,7 +78,7 @@ fn main() -> consort_core::Result<()> {
     };
     add("teacher MLP 256-256", &teacher)?;
     let teacher: Arc<dyn Classifier> = Arc::new(teacher);
-    let student = MlpConfig::new(0, vec![32], 0);
+    let student = MlpSpec::new(vec![32]);
     let scratch = NetworkEstimator::new(student.clone(), train_config(300)).fit(&few)?;
     add("MLP 64-32-10, 10% labels", &scratch)?;
     let partial = PartiallyLabelled::from_dataset(&train, &labelled)?;

@@ -13,7 +13,7 @@ use consort_eval::LineChart;
 use consort_meta::maml::{MetaAlgorithm, MetaConfig, adaptation_curve, meta_train_sinusoid};
 use consort_meta::protonet::{ProtoConfig, ProtoNet, fine_tune, nearest_centroid, over_episodes};
 use consort_meta::tasks::{FewShotSampler, MetaSplit};
-use consort_models::{CnnConfig, HasHead, MlpConfig, NetworkSpec};
+use consort_models::{CnnConfig, HasHead, MlpSpec, NetworkSpec};
 use consort_tune::{NetworkEstimator, TrainConfig};
 
 fn main() -> consort_core::Result<()> {
@@ -85,13 +85,13 @@ fn main() -> consort_core::Result<()> {
         x.as_slice().iter().map(|v| v / 16.0).collect(),
     )?;
     let data = Dataset::new(scaled, digits.labels().to_vec(), 10)?;
-    let mlp = MlpConfig::new(0, vec![128], 0);
+    let mlp = MlpSpec::new(vec![128]);
     few_shot_table(
         "Digits",
         &data,
         5,
         (&mlp, "MLP 64-128-64"),
-        (&MlpConfig::new(0, vec![128, 64], 0), "MLP", 30),
+        (&MlpSpec::new(vec![128, 64]), "MLP", 30),
         600,
     )?;
     let glyphs = read_glyphs_csv(&fetch(Asset::Glyphs)?.join("glyphs.csv"))?;
@@ -110,8 +110,8 @@ fn main() -> consort_core::Result<()> {
         "Glyphs, MLP embedding and MLP baseline",
         &glyphs,
         38,
-        (&MlpConfig::new(0, vec![256], 0), "MLP 784-256-64"),
-        (&MlpConfig::new(0, vec![256, 64], 0), "MLP", 30),
+        (&MlpSpec::new(vec![256]), "MLP 784-256-64"),
+        (&MlpSpec::new(vec![256, 64]), "MLP", 30),
         300,
     )?;
     if let Some(dir) = out {

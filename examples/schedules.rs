@@ -7,7 +7,7 @@ use consort_core::Result;
 use consort_data::{Dataset, StandardScaler, embedded, train_test_split};
 use consort_eval::model_accuracy;
 use consort_examples::{f4, print_table};
-use consort_models::{Mlp, MlpConfig};
+use consort_models::{Mlp, MlpSpec};
 use consort_tune::{NetworkEstimator, ReduceOnPlateau, Schedule, TrainConfig, TrainingHook};
 
 const BASE_LR: f64 = 3e-3;
@@ -27,7 +27,7 @@ fn run(
         .with_learning_rate(BASE_LR)
         .with_validation_fraction(0.2);
     cfg.patience = patience;
-    let mut estimator = NetworkEstimator::new(MlpConfig::new(0, vec![128], 0), cfg);
+    let mut estimator = NetworkEstimator::new(MlpSpec::new(vec![128]), cfg);
     if make()?.is_some() {
         estimator = estimator.with_hook(move |_| Ok(make()?.expect("checked above")));
     }

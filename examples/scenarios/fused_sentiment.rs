@@ -16,7 +16,7 @@ use consort_data::{Dataset, TextDataset, TfidfConfig, TfidfVectorizer};
 use consort_ensemble::{Member, NamedEstimator, OutOfFold, StackingClassifier, StackingConfig};
 use consort_eval::model_accuracy;
 use consort_models::nn::minilm_from_cache;
-use consort_models::{Columns, LogisticRegressionConfig, MlpConfig, MultinomialNbConfig};
+use consort_models::{Columns, LogisticRegressionConfig, MlpSpec, MultinomialNbConfig};
 use consort_tune::{FusedSupervision, NetworkEstimator, TrainConfig};
 
 use crate::fused_supervision::{FusedOutcome, Line};
@@ -70,9 +70,9 @@ pub struct SentimentFusedOutcome {
 }
 
 /// The backbone: one hidden layer of 64 on the TF-IDF vector.
-fn backbone(seed: u64, epochs: usize) -> NetworkEstimator<MlpConfig> {
+fn backbone(seed: u64, epochs: usize) -> NetworkEstimator<MlpSpec> {
     NetworkEstimator::new(
-        MlpConfig::new(0, vec![64], 0).with_dropout(0.5),
+        MlpSpec::new(vec![64]).with_dropout(0.5),
         TrainConfig::new()
             .with_epochs(epochs)
             .with_seed(seed)

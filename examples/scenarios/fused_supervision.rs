@@ -13,7 +13,7 @@ use consort_data::{StandardScaler, embedded, train_validation_test_split};
 use consort_ensemble::{AverageEnsemble, Member};
 use consort_eval::model_accuracy;
 use consort_models::{
-    CnnConfig, KNeighborsConfig, LogisticRegressionConfig, MlpConfig, RandomForestConfig,
+    CnnConfig, KNeighborsConfig, LogisticRegressionConfig, MlpSpec, RandomForestConfig,
 };
 use consort_tune::{FusedSupervision, NetworkEstimator, TrainConfig};
 
@@ -49,8 +49,8 @@ fn cnn() -> CnnConfig {
 }
 
 /// The backbone: the MLP member's architecture.
-fn mlp() -> MlpConfig {
-    MlpConfig::new(0, vec![256, 256], 0)
+fn mlp() -> MlpSpec {
+    MlpSpec::new(vec![256, 256])
 }
 
 /// Runs the scenario with the given seed for splits and training: 3 mixup blends per

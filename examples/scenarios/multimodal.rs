@@ -22,7 +22,7 @@ use consort_ensemble::{
 use consort_eval::model_accuracy;
 use consort_models::nn::minilm_from_cache;
 use consort_models::{
-    CnnConfig, Columns, LogisticRegressionConfig, MlpConfig, Modality, MultimodalConfig,
+    CnnConfig, Columns, LogisticRegressionConfig, MlpSpec, Modality, MultimodalConfig,
     MultimodalNet, NetworkClassifier, RandomForestConfig,
 };
 
@@ -180,10 +180,7 @@ pub fn multimodal_on_emoji(seed: u64, encoder: TextEncoder) -> Result<Multimodal
     };
     let text_estimator = Columns {
         range: n_pixels..width,
-        inner: NetworkEstimator::new(
-            MlpConfig::new(0, vec![128], 0).with_dropout(0.25),
-            config(30),
-        ),
+        inner: NetworkEstimator::new(MlpSpec::new(vec![128]).with_dropout(0.25), config(30)),
     };
     // The record is a few numbers with thresholds that matter (Unicode allots emoji in
     // blocks of code points): a small model, a random forest, reads it.

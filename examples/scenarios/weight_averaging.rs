@@ -8,7 +8,7 @@ use consort_core::{Classifier, Fit, Result};
 use consort_data::{Dataset, StandardScaler, embedded, train_validation_test_split};
 use consort_ensemble::{AverageEnsemble, Member};
 use consort_eval::model_accuracy;
-use consort_models::{Mlp, MlpConfig, NetworkClassifier};
+use consort_models::{Mlp, MlpSpec, NetworkClassifier};
 use consort_tune::{
     HookFactory, NetworkEstimator, OptimizerConfig, SnapshotConfig, SnapshotEnsemble,
     StochasticWeightAveraging, SwaConfig, TrainConfig, greedy_soup, uniform_soup,
@@ -36,8 +36,8 @@ pub fn digits_splits() -> Result<Splits> {
     })
 }
 
-fn spec() -> MlpConfig {
-    MlpConfig::new(0, vec![128], 0)
+fn spec() -> MlpSpec {
+    MlpSpec::new(vec![128])
 }
 
 fn accuracy(model: &dyn Classifier, data: &Dataset) -> Result<f64> {

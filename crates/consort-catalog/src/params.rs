@@ -2,9 +2,9 @@
 //! architecture plus the loop's epochs, step budget, batch and rate. The classical models'
 //! hyperparameters are their own configs ([`consort_models`]).
 
-use consort_core::params::{ensure_at_least, ensure_positive};
 use consort_core::Result;
-use consort_models::{CnnConfig, LstmClassifierConfig, MlpConfig, TransformerClassifierConfig};
+use consort_core::params::{ensure_at_least, ensure_positive};
+use consort_models::{CnnConfig, LstmClassifierConfig, MlpSpec, TransformerClassifierConfig};
 use consort_tune::TrainConfig;
 use serde::{Deserialize, Serialize};
 
@@ -49,8 +49,8 @@ impl Default for MlpParams {
 
 impl MlpParams {
     /// The architecture (input and output sizes come from the data).
-    pub fn network(&self) -> MlpConfig {
-        MlpConfig::new(0, self.hidden.clone(), 0).with_dropout(self.dropout)
+    pub fn network(&self) -> MlpSpec {
+        MlpSpec::new(self.hidden.clone()).with_dropout(self.dropout)
     }
 
     /// The loop's settings for `epochs` epochs seeded by `seed`.

@@ -395,10 +395,10 @@ impl RunArgs {
             };
         }
         if let Some(f) = self.test_fraction {
-            data.test_fraction = Fraction::new(f)
-                .map_err(|e| ConsortError::config(format!("--test-fraction: {}", e.bare_message())))?;
+            data.test_fraction = Fraction::new(f).map_err(|e| {
+                ConsortError::config(format!("--test-fraction: {}", e.bare_message()))
+            })?;
         }
         Ok(())
     }
 }
-

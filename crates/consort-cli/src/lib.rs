@@ -11,12 +11,12 @@
 //! use consort_core::{Classifier, Fit};
 //! use consort_data::{embedded, train_test_split};
 //! use consort_ensemble::{Member, Voting, VotingEnsemble};
-//! use consort_models::{GaussianNbConfig, LogisticRegressionConfig, MlpConfig, Standardized};
+//! use consort_models::{GaussianNbConfig, LogisticRegressionConfig, MlpSpec, Standardized};
 //! use consort_tune::{NetworkEstimator, TrainConfig};
 //!
 //! let (train, test) = train_test_split(&embedded::digits(), 0.25, 0)?;
 //! let mlp = Standardized(NetworkEstimator::new(
-//!     MlpConfig::new(0, vec![256, 256], 0), // sizes of input and output come from the data
+//!     MlpSpec::new(vec![256, 256]), // sizes of input and output come from the data
 //!     TrainConfig::new().with_epochs(30).with_seed(0),
 //! ))
 //! .fit(&train)?;

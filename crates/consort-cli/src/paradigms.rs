@@ -43,7 +43,7 @@ pub(crate) fn continual(args: &ContinualArgs) -> Result<(), Failure> {
             .into());
         }
     };
-    let mlp = consort_models::MlpConfig::new(0, vec![256, 256], 0);
+    let mlp = consort_models::MlpSpec::new(vec![256, 256]);
     let cfg = consort_tune::TrainConfig::new()
         .with_epochs(args.epochs)
         .with_seed(args.seed);

@@ -58,7 +58,10 @@ fn former_panics_are_clear_errors() {
     fails_before_fitting(&consort(&["run", "--data", "m.csv"], d), "looks missing");
     for epochs in ["18446744073709551615", "1000000000"] {
         let out = consort(&["run", "--dataset", "iris", "--epochs", epochs], d);
-        fails_before_fitting(&out, &format!("--epochs = {epochs}: must lie in 1..=100000"));
+        fails_before_fitting(
+            &out,
+            &format!("--epochs = {epochs}: must lie in 1..=100000"),
+        );
     }
     // Argument errors exit 1 like every error; help does not fail.
     let out = consort(&["run", "--bogus"], d);

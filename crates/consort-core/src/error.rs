@@ -194,7 +194,11 @@ impl ConsortError {
 
     /// An [`InvalidConfig`](Self::InvalidConfig) error naming the setting `key`, the `value`
     /// it was given, and what it accepts (`"must lie in 1..=100000"`).
-    pub fn param(key: impl Into<String>, value: impl std::fmt::Display, expected: impl Into<String>) -> Self {
+    pub fn param(
+        key: impl Into<String>,
+        value: impl std::fmt::Display,
+        expected: impl Into<String>,
+    ) -> Self {
         Self::InvalidConfig {
             key: Some(key.into()),
             value: Some(value.to_string()),

@@ -77,7 +77,11 @@ impl<P> AsRef<P> for Checked<P> {
 /// `key` must be at least `min` (counts: `n_trees >= 1`).
 pub fn ensure_at_least(key: &str, value: usize, min: usize) -> Result<()> {
     if value < min {
-        return Err(ConsortError::param(key, value, format!("must be at least {min}")));
+        return Err(ConsortError::param(
+            key,
+            value,
+            format!("must be at least {min}"),
+        ));
     }
     Ok(())
 }
@@ -98,7 +102,11 @@ pub fn ensure_count_in(key: &str, value: usize, range: RangeInclusive<usize>) ->
 pub fn ensure_positive<T: Into<f64> + Copy + Display>(key: &str, value: T) -> Result<()> {
     let v: f64 = value.into();
     if !(v.is_finite() && v > 0.0) {
-        return Err(ConsortError::param(key, value, "must be a finite number above 0"));
+        return Err(ConsortError::param(
+            key,
+            value,
+            "must be a finite number above 0",
+        ));
     }
     Ok(())
 }
@@ -107,7 +115,11 @@ pub fn ensure_positive<T: Into<f64> + Copy + Display>(key: &str, value: T) -> Re
 pub fn ensure_non_negative<T: Into<f64> + Copy + Display>(key: &str, value: T) -> Result<()> {
     let v: f64 = value.into();
     if !(v.is_finite() && v >= 0.0) {
-        return Err(ConsortError::param(key, value, "must be a finite number >= 0"));
+        return Err(ConsortError::param(
+            key,
+            value,
+            "must be a finite number >= 0",
+        ));
     }
     Ok(())
 }
@@ -125,7 +137,10 @@ pub fn ensure_within<T: Into<f64> + Copy + Display>(
     let above = if closed.0 { v >= low } else { v > low };
     let below = if closed.1 { v <= high } else { v < high };
     if !(v.is_finite() && above && below) {
-        let (open, close) = (if closed.0 { '[' } else { '(' }, if closed.1 { ']' } else { ')' });
+        let (open, close) = (
+            if closed.0 { '[' } else { '(' },
+            if closed.1 { ']' } else { ')' },
+        );
         return Err(ConsortError::param(
             key,
             value,

@@ -15,7 +15,7 @@ use consort_ensemble::{
     AverageEnsemble, CalibrationTarget, Cascade, Confidence, Member, OutOfFold, StackingClassifier,
 };
 use consort_models::{
-    CnnConfig, DecisionTreeConfig, GaussianNbConfig, LogisticRegressionConfig, MlpConfig,
+    CnnConfig, DecisionTreeConfig, GaussianNbConfig, LogisticRegressionConfig, MlpSpec,
     Standardized,
 };
 use consort_tune::{NetworkEstimator, TrainConfig};
@@ -46,7 +46,7 @@ fn combiners(c: &mut Criterion) {
             "mlp",
             Arc::new(
                 Standardized(NetworkEstimator::new(
-                    MlpConfig::new(0, vec![256, 256], 0),
+                    MlpSpec::new(vec![256, 256]),
                     epochs.clone(),
                 ))
                 .fit(&fit)

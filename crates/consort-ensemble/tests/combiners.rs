@@ -6,7 +6,7 @@ use consort_core::{Classifier, ConsortError, Fit, Matrix, Result};
 use consort_data::{Dataset, embedded, train_test_split};
 use consort_ensemble::{AverageEnsemble, Member, Voting, VotingEnsemble};
 use consort_models::{
-    CnnConfig, DecisionTreeConfig, GaussianNbConfig, LogisticRegressionConfig, MlpConfig,
+    CnnConfig, DecisionTreeConfig, GaussianNbConfig, LogisticRegressionConfig, MlpSpec,
     Standardized,
 };
 use consort_tune::{NetworkEstimator, TrainConfig};
@@ -163,7 +163,7 @@ fn soft_vote_of_large_and_small_models_beats_the_best_small_model() {
             "mlp",
             Arc::new(
                 Standardized(NetworkEstimator::new(
-                    MlpConfig::new(0, vec![256, 256], 0),
+                    MlpSpec::new(vec![256, 256]),
                     train_cfg.clone(),
                 ))
                 .fit(&train)

@@ -13,7 +13,7 @@ use consort_ensemble::{
 };
 use consort_eval::{log_loss, model_accuracy, mse};
 use consort_models::{
-    CnnConfig, DecisionTreeConfig, GaussianNbConfig, LogisticRegressionConfig, MlpConfig,
+    CnnConfig, DecisionTreeConfig, GaussianNbConfig, LogisticRegressionConfig, MlpSpec,
     RidgeConfig, Standardized,
 };
 use consort_tune::{NetworkEstimator, TrainConfig};
@@ -23,9 +23,9 @@ fn accuracy(model: &dyn Classifier, data: &Dataset) -> f64 {
     model_accuracy(model, data.features(), data.labels()).unwrap()
 }
 
-fn mlp() -> Standardized<NetworkEstimator<MlpConfig>> {
+fn mlp() -> Standardized<NetworkEstimator<MlpSpec>> {
     Standardized(NetworkEstimator::new(
-        MlpConfig::new(0, vec![128], 0),
+        MlpSpec::new(vec![128]),
         TrainConfig::new().with_epochs(20),
     ))
 }

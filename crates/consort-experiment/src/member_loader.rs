@@ -10,7 +10,7 @@ use consort_core::io::{Validate, validated};
 use consort_core::{BackendKind, Classifier, ConsortError, Result};
 use consort_data::StandardScaler;
 use consort_models::{
-    CnnConfig, LstmClassifierConfig, MlpConfig, NetworkClassifier, NetworkSpec, StandardizedModel,
+    CnnConfig, LstmClassifierConfig, MlpSpec, NetworkClassifier, NetworkSpec, StandardizedModel,
     TransformerClassifierConfig,
 };
 use serde::de::DeserializeOwned;
@@ -65,7 +65,7 @@ pub(crate) fn load_member(dir: &Path) -> Result<Arc<dyn Classifier>> {
         ))
     })?;
     match kind {
-        ModelKind::Mlp(_) => network::<MlpConfig>(file, dir, &path),
+        ModelKind::Mlp(_) => network::<MlpSpec>(file, dir, &path),
         ModelKind::Cnn(_) => network::<CnnConfig>(file, dir, &path),
         ModelKind::Transformer(_) => network::<TransformerClassifierConfig>(file, dir, &path),
         ModelKind::Lstm(_) => network::<LstmClassifierConfig>(file, dir, &path),

@@ -8,7 +8,7 @@ use consort_core::Direction;
 use consort_data::{StandardScaler, embedded, train_test_split};
 use consort_hpo::objective::network_cv;
 use consort_hpo::{RandomSampler, Study, SuccessiveHalving, TrialState};
-use consort_models::MlpConfig;
+use consort_models::MlpSpec;
 use consort_tune::TrainConfig;
 
 #[test]
@@ -34,7 +34,7 @@ fn successive_halving_halves_the_epochs_of_an_mlp_study() {
                     .with_weight_decay(decay as f32)
                     .with_seed(0);
                 let (score, ran) =
-                    network_cv(t, &MlpConfig::new(0, vec![width], 0), &config, &train, 3, 0)?;
+                    network_cv(t, &MlpSpec::new(vec![width]), &config, &train, 3, 0)?;
                 epochs += ran;
                 Ok(score)
             })

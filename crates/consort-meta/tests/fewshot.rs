@@ -18,7 +18,7 @@ use consort_data::{Dataset, embedded};
 use consort_meta::protonet::{ProtoConfig, ProtoNet, fine_tune, nearest_centroid, over_episodes};
 use consort_meta::stats::MeanInterval;
 use consort_meta::tasks::{Episode, FewShotSampler, MetaSplit};
-use consort_models::{Mlp, MlpConfig};
+use consort_models::{Mlp, MlpSpec};
 use consort_tune::{NetworkEstimator, TrainConfig};
 
 /// A prototypical network with an MLP embedding (`hidden` then 64) and the same MLP
@@ -30,14 +30,14 @@ fn protonet_and_pretrained(
 ) -> (ProtoNet<Mlp>, Mlp) {
     let proto = ProtoNet::train(
         sampler,
-        &MlpConfig::new(0, vec![hidden], 0),
+        &MlpSpec::new(vec![hidden]),
         sampler.n_features(),
         &ProtoConfig::default(),
         &ObserverHandle::none(),
     )
     .unwrap();
     let pretrained = NetworkEstimator::new(
-        MlpConfig::new(0, vec![hidden, 64], 0),
+        MlpSpec::new(vec![hidden, 64]),
         TrainConfig::new().with_epochs(epochs).with_seed(0),
     )
     .fit(&sampler.rows_of(MetaSplit::Train).unwrap())
@@ -144,7 +144,7 @@ fn an_embedding_of_the_wrong_width_is_a_typed_error() {
     let sampler = FewShotSampler::new(&embedded::digits(), (0, 5), (5, 5, 15), 0).unwrap();
     let err = ProtoNet::train(
         &sampler,
-        &MlpConfig::new(0, vec![16], 0),
+        &MlpSpec::new(vec![16]),
         10,
         &ProtoConfig::default(),
         &ObserverHandle::none(),

@@ -39,8 +39,8 @@ pub use neighbors::{KNeighbors, KNeighborsConfig, NeighborWeights};
 pub use nn::{
     Cnn, CnnConfig, Dense, Forward, HEAD_PATH, HasHead, Images, LstmClassifier,
     LstmClassifierConfig, MatrixFactorization, MatrixFactorizationConfig, MfRecommender, Mlp,
-    MlpConfig, Modality, MultimodalConfig, MultimodalNet, Network, NetworkClassifier, NetworkSpec,
-    Pair, TokenIds, TransformerClassifier, TransformerClassifierConfig,
+    MlpConfig, MlpSpec, Modality, MultimodalConfig, MultimodalNet, Network, NetworkClassifier,
+    NetworkSpec, Pair, TokenIds, TransformerClassifier, TransformerClassifierConfig,
 };
 pub use pipeline::{Columns, ColumnsModel, Standardized, StandardizedModel};
 pub use recommend::{ContentFilter, ContentFilterConfig, Hybrid, Popularity};

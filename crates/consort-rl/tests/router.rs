@@ -11,7 +11,7 @@ use std::sync::Arc;
 use consort_core::{Classifier, Fit, Matrix};
 use consort_data::{StandardScaler, embedded, train_test_split};
 use consort_ensemble::{CalibrationTarget, Cascade, Confidence, Member};
-use consort_models::{GaussianNbConfig, MlpConfig};
+use consort_models::{GaussianNbConfig, MlpSpec};
 use consort_rl::router::{LearnedRouter, RouterConfig, matched_accuracy};
 use consort_tune::{NetworkEstimator, TrainConfig};
 
@@ -31,7 +31,7 @@ fn the_learned_router_is_at_least_as_accurate_as_the_threshold_cascade_at_matche
     let cheap: Arc<dyn Classifier> = Arc::new(GaussianNbConfig::default().fit(&fit).unwrap());
     let large: Arc<dyn Classifier> = Arc::new(
         NetworkEstimator::new(
-            MlpConfig::new(0, vec![256, 256], 0),
+            MlpSpec::new(vec![256, 256]),
             TrainConfig::new().with_epochs(20).with_seed(0),
         )
         .fit(&fit)

@@ -18,7 +18,7 @@ use burn::tensor::{Distribution, Tensor, TensorData, activation};
 use consort_core::seed::seeded;
 use consort_core::{BackendKind, Classifier, Fit, Matrix, ParamGuard};
 use consort_data::{Dataset, StandardScaler, embedded, train_test_split};
-use consort_models::{CnnConfig, MlpConfig, Network, NetworkSpec};
+use consort_models::{CnnConfig, MlpSpec, Network, NetworkSpec};
 use consort_tune::{NetworkEstimator, TrainConfig, Trainer};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
@@ -84,7 +84,7 @@ fn side_by_side(c: &mut Criterion) {
     let (train, test) = train_test_split(&embedded::digits(), 0.25, 0).unwrap();
     let (train, test) = StandardScaler::standardize_split(&train, &test).unwrap();
     let images28 = random_dataset(2048, 28 * 28, 1);
-    let mlp = MlpConfig::new(0, vec![256, 256], 0);
+    let mlp = MlpSpec::new(vec![256, 256]);
     let cnn = CnnConfig::new();
     let cnn28 = CnnConfig::new().with_height(28).with_width(28);
     let mut group = c.benchmark_group("side_by_side");
@@ -101,7 +101,7 @@ fn side_by_side(c: &mut Criterion) {
     epoch(
         c,
         "mlp512_epoch_b512",
-        &MlpConfig::new(0, vec![512, 512], 0),
+        &MlpSpec::new(vec![512, 512]),
         &wide,
         512,
     );

@@ -15,7 +15,7 @@ use consort_data::{Dataset, StandardScaler, embedded, low_rank_ratings, train_te
 use consort_models::{
     AdaBoostConfig, CnnConfig, DecisionTreeConfig, GaussianNbConfig, HistGradientBoostingConfig,
     KNeighborsConfig, LogisticRegressionConfig, LstmClassifierConfig, MatrixFactorizationConfig,
-    MlpConfig, MultinomialNbConfig, Network, NetworkSpec, RandomForestConfig,
+    MlpSpec, MultinomialNbConfig, Network, NetworkSpec, RandomForestConfig,
     TransformerClassifierConfig,
 };
 use consort_tune::{Objective, TrainConfig, Trainer};
@@ -44,7 +44,12 @@ fn epoch_of<M: Network, O: Objective<Inputs = consort_core::Matrix>>(
     build: impl Fn(&Device) -> consort_core::Result<M>,
 ) {
     let device = kind.device().unwrap().autodiff();
-    let trainer = Trainer::new(TrainConfig::new().with_epochs(1).checked().expect("valid settings"));
+    let trainer = Trainer::new(
+        TrainConfig::new()
+            .with_epochs(1)
+            .checked()
+            .expect("valid settings"),
+    );
     group.bench_function(format!("{name}_epoch_{kind}"), |b| {
         b.iter(|| {
             let model = seeded(&device, 0, || build(&device)).unwrap();
@@ -93,7 +98,7 @@ fn networks(c: &mut Criterion) {
             &mut group,
             "mlp_256x256",
             kind,
-            &MlpConfig::new(0, vec![256, 256], 0),
+            &MlpSpec::new(vec![256, 256]),
             &scaled,
         );
     }

@@ -103,13 +103,25 @@ impl ParamGuard for TrainConfig {
         if let Some(clip) = self.grad_clip_norm {
             ensure_positive("grad_clip_norm", clip)?;
         }
-        ensure_within("validation_fraction", self.validation_fraction, 0.0, 1.0, (true, false))?;
+        ensure_within(
+            "validation_fraction",
+            self.validation_fraction,
+            0.0,
+            1.0,
+            (true, false),
+        )?;
         if let Some(patience) = self.patience {
             ensure_at_least("patience", patience, 1)?;
         }
         ensure_at_least("accumulation_steps", self.accumulation_steps, 1)?;
         ensure_non_negative("monitor.threshold", self.monitor.threshold)?;
-        ensure_within("divergence.lr_factor", self.divergence.lr_factor, 0.0, 1.0, (false, false))?;
+        ensure_within(
+            "divergence.lr_factor",
+            self.divergence.lr_factor,
+            0.0,
+            1.0,
+            (false, false),
+        )?;
         self.optimizer.check()?;
         if let Some(c) = &self.checkpoint {
             c.check()?;

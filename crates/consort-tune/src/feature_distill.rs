@@ -185,12 +185,12 @@ impl<M: Network + ModuleDisplay, I> LossTerm<HintedStudent<M>, I> for FeatureDis
 mod tests {
     use super::*;
     use consort_core::BackendKind;
-    use consort_models::{MlpConfig, NetworkSpec};
+    use consort_models::{MlpSpec, NetworkSpec};
 
     #[test]
     fn the_wrapper_is_the_student_plus_a_regressor() {
         let device = BackendKind::Flex.device().unwrap();
-        let mlp = MlpConfig::new(0, vec![6], 0).build(4, 3, &device).unwrap();
+        let mlp = MlpSpec::new(vec![6]).build(4, 3, &device).unwrap();
         let hinted = HintedStudent::new(mlp.clone(), 4, 9, &device).unwrap();
         let x = Tensor::<2>::ones([2, 4], &device);
         assert_eq!(hinted.projected_features(x.clone()).dims(), [2, 9]);

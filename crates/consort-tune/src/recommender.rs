@@ -135,7 +135,8 @@ impl MatrixFactorizationEstimator {
             .with_init_std(self.init_std);
         let config = config.with_global_mean(global_mean);
         let l2 = self.l2;
-        let mut settings = FitSettings::new(checked.part(|c| c.train.clone()), "matrix-factorization");
+        let mut settings =
+            FitSettings::new(checked.part(|c| c.train.clone()), "matrix-factorization");
         settings.backend = self.backend;
         settings.options.observer = self.observer.clone();
         settings

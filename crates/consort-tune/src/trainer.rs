@@ -7,9 +7,7 @@ use std::time::Instant;
 
 use burn::optim::ModuleOptimizer;
 use burn::tensor::Device;
-use consort_core::{
-    Checked, ConsortError, Direction, EpochRecord, Event, ObserverHandle, Result,
-};
+use consort_core::{Checked, ConsortError, Direction, EpochRecord, Event, ObserverHandle, Result};
 use consort_data::InputSource;
 use consort_models::Network;
 

@@ -8,7 +8,7 @@ mod common;
 use common::StopAt;
 use consort_core::{BackendKind, Classifier};
 use consort_data::{Dataset, StandardScaler, embedded, train_test_split};
-use consort_models::{Mlp, MlpConfig, NetworkClassifier};
+use consort_models::{Mlp, MlpSpec, NetworkClassifier};
 use consort_tune::{
     AdaptiveConfig, AdaptiveController, Augmentation, CheckpointConfig, HookFactory,
     NetworkEstimator, Stage, TrainConfig, TrainOutcome, count_parameters,
@@ -36,7 +36,7 @@ fn run(
     if let Some(d) = dir {
         cfg = cfg.with_checkpoint(Some(CheckpointConfig::new(d).with_every(1)));
     }
-    let mut est = NetworkEstimator::new(MlpConfig::new(0, vec![64, 32], 0), cfg)
+    let mut est = NetworkEstimator::new(MlpSpec::new(vec![64, 32]), cfg)
         .with_hook_factory(HookFactory::cloned(adaptive.clone()));
     if let Some(e) = stop_at {
         est = est.with_hook(move |_| Ok(Box::new(StopAt(e))));
@@ -81,7 +81,7 @@ fn the_controller_probes_switches_and_resumes_exactly() {
 fn a_stage_trains_only_its_parameters() {
     let device = BackendKind::Flex.device().unwrap().autodiff();
     let model = consort_core::seed::seeded(&device, 0, || {
-        consort_models::NetworkSpec::build(&MlpConfig::new(0, vec![64, 32], 0), 64, 10, &device)
+        consort_models::NetworkSpec::build(&MlpSpec::new(vec![64, 32]), 64, 10, &device)
     })
     .unwrap();
     let all = count_parameters(&model).total;
@@ -137,7 +137,7 @@ fn image_shifts_lift_accuracy_on_few_labelled_digits() {
     let shift = Augmentation::shift_grey(8, 8, 1).standardised_by(&scaler);
     let fit = |augment: bool| {
         let cfg = TrainConfig::new().with_epochs(150).with_learning_rate(3e-3);
-        let mut est = NetworkEstimator::new(MlpConfig::new(0, vec![128], 0), cfg);
+        let mut est = NetworkEstimator::new(MlpSpec::new(vec![128]), cfg);
         if augment {
             let shift = shift.clone();
             est = est.with_hook(move |_| Ok(Box::new(shift.clone())));
@@ -161,7 +161,7 @@ fn the_controller_turns_augmentation_on_when_it_overfits() {
             .with_epochs(60)
             .with_validation_fraction(0.3)
             .with_learning_rate(1e-2);
-        let est = NetworkEstimator::new(MlpConfig::new(0, vec![64, 32], 0), cfg)
+        let est = NetworkEstimator::new(MlpSpec::new(vec![64, 32]), cfg)
             .with_hook_factory(HookFactory::cloned(adaptive.clone()));
         let model = est.fit_with_history(&few).unwrap().1.model;
         (probabilities(model, &test), adaptive.switches())

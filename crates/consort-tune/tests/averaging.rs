@@ -5,7 +5,7 @@
 
 use consort_core::{BackendKind, Classifier, Fit};
 use consort_data::{Dataset, StandardScaler, embedded, train_test_split};
-use consort_models::{Mlp, MlpConfig, NetworkClassifier};
+use consort_models::{Mlp, MlpSpec, NetworkClassifier};
 use consort_tune::averaging::{average_models, parameter_values, weight_average};
 use consort_tune::{
     CheckpointConfig, HookFactory, NetworkEstimator, SnapshotConfig, SnapshotEnsemble,
@@ -23,8 +23,8 @@ fn digits() -> Digits {
     Digits { train, test }
 }
 
-fn spec() -> MlpConfig {
-    MlpConfig::new(0, vec![128], 0)
+fn spec() -> MlpSpec {
+    MlpSpec::new(vec![128])
 }
 
 fn classifier(model: Mlp) -> NetworkClassifier<Mlp> {
@@ -43,12 +43,9 @@ fn averaging_identical_networks_changes_nothing_and_layouts_must_agree() {
     for (x, y) in a.as_slice().iter().zip(b.as_slice()) {
         assert!((x - y).abs() < 1e-6);
     }
-    let other = NetworkEstimator::new(
-        MlpConfig::new(0, vec![16], 0),
-        TrainConfig::new().with_epochs(1),
-    )
-    .fit(&d.train)
-    .unwrap();
+    let other = NetworkEstimator::new(MlpSpec::new(vec![16]), TrainConfig::new().with_epochs(1))
+        .fit(&d.train)
+        .unwrap();
     let err = average_models(&[net.model(), other.model()], None).unwrap_err();
     assert!(err.to_string().contains("layout"), "{err}");
     assert!(average_models::<Mlp>(&[], None).is_err());

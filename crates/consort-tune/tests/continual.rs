@@ -3,7 +3,7 @@
 //! training is the upper bound; in the domain-incremental stream replay beats naive.
 
 use consort_data::{Dataset, Scenario, StandardScaler, embedded, train_test_split};
-use consort_models::MlpConfig;
+use consort_models::MlpSpec;
 use consort_tune::TrainConfig;
 use consort_tune::continual::{
     ContinualRun, EwcConfig, LwfConfig, ReplayConfig, Strategy, run_stream,
@@ -14,8 +14,8 @@ fn digits() -> (Dataset, Dataset) {
     StandardScaler::standardize_split(&train, &test).unwrap()
 }
 
-fn mlp() -> MlpConfig {
-    MlpConfig::new(0, vec![256, 256], 0)
+fn mlp() -> MlpSpec {
+    MlpSpec::new(vec![256, 256])
 }
 
 fn cfg() -> TrainConfig {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use common::StopAt;
 use consort_core::{BackendKind, ConsortError, Fit, Matrix, burn};
 use consort_data::{Dataset, StandardScaler, embedded, train_test_split};
-use consort_models::{Forward, Mlp, MlpConfig, NetworkClassifier, NetworkSpec};
+use consort_models::{Forward, Mlp, MlpSpec, NetworkClassifier, NetworkSpec};
 use consort_tune::{
     Batch, Checkpoint, CheckpointConfig, DivergenceGuard, EpochRecord, NetworkEstimator,
     OptimizerConfig, Schedule, TrainConfig, TrainOutcome, TrainingHook,
@@ -47,8 +47,8 @@ fn estimator(
     dropout: f64,
     schedule: bool,
     stop_at: Option<usize>,
-) -> NetworkEstimator<MlpConfig> {
-    let mut est = NetworkEstimator::new(MlpConfig::new(0, vec![32], 0).with_dropout(dropout), cfg);
+) -> NetworkEstimator<MlpSpec> {
+    let mut est = NetworkEstimator::new(MlpSpec::new(vec![32]).with_dropout(dropout), cfg);
     if schedule {
         let cosine = Schedule::CosineWithWarmup {
             warmup_epochs: 2,
@@ -63,7 +63,7 @@ fn estimator(
     est
 }
 
-fn fit(est: &NetworkEstimator<MlpConfig>, train: &Dataset) -> TrainOutcome<Mlp> {
+fn fit(est: &NetworkEstimator<MlpSpec>, train: &Dataset) -> TrainOutcome<Mlp> {
     est.fit_with_history(train).unwrap().1
 }
 
@@ -135,7 +135,7 @@ fn a_write_interrupted_before_its_rename_leaves_the_previous_checkpoint() {
     let cfg = TrainConfig::new()
         .with_epochs(6)
         .with_checkpoint(Some(CheckpointConfig::new(dir.path()).with_every(2)));
-    let est = NetworkEstimator::new(MlpConfig::new(0, vec![16], 0), cfg.clone())
+    let est = NetworkEstimator::new(MlpSpec::new(vec![16]), cfg.clone())
         .with_hook(|_| Ok(Box::new(CrashWhileWriting(4))));
     let err = est.fit(&train).unwrap_err();
     assert!(matches!(err, ConsortError::Interrupted(_)), "{err}");
@@ -145,7 +145,7 @@ fn a_write_interrupted_before_its_rename_leaves_the_previous_checkpoint() {
     assert_eq!(latest.epoch, 2);
     assert_eq!(latest.state().unwrap().history.len(), 2);
     // It loads, and a resumed run finishes where an uninterrupted one does.
-    let model = MlpConfig::new(0, vec![16], 0)
+    let model = MlpSpec::new(vec![16])
         .build(64, 10, &BackendKind::Flex.device().unwrap())
         .unwrap();
     latest.load_model(model).unwrap();
@@ -159,7 +159,7 @@ fn a_write_interrupted_before_its_rename_leaves_the_previous_checkpoint() {
 }
 
 fn fit_plain(cfg: &TrainConfig, train: &Dataset) -> TrainOutcome<Mlp> {
-    NetworkEstimator::new(MlpConfig::new(0, vec![16], 0), cfg.clone())
+    NetworkEstimator::new(MlpSpec::new(vec![16]), cfg.clone())
         .fit_with_history(train)
         .unwrap()
         .1
@@ -183,7 +183,7 @@ fn a_diverging_learning_rate_is_rolled_back_and_recovers() {
             max_retries: 6,
             lr_factor: 0.01,
         });
-    let (model, outcome) = NetworkEstimator::new(MlpConfig::new(0, vec![32], 0), cfg)
+    let (model, outcome) = NetworkEstimator::new(MlpSpec::new(vec![32]), cfg)
         .with_observer(log.clone())
         .fit_with_history(&train)
         .unwrap();
@@ -224,7 +224,7 @@ impl LossTerm<Mlp> for PoisonedLoss {
 fn a_hopeless_run_ends_in_a_typed_error() {
     let (train, _) = digits();
     let cfg = TrainConfig::new().with_epochs(3);
-    let err = NetworkEstimator::new(MlpConfig::new(0, vec![8], 0), cfg)
+    let err = NetworkEstimator::new(MlpSpec::new(vec![8]), cfg)
         .with_hook(|_| Ok(Box::new(PoisonedLoss)))
         .fit(&train)
         .unwrap_err();
@@ -275,7 +275,7 @@ fn every_optimiser_learns_digits() {
             .with_optimizer(optimizer)
             .with_learning_rate(lr)
             .with_weight_decay(1e-4);
-        let model = NetworkEstimator::new(MlpConfig::new(0, vec![64], 0), cfg)
+        let model = NetworkEstimator::new(MlpSpec::new(vec![64]), cfg)
             .fit_with_history(&train)
             .unwrap()
             .0;

@@ -6,7 +6,7 @@ use consort_core::{Classifier, ConsortError, Fit, Matrix};
 use consort_data::split::stratified_indices;
 use consort_data::{Dataset, StandardScaler, embedded, train_test_split};
 use consort_eval::{accuracy, model_accuracy};
-use consort_models::{LogisticRegressionConfig, Mlp, MlpConfig, NetworkClassifier, NetworkSpec};
+use consort_models::{LogisticRegressionConfig, Mlp, MlpSpec, NetworkClassifier, NetworkSpec};
 use consort_tune::{
     FeatureDistillation, HintedSpec, HookFactory, KnowledgeDistillation, NetworkEstimator,
     Objective, PartiallyLabelled, TrainConfig, distillation_targets,
@@ -32,7 +32,7 @@ fn train_teacher() -> Setup {
     let (train, test) = train_test_split(&embedded::digits(), 0.25, 0).unwrap();
     let (train, test) = StandardScaler::standardize_split(&train, &test).unwrap();
     let teacher = NetworkEstimator::new(
-        MlpConfig::new(0, vec![256, 256], 0),
+        MlpSpec::new(vec![256, 256]),
         TrainConfig::new().with_epochs(30),
     )
     .fit(&train)
@@ -53,8 +53,8 @@ fn agreement(a: &[usize], b: &[usize]) -> f64 {
 }
 
 /// The student's architecture: MLP 64-32-10.
-fn student_spec() -> MlpConfig {
-    MlpConfig::new(0, vec![32], 0)
+fn student_spec() -> MlpSpec {
+    MlpSpec::new(vec![32])
 }
 
 /// An estimator for `spec` (every fit starts from the same initial weights) with `hooks`.

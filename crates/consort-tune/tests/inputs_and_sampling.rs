@@ -16,7 +16,7 @@ use consort_data::{
 };
 use consort_eval::macro_f1;
 use consort_models::{
-    CnnConfig, Forward, Mlp, MlpConfig, Network, NetworkSpec, TransformerClassifierConfig,
+    CnnConfig, Forward, Mlp, MlpSpec, Network, NetworkSpec, TransformerClassifierConfig,
 };
 use consort_tune::{
     Classification, FeatureDistillation, HintedStudent, InputOf, NetworkEstimator, Objective,
@@ -153,7 +153,7 @@ fn class_balanced_sampling_lifts_macro_f1_on_imbalanced_digits() {
     let imbalanced = train.subset(&keep);
     let score = |sampler: SamplerKind| {
         let cfg = TrainConfig::new().with_epochs(20).with_sampler(sampler);
-        let model = NetworkEstimator::new(MlpConfig::new(0, vec![64], 0), cfg)
+        let model = NetworkEstimator::new(MlpSpec::new(vec![64]), cfg)
             .fit(&imbalanced)
             .unwrap();
         let predicted = model.predict(test.features()).unwrap();
@@ -192,9 +192,7 @@ fn fitnets_runs_one_student_forward_per_batch() {
     let device = autodiff();
     let calls = Arc::new(AtomicUsize::new(0));
     let student = seeded(&device, 0, || Counted {
-        inner: MlpConfig::new(0, vec![16], 0)
-            .build(64, 10, &device)
-            .unwrap(),
+        inner: MlpSpec::new(vec![16]).build(64, 10, &device).unwrap(),
         calls: calls.clone(),
     });
     let hinted = HintedStudent::new(student, 64, 8, &device).unwrap();

@@ -5,7 +5,7 @@ use consort_core::seed::seeded;
 use consort_core::{BackendKind, Classifier, ConsortError, Fit, ParamGuard};
 use consort_data::{Dataset, embedded, train_test_split};
 use consort_models::Forward;
-use consort_models::{CnnConfig, MlpConfig, NetworkSpec, Standardized};
+use consort_models::{CnnConfig, MlpSpec, NetworkSpec, Standardized};
 use consort_tune::{
     Batch, Control, EpochRecord, NetworkEstimator, TrainConfig, Trainer, TrainingHook,
 };
@@ -19,9 +19,9 @@ fn digits_split() -> (Dataset, Dataset) {
     train_test_split(&embedded::digits(), 0.25, 0).unwrap()
 }
 
-fn mlp() -> Standardized<NetworkEstimator<MlpConfig>> {
+fn mlp() -> Standardized<NetworkEstimator<MlpSpec>> {
     Standardized(NetworkEstimator::new(
-        MlpConfig::new(0, vec![256, 256], 0),
+        MlpSpec::new(vec![256, 256]),
         TrainConfig::new().with_epochs(30),
     ))
 }
@@ -65,7 +65,7 @@ fn cnn_reaches_096_on_digits() {
 fn early_stopping_restores_the_best_epoch() {
     let (train, _) = digits_split();
     let est = NetworkEstimator::new(
-        MlpConfig::new(0, vec![64], 0),
+        MlpSpec::new(vec![64]),
         TrainConfig::new()
             .with_epochs(60)
             .with_learning_rate(3e-3)
@@ -143,7 +143,7 @@ impl<M> EpochEvents<M> for ProbeHook {
 fn hooks_shape_the_loss_schedule_and_stopping() {
     let (train, test) = digits_split();
     let device = BackendKind::Flex.device().unwrap().autodiff();
-    let spec = MlpConfig::new(0, vec![32], 0);
+    let spec = MlpSpec::new(vec![32]);
     let model = seeded(&device, 1, || spec.build(64, 10, &device)).unwrap();
     let mut probe = ProbeHook {
         lrs: vec![],
@@ -157,8 +157,8 @@ fn hooks_shape_the_loss_schedule_and_stopping() {
             .checked()
             .unwrap(),
     )
-        .fit(model, &device, &train, Some(&test), &mut [&mut probe])
-        .unwrap();
+    .fit(model, &device, &train, Some(&test), &mut [&mut probe])
+    .unwrap();
     assert_eq!(outcome.history.len(), 3);
     assert!(outcome.stopped_early);
     assert_eq!(probe.lrs, vec![1e-3, 5e-4, 2.5e-4]);
@@ -179,13 +179,13 @@ fn invalid_training_configs_are_typed_errors() {
         TrainConfig::new().with_validation_fraction(1.5),
         TrainConfig::new().with_patience(Some(0)),
     ] {
-        let est = NetworkEstimator::new(MlpConfig::new(0, vec![8], 0), cfg);
+        let est = NetworkEstimator::new(MlpSpec::new(vec![8]), cfg);
         assert!(matches!(
             est.fit(&train),
             Err(ConsortError::InvalidConfig { .. })
         ));
     }
-    let bad = NetworkEstimator::new(MlpConfig::new(0, vec![0], 0), TrainConfig::new());
+    let bad = NetworkEstimator::new(MlpSpec::new(vec![0]), TrainConfig::new());
     assert!(matches!(
         bad.fit(&train),
         Err(ConsortError::InvalidConfig { .. })

@@ -306,7 +306,7 @@ fn layers_freeze_by_index_as_by_path() {
         layer_paths(lora.model()),
         vec!["conv1", "conv2", "dense", "head"]
     );
-    let mlp = consort_models::MlpConfig::new(0, vec![8, 8], 0)
+    let mlp = consort_models::MlpSpec::new(vec![8, 8])
         .build(4, 3, &device)
         .unwrap();
     assert_eq!(layer_paths(&mlp), vec!["hidden.0", "hidden.1", "head"]);

@@ -130,7 +130,6 @@ impl From<Fraction> for f64 {
     }
 }
 
-
 impl ExperimentConfig {
     /// The shipped main job (`examples/configs/digits.toml`).
     pub fn main_job() -> Self {

@@ -7,7 +7,6 @@ use consort_models::{
 };
 use serde::{Deserialize, Serialize};
 
-
 /// A member's part in the experiment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -220,7 +220,7 @@ impl<M: Network> Classifier for NetworkClassifier<M> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::{Mlp, MlpConfig};
+    use crate::nn::{Mlp, MlpSpec};
     use burn::module::{Module, ModuleMapper, Param};
     use burn::tensor::Tensor;
     use consort_core::BackendKind;
@@ -249,7 +249,7 @@ mod tests {
     #[test]
     fn weights_that_are_not_finite_or_overflow_are_refused_naming_the_file() {
         let device = BackendKind::Flex.device().unwrap();
-        let spec = MlpConfig::new(0, vec![8], 0);
+        let spec = MlpSpec::new(vec![8]);
         let dir = tempfile::tempdir().unwrap();
         let healthy = spec.build(4, 3, &device).unwrap();
         for (value, ok) in [
@@ -262,7 +262,7 @@ mod tests {
                 NetworkClassifier::new(poisoned(healthy.clone(), value), device.clone(), 4, 3);
             let to = dir.path().join(format!("net-{ok}-{value}"));
             net.save(&spec, &to).unwrap();
-            let loaded = NetworkClassifier::<Mlp>::load::<MlpConfig>(&to, &device);
+            let loaded = NetworkClassifier::<Mlp>::load::<MlpSpec>(&to, &device);
             match loaded {
                 Ok(_) => assert!(ok, "{value} was accepted"),
                 Err(e) => {

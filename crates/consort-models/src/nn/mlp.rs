@@ -84,8 +84,8 @@ impl ParamGuard for MlpConfig {
 }
 
 impl MlpConfig {
-    /// Initialises the network. Call [`ParamGuard::check`] first on user-supplied configs
-    /// ([`NetworkSpec::build`] does).
+    /// Initialises the network. Check user-supplied configs first
+    /// ([`ParamGuard::checked`]; [`NetworkSpec::build`] does).
     pub fn init(&self, device: &Device) -> Mlp {
         let mut width = self.n_inputs;
         let hidden = self
@@ -118,7 +118,34 @@ impl Network for Mlp {
     }
 }
 
-impl NetworkSpec for MlpConfig {
+/// An MLP's architecture without the sizes at either end, which [`NetworkSpec::build`] takes
+/// from the data: what an estimator is given (`MlpSpec::new(vec![256, 256])`).
+#[derive(Config, Debug)]
+pub struct MlpSpec {
+    /// Widths of the hidden layers, input side first.
+    pub hidden: Vec<usize>,
+    /// Dropout probability after each hidden layer (training only).
+    #[config(default = 0.0)]
+    pub dropout: f64,
+    /// Hidden-layer non-linearity.
+    #[config(default = "Activation::Relu")]
+    pub activation: Activation,
+}
+
+impl MlpSpec {
+    /// The full configuration for `n_inputs` features and `n_classes` outputs.
+    pub fn sized(&self, n_inputs: usize, n_classes: usize) -> MlpConfig {
+        MlpConfig {
+            n_inputs,
+            hidden: self.hidden.clone(),
+            n_classes,
+            dropout: self.dropout,
+            activation: self.activation,
+        }
+    }
+}
+
+impl NetworkSpec for MlpSpec {
     type Net = Mlp;
 
     fn name(&self) -> &'static str {
@@ -126,13 +153,7 @@ impl NetworkSpec for MlpConfig {
     }
 
     fn build(&self, n_features: usize, n_classes: usize, device: &Device) -> Result<Mlp> {
-        let config = MlpConfig {
-            n_inputs: n_features,
-            n_classes,
-            ..self.clone()
-        };
-        config.check()?;
-        Ok(config.init(device))
+        Ok(self.sized(n_features, n_classes).checked()?.init(device))
     }
 
     fn macs_per_sample(&self, n_features: usize, n_classes: usize) -> u64 {

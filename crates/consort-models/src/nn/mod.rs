@@ -44,7 +44,7 @@ pub use lstm::{LstmClassifier, LstmClassifierConfig};
 pub use matrix_factorization::{MatrixFactorization, MatrixFactorizationConfig};
 #[cfg(feature = "minilm")]
 pub use minilm::{MiniLm, TokenSequence, WordPieceTokenizer, minilm_from_cache, pad_batch};
-pub use mlp::{Activation, Mlp, MlpConfig};
+pub use mlp::{Activation, Mlp, MlpConfig, MlpSpec};
 pub use multimodal::{Modality, MultimodalConfig, MultimodalNet};
 pub use recommender::MfRecommender;
 

@@ -8,8 +8,8 @@
 use consort_core::params::{ensure_count_in, ensure_within};
 use consort_core::seed::{derive_seed, rng};
 use consort_core::{
-    Checked, Classifier, ConsortError, Fit, FitWeighted, Matrix, ParamGuard, Regressor, Result, check_input,
-    check_labels, check_sample_weights,
+    Checked, Classifier, ConsortError, Fit, FitWeighted, Matrix, ParamGuard, Regressor, Result,
+    check_input, check_labels, check_sample_weights,
 };
 use consort_data::{Dataset, RegressionDataset};
 use rand::Rng;

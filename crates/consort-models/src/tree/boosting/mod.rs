@@ -5,7 +5,9 @@
 //! best-first. Optional early stopping holds out part of the training rows and keeps the
 //! rounds up to the best validation loss.
 
-use consort_core::params::{ensure_at_least, ensure_count_in, ensure_non_negative, ensure_positive, ensure_within};
+use consort_core::params::{
+    ensure_at_least, ensure_count_in, ensure_non_negative, ensure_positive, ensure_within,
+};
 use consort_core::seed::{derive_seed, rng};
 use consort_core::{ConsortError, Matrix, ParamGuard, Result};
 use consort_data::split::stratified_indices;
@@ -96,7 +98,13 @@ impl ParamGuard for HistGradientBoostingConfig {
             ensure_at_least("max_depth", depth, 1)?;
         }
         if let Some(e) = self.early_stopping {
-            ensure_within("validation_fraction", e.validation_fraction, 0.0, 1.0, (false, false))?;
+            ensure_within(
+                "validation_fraction",
+                e.validation_fraction,
+                0.0,
+                1.0,
+                (false, false),
+            )?;
             ensure_at_least("n_iter_no_change", e.n_iter_no_change, 1)?;
         }
         Ok(())

@@ -41,7 +41,12 @@ impl DecisionTreeConfig {
             ));
         }
         Ok(DecisionTree {
-            tree: Self::build(config, x, targets, Objective::Classification(config.criterion))?,
+            tree: Self::build(
+                config,
+                x,
+                targets,
+                Objective::Classification(config.criterion),
+            )?,
             n_classes: targets.cols(),
         })
     }
