@@ -163,3 +163,21 @@ impl NetworkSpec for MlpSpec {
         widths.windows(2).map(|w| (w[0] * w[1]) as u64).sum()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manifest_written_with_the_sized_config_still_reads() {
+        // What `NetworkClassifier::save` wrote before the spec lost its size fields.
+        let old = r#"{"n_inputs":0,"hidden":[32,16],"n_classes":0,"dropout":0.25,"activation":"Gelu"}"#;
+        let spec: MlpSpec = serde_json::from_str(old).unwrap();
+        assert_eq!(spec.hidden, vec![32, 16]);
+        assert_eq!(spec.dropout, 0.25);
+        assert_eq!(spec.activation, Activation::Gelu);
+        let sized = spec.sized(64, 10);
+        assert_eq!((sized.n_inputs, sized.n_classes), (64, 10));
+        assert!(MlpSpec::new(vec![0]).sized(4, 2).checked().is_err());
+    }
+}
