@@ -1,7 +1,7 @@
 //! Predict-time overhead of the combiners over their members, and the cascade's throughput
 //! against always running the large model, on embedded digits (450 test rows).
 //!
-//! `cargo bench -p consort-ensemble --bench ensembles`
+//! `cargo bench -p consort-examples --bench ensembles`
 //!
 //! Compare `average` and `stacking` with `members_in_sequence` (the sum of the members'
 //! predict times, measured in the same run), and `cascade_lr_cnn` with `cnn_alone`.
