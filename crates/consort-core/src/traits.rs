@@ -112,47 +112,34 @@ pub trait Classifier: Send + Sync {
     }
 }
 
-impl<C: Classifier + ?Sized> Classifier for Arc<C> {
-    fn n_classes(&self) -> usize {
-        (**self).n_classes()
-    }
-    fn n_features(&self) -> usize {
-        (**self).n_features()
-    }
-    fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
-        (**self).predict_proba(x)
-    }
-    fn predict(&self, x: &Matrix) -> Result<Vec<usize>> {
-        (**self).predict(x)
-    }
-    fn predict_with_proba(&self, x: &Matrix) -> Result<(Matrix, Vec<usize>)> {
-        (**self).predict_with_proba(x)
-    }
-    fn macs_per_sample(&self) -> Option<u64> {
-        (**self).macs_per_sample()
-    }
+/// Shared and boxed classifiers are classifiers (every method forwarded, so overrides such as
+/// a cheaper `predict` are kept).
+macro_rules! forward_classifier {
+    ($($pointer:ident),*) => {$(
+        impl<C: Classifier + ?Sized> Classifier for $pointer<C> {
+            fn n_classes(&self) -> usize {
+                (**self).n_classes()
+            }
+            fn n_features(&self) -> usize {
+                (**self).n_features()
+            }
+            fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
+                (**self).predict_proba(x)
+            }
+            fn predict(&self, x: &Matrix) -> Result<Vec<usize>> {
+                (**self).predict(x)
+            }
+            fn predict_with_proba(&self, x: &Matrix) -> Result<(Matrix, Vec<usize>)> {
+                (**self).predict_with_proba(x)
+            }
+            fn macs_per_sample(&self) -> Option<u64> {
+                (**self).macs_per_sample()
+            }
+        }
+    )*};
 }
 
-impl<C: Classifier + ?Sized> Classifier for Box<C> {
-    fn n_classes(&self) -> usize {
-        (**self).n_classes()
-    }
-    fn n_features(&self) -> usize {
-        (**self).n_features()
-    }
-    fn predict_proba(&self, x: &Matrix) -> Result<Matrix> {
-        (**self).predict_proba(x)
-    }
-    fn predict(&self, x: &Matrix) -> Result<Vec<usize>> {
-        (**self).predict(x)
-    }
-    fn predict_with_proba(&self, x: &Matrix) -> Result<(Matrix, Vec<usize>)> {
-        (**self).predict_with_proba(x)
-    }
-    fn macs_per_sample(&self) -> Option<u64> {
-        (**self).macs_per_sample()
-    }
-}
+forward_classifier!(Arc, Box);
 
 /// A fitted regressor over feature matrices: one real-valued prediction per row.
 pub trait Regressor: Send + Sync {

@@ -28,7 +28,7 @@ pub use storage::PostgresStorage;
 #[cfg(feature = "sqlite")]
 pub use storage::SqliteStorage;
 pub use storage::{
-    Journal, MemoryStorage, StorageOptions, StorageState, StudyStorage, open_storage,
+    DrawnParam, Journal, MemoryStorage, StorageOptions, StorageState, StudyStorage, open_storage,
 };
 pub use study::{Study, StudyDirection};
 pub use tpe::TpeSampler;

@@ -65,8 +65,12 @@ impl Trial<'_> {
                 )?
             }
         };
-        self.storage
-            .record_param(self.record.number, name, &dist, &value)?;
+        self.storage.record_param(crate::storage::DrawnParam {
+            number: self.record.number,
+            name,
+            distribution: &dist,
+            value: &value,
+        })?;
         self.record.params.insert(name.to_string(), value.clone());
         self.record.distributions.insert(name.to_string(), dist);
         Ok(value)

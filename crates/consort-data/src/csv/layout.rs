@@ -220,7 +220,7 @@ impl Layout {
                 } else if self.dropped[j] {
                 } else if is_missing(cell) {
                     if options.missing == MissingValues::Error {
-                        return Err(self.missing_cell(j, cell, line, source_name, options));
+                        return Err(self.at(j, cell, line, source_name, options).missing());
                     }
                     if self.text[j] {
                         cells.text_cells[j].push(None);
@@ -230,7 +230,7 @@ impl Layout {
                 } else if self.text[j] {
                     cells.text_cells[j].push(Some(cell.to_string()));
                 } else {
-                    let v = self.number(j, cell, line, source_name, options)?;
+                    let v = self.at(j, cell, line, source_name, options).number()?;
                     cells.values.push(v);
                 }
             }
@@ -242,73 +242,22 @@ impl Layout {
         Ok(cells)
     }
 
-    /// The error for a missing cell under [`MissingValues::Error`], with the ways forward.
-    fn missing_cell(
-        &self,
+    /// Cell `j` of the record at `line`, located for its error messages.
+    fn at<'a>(
+        &'a self,
         j: usize,
-        cell: &str,
+        cell: &'a str,
         line: usize,
-        source_name: &str,
+        source_name: &'a str,
         options: &CsvOptions,
-    ) -> ConsortError {
-        let column = &self.header[j];
-        parse_err(
+    ) -> CellAt<'a> {
+        CellAt {
             source_name,
             line,
-            if options.suggest_options {
-                format!(
-                    "column {column:?} is missing ({cell:?}); choose what to do with missing \
-                     cells: --missing drop|mean|median|most-frequent"
-                )
-            } else {
-                format!(
-                    "column {column:?} is missing ({cell:?}); the model was trained without \
-                     missing cells and cannot fill it: give every row a value"
-                )
-            },
-        )
-    }
-
-    /// A numeric cell's finite value.
-    fn number(
-        &self,
-        j: usize,
-        cell: &str,
-        line: usize,
-        source_name: &str,
-        options: &CsvOptions,
-    ) -> Result<f32> {
-        let column = &self.header[j];
-        let v: f32 = cell.parse().map_err(|_| {
-            parse_err(
-                source_name,
-                line,
-                format!(
-                    "column {column:?}: {:?} is not a number ({}){}",
-                    shorten(cell),
-                    if options.suggest_options {
-                        format!(
-                            "drop the column with --drop {column:?}, or one-hot encode text \
-                             columns with --categorical one-hot"
-                        )
-                    } else {
-                        "the model was trained on numbers in this column".to_string()
-                    },
-                    if cell.contains('\n') {
-                        "; it spans lines: is a quote left open?"
-                    } else {
-                        ""
-                    }
-                ),
-            )
-        })?;
-        if !v.is_finite() {
-            return Err(ConsortError::NonFinite(format!(
-                "{source_name}, line {line}, column {column:?} ({cell:?}: beyond the range of \
-                 32-bit floats, about 3.4e38, or not a number)"
-            )));
+            column: &self.header[j],
+            cell,
+            suggest_options: options.suggest_options,
         }
-        Ok(v)
     }
 
     /// The table: classes in their canonical order, the numeric features, the text columns.
@@ -362,4 +311,71 @@ impl Layout {
 fn is_missing(cell: &str, policy: MissingValues) -> bool {
     MISSING_TOKENS.contains(&cell)
         && !(cell.eq_ignore_ascii_case("nan") && policy == MissingValues::Error)
+}
+
+/// A cell, with where it is (file, line, column) and whether errors may suggest options.
+struct CellAt<'a> {
+    source_name: &'a str,
+    line: usize,
+    column: &'a str,
+    cell: &'a str,
+    suggest_options: bool,
+}
+
+impl CellAt<'_> {
+    /// The error for a missing cell under [`MissingValues::Error`], with the ways forward.
+    fn missing(&self) -> ConsortError {
+        let (column, cell) = (self.column, self.cell);
+        parse_err(
+            self.source_name,
+            self.line,
+            if self.suggest_options {
+                format!(
+                    "column {column:?} is missing ({cell:?}); choose what to do with missing \
+                     cells: --missing drop|mean|median|most-frequent"
+                )
+            } else {
+                format!(
+                    "column {column:?} is missing ({cell:?}); the model was trained without \
+                     missing cells and cannot fill it: give every row a value"
+                )
+            },
+        )
+    }
+
+    /// The cell's finite value.
+    fn number(&self) -> Result<f32> {
+        let (column, cell) = (self.column, self.cell);
+        let v: f32 = cell.parse().map_err(|_| {
+            parse_err(
+                self.source_name,
+                self.line,
+                format!(
+                    "column {column:?}: {:?} is not a number ({}){}",
+                    shorten(cell),
+                    if self.suggest_options {
+                        format!(
+                            "drop the column with --drop {column:?}, or one-hot encode text \
+                             columns with --categorical one-hot"
+                        )
+                    } else {
+                        "the model was trained on numbers in this column".to_string()
+                    },
+                    if cell.contains('\n') {
+                        "; it spans lines: is a quote left open?"
+                    } else {
+                        ""
+                    }
+                ),
+            )
+        })?;
+        if !v.is_finite() {
+            return Err(ConsortError::NonFinite(format!(
+                "{}, line {}, column {column:?} ({cell:?}: beyond the range of \
+                 32-bit floats, about 3.4e38, or not a number)",
+                self.source_name, self.line
+            )));
+        }
+        Ok(v)
+    }
 }

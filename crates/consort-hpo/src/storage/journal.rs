@@ -17,7 +17,7 @@ use consort_core::io::FileLock;
 use consort_core::{ConsortError, Result};
 use serde::{Deserialize, Serialize};
 
-use super::{Claim, StorageState, StudyStorage, WORKER_DIED, process_alive};
+use super::{Claim, DrawnParam, StorageState, StudyStorage, WORKER_DIED, process_alive};
 use crate::frozen::{FrozenTrial, TrialState};
 use crate::space::{Distribution, ParamValue};
 
@@ -247,13 +247,13 @@ impl StudyStorage for Journal {
         })
     }
 
-    fn record_param(
-        &self,
-        number: usize,
-        name: &str,
-        distribution: &Distribution,
-        value: &ParamValue,
-    ) -> Result<()> {
+    fn record_param(&self, param: DrawnParam<'_>) -> Result<()> {
+        let DrawnParam {
+            number,
+            name,
+            distribution,
+            value,
+        } = param;
         let _guard = self.lock()?;
         self.append(&Entry::Param {
             number,

@@ -6,9 +6,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use consort_core::{ConsortError, Direction, Result};
 
-use super::{Claim, StorageState, StudyStorage};
+use super::{Claim, DrawnParam, StorageState, StudyStorage};
 use crate::frozen::{FrozenTrial, TrialState};
-use crate::space::{Distribution, ParamValue};
 
 /// Trials in memory, by number.
 #[derive(Debug, Default)]
@@ -62,13 +61,13 @@ impl StudyStorage for MemoryStorage {
         })
     }
 
-    fn record_param(
-        &self,
-        number: usize,
-        name: &str,
-        distribution: &Distribution,
-        value: &ParamValue,
-    ) -> Result<()> {
+    fn record_param(&self, param: DrawnParam<'_>) -> Result<()> {
+        let DrawnParam {
+            number,
+            name,
+            distribution,
+            value,
+        } = param;
         let mut trials = self.lock()?;
         let t = trials
             .get_mut(&number)

@@ -31,6 +31,19 @@ use consort_core::{ConsortError, Direction, Result};
 use crate::frozen::FrozenTrial;
 use crate::space::{Distribution, ParamValue};
 
+/// A parameter value drawn for a trial, recorded as soon as it is drawn.
+#[derive(Debug, Clone, Copy)]
+pub struct DrawnParam<'a> {
+    /// The trial's number.
+    pub number: usize,
+    /// The parameter's name.
+    pub name: &'a str,
+    /// What it was drawn from.
+    pub distribution: &'a Distribution,
+    /// The value drawn.
+    pub value: &'a ParamValue,
+}
+
 pub use journal::Journal;
 pub use memory::MemoryStorage;
 #[cfg(feature = "postgres")]
@@ -78,13 +91,7 @@ pub trait StudyStorage: Send + Sync + std::fmt::Debug {
     fn claim(&self) -> Result<Claim>;
     /// Records a parameter as soon as it is drawn (so that a dead worker's trial can be
     /// retried with the same values).
-    fn record_param(
-        &self,
-        number: usize,
-        name: &str,
-        distribution: &Distribution,
-        value: &ParamValue,
-    ) -> Result<()>;
+    fn record_param(&self, param: DrawnParam<'_>) -> Result<()>;
     /// Records a finished trial (complete, pruned or failed).
     fn finish(&self, trial: &FrozenTrial) -> Result<()>;
     /// How often a running trial refreshes its heartbeat; `None`: no heartbeat.

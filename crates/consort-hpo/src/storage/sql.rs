@@ -21,7 +21,9 @@ use std::time::Duration;
 use consort_core::{ConsortError, Direction, Result};
 
 use super::sql_connection::{SqlConnection, SqlError, SqlExec, SqlResult, SqlValue};
-use super::{Claim, StorageOptions, StorageState, StudyStorage, WORKER_DIED, process_alive};
+use super::{
+    Claim, DrawnParam, StorageOptions, StorageState, StudyStorage, WORKER_DIED, process_alive,
+};
 use crate::frozen::{FrozenTrial, TrialState};
 use crate::space::{Distribution, ParamValue};
 
@@ -299,13 +301,13 @@ impl<C: SqlConnection> StudyStorage for SqlStorage<C> {
         })
     }
 
-    fn record_param(
-        &self,
-        number: usize,
-        name: &str,
-        distribution: &Distribution,
-        value: &ParamValue,
-    ) -> Result<()> {
+    fn record_param(&self, param: DrawnParam<'_>) -> Result<()> {
+        let DrawnParam {
+            number,
+            name,
+            distribution,
+            value,
+        } = param;
         let (distribution, value) = (
             serde_json::to_string(distribution)?,
             serde_json::to_string(value)?,

@@ -171,7 +171,8 @@ mod tests {
     #[test]
     fn a_manifest_written_with_the_sized_config_still_reads() {
         // What `NetworkClassifier::save` wrote before the spec lost its size fields.
-        let old = r#"{"n_inputs":0,"hidden":[32,16],"n_classes":0,"dropout":0.25,"activation":"Gelu"}"#;
+        let old =
+            r#"{"n_inputs":0,"hidden":[32,16],"n_classes":0,"dropout":0.25,"activation":"Gelu"}"#;
         let spec: MlpSpec = serde_json::from_str(old).unwrap();
         assert_eq!(spec.hidden, vec![32, 16]);
         assert_eq!(spec.dropout, 0.25);

@@ -3,14 +3,12 @@
 //! is lowest and the network sits in a local minimum, its weights are kept as a snapshot. The
 //! snapshots' averaged predictions form an ensemble for the training cost of one network.
 
-use std::sync::{Arc, Mutex, MutexGuard};
-
 use burn::module::Module;
 use consort_core::{ConsortError, ParamGuard, Result};
 use serde::{Deserialize, Serialize};
 
+use super::recorded::{Recorded, RecordingHook};
 use super::weights::{parameter_values, tensors_to_vecs, vecs_to_tensors, with_parameter_values};
-use crate::hooks::TrainingHook;
 use crate::hooks::{EpochEvents, RateSchedule};
 
 /// The cyclic schedule and how many snapshots to keep.
@@ -72,8 +70,9 @@ impl ParamGuard for SnapshotConfig {
     }
 }
 
+/// The snapshots a [`SnapshotEnsemble`] took: epoch and weights of each.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct Snapshots {
+pub struct Snapshots {
     /// (epoch, weights in visit order).
     taken: Vec<(usize, Vec<Vec<f32>>)>,
 }
@@ -82,26 +81,13 @@ struct Snapshots {
 /// end. Clones share the snapshots (keep one as the handle, as with
 /// [`StochasticWeightAveraging`](super::StochasticWeightAveraging)); a new fit starts afresh;
 /// snapshots are saved in checkpoints.
-#[derive(Debug, Clone)]
-pub struct SnapshotEnsemble {
-    config: SnapshotConfig,
-    snapshots: Arc<Mutex<Snapshots>>,
+pub type SnapshotEnsemble = Recorded<SnapshotConfig, Snapshots>;
+
+impl RecordingHook for SnapshotConfig {
+    const NAME: &'static str = "snapshot-ensemble";
 }
 
 impl SnapshotEnsemble {
-    /// A checked snapshot hook.
-    pub fn new(config: SnapshotConfig) -> Result<Self> {
-        config.check()?;
-        Ok(Self {
-            config,
-            snapshots: Arc::default(),
-        })
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Snapshots> {
-        self.snapshots.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// The epochs at which the kept snapshots were taken.
     pub fn epochs(&self) -> Vec<usize> {
         self.lock().taken.iter().map(|(e, _)| *e).collect()
@@ -121,34 +107,6 @@ impl SnapshotEnsemble {
                 with_parameter_values(template.clone(), vecs_to_tensors(w.clone(), &device))
             })
             .collect()
-    }
-}
-
-impl<M: Module, I> TrainingHook<M, I> for SnapshotEnsemble {
-    fn name(&self) -> &str {
-        "snapshot-ensemble"
-    }
-
-    fn check(&self, _n_rows: usize, _n_outputs: usize) -> Result<()> {
-        *self.lock() = Snapshots::default();
-        Ok(())
-    }
-
-    fn state(&self) -> Option<serde_json::Value> {
-        serde_json::to_value(&*self.lock()).ok()
-    }
-
-    fn load_state(&mut self, state: serde_json::Value) -> Result<()> {
-        *self.lock() = serde_json::from_value(state)?;
-        Ok(())
-    }
-
-    fn rate_schedule(&mut self) -> Option<&mut dyn RateSchedule> {
-        Some(self)
-    }
-
-    fn epoch_events(&mut self) -> Option<&mut dyn EpochEvents<M>> {
-        Some(self)
     }
 }
 

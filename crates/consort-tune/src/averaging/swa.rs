@@ -3,14 +3,12 @@
 //! SWA learning rate; the average is the model kept. It lands in a wider optimum than the
 //! last iterate, which usually generalises at least as well.
 
-use std::sync::{Arc, Mutex, MutexGuard};
-
 use burn::module::Module;
 use consort_core::{ConsortError, ParamGuard, Result};
 use serde::{Deserialize, Serialize};
 
+use super::recorded::{Recorded, RecordingHook};
 use super::weights::RunningAverage;
-use crate::hooks::TrainingHook;
 use crate::hooks::{EpochEvents, RateSchedule};
 
 /// When averaging starts and the learning rate it runs at.
@@ -66,26 +64,13 @@ impl ParamGuard for SwaConfig {
 /// ```
 ///
 /// A new fit starts a new average. The average is saved in checkpoints and restored on resume.
-#[derive(Debug, Clone)]
-pub struct StochasticWeightAveraging {
-    config: SwaConfig,
-    average: Arc<Mutex<RunningAverage>>,
+pub type StochasticWeightAveraging = Recorded<SwaConfig, RunningAverage>;
+
+impl RecordingHook for SwaConfig {
+    const NAME: &'static str = "swa";
 }
 
 impl StochasticWeightAveraging {
-    /// A checked SWA hook.
-    pub fn new(config: SwaConfig) -> Result<Self> {
-        config.check()?;
-        Ok(Self {
-            config,
-            average: Arc::default(),
-        })
-    }
-
-    fn lock(&self) -> MutexGuard<'_, RunningAverage> {
-        self.average.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Epochs averaged so far.
     pub fn count(&self) -> usize {
         self.lock().count()
@@ -95,35 +80,6 @@ impl StochasticWeightAveraging {
     /// the averaged weights; `None` when no epoch reached the start.
     pub fn apply_to<M: Module>(&self, model: M) -> Option<Result<M>> {
         self.lock().apply(model)
-    }
-}
-
-impl<M: Module, I> TrainingHook<M, I> for StochasticWeightAveraging {
-    fn name(&self) -> &str {
-        "swa"
-    }
-
-    fn check(&self, _n_rows: usize, _n_outputs: usize) -> Result<()> {
-        // Called once at the start of every fit: a new fit starts a new average.
-        *self.lock() = RunningAverage::new();
-        Ok(())
-    }
-
-    fn state(&self) -> Option<serde_json::Value> {
-        serde_json::to_value(&*self.lock()).ok()
-    }
-
-    fn load_state(&mut self, state: serde_json::Value) -> Result<()> {
-        *self.lock() = serde_json::from_value(state)?;
-        Ok(())
-    }
-
-    fn rate_schedule(&mut self) -> Option<&mut dyn RateSchedule> {
-        Some(self)
-    }
-
-    fn epoch_events(&mut self) -> Option<&mut dyn EpochEvents<M>> {
-        Some(self)
     }
 }
 
