@@ -8,7 +8,7 @@ use consort_core::seed::{derive_seed, rng};
 use consort_core::{BackendKind, ConsortError, Matrix, ParamGuard, Result};
 use consort_data::Dataset;
 use consort_models::Forward;
-use consort_tune::{Batch, LossTerm, Reshuffled, TrainConfig, Trainer, TrainingHook};
+use consort_tune::{Batch, LossTerm, Reshuffled, RunOptions, TrainConfig, Trainer, TrainingHook};
 use rand::Rng;
 use std::sync::Arc;
 
@@ -107,10 +107,17 @@ pub fn behaviour_clone(
     // One generator reshuffling one order epoch after epoch: the batches behaviour cloning
     // has always drawn.
     let batches = Arc::new(Reshuffled::new(derive_seed(seed, "clone-batches")));
-    let outcome = Trainer::new(train)
-        .with_sampler(batches)
-        .with_label("behaviour cloning")
-        .fit(model, &train_device, &pairs, None, &mut hooks)?;
+    let options = RunOptions {
+        sampler: Some(batches),
+        ..RunOptions::new("behaviour cloning")
+    };
+    let outcome = Trainer::new(train).with_options(options).fit(
+        model,
+        &train_device,
+        &pairs,
+        None,
+        &mut hooks,
+    )?;
     Ok((outcome.model.valid(), device))
 }
 

@@ -97,25 +97,6 @@ impl Trainer {
         self
     }
 
-    /// Sends training events to `observer`.
-    pub fn with_observer(mut self, observer: impl Into<ObserverHandle>) -> Self {
-        self.options.observer = observer.into();
-        self
-    }
-
-    /// Draws batches with `sampler` instead of the config's [`SamplerKind`].
-    pub fn with_sampler(mut self, sampler: Arc<dyn BatchSampler>) -> Self {
-        self.options.sampler = Some(sampler);
-        self
-    }
-
-    /// Starts the optimiser from `state` (a previous run's) instead of from zero moments;
-    /// a checkpoint being resumed takes precedence.
-    pub fn with_optimizer_state(mut self, state: OptimizerState) -> Self {
-        self.options.optimizer_state = Some(state);
-        self
-    }
-
     /// The hyperparameters.
     pub fn config(&self) -> &Checked<TrainConfig> {
         &self.config
