@@ -14,7 +14,7 @@ use crate::sampler::SamplerKind;
 
 /// What the loop does when a loss or a weight goes NaN or infinite: roll back to the start
 /// of the epoch, multiply the learning rate by `lr_factor`, and retry, at most `max_retries`
-/// times in a run; then fail with [`ConsortError::Diverged`].
+/// times in a run; then fail with [`ConsortError::Diverged`](consort_core::ConsortError::Diverged).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct DivergenceGuard {
     /// Rollbacks allowed in one run (0: fail at the first non-finite value).

@@ -45,7 +45,8 @@ pub trait BatchSampler: Debug + Send + Sync {
 }
 
 /// The sampler a [`TrainConfig`](crate::TrainConfig) names; custom samplers go to
-/// [`Trainer::with_sampler`](crate::Trainer::with_sampler).
+/// [`RunOptions::sampler`](crate::RunOptions::sampler) (an estimator's
+/// [`with_sampler`](crate::NetworkEstimator::with_sampler)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum SamplerKind {
     /// [`Shuffled`].
