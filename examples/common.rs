@@ -12,6 +12,29 @@ pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
+/// Where an example's long jobs report: the `consort` command's progress bars (on a terminal)
+/// and stage lines on standard error; `-q` on the example's command line silences them, `-v`
+/// adds a line per epoch.
+pub fn progress() -> consort_core::ObserverHandle {
+    let args: Vec<String> = std::env::args().collect();
+    let has = |flag: &str| args.iter().any(|a| a == flag);
+    let level = if has("-q") || has("--quiet") {
+        log::LevelFilter::Warn
+    } else if has("-v") || has("--verbose") {
+        log::LevelFilter::Debug
+    } else {
+        log::LevelFilter::Info
+    };
+    consort_cli::progress::init_logging(level);
+    if level == log::LevelFilter::Warn {
+        consort_core::ObserverHandle::none()
+    } else {
+        consort_core::ObserverHandle::new(std::sync::Arc::new(
+            consort_cli::progress::ProgressBars::new(),
+        ))
+    }
+}
+
 /// A score formatted with four decimals.
 pub fn f4(x: f64) -> String {
     format!("{x:.4}")

@@ -5,6 +5,7 @@
 //!
 //! `cargo run --release -p consort-examples --example continual`
 
+use consort_core::ObserverHandle;
 use consort_data::{Scenario, StandardScaler, embedded, train_test_split};
 use consort_models::MlpSpec;
 use consort_tune::TrainConfig;
@@ -55,7 +56,7 @@ fn main() -> consort_core::Result<()> {
         ];
         let runs = strategies
             .iter()
-            .map(|s| run_stream(&mlp, &cfg, &scenario, s))
+            .map(|s| run_stream(&mlp, &cfg, &scenario, s, &ObserverHandle::none()))
             .collect::<consort_core::Result<Vec<_>>>()?;
         println!("\n## {name}\n\n{}", strategy_table(&runs));
         if name == "class-incremental" {

@@ -32,6 +32,7 @@ fn arg(name: &str) -> Option<usize> {
 
 fn main() -> Result<()> {
     consort_core::allocator::keep_freed_memory();
+    let progress = consort_examples::progress();
     let dir = fetch(Asset::FashionMnist)?;
     let train_rows = arg("--train");
     let epochs = arg("--epochs").unwrap_or(6);
@@ -58,10 +59,11 @@ fn main() -> Result<()> {
     let acc = |m: &dyn Classifier| model_accuracy(m, test.features(), test.labels());
     let mut rows = Vec::new();
     let timed = |name: &str, f: &mut dyn FnMut() -> Result<Arc<dyn Classifier>>| {
+        log::info!("{name}: fitting ...");
         let start = Instant::now();
         let m = f()?;
         let s = start.elapsed().as_secs_f64();
-        eprintln!("{name}: fitted in {s:.0} s");
+        log::info!("{name}: fitted in {s:.0} s");
         Ok::<_, consort_core::ConsortError>((m, s))
     };
 
@@ -104,10 +106,11 @@ fn main() -> Result<()> {
                 .with_batch_size(64)
                 .with_seed(0),
         )
+        .with_observer(progress.clone())
         .fit(&fit)?,
     );
     let s_cnn = start.elapsed().as_secs_f64();
-    eprintln!("CNN: fitted in {s_cnn:.0} s");
+    log::info!("CNN: fitted in {s_cnn:.0} s");
     rows.push(vec![
         "CNN (conv16-conv32-pool-dense128)".into(),
         f4(acc(cnn.as_ref())?),

@@ -18,8 +18,8 @@ use consort_tune::{NetworkEstimator, TrainConfig};
 
 fn main() -> consort_core::Result<()> {
     consort_core::allocator::keep_freed_memory();
+    let progress = consort_examples::progress();
     let out = consort_examples::out_dir();
-    let none = ObserverHandle::none();
     let config = MetaConfig {
         iterations: 10_000,
         meta_batch: 25,
@@ -54,8 +54,8 @@ fn main() -> consort_core::Result<()> {
             &reptile,
         ),
     ] {
-        eprintln!("{name} ...");
-        let run = meta_train_sinusoid(algorithm, c, &none)?;
+        log::info!("{name} ...");
+        let run = meta_train_sinusoid(algorithm, c, &progress)?;
         let curve = adaptation_curve(&run, &config, 100, &steps, 99)?;
         let at = |s: usize| {
             curve

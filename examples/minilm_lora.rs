@@ -16,7 +16,7 @@
 
 use std::time::Instant;
 
-use consort_core::{BackendKind, ConsortError, Fit, Matrix, ObserverHandle};
+use consort_core::{BackendKind, ConsortError, Fit, Matrix};
 use consort_data::fetch::{Asset, fetch};
 use consort_data::{Dataset, TextDataset};
 use consort_eval::model_accuracy;
@@ -86,7 +86,7 @@ fn rows(minilm: &MiniLm, text: &TextDataset) -> consort_core::Result<(Dataset, D
             *v = t as f32;
         }
     }
-    let emb = minilm.embed_tokens(&ids, 32, &ObserverHandle::none())?;
+    let emb = minilm.embed_tokens(&ids, 32, &consort_examples::progress())?;
     let labels = text.labels.clone();
     Ok((
         Dataset::new(m, labels.clone(), 2)?,
@@ -165,7 +165,7 @@ fn fine_tune_row(
         .with_learning_rate(learning_rate)
         .with_seed(0);
     cfg.batch_size = 16;
-    eprintln!("fine-tuning: {name} ({share} trained)...");
+    log::info!("fine-tuning: {name} ({share} trained)...");
     let start = Instant::now();
     let tuned = NetworkEstimator::new(
         BertClassifierSpec {
@@ -186,6 +186,8 @@ fn fine_tune_row(
 
 fn main() -> consort_core::Result<()> {
     consort_core::allocator::keep_freed_memory();
+    // Log lines (and bars for the embedding below) on standard error.
+    let _ = consort_examples::progress();
     let o = Options::parse()?;
     let dir = fetch(Asset::MiniLm)?;
     let device = BackendKind::Flex.device()?;

@@ -17,26 +17,14 @@
 //! at most what a perfect first pick could gain over it.
 
 use std::path::Path;
-use std::sync::Arc;
 
-use consort_core::{Event, Observer, ObserverHandle, Result};
+use consort_core::{ObserverHandle, Result};
 use consort_data::fetch::{Asset, KERNLAB, MASS, MLBENCH, MODELDATA, fetch};
 use consort_data::{CsvOptions, MissingValues, embedded, read_table};
 use consort_meta::selection::{CrossDrawRegret, KnowledgeBase, MetaSelector, Portfolio, prepare};
 
 /// Rows each corpus set is capped at.
 const MAX_ROWS: usize = 1000;
-
-/// Prints the knowledge base's progress, one line per dataset.
-struct Progress;
-
-impl Observer for Progress {
-    fn notify(&self, event: &Event<'_>) {
-        if let Event::Progress { label, done, total } = event {
-            eprintln!("{label}: {done}/{total}");
-        }
-    }
-}
 
 /// MASS's `biopsy` is mlbench's `BreastCancer` (the same 699 Wisconsin biopsies):
 /// the corpus holds it once.
@@ -67,10 +55,11 @@ pub fn corpus() -> Result<Vec<(String, consort_data::Dataset)>> {
 }
 
 fn main() -> Result<()> {
+    let progress = consort_examples::progress();
     let portfolio = Portfolio::default();
     let kb = if std::env::args().any(|a| a == "--build") {
         let sets = corpus()?;
-        let observer = ObserverHandle::new(Arc::new(Progress));
+        let observer = progress.clone();
         let kb = KnowledgeBase::build(&sets, &portfolio, &observer)?;
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../crates/consort-meta/data/knowledge_base.json");
@@ -93,27 +82,23 @@ fn main() -> Result<()> {
     println!("Model selection for the embedded digits:\n");
     println!("{}", selection.to_markdown());
     if std::env::args().any(|a| a == "--noise") {
-        noise_ceiling(kb)?;
+        noise_ceiling(kb, &progress)?;
     }
     Ok(())
 }
 
 /// The knowledge base again under cross-validation seeds 1-3, and for every ordered pair of
 /// draws the clairvoyant pick's regret against always stacking.
-fn noise_ceiling(seed_0: KnowledgeBase) -> Result<()> {
+fn noise_ceiling(seed_0: KnowledgeBase, progress: &ObserverHandle) -> Result<()> {
     let sets = corpus()?;
     let mut draws = vec![seed_0];
     for seed in 1..=3 {
-        eprintln!("portfolio with cross-validation seed {seed} ...");
+        log::info!("portfolio with cross-validation seed {seed} ...");
         let portfolio = Portfolio {
             seed,
             ..Portfolio::default()
         };
-        draws.push(KnowledgeBase::build(
-            &sets,
-            &portfolio,
-            &ObserverHandle::none(),
-        )?);
+        draws.push(KnowledgeBase::build(&sets, &portfolio, progress)?);
     }
     println!(
         "\nThe noise ceiling: per dataset, the candidate best under one draw's cross-validation \

@@ -5,7 +5,6 @@
 //!
 //! `cargo run --release -p consort-examples --example rl [-- --out DIR]`
 
-use consort_core::ObserverHandle;
 use consort_rl::env::CartPole;
 use consort_rl::evaluate::{ActionChoice, evaluate};
 use consort_rl::imitation::{behaviour_clone, cartpole_controller, demonstrations};
@@ -16,20 +15,20 @@ use consort_rl::report::{agent_table, run_cartpole, write_report};
 
 fn main() -> consort_core::Result<()> {
     consort_core::allocator::keep_freed_memory();
+    let progress = consort_examples::progress();
     let out = consort_examples::out_dir();
-    let none = ObserverHandle::none();
     let mut runs = Vec::new();
     for agent in consort_rl::report::ALGORITHMS {
         for seed in 0..3 {
-            eprintln!("{agent}, seed {seed} ...");
-            runs.push(run_cartpole(agent, seed, &none)?);
+            log::info!("{agent}, seed {seed} ...");
+            runs.push(run_cartpole(agent, seed, &progress)?);
         }
     }
     println!("## CartPole-v1 (solved: 100 consecutive training episodes average 475)\n");
     println!("{}", agent_table(&runs));
 
     let env = |i: usize| CartPole::v1(i as u64);
-    let reinforce = train_reinforce(&ReinforceConfig::cartpole(), env, &none)?;
+    let reinforce = train_reinforce(&ReinforceConfig::cartpole(), env, &progress)?;
     let (without, with) = gradient_variance(&reinforce.policy, env, 32, 0.99, 7)?;
     println!(
         "REINFORCE gradient variance (32 episodes of the solved policy, summed over the actor's \
@@ -61,8 +60,8 @@ fn main() -> consort_core::Result<()> {
             kl: Some(KlPenalty::Fixed(0.1)),
             ..PpoConfig::cartpole().with_seed(seed)
         };
-        let tuned = train_ppo(&config, env, Some(cloned.clone()), Some(&cloned), &none)?;
-        let scratch = train_ppo(&config, env, None, None, &none)?;
+        let tuned = train_ppo(&config, env, Some(cloned.clone()), Some(&cloned), &progress)?;
+        let scratch = train_ppo(&config, env, None, None, &progress)?;
         let first = |r: &consort_rl::ppo::PpoRun| {
             r.episodes.iter().take(20).map(|e| e.1).sum::<f64>() / 20.0
         };

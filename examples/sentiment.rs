@@ -20,7 +20,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use consort_core::{BackendKind, Classifier, ClassifierEstimator, Matrix, ObserverHandle};
+use consort_core::{BackendKind, Classifier, ClassifierEstimator, Matrix};
 use consort_data::{Dataset, TextDataset, TfidfConfig, TfidfVectorizer};
 use consort_ensemble::{
     AverageEnsemble, CalibrationTarget, Cascade, Confidence, Member, NamedEstimator, OutOfFold,
@@ -42,6 +42,7 @@ const MAX_TOKENS: usize = 128;
 
 fn main() -> consort_core::Result<()> {
     consort_core::allocator::keep_freed_memory();
+    let progress = consort_examples::progress();
     let train_text = imdb_subset("train.csv", TRAIN_PER_CLASS)?;
     let test_text = imdb_subset("test.csv", TEST_PER_CLASS)?;
     let device = BackendKind::Flex.device()?;
@@ -54,8 +55,8 @@ fn main() -> consort_core::Result<()> {
     };
     let (train_ids, test_ids) = (tokens(&train_text)?, tokens(&test_text)?);
     let start = Instant::now();
-    let train_emb = minilm.embed_tokens(&train_ids, 32, &ObserverHandle::none())?;
-    let test_emb = minilm.embed_tokens(&test_ids, 32, &ObserverHandle::none())?;
+    let train_emb = minilm.embed_tokens(&train_ids, 32, &progress)?;
+    let test_emb = minilm.embed_tokens(&test_ids, 32, &progress)?;
     let embed_seconds = start.elapsed().as_secs_f64();
     let per_review = embed_seconds / (train_ids.len() + test_ids.len()) as f64;
     println!(
@@ -147,7 +148,8 @@ fn main() -> consort_core::Result<()> {
                         .with_n_layers(2)
                         .with_d_ff(128),
                     net_train(6),
-                ),
+                )
+                .with_observer(progress.clone()),
             }),
         ),
         (
@@ -159,13 +161,15 @@ fn main() -> consort_core::Result<()> {
                         .with_d_embed(64)
                         .with_d_hidden(64),
                     net_train(4),
-                ),
+                )
+                .with_observer(progress.clone()),
             }),
         ),
     ];
     let mut rows = Vec::new();
     let mut members = Vec::new();
     for (name, est) in small.iter().chain(&scratch) {
+        log::info!("{name}: fitting ...");
         let start = Instant::now();
         let model = est.fit_classifier(&train)?;
         let fit = start.elapsed().as_secs_f64();
@@ -178,7 +182,7 @@ fn main() -> consort_core::Result<()> {
             format!("{fit:.1}"),
             format!("{:.0}", predict * 1e3),
         ]);
-        eprintln!("{name}: {acc:.4}");
+        log::info!("{name}: test accuracy {acc:.4} (fitted in {fit:.1} s)");
         members.push(Member::new(*name, model));
     }
 

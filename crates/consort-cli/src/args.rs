@@ -21,10 +21,42 @@ pub struct Cli {
     /// The subcommand; none runs the experiment with the options below.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// How much every command says on standard error.
+    #[command(flatten)]
+    pub verbosity: Verbosity,
     /// `consort run`'s options, accepted without the subcommand too.
     #[command(flatten)]
     pub run: RunArgs,
 }
+
+/// How much a command says on standard error; every command takes these. Results go to
+/// standard output (and files) whatever the level; errors are always printed.
+#[derive(Args, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Verbosity {
+    /// No progress bars and no notes: only results, warnings and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// More detail: -v adds a line per epoch, checkpoint and finished run; -vv every batch
+    /// and step too.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+impl Verbosity {
+    /// The log level: warnings and errors with `-q`, stages too by default, then debug
+    /// (`-v`) and trace (`-vv`).
+    pub fn level(self) -> log::LevelFilter {
+        match (self.quiet, self.verbose) {
+            (true, _) => log::LevelFilter::Warn,
+            (false, 0) => log::LevelFilter::Info,
+            (false, 1) => log::LevelFilter::Debug,
+            (false, _) => log::LevelFilter::Trace,
+        }
+    }
+}
+
+/// Where `consort run` makes its run folders when neither `--out` nor the file says.
+pub const DEFAULT_RUNS_DIR: &str = "runs";
 
 /// The subcommands.
 #[derive(Subcommand, Debug)]
@@ -58,6 +90,12 @@ pub enum Command {
     /// report. (`consort tune` is its former name, still accepted.)
     #[command(alias = "tune")]
     Search(SearchArgs),
+    /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell):
+    /// `consort completions bash > ~/.local/share/bash-completion/completions/consort`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Recommendation: matrix factorisation, a naive-Bayes content filter and their hybrid
     /// on a ratings file, evaluated on held-out ratings; writes each user's top k.
     Recommend(RecommendArgs),
@@ -77,9 +115,12 @@ pub struct RecommendArgs {
     /// Recommendations per user.
     #[arg(long, default_value_t = 10)]
     pub k: usize,
-    /// Where the top k go (CSV: user,rank,item).
-    #[arg(long, value_name = "FILE", default_value = "recommendations.csv")]
-    pub out: PathBuf,
+    /// A folder for the top k (`recommendations.csv` in it: user,rank,item).
+    #[arg(long, value_name = "DIR", conflicts_with = "output")]
+    pub out: Option<PathBuf>,
+    /// The file for the top k (default: recommendations.csv here).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Seed of the splits and the models.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -97,9 +138,6 @@ pub struct SearchArgs {
     /// A folder for the report (`report.md`, `report.html`, `history.svg`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// No progress output.
-    #[arg(long)]
-    pub quiet: bool,
 }
 
 /// Options of `consort rl`.
@@ -114,9 +152,6 @@ pub struct RlArgs {
     /// A folder for the report (`report.md`, `report.html`, `learning-curve.svg`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// No progress output.
-    #[arg(long)]
-    pub quiet: bool,
 }
 
 /// Options of `consort continual`.
@@ -260,13 +295,15 @@ pub struct RunArgs {
     /// Backend for the networks: flex, ndarray or wgpu (default: CONSORT_BACKEND or flex).
     #[arg(long)]
     pub backend: Option<BackendKind>,
-    /// No progress output; only the table and the report location.
-    #[arg(long, short)]
-    pub quiet: bool,
     /// Let the meta-learner pick the model: rank the portfolio from the knowledge base's
     /// most similar datasets, cross-validate the top 3 on the training rows, keep the best,
-    /// report it on the test rows and record the outcome in the knowledge base.
-    #[arg(long)]
+    /// report it on the test rows and record the outcome in the knowledge base. It reads the
+    /// data options and --seed; the options of a full run (--select, --out, --epochs,
+    /// --folds, --backend, --class-weight) are refused with it rather than ignored.
+    #[arg(
+        long,
+        conflicts_with_all = ["select", "out", "epochs", "folds", "backend", "class_weight"]
+    )]
     pub auto: bool,
     /// The knowledge base --auto reads and grows (default: knowledge_base.json in the
     /// data cache, started from the built-in one).
@@ -284,10 +321,17 @@ pub struct PredictArgs {
     /// accuracy is printed).
     #[arg(long, value_name = "FILE")]
     pub data: PathBuf,
-    /// Where to write the predictions (default: DATA-STEM.predictions.csv beside the data;
+    /// A folder for the predictions (`DATA-STEM.predictions.csv` in it).
+    #[arg(long, value_name = "DIR", conflicts_with = "output")]
+    pub out: Option<PathBuf>,
+    /// The file for the predictions (default: DATA-STEM.predictions.csv beside the data;
     /// `-` for standard output).
     #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    pub output: Option<PathBuf>,
+    /// A column of the data that identifies its rows (read as text, not as a feature),
+    /// copied into the predictions as their first column.
+    #[arg(long, value_name = "COLUMN")]
+    pub id: Option<String>,
 }
 
 impl RunArgs {
@@ -339,9 +383,13 @@ impl RunArgs {
             consort_tune::ensure_epochs("--epochs", e)?;
             cfg.epochs = Some(e);
         }
-        if let Some(o) = &self.out {
-            cfg.out = o.clone();
-        }
+        // The command writes its run folders under runs/ unless told otherwise (the library
+        // writes only where its config says).
+        cfg.out = self
+            .out
+            .clone()
+            .or(cfg.out)
+            .or_else(|| Some(PathBuf::from(DEFAULT_RUNS_DIR)));
         if self.backend.is_some() {
             cfg.backend = self.backend;
         }

@@ -6,12 +6,13 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use clap::CommandFactory;
 use clap::Parser;
-use consort_cli::args::{Cli, Command, PredictArgs, RunArgs};
-use consort_cli::progress::ProgressBars;
+use consort_cli::args::{Cli, Command, PredictArgs, RunArgs, Verbosity};
+use consort_cli::progress::{self, ProgressBars};
 use consort_core::{BackendKind, ConsortError, ObserverHandle};
 use consort_data::embedded;
-use consort_experiment::{Experiment, default_predictions_path, predict_csv};
+use consort_experiment::{Experiment, default_predictions_path, predict_csv_with_id};
 
 mod paradigms;
 use paradigms::{auto, continual, recommend, rl, search};
@@ -44,17 +45,25 @@ fn note(message: std::fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stderr(), "{message}");
 }
 
-fn run(args: &RunArgs) -> Result<(), Failure> {
+/// What a long job reports to: progress bars and log lines, or nothing with `-q`.
+fn observer(verbosity: Verbosity) -> ObserverHandle {
+    if verbosity.quiet {
+        ObserverHandle::none()
+    } else {
+        ObserverHandle::new(Arc::new(ProgressBars::new()))
+    }
+}
+
+fn run(args: &RunArgs, verbosity: Verbosity) -> Result<(), Failure> {
     if args.auto {
         return auto(args);
     }
     let config = args.experiment()?;
-    let observer = if args.quiet {
-        ObserverHandle::none()
-    } else {
-        ObserverHandle::new(Arc::new(ProgressBars::new()))
-    };
-    let out = Experiment::new(config)?.with_observer(observer).run()?;
+    let observer = observer(verbosity);
+    let out = Experiment::new(config)?
+        .with_observer(observer)
+        .with_command_line(std::env::args())
+        .run()?;
     let mut w = stdout();
     writeln!(w, "{}", out.report.table())?;
     for n in &out.report.notes {
@@ -65,9 +74,12 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
         "recommended by cross-validation: {}",
         out.selection.recommended().name
     )?;
-    writeln!(w, "report: {}", out.dir.join("report.md").display())?;
-    writeln!(w, "        {}", out.dir.join("report.html").display())?;
-    writeln!(w, "        {}", out.dir.join("report.json").display())?;
+    if let Some(dir) = &out.dir {
+        writeln!(w, "report: {}", dir.join("report.md").display())?;
+        writeln!(w, "        {}", dir.join("report.html").display())?;
+        writeln!(w, "        {}", dir.join("report.json").display())?;
+        writeln!(w, "card:   {}", dir.join("model_card.md").display())?;
+    }
     if let Some(model) = &out.saved_model {
         writeln!(w, "model:  {}", model.display())?;
     }
@@ -76,14 +88,19 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
 }
 
 fn predict(args: &PredictArgs) -> Result<(), Failure> {
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| default_predictions_path(&args.data));
+    let out = match (&args.output, &args.out) {
+        (Some(file), _) => file.clone(),
+        (None, Some(dir)) => {
+            consort_core::io::check_output_dir(dir)?;
+            let beside = default_predictions_path(&args.data);
+            dir.join(beside.file_name().unwrap_or("predictions.csv".as_ref()))
+        }
+        (None, None) => default_predictions_path(&args.data),
+    };
     if out.as_os_str() != "-" {
         consort_core::io::check_output_file(&out, &[&args.data])?;
     }
-    let predictions = predict_csv(&args.model, &args.data)?;
+    let predictions = predict_csv_with_id(&args.model, &args.data, args.id.as_deref())?;
     let mut w = stdout();
     if out.as_os_str() == "-" {
         w.write_all(predictions.csv.as_bytes())?;
@@ -131,11 +148,7 @@ fn fetch(names: &[String]) -> Result<(), Failure> {
     for asset in assets {
         let was_cached = cached(asset).is_some();
         if !was_cached {
-            note(format_args!(
-                "fetching {} ({}) ...",
-                asset.name(),
-                asset.describe()
-            ));
+            log::info!("fetching {} ({}) ...", asset.name(), asset.describe());
         }
         let dir = fetch(asset)?;
         writeln!(
@@ -177,6 +190,9 @@ fn list(command: &Command) -> Result<(), Failure> {
             }
         }
         Command::Config => write!(w, "{}", consort_experiment::MAIN_JOB_TOML)?,
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "consort", &mut w);
+        }
         // The commands with work of their own are dispatched in `main`.
         Command::Run(_)
         | Command::Predict(_)
@@ -190,31 +206,36 @@ fn list(command: &Command) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The exit code of a command line that does not parse.
+const USAGE_ERROR: u8 = 2;
+
 fn main() -> ExitCode {
     consort_core::allocator::keep_freed_memory();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            // --help and --version print to standard output and succeed; an argument error
-            // exits 1 like every other error (clap's own code would be 2).
+            // --help and --version print to standard output and succeed; a usage error exits
+            // 2 (clap's convention), apart from the 1 of every error found after parsing.
             let _ = e.print();
             return if e.use_stderr() {
-                ExitCode::FAILURE
+                ExitCode::from(USAGE_ERROR)
             } else {
                 ExitCode::SUCCESS
             };
         }
     };
+    let verbosity = cli.verbosity;
+    progress::init_logging(verbosity.level());
     let result = match cli.command {
         Some(Command::Predict(args)) => predict(&args),
         Some(Command::Fetch { names }) => fetch(&names),
-        Some(Command::Run(args)) => run(&args),
-        Some(Command::Continual(args)) => continual(&args),
-        Some(Command::Rl(args)) => rl(&args),
-        Some(Command::Search(args)) => search(&args),
-        Some(Command::Recommend(args)) => recommend(&args),
+        Some(Command::Run(args)) => run(&args, verbosity),
+        Some(Command::Continual(args)) => continual(&args, verbosity),
+        Some(Command::Rl(args)) => rl(&args, verbosity),
+        Some(Command::Search(args)) => search(&args, verbosity),
+        Some(Command::Recommend(args)) => recommend(&args, verbosity),
         Some(listing) => list(&listing),
-        None => run(&cli.run),
+        None => run(&cli.run, verbosity),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

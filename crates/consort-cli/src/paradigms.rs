@@ -4,17 +4,15 @@
 //! tune`). Each parses nothing itself: its library crate does the work.
 
 use std::io::Write;
-use std::sync::Arc;
 
-use consort_cli::args::{ContinualArgs, RecommendArgs, RlArgs, RunArgs, SearchArgs};
-use consort_cli::progress::ProgressBars;
+use consort_cli::args::{ContinualArgs, RecommendArgs, RlArgs, RunArgs, SearchArgs, Verbosity};
+use consort_core::ConsortError;
 use consort_core::io::{check_output_dir, check_output_file};
-use consort_core::{ConsortError, ObserverHandle};
 use consort_data::embedded;
 
-use crate::{Failure, note, stdout};
+use crate::{Failure, observer, stdout};
 
-pub(crate) fn continual(args: &ContinualArgs) -> Result<(), Failure> {
+pub(crate) fn continual(args: &ContinualArgs, verbosity: Verbosity) -> Result<(), Failure> {
     use consort_data::{Scenario, StandardScaler, train_test_split};
     use consort_tune::continual::{run_stream, strategy_table};
     let strategies = args.strategies()?;
@@ -47,14 +45,15 @@ pub(crate) fn continual(args: &ContinualArgs) -> Result<(), Failure> {
     let cfg = consort_tune::TrainConfig::new()
         .with_epochs(args.epochs)
         .with_seed(args.seed);
+    let observer = observer(verbosity);
     let mut runs = Vec::new();
     for s in &strategies {
         let s = &consort_tune::continual::Strategy {
             carry_optimizer: args.carry_optimizer,
             ..s.clone()
         };
-        note(format_args!("{}: {} ...", args.scenario, s.name()));
-        runs.push(run_stream(&mlp, &cfg, &scenario, s)?);
+        log::info!("{}: {} ...", args.scenario, s.name());
+        runs.push(run_stream(&mlp, &cfg, &scenario, s, &observer)?);
     }
     let mut w = stdout();
     writeln!(
@@ -95,7 +94,7 @@ pub(crate) fn continual(args: &ContinualArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-pub(crate) fn rl(args: &RlArgs) -> Result<(), Failure> {
+pub(crate) fn rl(args: &RlArgs, verbosity: Verbosity) -> Result<(), Failure> {
     let agents: Vec<&str> = args.agent.split(',').map(str::trim).collect();
     if let Some(bad) = agents
         .iter()
@@ -113,11 +112,7 @@ pub(crate) fn rl(args: &RlArgs) -> Result<(), Failure> {
     if let Some(dir) = &args.out {
         check_output_dir(dir)?;
     }
-    let observer = if args.quiet {
-        ObserverHandle::none()
-    } else {
-        ObserverHandle::new(Arc::new(ProgressBars::new()))
-    };
+    let observer = observer(verbosity);
     let mut runs = Vec::new();
     for agent in &agents {
         for seed in 0..args.seeds {
@@ -139,14 +134,23 @@ pub(crate) fn rl(args: &RlArgs) -> Result<(), Failure> {
 }
 
 /// `consort recommend`.
-pub(crate) fn recommend(args: &RecommendArgs) -> Result<(), Failure> {
+pub(crate) fn recommend(args: &RecommendArgs, verbosity: Verbosity) -> Result<(), Failure> {
     let inputs: Vec<&std::path::Path> = std::iter::once(args.ratings.as_path())
         .chain(args.items.as_deref())
         .collect();
-    check_output_file(&args.out, &inputs)?;
+    let output = match (&args.output, &args.out) {
+        (Some(file), _) => file.clone(),
+        (None, Some(dir)) => {
+            check_output_dir(dir)?;
+            dir.join("recommendations.csv")
+        }
+        (None, None) => "recommendations.csv".into(),
+    };
+    check_output_file(&output, &inputs)?;
     let config = consort_experiment::recommend::RecommendConfig {
         k: args.k,
         seed: args.seed,
+        observer: observer(verbosity),
         ..Default::default()
     };
     let report = consort_experiment::recommend::run_recommender(
@@ -184,13 +188,13 @@ pub(crate) fn recommend(args: &RecommendArgs) -> Result<(), Failure> {
             ));
         }
     }
-    consort_core::io::write_atomic(&args.out, csv.as_bytes())?;
+    consort_core::io::write_atomic(&output, csv.as_bytes())?;
     writeln!(
         w,
         "\n{} (best NDCG) refitted on every rating: top {} for each user in {}",
         report.chosen,
         args.k,
-        args.out.display()
+        output.display()
     )?;
     w.flush()?;
     Ok(())
@@ -216,7 +220,16 @@ pub(crate) fn auto(args: &RunArgs) -> Result<(), Failure> {
         seed: config.seed,
         folds: 3,
     };
+    log::info!(
+        "ranking the portfolio from the {} datasets of {} and trying the top 3 ...",
+        kb.entries.len(),
+        path.display()
+    );
     let selection = MetaSelector::default().select(&kb, &prepared.train, &portfolio)?;
+    log::info!(
+        "{} chosen; refitting it on the training rows ...",
+        selection.chosen
+    );
     let model = portfolio
         .estimator(&selection.chosen)?
         .fit_classifier(&prepared.train)?;
@@ -258,7 +271,7 @@ pub(crate) fn auto(args: &RunArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-pub(crate) fn search(args: &SearchArgs) -> Result<(), Failure> {
+pub(crate) fn search(args: &SearchArgs, verbosity: Verbosity) -> Result<(), Failure> {
     let config = consort_hpo::study_file::StudyConfig::load(&args.config)?;
     if let Some(dir) = &args.out {
         check_output_dir(dir)?;
@@ -294,11 +307,7 @@ pub(crate) fn search(args: &SearchArgs) -> Result<(), Failure> {
         }
         _ => {}
     }
-    let observer = if args.quiet {
-        ObserverHandle::none()
-    } else {
-        ObserverHandle::new(Arc::new(ProgressBars::new()))
-    };
+    let observer = observer(verbosity);
     let study = consort_hpo::study_file::run_study(&config, &observer)?;
     let best = study.best_trial()?;
     let mut w = stdout();

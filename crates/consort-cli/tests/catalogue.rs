@@ -59,7 +59,6 @@ fn every_catalogue_entry_fits_through_the_experiment() {
         );
         let mut cfg = ExperimentConfig::from_toml(&toml, "catalogue").unwrap();
         cfg.data = DataConfig::csv(&csv);
-        cfg.out = dir.path().join("runs");
         let run = Experiment::new(cfg).unwrap().run();
         if kind.reads_tokens() {
             let err = run.unwrap_err().to_string();

@@ -305,7 +305,7 @@ fn flags_and_an_experiment_file_give_the_same_report_and_predict_repeats_the_run
     let shipped = text(&consort(&["config"], dir.path()).stdout);
     let file = shipped
         .replace("folds = 5", "folds = 3")
-        .replace("out = \"runs\"", "out = \"file\"")
+        .replace("# out = \"runs\"", "out = \"file\"")
         .replace("select = false", "select = true")
         .replace("# epochs = 10", "epochs = 5")
         .replace(
@@ -331,6 +331,43 @@ fn flags_and_an_experiment_file_give_the_same_report_and_predict_repeats_the_run
     let (a, b) = (only("flags"), only("file"));
     assert_eq!(results_without_timings(&a), results_without_timings(&b));
 
+    // The model card records the command, and its `config.toml` repeats the run from any
+    // folder: the same table to the last digit.
+    let card: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(a.join("model_card.json")).unwrap()).unwrap();
+    let command = card["reproduce"][0].as_str().unwrap();
+    assert!(
+        command.starts_with("consort run --data clinic.csv") && command.ends_with("--select -q"),
+        "{command}"
+    );
+    for file in ["model_card.md", "model_card.json", "config.toml"] {
+        assert!(a.join("model").join(file).is_file(), "model/{file}");
+    }
+    let elsewhere = tempfile::tempdir().unwrap();
+    let config = a.join("config.toml");
+    let again = consort(
+        &[
+            "run",
+            "--config",
+            config.to_str().unwrap(),
+            "-q",
+            "--out",
+            "again",
+        ],
+        elsewhere.path(),
+    );
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    let repeated = std::fs::read_dir(elsewhere.path().join("again"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert_eq!(
+        results_without_timings(&a),
+        results_without_timings(&repeated)
+    );
+
     // `consort predict` on the saved model repeats the run's test predictions exactly.
     let predict = consort(
         &[
@@ -339,7 +376,7 @@ fn flags_and_an_experiment_file_give_the_same_report_and_predict_repeats_the_run
             a.join("model").to_str().unwrap(),
             "--data",
             "clinic_test.csv",
-            "--out",
+            "--output",
             "-",
         ],
         dir.path(),
@@ -347,6 +384,34 @@ fn flags_and_an_experiment_file_give_the_same_report_and_predict_repeats_the_run
     assert!(predict.status.success(), "{}", text(&predict.stderr));
     let saved = std::fs::read_to_string(a.join("model").join("predictions.csv")).unwrap();
     assert_eq!(text(&predict.stdout), saved);
+    // With --id the rows carry their id: the same predictions, the file's Id column in front.
+    let with_ids = consort(
+        &[
+            "predict",
+            "--model",
+            a.join("model").to_str().unwrap(),
+            "--data",
+            "clinic_test.csv",
+            "--id",
+            "Id",
+            "--output",
+            "-",
+        ],
+        dir.path(),
+    );
+    assert!(with_ids.status.success(), "{}", text(&with_ids.stderr));
+    let ids: Vec<String> = std::fs::read_to_string(dir.path().join("clinic_test.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().to_string())
+        .collect();
+    let printed = text(&with_ids.stdout);
+    for (k, (line, plain)) in printed.lines().zip(saved.lines()).enumerate() {
+        let expected_id = if k == 0 { "Id" } else { ids[k - 1].as_str() };
+        assert_eq!(line, format!("{expected_id},{plain}"));
+    }
+    assert_eq!(printed.lines().count(), saved.lines().count());
     assert!(text(&predict.stderr).contains("accuracy against the file's labels"));
 
     // Typos in the file are errors with the line; flags for a CSV need a CSV.
@@ -703,7 +768,7 @@ fn recommend_trains_evaluates_and_writes_each_users_top_k() {
             "movies.csv",
             "--k",
             "5",
-            "--out",
+            "--output",
             "top.csv",
         ],
         dir.path(),

@@ -64,10 +64,10 @@ fn model_folder(dir: &Path, out: &Output) -> PathBuf {
     dir.join(model)
 }
 
-/// `consort predict --model model --data data --out out` in `dir`.
+/// `consort predict --model model --data data --output out` in `dir`.
 fn predict(dir: &Path, model: &str, data: &str, out: &str) -> Output {
     consort(
-        &["predict", "--model", model, "--data", data, "--out", out],
+        &["predict", "--model", model, "--data", data, "--output", out],
         dir,
     )
 }
@@ -132,7 +132,7 @@ fn outputs_that_writing_would_destroy_are_refused() {
             "recommend",
             "--ratings",
             "ratings.csv",
-            "--out",
+            "--output",
             "ratings.csv",
         ],
         d,
@@ -196,13 +196,13 @@ fn a_bad_out_fails_before_any_work() {
                 "m",
                 "--data",
                 "x.csv",
-                "--out",
+                "--output",
                 "/dev/null",
             ],
             "it is a device",
         ),
         (
-            &["recommend", "--ratings", "x.csv", "--out", "/dev/null"],
+            &["recommend", "--ratings", "x.csv", "--output", "/dev/null"],
             "it is a device",
         ),
     ] {

@@ -63,9 +63,10 @@ fn former_panics_are_clear_errors() {
             &format!("--epochs = {epochs}: must lie in 1..=100000"),
         );
     }
-    // Argument errors exit 1 like every error; help does not fail.
+    // A command line that does not parse exits 2 (clap's convention; errors found later
+    // exit 1); help does not fail.
     let out = consort(&["run", "--bogus"], d);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert_eq!(consort(&["--help"], d).status.code(), Some(0));
 }
 

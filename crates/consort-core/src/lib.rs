@@ -31,7 +31,9 @@ pub use backend::{BackendKind, default_device};
 pub use burn;
 pub use error::{ConsortError, Result};
 pub use matrix::Matrix;
-pub use observe::{Direction, EpochRecord, Event, EventLog, Observer, ObserverHandle};
+pub use observe::{
+    Direction, EpochHistory, EpochRecord, Event, EventLog, Observer, ObserverHandle,
+};
 pub use params::Checked;
 pub use traits::{
     Classifier, ClassifierEstimator, Fit, FitWeighted, FitWith, ParamGuard, Recommend, Regressor,

@@ -192,6 +192,56 @@ impl ObserverHandle {
             o.notify(event);
         }
     }
+
+    /// This observer and `other` together: both are told every event (the caller's progress
+    /// bars and a recorder of training curves, say).
+    pub fn and(&self, other: impl Into<ObserverHandle>) -> Self {
+        Self::new(Arc::new(Both(self.clone(), other.into())))
+    }
+}
+
+/// Two observers told every event, in order.
+struct Both(ObserverHandle, ObserverHandle);
+
+impl Observer for Both {
+    fn notify(&self, event: &Event<'_>) {
+        self.0.notify(event);
+        self.1.notify(event);
+    }
+}
+
+/// Keeps every finished epoch's record with its run's label: the training curves of a report.
+#[derive(Debug, Default)]
+pub struct EpochHistory(std::sync::Mutex<Vec<(String, EpochRecord)>>);
+
+impl EpochHistory {
+    /// Records kept so far.
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Whether no record was kept.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The records kept after the first `start` (those of the runs since a [`len`](Self::len)
+    /// taken earlier).
+    pub fn since(&self, start: usize) -> Vec<(String, EpochRecord)> {
+        let records = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        records.get(start..).unwrap_or_default().to_vec()
+    }
+}
+
+impl Observer for EpochHistory {
+    fn notify(&self, event: &Event<'_>) {
+        if let Event::EpochEnded { label, record, .. } = event {
+            self.0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(((*label).to_string(), (*record).clone()));
+        }
+    }
 }
 
 impl fmt::Debug for ObserverHandle {

@@ -196,11 +196,12 @@ pub fn to_html(title: &str, markdown: &str, figures: &[(String, String, String)]
     page.flush();
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n\
-         <style>\nbody {{ font-family: sans-serif; max-width: 60rem; margin: 2rem auto; \
+         <style>\nbody {{ font-family: sans-serif; max-width: 84rem; margin: 2rem auto; \
          padding: 0 1rem; color: #222; }}\ntable {{ border-collapse: collapse; margin: 1rem 0; }}\n\
          th, td {{ border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: left; }}\n\
          td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}\n\
-         th {{ background: #f2f2f2; }}\nfigure {{ margin: 1.5rem 0; }}\n\
+         th {{ background: #f2f2f2; }}\nfigure {{ margin: 1rem 0.5rem; display: inline-block; \
+         vertical-align: top; max-width: 100%; }}\n\
          figcaption {{ font-style: italic; }}\ncode {{ background: #f4f4f4; padding: 0 0.2rem; }}\n\
          </style>\n</head>\n<body>\n{}</body>\n</html>\n",
         escape(title),

@@ -9,9 +9,11 @@
 #![warn(missing_docs)]
 
 pub mod continual;
+pub mod curves;
 pub mod cv;
 pub mod diversity;
 mod html;
+pub mod intervals;
 
 pub use html::to_html as html_page;
 pub mod metrics;
@@ -23,14 +25,16 @@ pub mod report;
 mod table;
 
 pub use continual::{AccuracyMatrix, ContinualReport, ContinualRun};
+pub use curves::{reliability_curve, roc_curve_micro};
 pub use cv::{CvScores, cross_validate, cross_validate_regressor};
 pub use diversity::Disagreement;
+pub use intervals::{IntervalChart, IntervalRow};
 pub use metrics::{
     ClassificationMetrics, accuracy, confusion_matrix, expected_calibration_error, log_loss,
-    macro_f1, model_accuracy, roc_auc_ovr,
+    macro_f1, model_accuracy, roc_auc_ovr, wilson_interval,
 };
 pub use parallel::{ParallelAxis, ParallelCoordinates};
-pub use plot::{Chart, Heatmap, LineChart, Marker, Series};
+pub use plot::{Chart, Heatmap, LineChart, Marker, Series, Shading};
 pub use ranking::RankingMetrics;
 pub use regression::{RegressionMetrics, mae, mse, r2, rmse};
 pub use report::{DataSummary, Figure, ModelFamily, ModelResult, Report, Section};

@@ -25,6 +25,20 @@ pub fn accuracy(y_true: &[usize], y_pred: &[usize]) -> Result<f64> {
     Ok(hits as f64 / y_true.len() as f64)
 }
 
+/// The Wilson score interval of a proportion: `successes` of `n` trials, at the normal
+/// quantile `z` (1.96 for 95%). Unlike the normal approximation it stays inside [0, 1] and is
+/// not empty at 0 or `n` successes; the interval for an accuracy measured on `n` test rows.
+pub fn wilson_interval(successes: usize, n: usize, z: f64) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 1.0);
+    }
+    let (n, p) = (n as f64, successes as f64 / n as f64);
+    let z2 = z * z;
+    let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
+    let half = z / (1.0 + z2 / n) * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
 /// Accuracy of a fitted classifier on features `x` with true labels `y`.
 pub fn model_accuracy(model: &dyn Classifier, x: &Matrix, y: &[usize]) -> Result<f64> {
     accuracy(y, &model.predict(x)?)
@@ -259,5 +273,19 @@ mod tests {
             log_loss(&[0], &nan),
             Err(ConsortError::NonFinite(_))
         ));
+    }
+
+    #[test]
+    fn wilson_intervals_match_the_textbook() {
+        // Agresti & Coull's example: 0 of 10 gives [0, 0.278]; 8 of 10 gives [0.490, 0.943].
+        let (lo, hi) = wilson_interval(0, 10, 1.96);
+        assert_eq!(lo, 0.0);
+        assert!((hi - 0.2775).abs() < 1e-3, "{hi}");
+        let (lo, hi) = wilson_interval(8, 10, 1.96);
+        assert!(
+            (lo - 0.4902).abs() < 1e-3 && (hi - 0.9433).abs() < 1e-3,
+            "{lo} {hi}"
+        );
+        assert_eq!(wilson_interval(0, 0, 1.96), (0.0, 1.0));
     }
 }

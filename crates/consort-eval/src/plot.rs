@@ -208,6 +208,41 @@ pub struct Heatmap {
     pub col_labels: Vec<String>,
     /// `values[row][col]`.
     pub values: Vec<Vec<f64>>,
+    /// How a cell's value maps to its colour.
+    #[serde(default)]
+    pub shading: Shading,
+}
+
+/// How a heatmap colours its cells.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Shading {
+    /// By the cell's share of its row (a confusion matrix: classes of different sizes read
+    /// alike).
+    #[default]
+    RowShare,
+    /// By where the value lies between `low` (white) and `high` (full colour): accuracies,
+    /// disagreement rates, anything read on one scale.
+    Absolute {
+        /// The value drawn white.
+        low: f64,
+        /// The value drawn in full colour.
+        high: f64,
+    },
+}
+
+impl Shading {
+    /// The cell's intensity in [0, 1].
+    fn intensity(self, value: f64, row: &[f64]) -> f64 {
+        match self {
+            Self::RowShare => {
+                let total: f64 = row.iter().sum::<f64>().max(1e-12);
+                value / total
+            }
+            Self::Absolute { low, high } => (value - low) / (high - low).max(1e-12),
+        }
+        .clamp(0.0, 1.0)
+    }
 }
 
 impl Heatmap {
@@ -224,6 +259,26 @@ impl Heatmap {
                 .iter()
                 .map(|r| r.iter().map(|&v| v as f64).collect())
                 .collect(),
+            shading: Shading::RowShare,
+        }
+    }
+
+    /// A square matrix of values between `low` and `high` over the same labels on both axes
+    /// (pairwise disagreement between models, say), shaded on that one scale.
+    pub fn pairwise(
+        title: impl Into<String>,
+        labels: &[String],
+        values: Vec<Vec<f64>>,
+        (low, high): (f64, f64),
+    ) -> Self {
+        Self {
+            title: title.into(),
+            y_label: String::new(),
+            x_label: String::new(),
+            row_labels: labels.to_vec(),
+            col_labels: labels.to_vec(),
+            values,
+            shading: Shading::Absolute { low, high },
         }
     }
 
@@ -260,9 +315,8 @@ impl Heatmap {
             ))
             .map_err(plot_error)?;
             for (i, row) in self.values.iter().enumerate() {
-                let total: f64 = row.iter().sum::<f64>().max(1e-12);
                 for (j, &v) in row.iter().enumerate() {
-                    let share = (v / total).clamp(0.0, 1.0);
+                    let share = self.shading.intensity(v, row);
                     let shade = (255.0 * (1.0 - 0.85 * share)) as u8;
                     let (x, y) = (left + j as i32 * cell, top + i as i32 * cell);
                     root.draw(&Rectangle::new(
@@ -301,12 +355,14 @@ impl Heatmap {
                 ))
                 .map_err(plot_error)?;
             }
-            root.draw(&Text::new(
-                format!("rows: {}, columns: {}", self.y_label, self.x_label),
-                (left, top + rows as i32 * cell + 30),
-                ("sans-serif", 13).into_font(),
-            ))
-            .map_err(plot_error)?;
+            if !self.y_label.is_empty() || !self.x_label.is_empty() {
+                root.draw(&Text::new(
+                    format!("rows: {}, columns: {}", self.y_label, self.x_label),
+                    (left, top + rows as i32 * cell + 30),
+                    ("sans-serif", 13).into_font(),
+                ))
+                .map_err(plot_error)?;
+            }
             root.present().map_err(plot_error)?;
         }
         Ok(svg)
@@ -329,6 +385,8 @@ pub enum Chart {
     Heatmap(Heatmap),
     /// An axis per variable, a line per observation.
     Parallel(crate::parallel::ParallelCoordinates),
+    /// Estimates with intervals, one row per candidate.
+    Intervals(crate::intervals::IntervalChart),
 }
 
 impl Chart {
@@ -338,6 +396,7 @@ impl Chart {
             Self::Line(c) => c.to_svg(),
             Self::Heatmap(h) => h.to_svg(),
             Self::Parallel(p) => p.to_svg(),
+            Self::Intervals(c) => c.to_svg(),
         }
     }
 
@@ -356,6 +415,12 @@ impl From<LineChart> for Chart {
 impl From<crate::parallel::ParallelCoordinates> for Chart {
     fn from(p: crate::parallel::ParallelCoordinates) -> Self {
         Self::Parallel(p)
+    }
+}
+
+impl From<crate::intervals::IntervalChart> for Chart {
+    fn from(c: crate::intervals::IntervalChart) -> Self {
+        Self::Intervals(c)
     }
 }
 

@@ -167,7 +167,8 @@ impl Report {
         table.to_markdown()
     }
 
-    /// The whole report in Markdown: data, table, the best model's confusion matrix, notes.
+    /// The whole report in Markdown: data, figures, table, the best model's confusion matrix,
+    /// sections, notes.
     pub fn to_markdown(&self) -> String {
         let d = &self.data;
         let mut out = format!("# {}\n\n", self.title);
@@ -184,6 +185,10 @@ impl Report {
             self.seed,
             self.backend
         );
+        // Figures first: a reader sees the comparison before the tables that detail it.
+        for figure in &self.figures {
+            let _ = write!(out, "![{0}]({1})\n\n*{0}*\n\n", figure.caption, figure.file);
+        }
         out.push_str(&self.table());
         if let Some(best) = self.best() {
             let _ = writeln!(
@@ -224,9 +229,6 @@ impl Report {
                 section.heading,
                 section.body.trim_end()
             );
-        }
-        for figure in &self.figures {
-            let _ = write!(out, "\n![{0}]({1})\n\n*{0}*\n", figure.caption, figure.file);
         }
         if !self.notes.is_empty() {
             out.push_str("\n## Notes\n\n");

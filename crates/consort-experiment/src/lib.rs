@@ -13,13 +13,29 @@
 //! fresh run folder. With `select`, the recommended member or combiner is refitted on all
 //! training rows and saved with its preprocessing ([`SavedModel`]), for `consort predict`.
 //!
-//! ```no_run
+//! ```
 //! use consort_experiment::{Experiment, ExperimentConfig};
 //!
-//! let mut config = ExperimentConfig::main_job();
-//! config.folds = consort_experiment::Folds::new(3)?;
-//! let outcome = Experiment::new(config)?.run()?;
+//! let config = ExperimentConfig::from_toml(
+//!     r#"
+//!     seed = 3
+//!     [data]
+//!     embedded = "iris"
+//!     [[model]]
+//!     name = "mlp"
+//!     mlp = { hidden = [32], epochs = 20 }
+//!     [[model]]
+//!     name = "forest"
+//!     forest = { n_trees = 100 }
+//!     [[combiner]]
+//!     kind = "stacking"
+//!     members = "all"
+//!     "#,
+//!     "in code",
+//! )?;                                               // or ExperimentConfig::load(path)?
+//! let outcome = Experiment::new(config)?.run()?;    // no `out`: nothing is written to disk
 //! println!("{}", outcome.report.table());
+//! println!("recommended: {}", outcome.selection.recommended().name);
 //! # Ok::<(), consort_core::ConsortError>(())
 //! ```
 
@@ -27,8 +43,10 @@
 
 mod combine;
 mod config;
+mod figures;
 mod member_loader;
 mod members;
+pub mod model_card;
 mod preflight;
 mod prepare;
 mod prepared;
@@ -49,5 +67,32 @@ pub use config::{
 };
 pub use prepare::{Prepared, Preprocessing, TextViews, prepare, prepare_observed};
 pub use run::{Experiment, ExperimentOutcome};
-pub use saved::{Predictions, SavedModel, default_predictions_path, predict_csv};
+pub use saved::{
+    Predictions, SavedModel, default_predictions_path, predict_csv, predict_csv_with_id,
+};
 pub use selection::{Candidate, Selection};
+
+#[cfg(test)]
+mod readme {
+    /// The README's library snippet is this crate's doc test, word for word: what CI runs is
+    /// what a reader copies.
+    #[test]
+    fn the_readme_snippet_is_the_doc_test() {
+        let readme = include_str!("../../../README.md");
+        let start = readme
+            .find("The same from code")
+            .expect("the README's library section");
+        let code = &readme[start..];
+        let code = &code[code.find("```rust\n").expect("its code block") + 8..];
+        let code = &code[..code.find("```").expect("its end")];
+        let docs: String = include_str!("lib.rs")
+            .lines()
+            .skip_while(|l| *l != "//! ```")
+            .skip(1)
+            .take_while(|l| *l != "//! ```")
+            .filter(|l| !l.starts_with("//! #"))
+            .map(|l| format!("{}\n", l.strip_prefix("//! ").unwrap_or("")))
+            .collect();
+        assert_eq!(code, docs);
+    }
+}

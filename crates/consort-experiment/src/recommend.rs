@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use consort_core::{ConsortError, Fit, Recommend, Result};
+use consort_core::{ConsortError, Event, Fit, ObserverHandle, Recommend, Result};
 use consort_data::item_content::read_item_content;
 use consort_data::{Ratings, read_ratings_csv};
 use consort_eval::{RankingMetrics, rmse};
@@ -50,6 +50,8 @@ pub struct RecommendConfig {
     pub l2: f32,
     /// Seed of the splits, negatives and initialisations.
     pub seed: u64,
+    /// Where progress goes: a stage per candidate and the factorisations' epochs.
+    pub observer: ObserverHandle,
 }
 
 impl Default for RecommendConfig {
@@ -58,6 +60,7 @@ impl Default for RecommendConfig {
             k: 10,
             l2: 0.2,
             seed: 0,
+            observer: ObserverHandle::none(),
         }
     }
 }
@@ -82,7 +85,8 @@ fn build(
             l2: config.l2,
             feedback,
             ..Default::default()
-        };
+        }
+        .with_observer(config.observer.clone());
         est.train = est.train.with_seed(config.seed);
         if feedback != Feedback::Explicit {
             est.train = est.train.with_epochs(20);
@@ -129,11 +133,19 @@ pub fn run_recommender(
     let content = items_path
         .map(|p| read_item_content(p, &ratings, 200).map(|c| c.features))
         .transpose()?;
+    let stages = CANDIDATES.len() + 2;
+    let stage = |done: usize, what: &str| {
+        config.observer.notify(&Event::Stage {
+            message: &format!("[{}/{stages}] {what}", done + 1),
+        });
+    };
+    stage(0, "rating prediction: MF explicit on a random 80%");
     let (train, test) = ratings.split_random(0.2, config.seed)?;
     let explicit = MatrixFactorizationEstimator {
         l2: config.l2,
         ..Default::default()
     }
+    .with_observer(config.observer.clone())
     .fit(&train)?;
     let rmse_pair = (
         rmse(
@@ -145,7 +157,8 @@ pub fn run_recommender(
     let (train, test) = ratings.split_per_user(0.2, config.seed)?;
     let (seen, relevant) = (train.items_by_user(), test.items_by_user());
     let mut scores = Vec::new();
-    for name in CANDIDATES {
+    for (i, name) in CANDIDATES.into_iter().enumerate() {
+        stage(i + 1, &format!("top-{}: {name}", config.k));
         if let Some(model) = build(name, &train, content.as_ref(), config)? {
             let m = RankingMetrics::compute(model.as_ref(), &seen, &relevant, config.k)?;
             scores.push(RecommenderScore {
@@ -160,6 +173,7 @@ pub fn run_recommender(
         .max_by(|a, b| a.ndcg.total_cmp(&b.ndcg))
         .map(|s| s.name.clone())
         .unwrap_or_else(|| "popularity".into());
+    stage(stages - 1, &format!("{chosen} refitted on every rating"));
     let model = build(&chosen, &ratings, content.as_ref(), config)?
         .ok_or_else(|| ConsortError::config("the chosen recommender needs the item file"))?;
     let all_seen = ratings.items_by_user();

@@ -3,22 +3,29 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use consort_core::{ConsortError, Event, ObserverHandle, Result};
+use consort_core::{ConsortError, EpochHistory, Event, Matrix, ObserverHandle, Result};
 use consort_eval::{DataSummary, Report};
 
 use crate::config::ExperimentConfig;
+use crate::figures;
 use crate::members::SaveableClassifier;
+use crate::model_card::{CardInputs, ModelCard};
 use crate::prepare::Prepared;
 use crate::saved::{Chosen, save_selected};
 use crate::sections::cross_validation_section;
 use crate::selection::Selection;
-use crate::stages::{confusion_figure, diversity_section};
+use crate::stages::diversity_section;
 
 /// An experiment ready to run: a checked [`ExperimentConfig`] and where its events go.
 #[derive(Debug, Clone)]
 pub struct Experiment {
     pub(crate) config: ExperimentConfig,
     pub(crate) observer: ObserverHandle,
+    /// Every epoch the networks train, for the report's training curves (the observer
+    /// given to the networks tells it too).
+    pub(crate) history: Arc<EpochHistory>,
+    /// The command that started the run, for the model card.
+    command_line: Option<Vec<String>>,
 }
 
 /// What a run produced.
@@ -26,12 +33,15 @@ pub struct Experiment {
 pub struct ExperimentOutcome {
     /// The results (also written as `report.md`, `report.html` and `report.json`).
     pub report: Report,
-    /// The fresh run folder.
-    pub dir: PathBuf,
+    /// The fresh run folder (`None` when the config names no `out`: nothing was written).
+    pub dir: Option<PathBuf>,
     /// Every candidate's out-of-fold scores and the recommended one.
     pub selection: Selection,
     /// The saved model's folder, when the experiment selects.
     pub saved_model: Option<PathBuf>,
+    /// The model card (also written as `model_card.md` and `model_card.json`, in the run
+    /// folder and beside the saved model).
+    pub card: ModelCard,
 }
 
 impl Experiment {
@@ -44,15 +54,25 @@ impl Experiment {
                  (their input needs MiniLM at predict time)",
             ));
         }
+        let history = Arc::new(EpochHistory::default());
         Ok(Self {
             config,
-            observer: ObserverHandle::none(),
+            observer: ObserverHandle::none().and(history.clone()),
+            history,
+            command_line: None,
         })
+    }
+
+    /// Records the command line that started the run (`std::env::args()`) in the model card,
+    /// as the command that repeats it.
+    pub fn with_command_line(mut self, args: impl IntoIterator<Item = String>) -> Self {
+        self.command_line = Some(args.into_iter().collect());
+        self
     }
 
     /// Sends training, fold and stage events to `observer` (progress bars, logs).
     pub fn with_observer(mut self, observer: impl Into<ObserverHandle>) -> Self {
-        self.observer = observer.into();
+        self.observer = observer.into().and(self.history.clone());
         self
     }
 
@@ -92,23 +112,33 @@ impl Experiment {
             &oof,
             train.labels(),
         )];
-        let mut figures = Vec::new();
+        let mut cascade_figures = Vec::new();
+        let mut probas: Vec<Matrix> = fitted.iter().map(|f| f.test_proba.clone()).collect();
         let combiners = self.combiners(&fitted, &oof, &train, &mut notes)?;
         for c in &combiners {
-            let (result, cascade) = self.evaluate_combiner(c, &fitted, &test, oof_seconds)?;
+            let (result, proba, cascade) =
+                self.evaluate_combiner(c, &fitted, &test, oof_seconds)?;
             if let Some((section, figure)) = cascade {
                 sections.push(section);
-                figures.push(figure);
+                cascade_figures.push(figure);
             }
             results.push(result);
+            probas.push(proba);
         }
         let selection = self.select(&fitted, &combiners, &oof, &train)?;
         sections.insert(1, selection.section());
         let recommended = selection.recommended().name.clone();
-        figures.extend(confusion_figure(&recommended, &results, &train));
+        let figures = figures::all(&figures::Inputs {
+            results: &results,
+            probas: &probas,
+            selection: &selection,
+            fitted: &fitted,
+            test: &test,
+            cascades: cascade_figures,
+        })?;
         sections.extend(diversity_section(&fitted)?);
-        let dir = staged.path().to_path_buf();
-        if cfg.select {
+        let dir = staged.as_ref().map(|s| s.path().to_path_buf());
+        if let (true, Some(dir)) = (cfg.select, &dir) {
             let chosen = match fitted.iter().position(|f| f.member.name == recommended) {
                 Some(m) => Chosen::Member(m),
                 None => Chosen::Combiner(
@@ -152,14 +182,34 @@ impl Experiment {
             figures,
             notes,
         };
-        report.write_to(&dir)?;
-        // Every file is written: the folder appears, whole, under its final name.
-        let dir = staged.publish()?;
+        let card = ModelCard::of(
+            &report,
+            &CardInputs {
+                config: cfg,
+                command_line: self.command_line.as_deref(),
+                train: &train,
+                test: &test,
+                selection: &selection,
+            },
+        );
+        let dir = match (staged, &dir) {
+            (Some(staged), Some(dir)) => {
+                report.write_to(dir)?;
+                card.write_to(dir, cfg)?;
+                if cfg.select {
+                    card.write_to(&dir.join("model"), cfg)?;
+                }
+                // Every file is written: the folder appears, whole, under its final name.
+                Some(staged.publish()?)
+            }
+            _ => None,
+        };
         Ok(ExperimentOutcome {
             report,
-            saved_model: cfg.select.then(|| dir.join("model")),
+            saved_model: dir.as_ref().filter(|_| cfg.select).map(|d| d.join("model")),
             dir,
             selection,
+            card,
         })
     }
 }

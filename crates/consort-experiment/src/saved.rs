@@ -330,8 +330,40 @@ pub struct Predictions {
 /// Loads the model in `model_dir` and predicts every row of the CSV file `data` (read with
 /// the model's preprocessing; the label column is optional and, when present, scored).
 pub fn predict_csv(model_dir: &Path, data: &Path) -> Result<Predictions> {
+    predict_csv_with_id(model_dir, data, None)
+}
+
+/// [`predict_csv`], with the column `id` of `data` (read as text, not as a feature) copied
+/// into the predictions as their first column, so that rows match by id rather than by order.
+pub fn predict_csv_with_id(model_dir: &Path, data: &Path, id: Option<&str>) -> Result<Predictions> {
     let saved = SavedModel::load(model_dir)?;
-    let (rows, labelled) = saved.preprocessing.read(data)?;
+    let mut preprocessing = saved.preprocessing.clone();
+    if let Some(id) = id {
+        if id == preprocessing.label_column {
+            return Err(ConsortError::param(
+                "--id",
+                id,
+                "is the label column; name a column that identifies the rows",
+            ));
+        }
+        if !preprocessing.dropped_columns.iter().any(|c| c == id) {
+            preprocessing.dropped_columns.push(id.to_string());
+        }
+    }
+    let (rows, labelled) = preprocessing.read(data)?;
+    let ids = id
+        .map(|id| consort_data::read_column(data, id, preprocessing.delimiter))
+        .transpose()?;
+    if let Some(ids) = &ids
+        && ids.len() != rows.len()
+    {
+        return Err(ConsortError::ShapeMismatch(format!(
+            "{}: {} ids for {} rows",
+            data.display(),
+            ids.len(),
+            rows.len()
+        )));
+    }
     let (proba, predicted) = saved.model.predict_with_proba(rows.features())?;
     check_probabilities(&proba).map_err(|message| ConsortError::InvalidModel {
         path: model_dir.to_path_buf(),
@@ -345,11 +377,36 @@ pub fn predict_csv(model_dir: &Path, data: &Path) -> Result<Predictions> {
             .count() as f64
             / rows.len().max(1) as f64
     });
+    let mut csv = predictions_csv(&proba, &predicted, &saved.preprocessing.class_names);
+    if let (Some(name), Some(ids)) = (id, &ids) {
+        csv = with_first_column(&csv, name, ids);
+    }
     Ok(Predictions {
-        csv: predictions_csv(&proba, &predicted, &saved.preprocessing.class_names),
+        csv,
         rows: rows.len(),
         accuracy,
     })
+}
+
+/// `csv` with a column `name` of `values` in front, quoted where a value needs it.
+fn with_first_column(csv: &str, name: &str, values: &[String]) -> String {
+    let quote = |v: &str| {
+        if v.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", v.replace('"', "\"\""))
+        } else {
+            v.to_string()
+        }
+    };
+    let mut out = String::with_capacity(csv.len() + values.iter().map(String::len).sum::<usize>());
+    for (i, line) in csv.lines().enumerate() {
+        let first = if i == 0 {
+            quote(name)
+        } else {
+            quote(&values[i - 1])
+        };
+        let _ = writeln!(out, "{first},{line}");
+    }
+    out
 }
 
 /// How far a row of probabilities may sum from 1 (`f32` rounding over many classes).

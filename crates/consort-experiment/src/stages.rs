@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use consort_core::seed::derive_seed;
-use consort_core::{BackendKind, Classifier, Matrix, Result};
+use consort_core::{BackendKind, Classifier, EpochRecord, Matrix, Result};
 use consort_data::Dataset;
 use consort_ensemble::{ClassifierCandidate, Member, NamedEstimator, OutOfFold, StackingConfig};
 use consort_eval::{
-    ClassificationMetrics, Disagreement, Figure, Heatmap, ModelFamily, ModelResult, Section,
+    ClassificationMetrics, Disagreement, Figure, ModelFamily, ModelResult, Section,
 };
 
 use crate::combine::{self, BuiltCombiner, FittedCombiner, Stage};
@@ -32,12 +32,14 @@ pub(crate) struct FittedMember {
     pub predict_seconds: f64,
     pub test_proba: Matrix,
     pub test_predicted: Vec<usize>,
+    /// Every epoch of its final fit (networks; empty for the others).
+    pub curve: Vec<EpochRecord>,
 }
 
 impl Experiment {
     /// The data read and split, every check that needs no fitting, the backend and the run
     /// folder: an unwritable or wrong `--out` fails here, before any fitting.
-    pub(crate) fn prepare(&self) -> Result<(Prepared, BackendKind, StagedRun)> {
+    pub(crate) fn prepare(&self) -> Result<(Prepared, BackendKind, Option<StagedRun>)> {
         let cfg = &self.config;
         let prepared = prepare_observed(&cfg.data, cfg.seed, &self.observer)?;
         let (train, test) = (&prepared.train, &prepared.test);
@@ -49,7 +51,11 @@ impl Experiment {
         }
         let backend = BackendKind::chosen(cfg.backend)?;
         backend.device()?;
-        let staged = StagedRun::create(&cfg.out, &prepared.name, cfg.seed)?;
+        let staged = cfg
+            .out
+            .as_ref()
+            .map(|out| StagedRun::create(out, &prepared.name, cfg.seed))
+            .transpose()?;
         self.stage(format!(
             "consort: {} ({} samples, {} features, {} classes), seed {}, networks on {backend}",
             prepared.name,
@@ -74,8 +80,16 @@ impl Experiment {
         for (i, est) in estimators.iter().enumerate() {
             let name = &est.spec.name;
             self.stage(format!("[{}/{total}] fitting {name} ...", i + 1));
+            let epochs_before = self.history.len();
             let start = Instant::now();
             let saveable = est.fit_member(train)?;
+            // Members fit one after another: the epochs since are this member's.
+            let curve = self
+                .history
+                .since(epochs_before)
+                .into_iter()
+                .map(|(_, record)| record)
+                .collect();
             let fit_seconds = start.elapsed().as_secs_f64();
             let model: Arc<dyn Classifier> = saveable.clone();
             let start = Instant::now();
@@ -108,6 +122,7 @@ impl Experiment {
                 predict_seconds,
                 test_proba,
                 test_predicted,
+                curve,
             });
         }
         Ok((fitted, results))
@@ -150,7 +165,7 @@ impl Experiment {
         fitted: &[FittedMember],
         test: &Dataset,
         oof_seconds: f64,
-    ) -> Result<(ModelResult, Option<(Section, Figure)>)> {
+    ) -> Result<(ModelResult, Matrix, Option<(Section, Figure)>)> {
         let spec = &self.config.combiners[c.spec];
         let start = Instant::now();
         let probas: Vec<Matrix> = c
@@ -189,7 +204,7 @@ impl Experiment {
             "{}: accuracy {:.4}",
             c.name, result.metrics.accuracy
         ));
-        Ok((result, cascade_parts))
+        Ok((result, proba, cascade_parts))
     }
 
     /// Every member's and combiner's nested out-of-fold score, and the recommendation.
@@ -296,27 +311,6 @@ impl Experiment {
         }
         Ok(out)
     }
-}
-
-/// The recommended candidate's confusion matrix on the test rows.
-pub(crate) fn confusion_figure(
-    recommended: &str,
-    results: &[ModelResult],
-    train: &Dataset,
-) -> Option<Figure> {
-    let r = results.iter().find(|r| r.name == recommended)?;
-    Some(Figure {
-        file: "confusion.svg".into(),
-        caption: format!(
-            "Confusion matrix of {recommended} (recommended by cross-validation) on the test rows"
-        ),
-        chart: Heatmap::confusion(
-            format!("{recommended}: test confusion matrix"),
-            train.class_names(),
-            &r.metrics.confusion,
-        )
-        .into(),
-    })
 }
 
 /// How often two members disagree on the test rows (with two members or more).

@@ -59,7 +59,7 @@ kind = "cascade"
 "#;
     let mut cfg = ExperimentConfig::from_toml(text, "small").unwrap();
     cfg.data = data;
-    cfg.out = out.to_path_buf();
+    cfg.out = Some(out.to_path_buf());
     cfg
 }
 
@@ -113,10 +113,10 @@ fn a_run_reports_selects_and_saves_a_model_that_predicts_exactly_as_the_run_did(
     assert!(sel.candidates[5].nested && !sel.candidates[4].nested);
 
     // Reports: Markdown with the selection, self-contained HTML, figures.
-    let md = std::fs::read_to_string(out.dir.join("report.md")).unwrap();
+    let md = std::fs::read_to_string(out.dir.as_ref().unwrap().join("report.md")).unwrap();
     assert!(md.contains("## Selection by cross-validation"), "{md}");
     assert!(md.contains("**recommended**"), "{md}");
-    let html = std::fs::read_to_string(out.dir.join("report.html")).unwrap();
+    let html = std::fs::read_to_string(out.dir.as_ref().unwrap().join("report.html")).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<table>"));
     assert_eq!(
         html.matches("<svg").count(),
@@ -124,7 +124,8 @@ fn a_run_reports_selects_and_saves_a_model_that_predicts_exactly_as_the_run_did(
         "cascade curve and confusion matrix"
     );
     assert!(!html.contains("src="), "no external assets");
-    let confusion = std::fs::read_to_string(out.dir.join("confusion.svg")).unwrap();
+    let confusion =
+        std::fs::read_to_string(out.dir.as_ref().unwrap().join("confusion.svg")).unwrap();
     assert!(confusion.contains("virginica"));
 
     // The saved model, loaded back, predicts the test file exactly as the run did.
@@ -197,7 +198,7 @@ gaussian_nb = {}
 multinomial_nb = {}
 "#;
     let mut cfg = ExperimentConfig::from_toml(text, "kinds").unwrap();
-    cfg.out = dir.path().to_path_buf();
+    cfg.out = Some(dir.path().to_path_buf());
     let names: Vec<String> = cfg.models.iter().map(|m| m.name.clone()).collect();
     for (i, name) in names.iter().enumerate() {
         // One member at a time, selected and saved.
@@ -321,7 +322,7 @@ gaussian_nb = {}
         let mut cfg = ExperimentConfig::from_toml(text, "rare").unwrap();
         cfg.data = DataConfig::csv(&path);
         cfg.data.class_weight = weight;
-        cfg.out = dir.path().join("runs");
+        cfg.out = Some(dir.path().join("runs"));
         let out = Experiment::new(cfg).unwrap().run().unwrap();
         out.report.results[..2]
             .iter()

@@ -58,7 +58,7 @@ logistic = {}
     data.test = Some(test);
     cfg.data = data;
     cfg.seed = seed;
-    cfg.out = dir.join("runs");
+    cfg.out = Some(dir.join("runs"));
     let out = Experiment::new(cfg).unwrap().run().unwrap();
     out.report
         .results

@@ -159,7 +159,7 @@ impl Study {
         n_trials: usize,
         mut objective: impl FnMut(&mut Trial<'_>) -> Result<f64>,
     ) -> Result<()> {
-        for _ in 0..n_trials {
+        for done in 1..=n_trials {
             // A finite sampler (a grid) is asked before claiming, so that a finished grid
             // leaves no trial behind; `exhausted(usize::MAX)` is true only for those.
             if self.sampler.exhausted(usize::MAX)
@@ -245,6 +245,12 @@ impl Study {
             self.observer.notify(&Event::Stage { message: &message });
             self.storage.finish(&record)?;
             self.trials.push(record);
+            // A bar with an ETA over this process's trials.
+            self.observer.notify(&Event::Progress {
+                label: "trials",
+                done,
+                total: n_trials,
+            });
         }
         Ok(())
     }

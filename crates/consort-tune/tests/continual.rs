@@ -2,6 +2,7 @@
 //! 64-256-256-10): naive fine-tuning forgets, replay with 200 stored rows barely does, joint
 //! training is the upper bound; in the domain-incremental stream replay beats naive.
 
+use consort_core::ObserverHandle;
 use consort_data::{Dataset, Scenario, StandardScaler, embedded, train_test_split};
 use consort_models::MlpSpec;
 use consort_tune::TrainConfig;
@@ -24,7 +25,7 @@ fn cfg() -> TrainConfig {
 
 /// The MLP on `scenario` with `strategy`, 10 epochs per experience.
 fn stream(scenario: &Scenario, strategy: &Strategy) -> ContinualRun {
-    run_stream(&mlp(), &cfg(), scenario, strategy).unwrap()
+    run_stream(&mlp(), &cfg(), scenario, strategy, &ObserverHandle::none()).unwrap()
 }
 
 #[test]

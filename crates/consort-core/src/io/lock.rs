@@ -75,9 +75,7 @@ impl FileLock {
             }
             if !announced && waited >= LOCK_NOTICE_AFTER {
                 announced = true;
-                use std::io::Write;
-                let _ = writeln!(
-                    std::io::stderr(),
+                log::warn!(
                     "waiting for the lock on the {what} ({}), held by another process; giving \
                      up after {} s",
                     path.display(),

@@ -135,6 +135,38 @@ pub fn read_table(path: impl AsRef<Path>, options: &CsvOptions) -> Result<RawTab
     Ok(table)
 }
 
+/// One column of a CSV file, by header name, as the text of its cells (an id column to carry
+/// into predictions, say), one per row in file order; lines bounded as every reader's are.
+pub fn read_column(path: impl AsRef<Path>, column: &str, delimiter: u8) -> Result<Vec<String>> {
+    let path = path.as_ref();
+    let source = path.display().to_string();
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(true)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(open_line_limited(path)?);
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(|e| csv_error(&source, e))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let j = header
+        .iter()
+        .position(|h| h == column)
+        .ok_or_else(|| ConsortError::UnknownColumn {
+            requested: column.to_string(),
+            available: header.clone(),
+        })?;
+    let mut cells = Vec::new();
+    for record in rdr.records() {
+        let record = record.map_err(|e| csv_error(&source, e))?;
+        cells.push(record.get(j).unwrap_or("").to_string());
+    }
+    Ok(cells)
+}
+
 /// Parses CSV text from any reader into a [`Dataset`], applying `options.missing` to all rows.
 /// `source_name` appears in error messages.
 ///

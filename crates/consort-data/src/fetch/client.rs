@@ -1,8 +1,9 @@
 //! Running a registry client (`pip`, `npm`, `apt-get`, `dpkg-deb`) with its network waits
 //! bounded: each client's own connect timeout and retries, a total time limit after which it
-//! is stopped, a heartbeat on standard error while it runs, and a reason when it fails.
+//! is stopped, a heartbeat (the megabytes downloaded so far, logged) while it runs, and a reason
+//! when it fails.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -14,8 +15,8 @@ use super::{Asset, fail};
 /// How long one registry client may run before it is stopped (`CONSORT_FETCH_TIMEOUT_S`
 /// overrides): a network that drops packets must end in an error, not a wait forever.
 pub const CLIENT_TIME_LIMIT: Duration = Duration::from_secs(900);
-/// How often a client still running is reported on standard error.
-const CLIENT_HEARTBEAT: Duration = Duration::from_secs(15);
+/// How often a client still running is reported (the log's `info` level).
+const CLIENT_HEARTBEAT: Duration = Duration::from_secs(5);
 /// Each client's own timeout on a stalled connection, and its retries, in seconds: what a
 /// dropped packet costs before the client itself gives up.
 const CONNECT_TIMEOUT_S: u32 = 30;
@@ -52,9 +53,23 @@ fn network_options(program: &str) -> Vec<String> {
     }
 }
 
+/// Bytes in the files below `dir`: how far a client downloading into it has got.
+fn bytes_below(dir: &Path) -> u64 {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .flatten()
+            .map(|e| match e.file_type() {
+                Ok(t) if t.is_dir() => bytes_below(&e.path()),
+                Ok(_) => e.metadata().map_or(0, |m| m.len()),
+                Err(_) => 0,
+            })
+            .sum()
+    })
+}
+
 /// Runs a registry client; a missing client, a failed run or one past the time limit
-/// ([`CLIENT_TIME_LIMIT`], stopped) is one clear error. Every [`CLIENT_HEARTBEAT`] a line on
-/// standard error says it is still running and when it will be given up.
+/// ([`CLIENT_TIME_LIMIT`], stopped) is one clear error. Every [`CLIENT_HEARTBEAT`] a log line
+/// says how many megabytes it has downloaded and when it will be given up.
 pub(super) fn run_client(
     asset: Asset,
     program: &str,
@@ -109,9 +124,9 @@ pub(super) fn run_client(
         }
         if waited >= next_heartbeat {
             next_heartbeat += CLIENT_HEARTBEAT;
-            let _ = writeln!(
-                std::io::stderr(),
-                "  still waiting for `{program}` ({} s; stopped after {} s)",
+            log::info!(
+                "  `{program}`: {:.1} MB downloaded so far ({} s; stopped after {} s)",
+                bytes_below(cwd) as f64 / 1e6,
                 waited.as_secs(),
                 limit.as_secs()
             );

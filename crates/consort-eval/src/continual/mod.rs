@@ -18,7 +18,7 @@ pub use report::{ContinualReport, ContinualRun, strategy_table};
 
 use consort_core::{ConsortError, Result};
 
-use crate::plot::{Heatmap, LineChart};
+use crate::plot::{Heatmap, LineChart, Shading};
 use crate::table::MarkdownTable;
 
 /// Accuracies after each experience (rows) on each experience (columns).
@@ -123,7 +123,8 @@ impl AccuracyMatrix {
 }
 
 impl AccuracyMatrix {
-    /// The matrix as a heatmap figure (rows: after training on; columns: tested on).
+    /// The matrix as a heatmap figure (rows: after training on; columns: tested on), shaded
+    /// by accuracy itself (white 0, full colour 1), so 0.92 reads dark wherever it sits.
     pub fn heatmap(&self, title: impl Into<String>, names: &[String]) -> Heatmap {
         Heatmap {
             title: title.into(),
@@ -132,6 +133,10 @@ impl AccuracyMatrix {
             row_labels: names.to_vec(),
             col_labels: names.to_vec(),
             values: self.rows.clone(),
+            shading: Shading::Absolute {
+                low: 0.0,
+                high: 1.0,
+            },
         }
     }
 }

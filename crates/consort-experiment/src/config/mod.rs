@@ -31,9 +31,11 @@ pub struct ExperimentConfig {
     /// selection is made on (at least 2).
     #[serde(default = "default_folds")]
     pub folds: Folds,
-    /// Parent folder of the fresh run folder (relative to the working directory).
-    #[serde(default = "default_out")]
-    pub out: PathBuf,
+    /// Parent folder of the fresh run folder (relative to the working directory); `None`
+    /// writes no files (the outcome holds the report). The `consort` command's default is
+    /// `runs`; the library writes only where it is told to.
+    #[serde(default)]
+    pub out: Option<PathBuf>,
     /// Backend for the networks (default: `CONSORT_BACKEND`, else flex).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backend: Option<BackendKind>,
@@ -56,10 +58,6 @@ pub struct ExperimentConfig {
 
 fn default_folds() -> Folds {
     Folds(5)
-}
-
-fn default_out() -> PathBuf {
-    PathBuf::from("runs")
 }
 
 /// A number of folds, at least 2.
@@ -191,6 +189,16 @@ impl ExperimentConfig {
             .map_err(|e| (Place::Table("data", 0, None), e))?;
         if let Some(e) = self.epochs {
             consort_tune::ensure_epochs("epochs", e).map_err(|e| (Place::Top, e))?;
+        }
+        if self.select && self.out.is_none() {
+            return Err((
+                Place::Top,
+                ConsortError::param(
+                    "select",
+                    true,
+                    "the saved model needs a folder: set `out` (the run folder is made under it)",
+                ),
+            ));
         }
         if self.models.is_empty() {
             return Err((

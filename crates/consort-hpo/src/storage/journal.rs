@@ -110,10 +110,8 @@ impl Journal {
         }
         let keep = len - torn.len() as u64;
         f.set_len(keep).and_then(|()| f.sync_data()).map_err(io)?;
-        let _ = writeln!(
-            std::io::stderr(),
-            "warning: {}: its last record was cut off ({} bytes, a write interrupted); \
-             dropped it",
+        log::warn!(
+            "{}: its last record was cut off ({} bytes, a write interrupted); dropped it",
             self.path.display(),
             torn.len()
         );
@@ -248,18 +246,12 @@ impl StudyStorage for Journal {
     }
 
     fn record_param(&self, param: DrawnParam<'_>) -> Result<()> {
-        let DrawnParam {
-            number,
-            name,
-            distribution,
-            value,
-        } = param;
         let _guard = self.lock()?;
         self.append(&Entry::Param {
-            number,
-            name: name.to_string(),
-            distribution: distribution.clone(),
-            value: value.clone(),
+            number: param.number,
+            name: param.name.to_string(),
+            distribution: param.distribution.clone(),
+            value: param.value.clone(),
         })
     }
 

@@ -62,19 +62,13 @@ impl StudyStorage for MemoryStorage {
     }
 
     fn record_param(&self, param: DrawnParam<'_>) -> Result<()> {
-        let DrawnParam {
-            number,
-            name,
-            distribution,
-            value,
-        } = param;
         let mut trials = self.lock()?;
-        let t = trials
-            .get_mut(&number)
-            .ok_or_else(|| ConsortError::Storage(format!("trial {number} was never claimed")))?;
-        t.params.insert(name.to_string(), value.clone());
+        let t = trials.get_mut(&param.number).ok_or_else(|| {
+            ConsortError::Storage(format!("trial {} was never claimed", param.number))
+        })?;
+        t.params.insert(param.name.to_string(), param.value.clone());
         t.distributions
-            .insert(name.to_string(), distribution.clone());
+            .insert(param.name.to_string(), param.distribution.clone());
         Ok(())
     }
 

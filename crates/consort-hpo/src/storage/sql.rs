@@ -302,15 +302,9 @@ impl<C: SqlConnection> StudyStorage for SqlStorage<C> {
     }
 
     fn record_param(&self, param: DrawnParam<'_>) -> Result<()> {
-        let DrawnParam {
-            number,
-            name,
-            distribution,
-            value,
-        } = param;
         let (distribution, value) = (
-            serde_json::to_string(distribution)?,
-            serde_json::to_string(value)?,
+            serde_json::to_string(param.distribution)?,
+            serde_json::to_string(param.value)?,
         );
         self.transact(|tx| {
             tx.execute(
@@ -319,8 +313,8 @@ impl<C: SqlConnection> StudyStorage for SqlStorage<C> {
                  DO UPDATE SET distribution = excluded.distribution, value = excluded.value",
                 &[
                     self.study_param(),
-                    SqlValue::Int(number as i64),
-                    SqlValue::text(name),
+                    SqlValue::Int(param.number as i64),
+                    SqlValue::text(param.name),
                     SqlValue::text(distribution.clone()),
                     SqlValue::text(value.clone()),
                 ],

@@ -118,9 +118,7 @@ pub(crate) fn with_retries<T>(
                 // is said, not waited on in silence.
                 if !announced && start.elapsed() >= BUSY_NOTICE_AFTER {
                     announced = true;
-                    use std::io::Write;
-                    let _ = writeln!(
-                        std::io::stderr(),
+                    log::warn!(
                         "waiting: the study database is busy (locked by another process: {}); \
                          giving up after {} s",
                         e.message,

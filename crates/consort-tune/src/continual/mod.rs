@@ -24,7 +24,7 @@ pub use replay::{BufferPolicy, ReplayBuffer, ReplayConfig};
 pub use stream::{Adaptation, PageHinkley, Prequential, prequential};
 
 use consort_core::seed::{derive_seed, seeded};
-use consort_core::{BackendKind, Classifier, Result};
+use consort_core::{BackendKind, Classifier, Event, ObserverHandle, Result};
 use consort_data::{Dataset, Scenario};
 use consort_eval::AccuracyMatrix;
 pub use consort_eval::continual::{ContinualRun, strategy_table};
@@ -167,11 +167,13 @@ fn accuracy(model: &dyn Classifier, test: &Dataset, task: Option<&[usize]>) -> R
 
 /// Trains a network of `spec` on `scenario`'s experiences in order with `strategy`, each
 /// experience with `train`'s settings, and tests it on every experience after each one.
+/// `observer` sees every experience's training run and a progress event per experience.
 pub fn run_stream<S: NetworkSpec>(
     spec: &S,
     train: &TrainConfig,
     scenario: &Scenario,
     strategy: &Strategy,
+    observer: &ObserverHandle,
 ) -> Result<ContinualRun>
 where
     NetworkClassifier<S::Net>: Classifier,
@@ -206,12 +208,15 @@ where
         optimizer: None,
     };
     let mut rows = Vec::new();
+    let progress_label = format!("{}: experiences", strategy.name());
     for (i, experience) in scenario.experiences.iter().enumerate() {
         let data = stream.rows(strategy, scenario, i)?;
         let cfg = train
             .clone()
             .with_seed(derive_seed(train.seed, &format!("experience{i}")));
-        let estimator = NetworkEstimator::new(spec.clone(), cfg).with_start(model);
+        let estimator = NetworkEstimator::new(spec.clone(), cfg)
+            .with_start(model)
+            .with_observer(observer.clone());
         let estimator = stream.plug_in(estimator, strategy, scenario, i, &data, k)?;
         let (classifier, outcome) = estimator.fit_with_history(&data)?;
         model = outcome.model;
@@ -233,6 +238,11 @@ where
             .collect();
         stream.seen_classes.extend(new);
         stream.previous = Some(classifier);
+        observer.notify(&Event::Progress {
+            label: &progress_label,
+            done: i + 1,
+            total: scenario.experiences.len(),
+        });
     }
     Ok(ContinualRun {
         strategy: strategy.name(),
