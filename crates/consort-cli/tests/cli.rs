@@ -149,8 +149,8 @@ fn bad_inputs_fail_with_a_clear_message_and_no_panic() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
     let bad_backend = consort(&["--backend", "tpu"], dir.path());
-    // clap rejects unknown backends; argument errors exit 1 like every other error.
-    assert_eq!(bad_backend.status.code(), Some(1));
+    // clap rejects unknown backends: a command line that does not parse exits 2.
+    assert_eq!(bad_backend.status.code(), Some(2));
     assert!(text(&bad_backend.stderr).contains("tpu"));
     let unknown = consort(&["--dataset", "mnist"], dir.path());
     assert!(text(&unknown.stderr).contains("available: [\"digits\", \"iris\"]"));

@@ -392,8 +392,10 @@ fn model_sizes_are_bounded_before_fitting() {
         fails_with(&out, expected);
         assert!(!text(&out.stderr).contains("fitting"), "{model}");
     }
+    // Refused by the parser: a usage error, exit 2.
     let out = consort(&["continual", "--experiences", "100000"], d);
-    fails_with(&out, "100000");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("100000 is not in 2..=100"));
 }
 
 #[test]

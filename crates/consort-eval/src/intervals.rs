@@ -149,7 +149,7 @@ impl IntervalChart {
                 .configure_series_labels()
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK)
-                .position(SeriesLabelPosition::LowerLeft)
+                .position(SeriesLabelPosition::UpperLeft)
                 .draw()
                 .map_err(plot_error)?;
             root.present().map_err(plot_error)?;

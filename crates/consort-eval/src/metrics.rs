@@ -36,7 +36,8 @@ pub fn wilson_interval(successes: usize, n: usize, z: f64) -> (f64, f64) {
     let z2 = z * z;
     let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
     let half = z / (1.0 + z2 / n) * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
-    ((centre - half).max(0.0), (centre + half).min(1.0))
+    // The interval contains `p` exactly; rounding must not push an end past it.
+    ((centre - half).clamp(0.0, p), (centre + half).clamp(p, 1.0))
 }
 
 /// Accuracy of a fitted classifier on features `x` with true labels `y`.
@@ -287,5 +288,9 @@ mod tests {
             "{lo} {hi}"
         );
         assert_eq!(wilson_interval(0, 0, 1.96), (0.0, 1.0));
+        // All right: the upper end is 1, not a rounding below it.
+        for n in [1, 7, 60, 451] {
+            assert_eq!(wilson_interval(n, n, 1.96).1, 1.0);
+        }
     }
 }

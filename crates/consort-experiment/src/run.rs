@@ -48,6 +48,13 @@ impl Experiment {
     /// Checks `config` (everything that can be checked before any work).
     pub fn new(config: ExperimentConfig) -> Result<Self> {
         config.validate()?;
+        if config.select && config.out.is_none() {
+            return Err(ConsortError::param(
+                "select",
+                true,
+                "the saved model needs a folder: set `out` (the run folder is made under it)",
+            ));
+        }
         if config.select && config.data.text.is_some() {
             return Err(ConsortError::config(
                 "select with a text column: saving models of text columns is not supported yet \

@@ -123,10 +123,17 @@ fn folder_safe(name: &str) -> String {
     out
 }
 
-/// `YYYYMMDD-HHMMSS` in UTC for Unix seconds (Howard Hinnant's civil-from-days).
+/// `YYYYMMDD-HHMMSS` in UTC for Unix seconds.
 fn utc_stamp(secs: u64) -> String {
+    let [year, month, day, hour, minute, second] = utc_parts(secs);
+    format!("{year:04}{month:02}{day:02}-{hour:02}{minute:02}{second:02}")
+}
+
+/// Year, month, day, hour, minute and second in UTC for Unix seconds (Howard Hinnant's
+/// civil-from-days).
+pub(crate) fn utc_parts(secs: u64) -> [i64; 6] {
     let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
+    let rem = (secs % 86_400) as i64;
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -136,12 +143,7 @@ fn utc_stamp(secs: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    [year, month, day, rem / 3600, rem % 3600 / 60, rem % 60]
 }
 
 #[cfg(test)]

@@ -23,6 +23,9 @@ use crate::run_dir::StagedRun;
 use crate::sections::{cascade_name, cascade_section};
 use crate::selection::{ScoredCombiner, ScoredMember, Selection};
 
+/// A combiner's row of the table, its test probabilities, and a cascade's section and figure.
+pub(crate) type EvaluatedCombiner = (ModelResult, Matrix, Option<(Section, Figure)>);
+
 /// A fitted member with its test predictions, computed once and shared.
 pub(crate) struct FittedMember {
     pub member: Member,
@@ -165,7 +168,7 @@ impl Experiment {
         fitted: &[FittedMember],
         test: &Dataset,
         oof_seconds: f64,
-    ) -> Result<(ModelResult, Matrix, Option<(Section, Figure)>)> {
+    ) -> Result<EvaluatedCombiner> {
         let spec = &self.config.combiners[c.spec];
         let start = Instant::now();
         let probas: Vec<Matrix> = c

@@ -118,10 +118,30 @@ fn a_run_reports_selects_and_saves_a_model_that_predicts_exactly_as_the_run_did(
     assert!(md.contains("**recommended**"), "{md}");
     let html = std::fs::read_to_string(out.dir.as_ref().unwrap().join("report.html")).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<table>"));
+    // Figures first, the comparison leading, then the tables.
+    let figures: Vec<&str> = out.report.figures.iter().map(|f| f.file.as_str()).collect();
+    assert_eq!(figures[0], "comparison.svg", "{figures:?}");
+    for file in [
+        "cascade.svg",
+        "roc.svg",
+        "calibration.svg",
+        "confusion.svg",
+        "diversity.svg",
+    ] {
+        assert!(figures.contains(&file), "{file} in {figures:?}");
+        assert!(
+            out.dir.as_ref().unwrap().join(file).is_file(),
+            "{file} written"
+        );
+    }
     assert_eq!(
         html.matches("<svg").count(),
-        2,
-        "cascade curve and confusion matrix"
+        figures.len(),
+        "every figure inlined"
+    );
+    assert!(
+        html.find("<svg").unwrap() < html.find("<table>").unwrap(),
+        "the figures come before the tables"
     );
     assert!(!html.contains("src="), "no external assets");
     let confusion =

@@ -190,16 +190,6 @@ impl ExperimentConfig {
         if let Some(e) = self.epochs {
             consort_tune::ensure_epochs("epochs", e).map_err(|e| (Place::Top, e))?;
         }
-        if self.select && self.out.is_none() {
-            return Err((
-                Place::Top,
-                ConsortError::param(
-                    "select",
-                    true,
-                    "the saved model needs a folder: set `out` (the run folder is made under it)",
-                ),
-            ));
-        }
         if self.models.is_empty() {
             return Err((
                 Place::Top,
