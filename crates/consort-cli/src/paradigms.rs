@@ -316,7 +316,7 @@ pub(crate) fn search(args: &SearchArgs, verbosity: Verbosity) -> Result<(), Fail
         "{} trials of {} on {}: best cross-validated accuracy {:.4} (trial {})",
         study.trials().len(),
         config.model,
-        config.dataset,
+        config.data_name(),
         best.value.unwrap_or(f64::NAN),
         best.number
     )?;

@@ -163,6 +163,26 @@ fn listing_commands() {
     assert!(text(&out.stdout).contains("digits: 1797 samples, 64 features, 10 classes"));
     let out = consort(&["backends"], dir.path());
     assert!(text(&out.stdout).contains("flex: compiled in"));
+    // Tab completion for every subcommand and flag.
+    let out = consort(&["completions", "bash"], dir.path());
+    let script = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0));
+    for word in [
+        "_consort()",
+        "complete -F",
+        "recommend",
+        "--output",
+        "--verbose",
+    ] {
+        assert!(
+            script.contains(word),
+            "{word} missing from the bash completions"
+        );
+    }
+    assert_eq!(
+        consort(&["completions", "tcsh"], dir.path()).status.code(),
+        Some(2)
+    );
 }
 
 /// A breast-cancer-shaped table: an id column, `?` in one column, string classes; the class
@@ -608,11 +628,18 @@ fn continual_prints_the_strategy_table() {
             "3",
             "--out",
             "figures",
+            "-v",
         ],
         dir.path(),
     );
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // -v: the stages, and a line per epoch of every experience's training.
+    assert!(
+        stderr.contains("class-il: naive fine-tuning ..."),
+        "{stderr}"
+    );
+    assert!(stderr.contains("debug: [mlp] epoch 3/3: loss "), "{stderr}");
     assert!(stdout.contains("| naive fine-tuning |"), "{stdout}");
     assert!(
         stdout.contains("| replay (200 rows, class-balanced) |"),
@@ -628,6 +655,42 @@ fn continual_prints_the_strategy_table() {
     let bad = consort(&["continual", "--scenario", "sideways"], dir.path());
     assert_eq!(bad.status.code(), Some(1));
     assert!(text(&bad.stderr).contains("class-il, task-il or domain-il"));
+}
+
+#[test]
+fn a_study_reads_its_data_through_an_experiment_files_data_section() {
+    // A CSV the plain `dataset` key cannot read: the label is not last, an id column, `?`.
+    let dir = clinic_files();
+    std::fs::create_dir(dir.path().join("studies")).unwrap();
+    std::fs::write(
+        dir.path().join("studies/study.toml"),
+        "model = \"logistic\"\ntrials = 3\nfolds = 2\n\n[data]\ncsv = \"../clinic.csv\"\n\
+         label = \"Class\"\ndrop = [\"Id\"]\nmissing = \"median\"\n\n\
+         [params.c]\nlow = 0.1\nhigh = 10.0\nlog = true\n",
+    )
+    .unwrap();
+    // The CSV path is taken from the study file's folder, not the working directory.
+    let out = consort(
+        &["search", "--config", "studies/study.toml", "-q"],
+        dir.path(),
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(stdout.starts_with("3 trials of logistic on "), "{stdout}");
+    assert!(
+        stdout.contains("clinic.csv: best cross-validated accuracy"),
+        "{stdout}"
+    );
+    // Both sources at once is an error.
+    std::fs::write(
+        dir.path().join("both.toml"),
+        "dataset = \"iris\"\nmodel = \"logistic\"\ntrials = 2\n[data]\nembedded = \"iris\"\n\
+         [params.c]\nlow = 0.1\nhigh = 1.0\n",
+    )
+    .unwrap();
+    let both = consort(&["search", "--config", "both.toml"], dir.path());
+    assert_eq!(both.status.code(), Some(1));
+    assert!(text(&both.stderr).contains("exactly one of `dataset` and a [data] section"));
 }
 
 #[test]

@@ -2,7 +2,9 @@
 //! sampler, pruner, trials, storage), run against the project's models by cross-validation.
 //!
 //! ```toml
-//! dataset = "digits"        # an embedded dataset, or a CSV file (label in the last column)
+//! dataset = "digits"        # an embedded dataset, or a CSV file (label in the last column);
+//!                           # or a [data] section, as in experiment files (CSV options, a
+//!                           # test file or split: the search sees the training rows)
 //! model = "boosting"        # any model of the catalogue (consort_catalog::ModelKind)
 //! trials = 30
 //! folds = 3
@@ -62,8 +64,15 @@ pub struct ParamRange {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StudyConfig {
-    /// Embedded dataset name or CSV path.
-    pub dataset: String,
+    /// Embedded dataset name or CSV path (label in the last column); or, for a CSV with
+    /// options, `data`.
+    #[serde(default)]
+    pub dataset: Option<String>,
+    /// The data as an experiment file's `[data]` section says it (a CSV with its label column,
+    /// delimiter, missing cells, dropped and one-hot columns, a test file or split); the study
+    /// cross-validates on the training rows only.
+    #[serde(default)]
+    pub data: Option<consort_experiment::DataConfig>,
     /// The model: a key of the catalogue ([`ModelKind::keys`]).
     pub model: String,
     /// Trials in all (complete or pruned; a resumed study runs the rest).
@@ -131,6 +140,7 @@ impl StudyConfig {
             .map_err(|e| ConsortError::config(format!("{}: {e}", path.display())))?;
         let dir = path.parent().unwrap_or(Path::new(""));
         config.storage = config.storage.map(|url| relative_to(&url, dir));
+        config.data = config.data.map(|d| d.anchored(dir));
         if config.study_name.is_none() {
             config.study_name = path.file_stem().map(|s| s.to_string_lossy().into_owned());
         }
@@ -140,6 +150,15 @@ impl StudyConfig {
 
     /// Checks model, sampler, pruner, counts and ranges.
     pub fn check(&self) -> Result<()> {
+        match (&self.dataset, &self.data) {
+            (Some(_), None) => {}
+            (None, Some(data)) => data.check()?,
+            _ => {
+                return Err(ConsortError::config(
+                    "a study needs exactly one of `dataset` and a [data] section",
+                ));
+            }
+        }
         let kind = ModelKind::from_key(&self.model)?;
         let allowed = kind.tunable_params();
         if let Some(p) = self.params.keys().find(|p| !allowed.contains(p)) {
@@ -208,10 +227,29 @@ impl StudyConfig {
         }
     }
 
+    /// What the study searches on: the embedded set or CSV `dataset` names, or the training
+    /// rows of the `[data]` section (prepared as an experiment prepares them).
     fn data(&self) -> Result<Dataset> {
-        match embedded::by_name(&self.dataset) {
+        if let Some(data) = &self.data {
+            return Ok(consort_experiment::prepare(data, self.seed)?.train);
+        }
+        let name = self.dataset.as_deref().unwrap_or_default();
+        match embedded::by_name(name) {
             Some(d) => Ok(d),
-            None => read_csv(&self.dataset, &CsvOptions::default()),
+            None => read_csv(name, &CsvOptions::default()),
+        }
+    }
+
+    /// The data's name for reports: the embedded set, the CSV path, or the section's source.
+    pub fn data_name(&self) -> String {
+        match (&self.dataset, &self.data) {
+            (Some(name), _) => name.clone(),
+            (None, Some(d)) => d
+                .embedded
+                .clone()
+                .or_else(|| d.csv.as_ref().map(|p| p.display().to_string()))
+                .unwrap_or_default(),
+            (None, None) => String::new(),
         }
     }
 }

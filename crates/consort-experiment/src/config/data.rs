@@ -109,7 +109,19 @@ impl DataConfig {
         }
     }
 
-    pub(super) fn check(&self) -> Result<()> {
+    /// Relative `csv` and `test` paths taken from `base` (the folder of the file that names
+    /// them), so a file reads the same data from any working directory.
+    pub fn anchored(mut self, base: &std::path::Path) -> Self {
+        for path in [&mut self.csv, &mut self.test].into_iter().flatten() {
+            if path.is_relative() {
+                *path = base.join(&*path);
+            }
+        }
+        self
+    }
+
+    /// Checks the section: one source, fractions, limits, options that fit the source.
+    pub fn check(&self) -> Result<()> {
         match (&self.embedded, &self.csv) {
             (Some(_), None) | (None, Some(_)) => {}
             _ => {

@@ -156,18 +156,7 @@ impl ExperimentConfig {
             "experiment file",
         )?;
         let mut config = Self::from_toml(&text, &path.display().to_string())?;
-        let base = path.parent().unwrap_or(Path::new(""));
-        let anchor = |p: &mut PathBuf| {
-            if p.is_relative() {
-                *p = base.join(&*p);
-            }
-        };
-        if let Some(p) = config.data.csv.as_mut() {
-            anchor(p);
-        }
-        if let Some(p) = config.data.test.as_mut() {
-            anchor(p);
-        }
+        config.data = config.data.anchored(path.parent().unwrap_or(Path::new("")));
         Ok(config)
     }
 
