@@ -3,6 +3,8 @@
 //! the cross-validated accuracy, say). The first figure of a run's report.
 
 #[cfg(feature = "plots")]
+use crate::plot::plot_error;
+#[cfg(feature = "plots")]
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -163,11 +165,6 @@ impl IntervalChart {
         self.check()?;
         Err(crate::no_plots())
     }
-}
-
-#[cfg(feature = "plots")]
-fn plot_error(e: impl std::fmt::Display) -> ConsortError {
-    ConsortError::InvalidInput(format!("plotting: {e}"))
 }
 
 #[cfg(all(test, feature = "plots"))]

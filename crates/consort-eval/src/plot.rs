@@ -54,7 +54,7 @@ const PALETTE: [RGBColor; 5] = [
 ];
 
 #[cfg(feature = "plots")]
-fn plot_error(e: impl std::fmt::Display) -> ConsortError {
+pub(crate) fn plot_error(e: impl std::fmt::Display) -> ConsortError {
     ConsortError::InvalidInput(format!("plotting: {e}"))
 }
 
@@ -233,6 +233,7 @@ pub enum Shading {
 
 impl Shading {
     /// The cell's intensity in [0, 1].
+    #[cfg(feature = "plots")]
     fn intensity(self, value: f64, row: &[f64]) -> f64 {
         match self {
             Self::RowShare => {

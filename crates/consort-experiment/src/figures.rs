@@ -8,8 +8,10 @@ use consort_core::{Matrix, Result};
 use consort_data::Dataset;
 use consort_eval::{
     Disagreement, Figure, Heatmap, IntervalChart, IntervalRow, LineChart, ModelResult,
-    reliability_curve, roc_curve_micro, wilson_interval,
+    reliability_curve, roc_curve_micro,
 };
+
+use crate::model_card::scores;
 
 use crate::selection::Selection;
 use crate::stages::FittedMember;
@@ -73,23 +75,14 @@ fn shown_candidates(inputs: &Inputs<'_>) -> Vec<(usize, String)> {
 fn comparison(inputs: &Inputs<'_>) -> Figure {
     let n = inputs.test.len();
     let recommended = &inputs.selection.recommended().name;
-    let mut rows: Vec<IntervalRow> = inputs
-        .results
-        .iter()
-        .map(|r| {
-            let hits = (r.metrics.accuracy * n as f64).round() as usize;
-            IntervalRow {
-                label: r.name.clone(),
-                estimate: r.metrics.accuracy,
-                interval: wilson_interval(hits, n, 1.96),
-                second: inputs
-                    .selection
-                    .candidates
-                    .iter()
-                    .find(|c| c.name == r.name)
-                    .map(|c| c.accuracy),
-                highlight: &r.name == recommended,
-            }
+    let mut rows: Vec<IntervalRow> = scores(inputs.results, inputs.selection, n)
+        .into_iter()
+        .map(|s| IntervalRow {
+            highlight: &s.candidate == recommended,
+            label: s.candidate,
+            estimate: s.test_accuracy,
+            interval: s.test_accuracy_95,
+            second: s.cv_accuracy,
         })
         .collect();
     rows.sort_by(|a, b| b.estimate.total_cmp(&a.estimate));

@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use consort_core::{ConsortError, Matrix, Result};
 use consort_data::Dataset;
-use consort_eval::{Report, wilson_interval};
+use consort_eval::{ModelResult, Report, wilson_interval};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -97,6 +97,34 @@ pub struct CardMetric {
     pub test_ece: f64,
 }
 
+/// Every candidate's test accuracy with its 95% Wilson interval over `test_rows`, its
+/// cross-validated accuracy, macro-F1 and calibration error: what the card lists and the
+/// report's comparison figure draws.
+pub(crate) fn scores(
+    results: &[ModelResult],
+    selection: &Selection,
+    test_rows: usize,
+) -> Vec<CardMetric> {
+    results
+        .iter()
+        .map(|r| {
+            let hits = (r.metrics.accuracy * test_rows as f64).round() as usize;
+            CardMetric {
+                candidate: r.name.clone(),
+                test_accuracy: r.metrics.accuracy,
+                test_accuracy_95: wilson_interval(hits, test_rows, Z_95),
+                cv_accuracy: selection
+                    .candidates
+                    .iter()
+                    .find(|c| c.name == r.name)
+                    .map(|c| c.accuracy),
+                test_macro_f1: r.metrics.macro_f1,
+                test_ece: r.metrics.ece,
+            }
+        })
+        .collect()
+}
+
 /// What a card is built from, besides the report.
 pub(crate) struct CardInputs<'a> {
     pub config: &'a ExperimentConfig,
@@ -110,26 +138,7 @@ impl ModelCard {
     /// The card of a finished run.
     pub(crate) fn of(report: &Report, inputs: &CardInputs<'_>) -> Self {
         let (train, test) = (inputs.train, inputs.test);
-        let metrics: Vec<CardMetric> = report
-            .results
-            .iter()
-            .map(|r| {
-                let hits = (r.metrics.accuracy * test.len() as f64).round() as usize;
-                CardMetric {
-                    candidate: r.name.clone(),
-                    test_accuracy: r.metrics.accuracy,
-                    test_accuracy_95: wilson_interval(hits, test.len(), Z_95),
-                    cv_accuracy: inputs
-                        .selection
-                        .candidates
-                        .iter()
-                        .find(|c| c.name == r.name)
-                        .map(|c| c.accuracy),
-                    test_macro_f1: r.metrics.macro_f1,
-                    test_ece: r.metrics.ece,
-                }
-            })
-            .collect();
+        let metrics = scores(&report.results, inputs.selection, test.len());
         let (train_counts, test_counts) = (train.class_counts(), test.class_counts());
         let classes = train
             .class_names()
