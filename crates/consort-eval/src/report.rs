@@ -66,6 +66,20 @@ pub struct DataSummary {
     pub test_samples: usize,
 }
 
+impl DataSummary {
+    /// The summary of a dataset named `name`, split into `train` and `test`.
+    pub fn of(name: &str, train: &consort_data::Dataset, test: &consort_data::Dataset) -> Self {
+        Self {
+            name: name.to_string(),
+            samples: train.len() + test.len(),
+            features: train.n_features(),
+            classes: train.class_names().to_vec(),
+            train_samples: train.len(),
+            test_samples: test.len(),
+        }
+    }
+}
+
 /// The results of one run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {

@@ -11,10 +11,11 @@ use crate::figures;
 use crate::members::SaveableClassifier;
 use crate::model_card::{CardInputs, ModelCard};
 use crate::prepare::Prepared;
+use crate::run_dir::StagedRun;
 use crate::saved::{Chosen, save_selected};
 use crate::sections::cross_validation_section;
 use crate::selection::Selection;
-use crate::stages::diversity_section;
+use crate::stages::{FittedMember, diversity_section};
 
 /// An experiment ready to run: a checked [`ExperimentConfig`] and where its events go.
 #[derive(Debug, Clone)]
@@ -144,8 +145,7 @@ impl Experiment {
             cascades: cascade_figures,
         })?;
         sections.extend(diversity_section(&fitted)?);
-        let dir = staged.as_ref().map(|s| s.path().to_path_buf());
-        if let (true, Some(dir)) = (cfg.select, &dir) {
+        if let (true, Some(staged)) = (cfg.select, &staged) {
             let chosen = match fitted.iter().position(|f| f.member.name == recommended) {
                 Some(m) => Chosen::Member(m),
                 None => Chosen::Combiner(
@@ -155,16 +155,7 @@ impl Experiment {
                         .expect("the recommended candidate is a member or a combiner"),
                 ),
             };
-            let saveables: Vec<Arc<dyn SaveableClassifier>> =
-                fitted.iter().map(|f| f.saveable.clone()).collect();
-            save_selected(
-                &dir.join("model"),
-                &recommended,
-                &saveables,
-                chosen,
-                &preprocessing,
-                &test,
-            )?;
+            save_recommended(staged.path(), &fitted, chosen, &preprocessing, &test)?;
             notes.push(format!(
                 "saved {recommended} (fitted on all {} training rows) to model/ in the run \
                  folder with its preprocessing; its test predictions are in predictions.csv \
@@ -174,14 +165,7 @@ impl Experiment {
         }
         let report = Report {
             title: format!("Consort run on {data_name}"),
-            data: DataSummary {
-                name: data_name.clone(),
-                samples: train.len() + test.len(),
-                features: train.n_features(),
-                classes: train.class_names().to_vec(),
-                train_samples: train.len(),
-                test_samples: test.len(),
-            },
+            data: DataSummary::of(&data_name, &train, &test),
             seed: cfg.seed,
             backend: backend.to_string(),
             results,
@@ -199,18 +183,9 @@ impl Experiment {
                 selection: &selection,
             },
         );
-        let dir = match (staged, &dir) {
-            (Some(staged), Some(dir)) => {
-                report.write_to(dir)?;
-                card.write_to(dir, cfg)?;
-                if cfg.select {
-                    card.write_to(&dir.join("model"), cfg)?;
-                }
-                // Every file is written: the folder appears, whole, under its final name.
-                Some(staged.publish()?)
-            }
-            _ => None,
-        };
+        let dir = staged
+            .map(|staged| publish(staged, &report, &card, cfg))
+            .transpose()?;
         Ok(ExperimentOutcome {
             report,
             saved_model: dir.as_ref().filter(|_| cfg.select).map(|d| d.join("model")),
@@ -219,4 +194,46 @@ impl Experiment {
             card,
         })
     }
+}
+
+/// Saves the recommended member or combiner (`chosen`) with its preprocessing in `model/` of
+/// the run folder `dir`.
+fn save_recommended(
+    dir: &std::path::Path,
+    fitted: &[FittedMember],
+    chosen: Chosen<'_>,
+    preprocessing: &crate::Preprocessing,
+    test: &consort_data::Dataset,
+) -> Result<()> {
+    let name = match &chosen {
+        Chosen::Member(m) => fitted[*m].member.name.clone(),
+        Chosen::Combiner(c) => c.name.clone(),
+    };
+    let saveables: Vec<Arc<dyn SaveableClassifier>> =
+        fitted.iter().map(|f| f.saveable.clone()).collect();
+    save_selected(
+        &dir.join("model"),
+        &name,
+        &saveables,
+        chosen,
+        preprocessing,
+        test,
+    )
+}
+
+/// Writes the report and the model card (beside the saved model too, when there is one) into
+/// the staged run folder, then publishes it: the folder appears, whole, under its final name.
+fn publish(
+    staged: StagedRun,
+    report: &Report,
+    card: &ModelCard,
+    cfg: &ExperimentConfig,
+) -> Result<PathBuf> {
+    let dir = staged.path();
+    report.write_to(dir)?;
+    card.write_to(dir, cfg)?;
+    if cfg.select {
+        card.write_to(&dir.join("model"), cfg)?;
+    }
+    staged.publish()
 }
