@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+pub use crate::verbosity::Verbosity;
 use clap::{Args, Parser, Subcommand};
 use consort_core::{BackendKind, ConsortError};
 use consort_data::MissingValues;
@@ -27,32 +28,6 @@ pub struct Cli {
     /// `consort run`'s options, accepted without the subcommand too.
     #[command(flatten)]
     pub run: RunArgs,
-}
-
-/// How much a command says on standard error; every command takes these. Results go to
-/// standard output (and files) whatever the level; errors are always printed.
-#[derive(Args, Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Verbosity {
-    /// No progress bars and no notes: only results, warnings and errors.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
-    pub quiet: bool,
-    /// More detail: -v adds a line per epoch, checkpoint and finished run; -vv every batch
-    /// and step too.
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    pub verbose: u8,
-}
-
-impl Verbosity {
-    /// The log level: warnings and errors with `-q`, stages too by default, then debug
-    /// (`-v`) and trace (`-vv`).
-    pub fn level(self) -> log::LevelFilter {
-        match (self.quiet, self.verbose) {
-            (true, _) => log::LevelFilter::Warn,
-            (false, 0) => log::LevelFilter::Info,
-            (false, 1) => log::LevelFilter::Debug,
-            (false, _) => log::LevelFilter::Trace,
-        }
-    }
 }
 
 /// Where `consort run` makes its run folders when neither `--out` nor the file says.

@@ -39,3 +39,4 @@
 
 pub mod args;
 pub mod progress;
+pub mod verbosity;

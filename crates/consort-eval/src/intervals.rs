@@ -3,7 +3,7 @@
 //! the cross-validated accuracy, say). The first figure of a run's report.
 
 #[cfg(feature = "plots")]
-use crate::plot::plot_error;
+use crate::plot::{draw_legend, plot_error};
 #[cfg(feature = "plots")]
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -147,13 +147,7 @@ impl IntervalChart {
                     .label(self.second_name.as_str())
                     .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 6, orange.filled()));
             }
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .position(SeriesLabelPosition::UpperLeft)
-                .draw()
-                .map_err(plot_error)?;
+            draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
             root.present().map_err(plot_error)?;
         }
         Ok(svg)

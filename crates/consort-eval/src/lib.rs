@@ -12,6 +12,7 @@ pub mod continual;
 pub mod curves;
 pub mod cv;
 pub mod diversity;
+pub mod heatmap;
 mod html;
 pub mod intervals;
 

@@ -47,6 +47,7 @@ mod figures;
 mod member_loader;
 mod members;
 pub mod model_card;
+mod predict;
 mod preflight;
 mod prepare;
 mod prepared;
@@ -65,11 +66,10 @@ pub use config::{
     ExperimentConfig, Folds, Fraction, MAIN_JOB_TOML, MemberSet, MlpParams, ModelKind, ModelSpec,
     Role, SequenceParams,
 };
+pub use predict::{Predictions, default_predictions_path, predict_csv, predict_csv_with_id};
 pub use prepare::{Prepared, Preprocessing, TextViews, prepare, prepare_observed};
 pub use run::{Experiment, ExperimentOutcome};
-pub use saved::{
-    Predictions, SavedModel, default_predictions_path, predict_csv, predict_csv_with_id,
-};
+pub use saved::SavedModel;
 pub use selection::{Candidate, Selection};
 
 #[cfg(test)]
