@@ -127,49 +127,60 @@ fn training_curves(fitted: &[FittedMember]) -> Option<Figure> {
 
 /// Micro-averaged one-vs-rest ROC curves, with the chance diagonal.
 fn roc(inputs: &Inputs<'_>, shown: &[(usize, String)]) -> Result<Figure> {
-    let mut chart = LineChart::new(
-        "ROC (one-vs-rest, micro-averaged)",
-        "false positive rate",
-        "true positive rate",
-    );
-    for (i, name) in shown {
-        chart = chart.with_series(
-            name.clone(),
-            roc_curve_micro(inputs.test.labels(), &inputs.probas[*i])?,
-        );
-    }
-    Ok(Figure {
-        file: "roc.svg".into(),
-        caption: "ROC curves on the test rows: every (row, class) pair a decision scored by the \
-                  class's probability; the diagonal is chance"
-            .into(),
-        chart: chart
-            .with_series("chance", vec![(0.0, 0.0), (1.0, 1.0)])
-            .into(),
-    })
+    diagonal_curves(
+        inputs,
+        shown,
+        LineChart::new(
+            "ROC (one-vs-rest, micro-averaged)",
+            "false positive rate",
+            "true positive rate",
+        ),
+        roc_curve_micro,
+        ("chance", "roc.svg"),
+        "ROC curves on the test rows: every (row, class) pair a decision scored by the class's \
+         probability; the diagonal is chance",
+    )
 }
 
 /// Reliability diagrams over 10 bins of the top-class probability, with the diagonal of
 /// perfect calibration.
 fn reliability(inputs: &Inputs<'_>, shown: &[(usize, String)]) -> Result<Figure> {
-    let mut chart = LineChart::new(
-        "Calibration (reliability)",
-        "mean predicted probability of the top class",
-        "accuracy",
-    );
+    diagonal_curves(
+        inputs,
+        shown,
+        LineChart::new(
+            "Calibration (reliability)",
+            "mean predicted probability of the top class",
+            "accuracy",
+        ),
+        |y, proba| reliability_curve(y, proba, 10),
+        ("perfectly calibrated", "calibration.svg"),
+        "Accuracy against confidence on the test rows (10 bins of the top-class probability); \
+         on the diagonal a model is as sure as it is right",
+    )
+}
+
+/// One curve per shown candidate from its test probabilities, then the unit diagonal named
+/// `diagonal`, as the figure `file`.
+fn diagonal_curves(
+    inputs: &Inputs<'_>,
+    shown: &[(usize, String)],
+    mut chart: LineChart,
+    curve: impl Fn(&[usize], &Matrix) -> Result<Vec<(f64, f64)>>,
+    (diagonal, file): (&str, &str),
+    caption: &str,
+) -> Result<Figure> {
     for (i, name) in shown {
         chart = chart.with_series(
             name.clone(),
-            reliability_curve(inputs.test.labels(), &inputs.probas[*i], 10)?,
+            curve(inputs.test.labels(), &inputs.probas[*i])?,
         );
     }
     Ok(Figure {
-        file: "calibration.svg".into(),
-        caption: "Accuracy against confidence on the test rows (10 bins of the top-class \
-                  probability); on the diagonal a model is as sure as it is right"
-            .into(),
+        file: file.into(),
+        caption: caption.into(),
         chart: chart
-            .with_series("perfectly calibrated", vec![(0.0, 0.0), (1.0, 1.0)])
+            .with_series(diagonal, vec![(0.0, 0.0), (1.0, 1.0)])
             .into(),
     })
 }
