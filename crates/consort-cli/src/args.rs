@@ -216,7 +216,7 @@ pub struct RunArgs {
     /// Experiment file (TOML); the options below override its values.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// CSV file with a header row (default: the embedded dataset).
+    /// CSV file with a header row, or a Parquet file (default: the embedded dataset).
     #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
     /// Label column of the CSV: a header name or a 0-based index (default: the last column).
@@ -292,8 +292,8 @@ pub struct PredictArgs {
     /// A model folder (`model/` in a run folder made with --select).
     #[arg(long, value_name = "DIR")]
     pub model: PathBuf,
-    /// CSV file with the training columns (the label column is optional; if present the
-    /// accuracy is printed).
+    /// CSV (or Parquet) file with the training columns (the label column is optional; if
+    /// present the accuracy is printed).
     #[arg(long, value_name = "FILE")]
     pub data: PathBuf,
     /// A folder for the predictions (`DATA-STEM.predictions.csv` in it).

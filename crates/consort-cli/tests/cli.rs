@@ -451,6 +451,91 @@ fn flags_and_an_experiment_file_give_the_same_report_and_predict_repeats_the_run
     assert!(text(&bad.stderr).contains("not a saved model"));
 }
 
+/// Parquet input (the `parquet` feature, on by default): the same flowers as a zstd Parquet
+/// file (as Polars writes it) and as CSV, both written by pyarrow
+/// (`scripts/parquet_fixtures.py`), give the same table; a saved model predicts the Parquet
+/// file with its id column carried through.
+#[test]
+fn a_parquet_file_runs_and_predicts_as_its_csv_does() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../consort-data/tests/data");
+    let dir = tempfile::tempdir().unwrap();
+    let run = |data: &str, out: &str| {
+        let data = fixtures.join(data);
+        let args = [
+            "run",
+            "--data",
+            data.to_str().unwrap(),
+            "--label",
+            "species",
+            "--drop",
+            "id",
+            "--epochs",
+            "5",
+            "--folds",
+            "2",
+            "--out",
+            out,
+            "--select",
+            "-q",
+        ];
+        let done = consort(&args, dir.path());
+        assert!(done.status.success(), "{}", text(&done.stderr));
+        let runs: Vec<_> = std::fs::read_dir(dir.path().join(out)).unwrap().collect();
+        runs[0].as_ref().unwrap().path()
+    };
+    let (from_parquet, from_csv) = (
+        run("iris_ids_zstd.parquet", "pq"),
+        run("iris_ids.csv", "csv"),
+    );
+    assert_eq!(
+        results_without_timings(&from_parquet),
+        results_without_timings(&from_csv)
+    );
+    let md = std::fs::read_to_string(from_parquet.join("report.md")).unwrap();
+    assert!(md.contains("150 samples, 4 features, 3 classes"), "{md}");
+    let parquet = fixtures.join("iris_ids_zstd.parquet");
+    let predict = consort(
+        &[
+            "predict",
+            "--model",
+            from_parquet.join("model").to_str().unwrap(),
+            "--data",
+            parquet.to_str().unwrap(),
+            "--id",
+            "id",
+            "--output",
+            "-",
+        ],
+        dir.path(),
+    );
+    assert!(predict.status.success(), "{}", text(&predict.stderr));
+    let printed = text(&predict.stdout);
+    let lines: Vec<&str> = printed.lines().collect();
+    assert_eq!(lines.len(), 151, "a header and one line per flower");
+    assert!(lines[0].starts_with("id,"), "{}", lines[0]);
+    assert!(lines[1].starts_with("flower-001,") && lines[150].starts_with("flower-150,"));
+    assert!(text(&predict.stderr).contains("accuracy against the file's labels"));
+    // A study reads it through the data section (`parquet` is another name for `csv`).
+    let study = format!(
+        "model = \"logistic\"\ntrials = 2\nfolds = 2\n\n[data]\nparquet = {:?}\n\
+         label = \"species\"\ndrop = [\"id\"]\n\n[params.c]\nlow = 0.1\nhigh = 10.0\n",
+        parquet.to_str().unwrap()
+    );
+    std::fs::write(dir.path().join("study.toml"), study).unwrap();
+    let searched = consort(&["search", "--config", "study.toml", "-q"], dir.path());
+    assert_eq!(
+        searched.status.code(),
+        Some(0),
+        "{}",
+        text(&searched.stderr)
+    );
+    assert!(
+        text(&searched.stdout).contains("iris_ids_zstd.parquet: best cross-validated accuracy"),
+        "{}",
+        text(&searched.stdout)
+    );
+}
+
 #[test]
 fn fetch_without_a_registry_client_fails_cleanly_and_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();

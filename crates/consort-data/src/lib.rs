@@ -34,8 +34,8 @@ pub mod text;
 pub mod tfidf;
 
 pub use crate::csv::{
-    CsvLimits, CsvOptions, LabelColumn, parse_csv, parse_table, read_column, read_csv, read_table,
-    write_csv,
+    CsvLimits, CsvOptions, LabelColumn, is_parquet, parse_csv, parse_table, read_column, read_csv,
+    read_header, read_table, write_csv,
 };
 pub use augment::{ImageShape, mixup_rows, shifted_copies};
 pub use categorical::OneHotEncoder;

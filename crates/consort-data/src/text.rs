@@ -224,7 +224,8 @@ pub fn bag_of_ids(data: &Dataset, vocab_size: usize) -> Result<Dataset> {
     )
 }
 
-/// Reads labelled text from a CSV/TSV file with a header: one text column, one label column.
+/// Reads labelled text from a CSV/TSV file with a header (or a Parquet file, where the
+/// `parquet` feature is compiled in): one text column, one label column.
 pub fn read_text_csv(
     path: impl AsRef<Path>,
     text_column: &LabelColumn,
@@ -233,26 +234,35 @@ pub fn read_text_csv(
 ) -> Result<TextDataset> {
     let path = path.as_ref();
     let name = path.display().to_string();
-    // Lines and parsed memory bounded as the table reader's are: `/dev/zero` or an endless
-    // stream ends in a clear error, not an allocation failure.
-    let file = crate::csv::open_line_limited(path)?;
     let mut parsed =
         crate::csv::ParsedBudget::new(crate::csv::CsvLimits::default().max_parsed_bytes);
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(false)
-        .from_reader(file);
-    let header: Vec<String> = rdr
-        .headers()
-        .map_err(|e| parse_error(&name, e))?
-        .iter()
-        .map(str::to_string)
-        .collect();
+    let (header, records) = if crate::csv::is_parquet(path) {
+        crate::csv::parquet_records(path, |header| label_column.resolve(header).ok())?
+    } else {
+        // Lines and parsed memory bounded as the table reader's are: `/dev/zero` or an
+        // endless stream ends in a clear error, not an allocation failure.
+        let file = crate::csv::open_line_limited(path)?;
+        let mut rdr = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .flexible(false)
+            .from_reader(file);
+        let header: Vec<String> = rdr
+            .headers()
+            .map_err(|e| parse_error(&name, e))?
+            .iter()
+            .map(str::to_string)
+            .collect();
+        let source = name.clone();
+        let rows = rdr
+            .into_records()
+            .map(move |r| r.map_err(|e| parse_error(&source, e)));
+        (header, Box::new(rows) as crate::csv::RecordIter)
+    };
     let text_col = text_column.resolve(&header)?;
     let label_col = label_column.resolve(&header)?;
     let (mut texts, mut raw) = (Vec::new(), Vec::new());
-    for record in rdr.records() {
-        let record = record.map_err(|e| parse_error(&name, e))?;
+    for record in records {
+        let record = record?;
         parsed
             .add(&record, texts.len())
             .map_err(|message| ConsortError::Parse {

@@ -1,10 +1,9 @@
 //! What preparing the data produces: the training and test sets, the fitted preprocessing
 //! that rows to predict go through later, and where a text column's views sit.
 
-use std::io::Read as _;
 use std::path::Path;
 
-use consort_core::{ConsortError, Result};
+use consort_core::Result;
 use consort_data::{
     CsvOptions, Dataset, Imputer, LabelColumn, MissingValues, OneHotEncoder, RawTable, read_table,
 };
@@ -99,7 +98,7 @@ impl Preprocessing {
     /// optional) into rows for the model. With a label column the labels are mapped to the
     /// training classes (an unknown label is an error); without one, every label is 0.
     pub fn read(&self, path: &Path) -> Result<(Dataset, bool)> {
-        let header = first_line(path, self.delimiter)?;
+        let header = consort_data::read_header(path, self.delimiter)?;
         let has_label = !self.label_column.is_empty() && header.contains(&self.label_column);
         let options = CsvOptions {
             label: if has_label {
@@ -158,21 +157,4 @@ impl Preprocessing {
             None => table.into_dataset(),
         }
     }
-}
-
-/// The header of a CSV file, split on `delimiter` (for checking which columns it has).
-fn first_line(path: &Path, delimiter: u8) -> Result<Vec<String>> {
-    use std::io::BufRead;
-    let file = std::fs::File::open(path).map_err(|e| ConsortError::io(path, e))?;
-    let mut line = String::new();
-    std::io::BufReader::new(file)
-        .take(1 << 20)
-        .read_line(&mut line)
-        .map_err(|e| ConsortError::io(path, e))?;
-    Ok(line
-        .trim_start_matches('\u{feff}')
-        .trim_end_matches(['\r', '\n'])
-        .split(char::from(delimiter))
-        .map(|h| h.trim().trim_matches('"').to_string())
-        .collect())
 }

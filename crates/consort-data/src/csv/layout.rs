@@ -15,7 +15,7 @@ use crate::missing::{MISSING_TOKENS, MissingValues};
 use crate::table::{RawTable, TextColumn};
 
 /// The columns of a table as its header and the options lay them out.
-pub(super) struct Layout {
+pub(crate) struct Layout {
     header: Vec<String>,
     /// Every line ends with a delimiter that names no column.
     trailing_delimiter: bool,
@@ -27,7 +27,7 @@ pub(super) struct Layout {
 }
 
 /// The parsed cells of every row.
-pub(super) struct Cells {
+pub(crate) struct Cells {
     values: Vec<f32>,
     raw_labels: Vec<String>,
     label_lines: Vec<usize>,
@@ -50,12 +50,21 @@ impl Layout {
         source_name: &str,
         options: &CsvOptions,
     ) -> Result<Self> {
-        let mut header: Vec<String> = rdr
+        let header: Vec<String> = rdr
             .headers()
             .map_err(|e| csv_error(source_name, e))?
             .iter()
             .map(str::to_string)
             .collect();
+        Self::from_header(header, source_name, options)
+    }
+
+    /// The same checks on a header that comes from elsewhere (a Parquet file's schema).
+    pub(crate) fn from_header(
+        mut header: Vec<String>,
+        source_name: &str,
+        options: &CsvOptions,
+    ) -> Result<Self> {
         if header.is_empty() || header.iter().all(String::is_empty) {
             return Err(ConsortError::EmptyDataset(format!(
                 "{source_name} has no header row"
@@ -113,6 +122,12 @@ impl Layout {
         })
     }
 
+    /// The label's column, if the table has labels.
+    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
+    pub(crate) fn label_column(&self) -> Option<usize> {
+        (self.label_col != usize::MAX).then_some(self.label_col)
+    }
+
     fn width(&self) -> usize {
         self.header.len()
     }
@@ -124,11 +139,25 @@ impl Layout {
         source_name: &str,
         options: &CsvOptions,
     ) -> Result<Vec<csv::StringRecord>> {
+        let rows = rdr
+            .records()
+            .map(|r| r.map_err(|e| csv_error(source_name, e)));
+        self.checked_records(rows, source_name, options)
+    }
+
+    /// Every row of any source (a CSV reader's, a Parquet file's rows as text cells), each of
+    /// the header's width, within the cell and memory limits; a row's position is its line.
+    pub(crate) fn checked_records(
+        &self,
+        rows: impl Iterator<Item = Result<csv::StringRecord>>,
+        source_name: &str,
+        options: &CsvOptions,
+    ) -> Result<Vec<csv::StringRecord>> {
         let width = self.width();
         let mut records = Vec::new();
         let mut parsed = ParsedBudget::new(options.limits.max_parsed_bytes);
-        for r in rdr.records() {
-            let mut record = r.map_err(|e| csv_error(source_name, e))?;
+        for r in rows {
+            let mut record = r?;
             let line = record.position().map_or(0, |p| p.line() as usize);
             if self.trailing_delimiter && record.len() == width + 1 {
                 if !record[width].is_empty() {
@@ -177,7 +206,7 @@ impl Layout {
     /// Every cell parsed: numbers (NaN where missing), labels, text cells. Decides the text
     /// columns first: those where some present cell is not a number (only when text columns
     /// are kept).
-    pub(super) fn cells(
+    pub(crate) fn cells(
         &mut self,
         records: &[csv::StringRecord],
         source_name: &str,
@@ -261,7 +290,7 @@ impl Layout {
     }
 
     /// The table: classes in their canonical order, the numeric features, the text columns.
-    pub(super) fn table(self, cells: Cells) -> Result<RawTable> {
+    pub(crate) fn table(self, cells: Cells) -> Result<RawTable> {
         let Cells {
             values,
             raw_labels,

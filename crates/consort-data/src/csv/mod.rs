@@ -14,6 +14,8 @@ use crate::table::RawTable;
 mod diagnose;
 mod layout;
 mod limits;
+#[cfg(feature = "parquet")]
+mod parquet;
 
 pub(crate) use diagnose::csv_error;
 use layout::Layout;
@@ -122,23 +124,110 @@ pub(crate) fn open_line_limited(path: &Path) -> Result<LineLimited<File>> {
 }
 
 /// Reads a CSV file into a [`RawTable`] (missing cells as NaN unless `options.missing` is
-/// `Error`), named after the file's stem.
+/// `Error`), named after the file's stem. A Parquet file ([`is_parquet`]) is read through the
+/// same passes where the `parquet` feature is compiled in (the CLI's default), and refused
+/// with that advice where it is not.
 pub fn read_table(path: impl AsRef<Path>, options: &CsvOptions) -> Result<RawTable> {
     let path = path.as_ref();
-    let file = File::open(path).map_err(|e| ConsortError::io(path, e))?;
     let name = path.file_stem().map_or_else(
         || "dataset".to_string(),
         |s| s.to_string_lossy().into_owned(),
     );
-    let mut table = parse_table(file, &path.display().to_string(), options)?;
+    let mut table = if is_parquet(path) {
+        read_parquet_table(path, options)?
+    } else {
+        let file = File::open(path).map_err(|e| ConsortError::io(path, e))?;
+        parse_table(file, &path.display().to_string(), options)?
+    };
     table.name = name;
     Ok(table)
 }
 
-/// One column of a CSV file, by header name, as the text of its cells (an id column to carry
-/// into predictions, say), one per row in file order; lines bounded as every reader's are.
+/// Whether `path` holds a Parquet file: named `.parquet` / `.pq`, or starting with the
+/// format's magic bytes `PAR1`.
+pub fn is_parquet(path: &Path) -> bool {
+    let named = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"));
+    named || starts_with_magic(path)
+}
+
+fn starts_with_magic(path: &Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok_and(|()| &magic == b"PAR1")
+}
+
+/// Rows of a table file as text cells, whatever its format.
+pub(crate) type RecordIter = Box<dyn Iterator<Item = Result<csv::StringRecord>>>;
+
+#[cfg(feature = "parquet")]
+pub(crate) use parquet::parquet_records;
+#[cfg(feature = "parquet")]
+use parquet::{read_parquet_column, read_parquet_header, read_parquet_table};
+
+#[cfg(not(feature = "parquet"))]
+fn read_parquet_table(path: &Path, _: &CsvOptions) -> Result<RawTable> {
+    Err(parquet_not_compiled(path))
+}
+
+#[cfg(not(feature = "parquet"))]
+fn read_parquet_header(path: &Path) -> Result<Vec<String>> {
+    Err(parquet_not_compiled(path))
+}
+
+#[cfg(not(feature = "parquet"))]
+fn read_parquet_column(path: &Path, _: &str) -> Result<Vec<String>> {
+    Err(parquet_not_compiled(path))
+}
+
+#[cfg(not(feature = "parquet"))]
+pub(crate) fn parquet_records(
+    path: &Path,
+    _: impl FnOnce(&[String]) -> Option<usize>,
+) -> Result<(Vec<String>, RecordIter)> {
+    Err(parquet_not_compiled(path))
+}
+
+#[cfg(not(feature = "parquet"))]
+fn parquet_not_compiled(path: &Path) -> ConsortError {
+    ConsortError::InvalidInput(format!(
+        "{} is a Parquet file, and this build reads CSV only: enable consort-data's `parquet` \
+         feature (the consort command has it by default) or convert the file to CSV",
+        path.display()
+    ))
+}
+
+/// The column names of a table file: a CSV file's header row (read as [`read_table`] reads it:
+/// quotes, a byte-order mark, surrounding spaces) or a Parquet file's flat columns.
+pub fn read_header(path: impl AsRef<Path>, delimiter: u8) -> Result<Vec<String>> {
+    let path = path.as_ref();
+    if is_parquet(path) {
+        return read_parquet_header(path);
+    }
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(true)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(open_line_limited(path)?);
+    let header = rdr
+        .headers()
+        .map_err(|e| csv_error(&path.display().to_string(), e))?;
+    Ok(header.iter().map(str::to_string).collect())
+}
+
+/// One column of a CSV (or Parquet) file, by header name, as the text of its cells (an id
+/// column to carry into predictions, say), one per row in file order; lines bounded as every
+/// reader's are.
 pub fn read_column(path: impl AsRef<Path>, column: &str, delimiter: u8) -> Result<Vec<String>> {
     let path = path.as_ref();
+    if is_parquet(path) {
+        return read_parquet_column(path, column);
+    }
     let source = path.display().to_string();
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)

@@ -15,8 +15,14 @@ pub struct DataConfig {
     /// A dataset compiled in (`digits`, `iris`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embedded: Option<String>,
-    /// A CSV file with a header row (relative paths: from the experiment file's folder).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// A CSV file with a header row, or a Parquet file (relative paths: from the experiment
+    /// file's folder). `file` and `parquet` are other names for the key.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        alias = "file",
+        alias = "parquet"
+    )]
     pub csv: Option<PathBuf>,
     /// The label column of `csv`: a header name or a 0-based index (default: the last).
     #[serde(default, skip_serializing_if = "Option::is_none")]
