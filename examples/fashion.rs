@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use consort_core::{Classifier, Fit, Result};
-use consort_data::fetch::{Asset, fetch};
+use consort_data::fetch::{Asset, fetch_with};
 use consort_data::idx::{FASHION_MNIST_CLASSES, idx_dataset};
 use consort_data::{Dataset, train_test_split};
 use consort_ensemble::{
@@ -33,7 +33,7 @@ fn arg(name: &str) -> Option<usize> {
 fn main() -> Result<()> {
     consort_core::allocator::keep_freed_memory();
     let progress = consort_examples::progress();
-    let dir = fetch(Asset::FashionMnist)?;
+    let dir = fetch_with(Asset::FashionMnist, &progress)?;
     let train_rows = arg("--train");
     let epochs = arg("--epochs").unwrap_or(6);
     let all = idx_dataset(

@@ -7,7 +7,7 @@
 //! `cargo run --release -p consort-examples --example meta [-- --out DIR]`
 
 use consort_core::{Fit, Matrix, ObserverHandle};
-use consort_data::fetch::{Asset, GLYPH_SIDE, fetch, read_glyphs_csv};
+use consort_data::fetch::{Asset, GLYPH_SIDE, fetch_with, read_glyphs_csv};
 use consort_data::{Dataset, embedded};
 use consort_eval::LineChart;
 use consort_meta::maml::{MetaAlgorithm, MetaConfig, adaptation_curve, meta_train_sinusoid};
@@ -94,7 +94,7 @@ fn main() -> consort_core::Result<()> {
         (&MlpSpec::new(vec![128, 64]), "MLP", 30),
         600,
     )?;
-    let glyphs = read_glyphs_csv(&fetch(Asset::Glyphs)?.join("glyphs.csv"))?;
+    let glyphs = read_glyphs_csv(&fetch_with(Asset::Glyphs, &progress)?.join("glyphs.csv"))?;
     let cnn = CnnConfig::new()
         .with_height(GLYPH_SIDE)
         .with_width(GLYPH_SIDE);

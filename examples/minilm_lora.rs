@@ -17,7 +17,7 @@
 use std::time::Instant;
 
 use consort_core::{BackendKind, ConsortError, Fit, Matrix};
-use consort_data::fetch::{Asset, fetch};
+use consort_data::fetch::{Asset, fetch_with};
 use consort_data::{Dataset, TextDataset};
 use consort_eval::model_accuracy;
 use consort_examples::{f4, imdb_subset, print_table};
@@ -186,10 +186,10 @@ fn fine_tune_row(
 
 fn main() -> consort_core::Result<()> {
     consort_core::allocator::keep_freed_memory();
-    // Log lines (and bars for the embedding below) on standard error.
-    let _ = consort_examples::progress();
+    // Log lines (and bars for the download and the embedding below) on standard error.
+    let progress = consort_examples::progress();
     let o = Options::parse()?;
-    let dir = fetch(Asset::MiniLm)?;
+    let dir = fetch_with(Asset::MiniLm, &progress)?;
     let device = BackendKind::Flex.device()?;
     let minilm = MiniLm::load(&dir, o.tokens, &device)?;
     let header = ["model", "trained weights", "test accuracy", "fit (s)"];

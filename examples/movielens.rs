@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use consort_core::{Fit, Recommend, Result};
-use consort_data::fetch::{Asset, fetch};
+use consort_data::fetch::{Asset, fetch_with};
 use consort_data::item_content::read_item_content;
 use consort_data::{Ratings, read_ratings_csv};
 use consort_eval::{RankingMetrics, rmse};
@@ -53,7 +53,8 @@ fn choose_l2(train: &Ratings) -> Result<(f32, f64)> {
 
 fn main() -> Result<()> {
     consort_core::allocator::keep_freed_memory();
-    let dir = fetch(Asset::MovieLens)?;
+    let progress = consort_examples::progress();
+    let dir = fetch_with(Asset::MovieLens, &progress)?;
     let ratings = read_ratings_csv(dir.join("ratings.csv"), b',')?;
     let content = read_item_content(&dir.join("movies.csv"), &ratings, 200)?;
     println!(
@@ -66,6 +67,7 @@ fn main() -> Result<()> {
 
     // Rating prediction, random 80/20 split.
     let (train, test) = ratings.split_random(0.2, 0)?;
+    log::info!("[1/2] rating prediction: choosing MF's L2 on a validation split, then fitting");
     let start = Instant::now();
     let (l2, validation_rmse) = choose_l2(&train)?;
     let model = mf(l2, Feedback::Explicit, &train)?;
@@ -95,6 +97,7 @@ fn main() -> Result<()> {
 
     // Top-10 recommendation, each user's latest 20% of ratings held out.
     let (train, test) = ratings.split_per_user(0.2, 0)?;
+    log::info!("[2/2] top-10: fitting explicit and implicit MF and the content filter");
     let (seen, relevant) = (train.items_by_user(), test.items_by_user());
     let rank = |m: &dyn Recommend| RankingMetrics::compute(m, &seen, &relevant, 10);
     let explicit: Arc<dyn Recommend> = Arc::new(mf(l2, Feedback::Explicit, &train)?);

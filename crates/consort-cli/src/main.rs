@@ -115,8 +115,9 @@ fn predict(args: &PredictArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn fetch(names: &[String]) -> Result<(), Failure> {
-    use consort_data::fetch::{Asset, cached, data_dir, fetch};
+fn fetch(names: &[String], verbosity: Verbosity) -> Result<(), Failure> {
+    use consort_data::fetch::{Asset, cached, data_dir, fetch_with};
+    let observer = observer(verbosity);
     let mut w = stdout();
     if names.is_empty() {
         writeln!(w, "cache: {}", data_dir().display())?;
@@ -150,7 +151,7 @@ fn fetch(names: &[String]) -> Result<(), Failure> {
         if !was_cached {
             log::info!("fetching {} ({}) ...", asset.name(), asset.describe());
         }
-        let dir = fetch(asset)?;
+        let dir = fetch_with(asset, &observer)?;
         writeln!(
             w,
             "{}: {}{}",
@@ -228,7 +229,7 @@ fn main() -> ExitCode {
     progress::init_logging(verbosity.level());
     let result = match cli.command {
         Some(Command::Predict(args)) => predict(&args),
-        Some(Command::Fetch { names }) => fetch(&names),
+        Some(Command::Fetch { names }) => fetch(&names, verbosity),
         Some(Command::Run(args)) => run(&args, verbosity),
         Some(Command::Continual(args)) => continual(&args, verbosity),
         Some(Command::Rl(args)) => rl(&args, verbosity),

@@ -77,14 +77,27 @@ impl ProgressBars {
     }
 
     fn bar(&self, label: &str, total: usize) -> ProgressBar {
+        self.styled_bar(label, total as u64, "{pos}/{len}")
+    }
+
+    /// A bar of bytes: sizes and rate in binary units.
+    fn byte_bar(&self, label: &str, total: u64) -> ProgressBar {
+        self.styled_bar(
+            label,
+            total,
+            "{binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec}",
+        )
+    }
+
+    fn styled_bar(&self, label: &str, total: u64, counts: &str) -> ProgressBar {
         let mut bars = self.bars.lock().unwrap_or_else(|p| p.into_inner());
         bars.entry(label.to_string())
             .or_insert_with(|| {
-                let bar = bars_add(ProgressBar::new(total as u64));
+                let bar = bars_add(ProgressBar::new(total));
                 bar.set_style(
-                    ProgressStyle::with_template(
-                        "{prefix:>22} [{bar:30}] {pos}/{len} eta {eta} {msg}",
-                    )
+                    ProgressStyle::with_template(&format!(
+                        "{{prefix:>22}} [{{bar:30}}] {counts} eta {{eta}} {{msg}}"
+                    ))
                     .unwrap_or_else(|_| ProgressStyle::default_bar())
                     .progress_chars("=> "),
                 );
@@ -154,6 +167,18 @@ impl Observer for ProgressBars {
                 bar.set_position(done as u64);
                 log::trace!("[{label}] {done}/{total}");
                 if done == total {
+                    self.finish(label);
+                }
+            }
+            Event::Download {
+                label,
+                bytes,
+                total,
+            } => {
+                let bar = self.byte_bar(label, total);
+                bar.set_position(bytes);
+                log::trace!("[{label}] {bytes}/{total} bytes");
+                if bytes >= total {
                     self.finish(label);
                 }
             }

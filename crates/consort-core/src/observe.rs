@@ -156,6 +156,15 @@ pub enum Event<'a> {
         /// Steps in all.
         total: usize,
     },
+    /// Bytes of a download so far (a registry client's, watched on disk).
+    Download {
+        /// What is downloaded.
+        label: &'a str,
+        /// Bytes on disk so far.
+        bytes: u64,
+        /// Bytes expected in all (the pinned file's size); `bytes == total` ends it.
+        total: u64,
+    },
 }
 
 /// Receives [`Event`]s. Observers are shared across threads, so they take `&self` (use

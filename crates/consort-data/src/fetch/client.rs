@@ -1,22 +1,36 @@
 //! Running a registry client (`pip`, `npm`, `apt-get`, `dpkg-deb`) with its network waits
 //! bounded: each client's own connect timeout and retries, a total time limit after which it
-//! is stopped, a heartbeat (the megabytes downloaded so far, logged) while it runs, and a reason
-//! when it fails.
+//! is stopped, the bytes downloaded so far (a progress bar against the pinned file's size, or a
+//! logged heartbeat) while it runs, and a reason when it fails.
 
 use std::io::Read;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use consort_core::Result;
+use consort_core::{Event, ObserverHandle, Result};
 
 use super::{Asset, fail};
 
 /// How long one registry client may run before it is stopped (`CONSORT_FETCH_TIMEOUT_S`
 /// overrides): a network that drops packets must end in an error, not a wait forever.
 pub const CLIENT_TIME_LIMIT: Duration = Duration::from_secs(900);
-/// How often a client still running is reported (the log's `info` level).
+/// How often a client still running is reported (the log's `info` level; `debug` where a
+/// progress bar shows the download).
 const CLIENT_HEARTBEAT: Duration = Duration::from_secs(5);
+/// How often a watched download's bytes are counted for its progress bar.
+const WATCH_EVERY: Duration = Duration::from_millis(250);
+
+/// A download to show as it goes: the observer told, the bar's name and the size the pinned
+/// file has (its checksum fixes it), so the bar has an end and an ETA.
+pub(super) struct Watch<'a> {
+    /// Told [`Event::Download`] as the bytes arrive.
+    pub observer: &'a ObserverHandle,
+    /// What is downloaded.
+    pub label: String,
+    /// The pinned file's size in bytes.
+    pub total: u64,
+}
 /// Each client's own timeout on a stalled connection, and its retries, in seconds: what a
 /// dropped packet costs before the client itself gives up.
 const CONNECT_TIMEOUT_S: u32 = 30;
@@ -68,14 +82,16 @@ fn bytes_below(dir: &Path) -> u64 {
 }
 
 /// Runs a registry client; a missing client, a failed run or one past the time limit
-/// ([`CLIENT_TIME_LIMIT`], stopped) is one clear error. Every [`CLIENT_HEARTBEAT`] a log line
-/// says how many megabytes it has downloaded and when it will be given up.
+/// ([`CLIENT_TIME_LIMIT`], stopped) is one clear error. A `watch`ed download's bytes in `cwd`
+/// go to its observer as they arrive; every [`CLIENT_HEARTBEAT`] a log line says how many
+/// megabytes it has downloaded and when it will be given up.
 pub(super) fn run_client(
     asset: Asset,
     program: &str,
     args: &[&str],
     cwd: &Path,
     hint: &str,
+    watch: Option<&Watch<'_>>,
 ) -> Result<()> {
     let mut command = Command::new(program);
     command.args(network_options(program)).args(args);
@@ -102,6 +118,7 @@ pub(super) fn run_client(
     let limit = client_time_limit();
     let start = Instant::now();
     let mut next_heartbeat = CLIENT_HEARTBEAT;
+    let mut next_count = Duration::ZERO;
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
@@ -122,9 +139,25 @@ pub(super) fn run_client(
                 ),
             ));
         }
+        if let Some(w) = watch.filter(|_| waited >= next_count) {
+            next_count += WATCH_EVERY;
+            // Short of the end until the client is done (a file may be written twice).
+            let bytes = bytes_below(cwd).min(w.total.saturating_sub(1));
+            w.observer.notify(&Event::Download {
+                label: &w.label,
+                bytes,
+                total: w.total,
+            });
+        }
         if waited >= next_heartbeat {
             next_heartbeat += CLIENT_HEARTBEAT;
-            log::info!(
+            let level = if watch.is_some() {
+                log::Level::Debug
+            } else {
+                log::Level::Info
+            };
+            log::log!(
+                level,
                 "  `{program}`: {:.1} MB downloaded so far ({} s; stopped after {} s)",
                 bytes_below(cwd) as f64 / 1e6,
                 waited.as_secs(),
@@ -145,6 +178,13 @@ pub(super) fn run_client(
                 str::to_string,
             );
         return Err(fail(asset, format!("`{shown}` failed ({status}): {last}")));
+    }
+    if let Some(w) = watch {
+        w.observer.notify(&Event::Download {
+            label: &w.label,
+            bytes: w.total,
+            total: w.total,
+        });
     }
     Ok(())
 }

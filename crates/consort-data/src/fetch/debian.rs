@@ -9,7 +9,7 @@ use std::path::Path;
 
 use consort_core::{ConsortError, Result};
 
-use super::{Asset, check_sha256, downloaded, fail, run_client};
+use super::{Asset, Staging, check_sha256, downloaded, fail, run_client};
 use crate::rdata::{LazyLoadDb, RFrame, RObject, read_rda};
 
 /// One data set inside a package: its R name, the label column, columns to leave out
@@ -140,6 +140,7 @@ pub(super) const MLBENCH_SOURCE: DebianSource = DebianSource {
         package: "r-cran-mlbench",
         version: "2.1-3-1",
         sha256: "2f1127f7b5e7d08703b13b52ef1976a0c355a7660d6ac575e29b87b13921bc06",
+        bytes: 1_049_188,
     },
     data_dir: "usr/lib/R/site-library/mlbench/data",
     conversion: Conversion::RDatasets(&MLBENCH),
@@ -150,6 +151,7 @@ pub(super) const MODELDATA_SOURCE: DebianSource = DebianSource {
         package: "r-cran-modeldata",
         version: "1.1.0-1",
         sha256: "66c2e08bb4bf695d972b1e72ea44d5af9ada3c42841793d3871017f7b896bf95",
+        bytes: 4_253_384,
     },
     data_dir: "usr/lib/R/site-library/modeldata/data",
     conversion: Conversion::RDatasets(&MODELDATA),
@@ -160,6 +162,7 @@ pub(super) const MASS_SOURCE: DebianSource = DebianSource {
         package: "r-cran-mass",
         version: "7.3-58.2-1",
         sha256: "7f645471246d0925798c12d5ebc3e6dd365d01836ad4587931c916f2caf0f654",
+        bytes: 1_120_992,
     },
     data_dir: "usr/lib/R/library/MASS/data",
     conversion: Conversion::RDatasets(&MASS),
@@ -170,6 +173,7 @@ pub(super) const KERNLAB_SOURCE: DebianSource = DebianSource {
         package: "r-cran-kernlab",
         version: "0.9-32-1",
         sha256: "ab09291d7de965e84f808e3ae646d7043fa87e1e30cfcebec6b95d14f6828b62",
+        bytes: 2_112_480,
     },
     data_dir: "usr/lib/R/site-library/kernlab/data",
     conversion: Conversion::RDatasets(&KERNLAB),
@@ -188,6 +192,7 @@ pub(super) const FASHION_MNIST_SOURCE: DebianSource = DebianSource {
         package: "dataset-fashion-mnist",
         version: "0.0~git20200523.55506a9-1",
         sha256: "39e172fe32dd318ebb3e512220c3beea2fa47d7e20bab348fb4e0922d6beefc0",
+        bytes: 30_900_652,
     },
     data_dir: "usr/share/datasets/fashion-mnist",
     conversion: Conversion::Gunzip(&FASHION_MNIST_FILES),
@@ -198,6 +203,7 @@ pub(super) const MOVIELENS_SOURCE: DebianSource = DebianSource {
         package: "r-cran-dslabs",
         version: "0.7.4-1",
         sha256: "c3f93382c44d4581de9561792a87b110cb239c70771cac5ad63fa0a259e71ef3",
+        bytes: 4_654_136,
     },
     data_dir: "usr/lib/R/site-library/dslabs/data",
     conversion: Conversion::MovieLens,
@@ -209,20 +215,28 @@ pub(super) struct DebianPackage {
     pub package: &'static str,
     pub version: &'static str,
     pub sha256: &'static str,
+    /// The `.deb`'s size in bytes (for the download's progress bar).
+    pub bytes: u64,
 }
 
-/// `apt-get download`s `package` into `download` (fetching the package lists first on a
-/// fresh machine, as root), checks its checksum and unpacks it into `download/tree`; returns
-/// that folder.
+/// `apt-get download`s `package` into a folder of its own under `download` (fetching the
+/// package lists first on a fresh machine, as root), checks its checksum and unpacks it into
+/// `download/tree`; returns that folder.
 pub(super) fn download_debian(
     asset: Asset,
     package: &DebianPackage,
     download: &Path,
+    staging: &Staging<'_>,
 ) -> Result<std::path::PathBuf> {
-    fs::create_dir_all(download).map_err(|e| ConsortError::io(download, e))?;
+    // Alone in its folder, so the bytes there are this download's (the tree may hold an
+    // earlier package's files).
+    let debs = download.join("deb");
+    fs::create_dir_all(&debs).map_err(|e| ConsortError::io(&debs, e))?;
     let spec = format!("{}={}", package.package, package.version);
     let hint = "this needs Debian's apt-get (or put the CSV files in the cache folder by hand)";
-    if let Err(first) = run_client(asset, "apt-get", &["download", &spec], download, hint) {
+    let watch = staging.watch(package.package, package.bytes);
+    let get = ["download", spec.as_str()];
+    if let Err(first) = run_client(asset, "apt-get", &get, &debs, hint, Some(&watch)) {
         // A fresh machine may have no package lists yet: fetch them once (as root) and retry.
         let root = std::process::Command::new("id")
             .arg("-u")
@@ -231,10 +245,10 @@ pub(super) fn download_debian(
         if !root {
             return Err(first);
         }
-        run_client(asset, "apt-get", &["update", "-qq"], download, hint)?;
-        run_client(asset, "apt-get", &["download", &spec], download, hint)?;
+        run_client(asset, "apt-get", &["update", "-qq"], &debs, hint, None)?;
+        run_client(asset, "apt-get", &get, &debs, hint, Some(&watch))?;
     }
-    let deb = downloaded(asset, download, ".deb")?;
+    let deb = downloaded(asset, &debs, ".deb")?;
     check_sha256(asset, &deb, package.sha256)?;
     let tree = download.join("tree");
     run_client(
@@ -243,16 +257,21 @@ pub(super) fn download_debian(
         &["-x", &deb.to_string_lossy(), &tree.to_string_lossy()],
         download,
         "dpkg-deb comes with Debian's dpkg",
+        None,
     )?;
-    fs::remove_file(&deb).map_err(|e| ConsortError::io(&deb, e))?;
+    fs::remove_dir_all(&debs).map_err(|e| ConsortError::io(&debs, e))?;
     Ok(tree)
 }
 
 /// Downloads, checks and unpacks the package into `staging/download`, converts its data
 /// sets into `staging/<name>.csv`.
-pub(super) fn fetch_debian(asset: Asset, source: &DebianSource, staging: &Path) -> Result<()> {
+pub(super) fn fetch_debian(
+    asset: Asset,
+    source: &DebianSource,
+    staging: &Staging<'_>,
+) -> Result<()> {
     let download = staging.join("download");
-    let tree = download_debian(asset, &source.package, &download)?;
+    let tree = download_debian(asset, &source.package, &download, staging)?;
     let data = tree.join(source.data_dir);
     match &source.conversion {
         Conversion::RDatasets(sets) => r_datasets(asset, &data, sets, staging)?,

@@ -13,10 +13,12 @@ use std::path::Path;
 
 use consort_core::{ConsortError, Result};
 
-use super::{Asset, check_sha256, extract_from_tarball, fail, npm_pack};
+use super::{Asset, Staging, check_sha256, extract_from_tarball, fail, npm_pack};
 
 const EMOJI_JSON_SHA256: &str = "1d602e65be88772bf8cc368ce16b855d719eeddbafe128d471b80203f494d29f";
 const SHEET_SHA256: &str = "97d309a9720384ff99150e5f64de49eead606e9bf2fc2117f2da90029e64334b";
+/// The npm tarball's size in bytes (for the download's progress bar).
+const EMOJI_TARBALL_BYTES: u64 = 74_344_091;
 /// Pixels per side of one emoji in the sheet, and the cell (1 px of padding on each side).
 pub const EMOJI_SIDE: usize = 16;
 const CELL: usize = EMOJI_SIDE + 2;
@@ -144,12 +146,13 @@ fn cut(sheet: &(usize, usize, Vec<u8>), x: usize, y: usize) -> Option<Vec<u8>> {
 }
 
 /// `npm pack`, checksums, the sheet cut into images, `emoji.csv` written.
-pub(super) fn fetch_emoji(staging: &Path) -> Result<()> {
+pub(super) fn fetch_emoji(staging: &Staging<'_>) -> Result<()> {
     let asset = Asset::Emoji;
     let (download, tarball) = npm_pack(
         asset,
         staging,
         "emoji-datasource-google@16.0.0",
+        EMOJI_TARBALL_BYTES,
         "emoji.csv",
     )?;
     extract_from_tarball(

@@ -14,7 +14,7 @@ use ab_glyph::{Font, FontRef, PxScale, point};
 use consort_core::{ConsortError, Result};
 
 use super::debian::{DebianPackage, download_debian};
-use super::{Asset, fail};
+use super::{Asset, Staging, fail};
 use crate::csv::{CsvOptions, LabelColumn, read_csv};
 use crate::dataset::Dataset;
 
@@ -33,31 +33,35 @@ const FONT_PACKAGES: [DebianPackage; 4] = [
         package: "fonts-urw-base35",
         version: "20200910-7",
         sha256: "93e4997c99c4c31ea88c5d37e2259af0a0c826b9358931d5a69f794f7f0c73ac",
+        bytes: 10_803_036,
     },
     DebianPackage {
         package: "fonts-dejavu-core",
         version: "2.37-6",
         sha256: "8892669e51aab4dc56682c8e39d8ddb7d70fad83c369344e1e240bf3ca22bb76",
+        bytes: 1_067_728,
     },
     DebianPackage {
         package: "fonts-liberation",
         version: "1:1.07.4-11",
         sha256: "efd381517f958b01969343634ffcbdd60056be7779af84c6f53a005090430204",
+        bytes: 827_812,
     },
     DebianPackage {
         package: "fonts-freefont-ttf",
         version: "20120503-10",
         sha256: "4ca1c21ebc479198a3a5879d236c8317d6f7b2f1c403f7890e24c02eead05615",
+        bytes: 2_552_432,
     },
 ];
 
 /// Downloads the font packages, renders `glyphs.csv` into `staging`.
-pub(super) fn fetch_glyphs(staging: &Path) -> Result<()> {
+pub(super) fn fetch_glyphs(staging: &Staging<'_>) -> Result<()> {
     let asset = Asset::Glyphs;
     let download = staging.join("download");
     // Every package unpacks into the same tree under `download`.
     for package in &FONT_PACKAGES {
-        download_debian(asset, package, &download)?;
+        download_debian(asset, package, &download, staging)?;
     }
     let fonts = font_files(&download)?;
     let (classes, images) = write_glyphs_csv(asset, &fonts, &staging.join("glyphs.csv"))?;

