@@ -5,7 +5,7 @@
 //!
 //! `cargo run --release -p consort-examples --example attention`
 
-use consort_core::{BackendKind, Result};
+use consort_core::Result;
 use consort_data::batch::rows_to_tensor;
 use consort_data::synthetic::{order_sequences, order_task, order_vocab_size};
 use consort_eval::model_accuracy;
@@ -21,7 +21,7 @@ fn main() -> Result<()> {
     let source = order_sequences(1200, LEN, 8, 1)?;
     let target = order_sequences(300, LEN, 20, 2)?;
     let test = order_sequences(400, LEN, 20, 3)?;
-    let plain = BackendKind::default_kind()?.device()?;
+    let plain = consort_examples::backend()?.device()?;
     let spec = TransformerClassifierConfig::new(vocab)
         .with_d_ff(128)
         .with_attention_pooling(true);

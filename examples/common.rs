@@ -35,6 +35,19 @@ pub fn progress() -> consort_core::ObserverHandle {
     }
 }
 
+/// The backend an example's networks run on: `--backend NAME` on its command line (flex,
+/// ndarray or wgpu, where compiled in), else `CONSORT_BACKEND`, else the first CPU backend.
+pub fn backend() -> consort_core::Result<consort_core::BackendKind> {
+    let args: Vec<String> = std::env::args().collect();
+    let given = args
+        .iter()
+        .position(|a| a == "--backend")
+        .and_then(|i| args.get(i + 1))
+        .map(|name| name.parse())
+        .transpose()?;
+    consort_core::BackendKind::chosen(given)
+}
+
 /// A score formatted with four decimals.
 pub fn f4(x: f64) -> String {
     format!("{x:.4}")

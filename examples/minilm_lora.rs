@@ -16,7 +16,7 @@
 
 use std::time::Instant;
 
-use consort_core::{BackendKind, ConsortError, Fit, Matrix};
+use consort_core::{ConsortError, Fit, Matrix};
 use consort_data::fetch::{Asset, fetch_with};
 use consort_data::{Dataset, TextDataset};
 use consort_eval::model_accuracy;
@@ -115,7 +115,7 @@ fn fine_tune_row(
     train: &Dataset,
     test: &Dataset,
 ) -> consort_core::Result<Vec<String>> {
-    let device = BackendKind::Flex.device()?.autodiff();
+    let device = consort_examples::backend()?.device()?.autodiff();
     let bert = Bert::from_safetensors(minilm.config(), &dir.join("model.safetensors"), &device)?;
     let model = BertClassifier::new(bert, 2, &device);
     let layers = minilm.config().num_hidden_layers;
@@ -190,7 +190,7 @@ fn main() -> consort_core::Result<()> {
     let progress = consort_examples::progress();
     let o = Options::parse()?;
     let dir = fetch_with(Asset::MiniLm, &progress)?;
-    let device = BackendKind::Flex.device()?;
+    let device = consort_examples::backend()?.device()?;
     let minilm = MiniLm::load(&dir, o.tokens, &device)?;
     let header = ["model", "trained weights", "test accuracy", "fit (s)"];
     let (test_ids, test_emb) = rows(&minilm, &imdb_subset("test.csv", o.test_per_class)?)?;

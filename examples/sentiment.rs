@@ -20,7 +20,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use consort_core::{BackendKind, Classifier, ClassifierEstimator, Matrix};
+use consort_core::{Classifier, ClassifierEstimator, Matrix};
 use consort_data::{Dataset, TextDataset, TfidfConfig, TfidfVectorizer};
 use consort_ensemble::{
     AverageEnsemble, CalibrationTarget, Cascade, Confidence, Member, NamedEstimator, OutOfFold,
@@ -45,7 +45,7 @@ fn main() -> consort_core::Result<()> {
     let progress = consort_examples::progress();
     let train_text = imdb_subset("train.csv", TRAIN_PER_CLASS)?;
     let test_text = imdb_subset("test.csv", TEST_PER_CLASS)?;
-    let device = BackendKind::Flex.device()?;
+    let device = consort_examples::backend()?.device()?;
     let minilm = minilm_from_cache(MAX_TOKENS, &device)?;
 
     // The large model extracts: token ids (for the from-scratch networks) and embeddings.

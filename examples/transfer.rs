@@ -9,7 +9,7 @@
 
 use burn::module::Module;
 use consort_core::seed::seeded;
-use consort_core::{BackendKind, Result, burn};
+use consort_core::{Result, burn};
 use consort_data::{
     Dataset, ImageShape, StandardScaler, embedded, shifted_copies, train_test_split,
 };
@@ -61,7 +61,7 @@ fn main() -> Result<()> {
         scaler.transform_dataset(&test.with_classes(5..10, None, 0)?)?,
         scaler.transform_dataset(&train.with_classes(5..10, None, 0)?)?,
     );
-    let device = BackendKind::default_kind()?.device()?.autodiff();
+    let device = consort_examples::backend()?.device()?.autodiff();
     // One network for every row.
     let config = CnnConfig::new();
     let pretrained = NetworkEstimator::new(config.clone(), TrainConfig::new().with_epochs(15))

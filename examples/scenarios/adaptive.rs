@@ -7,7 +7,7 @@
 //! and the controller's trends).
 
 use consort_core::seed::seeded;
-use consort_core::{BackendKind, EpochRecord, Matrix, Result};
+use consort_core::{EpochRecord, Matrix, Result};
 use consort_data::{
     Dataset, ImageShape, StandardScaler, embedded, shifted_copies, train_test_split,
 };
@@ -110,7 +110,7 @@ pub fn adaptive_on_digits(seed: u64) -> Result<Vec<ScenarioOutcome>> {
     .fit_with_history(&source)?
     .1
     .model;
-    let device = BackendKind::default_kind()?.device()?.autodiff();
+    let device = crate::backend()?.device()?.autodiff();
     let target_test = test.with_classes(5..10, None, 0)?;
     let all_target = train.with_classes(5..10, None, 0)?;
     let scenarios = [

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use consort_core::{BackendKind, Classifier, ClassifierEstimator, Fit, Matrix, ObserverHandle};
+use consort_core::{Classifier, ClassifierEstimator, Fit, Matrix, ObserverHandle};
 use consort_data::{Dataset, TextDataset, TfidfConfig, TfidfVectorizer};
 use consort_ensemble::{Member, NamedEstimator, OutOfFold, StackingClassifier, StackingConfig};
 use consort_eval::model_accuracy;
@@ -137,7 +137,7 @@ impl SentimentViews {
         )?;
         let (labelled_text, unlabelled_text) = split_labelled(all, sizes.labelled_per_class);
         let test_text = imdb_subset("test.csv", sizes.test_per_class)?;
-        let minilm = minilm_from_cache(sizes.max_tokens, &BackendKind::Flex.device()?)?;
+        let minilm = minilm_from_cache(sizes.max_tokens, &crate::backend()?.device()?)?;
         let embed = |texts: &[String]| {
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
             minilm.embed(&refs, 32, &ObserverHandle::none())

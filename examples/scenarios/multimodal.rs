@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use consort_core::{BackendKind, ObserverHandle};
+use consort_core::ObserverHandle;
 use consort_core::{Classifier, Fit, Matrix, Result};
 use consort_data::fetch::{Asset, EMOJI_SIDE, fetch};
 use consort_data::tfidf::{TfidfConfig, TfidfVectorizer};
@@ -137,7 +137,7 @@ pub fn multimodal_on_emoji(seed: u64, encoder: TextEncoder) -> Result<Multimodal
     let encode: Box<TextFeatures> = match encoder {
         TextEncoder::MiniLm => {
             // The encoder is frozen and sees no labels: embedding every text is no leak.
-            let minilm = minilm_from_cache(32, &BackendKind::Flex.device()?)?;
+            let minilm = minilm_from_cache(32, &crate::backend()?.device()?)?;
             Box::new(move |s: &ImageTextSet| {
                 let texts: Vec<&str> = s.texts.iter().map(String::as_str).collect();
                 minilm.embed(&texts, 64, &ObserverHandle::none())

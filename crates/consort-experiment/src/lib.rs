@@ -67,7 +67,7 @@ pub use config::{
     Role, SequenceParams,
 };
 pub use predict::{Predictions, default_predictions_path, predict_csv, predict_csv_with_id};
-pub use prepare::{Prepared, Preprocessing, TextViews, prepare, prepare_observed};
+pub use prepare::{Prepared, Preprocessing, TextViews, prepare, prepare_observed, prepare_on};
 pub use run::{Experiment, ExperimentOutcome};
 pub use saved::SavedModel;
 pub use selection::{Candidate, Selection};

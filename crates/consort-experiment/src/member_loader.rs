@@ -58,11 +58,7 @@ pub(crate) fn load_member(dir: &Path) -> Result<Arc<dyn Classifier>> {
     }
     use consort_models as m;
     let kind = ModelKind::from_key(&file.kind).map_err(|_| {
-        ConsortError::Serialization(format!(
-            "{}: unknown member kind {:?}",
-            dir.display(),
-            file.kind
-        ))
+        ConsortError::serialization_at(dir, format!("unknown member kind {:?}", file.kind))
     })?;
     match kind {
         ModelKind::Mlp(_) => network::<MlpSpec>(file, dir, &path),

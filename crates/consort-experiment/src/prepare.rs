@@ -23,9 +23,20 @@ pub fn prepare_observed(
     seed: u64,
     observer: &consort_core::ObserverHandle,
 ) -> Result<Prepared> {
+    prepare_on(data, seed, None, observer)
+}
+
+/// [`prepare_observed`] with text mode's encoder on `backend` (the run's; `None`: the default
+/// backend).
+pub fn prepare_on(
+    data: &DataConfig,
+    seed: u64,
+    backend: Option<consort_core::BackendKind>,
+    observer: &consort_core::ObserverHandle,
+) -> Result<Prepared> {
     data_check(data)?;
     if let Some(column) = &data.text {
-        return crate::text::prepare_text(data, column, seed, observer);
+        return crate::text::prepare_text(data, column, seed, backend, observer);
     }
     if let Some(name) = &data.embedded {
         return prepare_embedded(name, data, seed);

@@ -160,10 +160,10 @@ pub(crate) fn save_selected(
         let loaded = SavedModel::load(&staging)?;
         let (proba, predicted) = loaded.model.predict_with_proba(test.features())?;
         if predictions_csv(&proba, &predicted, &preprocessing.class_names) != csv {
-            return Err(ConsortError::Serialization(format!(
-                "{name}: the model loaded back from {} does not reproduce the run's predictions",
-                staging.display()
-            )));
+            return Err(ConsortError::serialization_at(
+                &staging,
+                format!("{name}: the model loaded back does not reproduce the run's predictions"),
+            ));
         }
         write_atomic(&staging.join("predictions.csv"), csv.as_bytes())?;
         std::fs::rename(&staging, dir).map_err(|e| ConsortError::io(dir, e))
@@ -210,11 +210,13 @@ impl SavedModel {
         }
         let manifest: Manifest = validated(load_json(&manifest_path)?, &manifest_path)?;
         if manifest.format != FORMAT {
-            return Err(ConsortError::Serialization(format!(
-                "{}: model format {} (this build reads {FORMAT})",
-                dir.display(),
-                manifest.format
-            )));
+            return Err(ConsortError::serialization_at(
+                dir,
+                format!(
+                    "model format {} (this build reads {FORMAT})",
+                    manifest.format
+                ),
+            ));
         }
         let members = manifest
             .members
@@ -260,12 +262,14 @@ impl SavedModel {
             });
         }
         if model.n_features() != manifest.preprocessing.feature_names.len() {
-            return Err(ConsortError::Serialization(format!(
-                "{}: the model takes {} features, its preprocessing makes {}",
-                dir.display(),
-                model.n_features(),
-                manifest.preprocessing.feature_names.len()
-            )));
+            return Err(ConsortError::serialization_at(
+                dir,
+                format!(
+                    "the model takes {} features, its preprocessing makes {}",
+                    model.n_features(),
+                    manifest.preprocessing.feature_names.len()
+                ),
+            ));
         }
         Ok(Self {
             name: manifest.name,

@@ -17,7 +17,7 @@ use crate::combine::{self, BuiltCombiner, FittedCombiner, Stage};
 use crate::config::{CombinerKind, MemberSet, Role};
 use crate::members::{MemberEstimator, SaveableClassifier};
 use crate::preflight;
-use crate::prepare::{Prepared, prepare_observed};
+use crate::prepare::{Prepared, prepare_on};
 use crate::run::Experiment;
 use crate::run_dir::StagedRun;
 use crate::sections::{cascade_name, cascade_section};
@@ -44,7 +44,8 @@ impl Experiment {
     /// folder: an unwritable or wrong `--out` fails here, before any fitting.
     pub(crate) fn prepare(&self) -> Result<(Prepared, BackendKind, Option<StagedRun>)> {
         let cfg = &self.config;
-        let prepared = prepare_observed(&cfg.data, cfg.seed, &self.observer)?;
+        // Text mode's encoder runs on the run's backend.
+        let prepared = prepare_on(&cfg.data, cfg.seed, cfg.backend, &self.observer)?;
         let (train, test) = (&prepared.train, &prepared.test);
         preflight::check_rows(cfg, train, test)?;
         preflight::check_memory(cfg, train, test)?;

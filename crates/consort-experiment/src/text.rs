@@ -17,6 +17,7 @@ pub(crate) fn prepare_text(
     data: &DataConfig,
     column: &str,
     seed: u64,
+    backend: Option<consort_core::BackendKind>,
     observer: &ObserverHandle,
 ) -> Result<Prepared> {
     let path = data.csv.as_ref().ok_or_else(|| {
@@ -52,51 +53,36 @@ pub(crate) fn prepare_text(
         ));
     }
     let k = all.class_names.len();
-    let (train, test) =
-        match &data.test {
-            Some(t) => {
-                let given = read(t)?;
-                let labels =
-                    given
-                        .labels
-                        .iter()
-                        .map(|&l| {
-                            let name = &given.class_names[l];
-                            all.class_names.iter().position(|c| c == name).ok_or_else(|| {
-                        ConsortError::InvalidInput(format!(
-                            "{}: label {name:?} is not a class of the training data {:?}",
-                            t.display(),
-                            all.class_names
-                        ))
-                    })
-                        })
-                        .collect::<Result<Vec<_>>>()?;
-                (
-                    all.clone(),
-                    TextDataset {
-                        texts: given.texts,
-                        labels,
-                        class_names: all.class_names.clone(),
-                    },
-                )
-            }
-            None => {
-                if k < 2 {
-                    return Err(ConsortError::TooFewClasses(format!(
-                        "{} has {k} class; a classifier needs at least 2",
-                        path.display()
-                    )));
-                }
-                let (tr, te) = stratified_indices(&all.labels, k, data.test_fraction.get(), seed)?;
-                let pick = |idx: &[usize]| TextDataset {
-                    texts: idx.iter().map(|&i| all.texts[i].clone()).collect(),
-                    labels: idx.iter().map(|&i| all.labels[i]).collect(),
+    let (train, test) = match &data.test {
+        Some(t) => {
+            let given = read(t)?;
+            let labels = training_classes(&given, &all.class_names, t)?;
+            (
+                all.clone(),
+                TextDataset {
+                    texts: given.texts,
+                    labels,
                     class_names: all.class_names.clone(),
-                };
-                (pick(&tr), pick(&te))
+                },
+            )
+        }
+        None => {
+            if k < 2 {
+                return Err(ConsortError::TooFewClasses(format!(
+                    "{} has {k} class; a classifier needs at least 2",
+                    path.display()
+                )));
             }
-        };
-    views(data, column, path, train, test, observer)
+            let (tr, te) = stratified_indices(&all.labels, k, data.test_fraction.get(), seed)?;
+            let pick = |idx: &[usize]| TextDataset {
+                texts: idx.iter().map(|&i| all.texts[i].clone()).collect(),
+                labels: idx.iter().map(|&i| all.labels[i]).collect(),
+                class_names: all.class_names.clone(),
+            };
+            (pick(&tr), pick(&te))
+        }
+    };
+    views(data, column, path, (train, test), backend, observer)
 }
 
 #[cfg(feature = "text")]
@@ -104,14 +90,14 @@ fn views(
     data: &DataConfig,
     column: &str,
     path: &std::path::Path,
-    train: TextDataset,
-    test: TextDataset,
+    (train, test): (TextDataset, TextDataset),
+    backend: Option<consort_core::BackendKind>,
     observer: &ObserverHandle,
 ) -> Result<Prepared> {
     use consort_core::{BackendKind, Matrix};
     use consort_data::Dataset;
 
-    let device = BackendKind::default_kind()?.device()?;
+    let device = BackendKind::chosen(backend)?.device()?;
     let minilm = consort_models::nn::minilm_from_cache(data.max_tokens, &device)?;
     let start = std::time::Instant::now();
     let build = |set: &TextDataset| -> Result<Dataset> {
@@ -179,12 +165,39 @@ fn views(
     _: &DataConfig,
     _: &str,
     _: &std::path::Path,
-    _: TextDataset,
-    _: TextDataset,
+    _: (TextDataset, TextDataset),
+    _: Option<consort_core::BackendKind>,
     _: &ObserverHandle,
 ) -> Result<Prepared> {
     Err(ConsortError::config(
         "text columns need MiniLM: build consort-experiment with its `text` feature (the \
          consort command has it)",
     ))
+}
+
+/// The test file's labels as classes of the training data; a label the training data lacks is
+/// an error at its row (the header is line 1).
+fn training_classes(
+    given: &TextDataset,
+    classes: &[String],
+    path: &std::path::Path,
+) -> Result<Vec<usize>> {
+    given
+        .labels
+        .iter()
+        .enumerate()
+        .map(|(row, &l)| {
+            let name = &given.class_names[l];
+            classes
+                .iter()
+                .position(|c| c == name)
+                .ok_or_else(|| ConsortError::Parse {
+                    source_name: path.display().to_string(),
+                    line: row + 2,
+                    message: format!(
+                        "label {name:?} is not a class of the training data {classes:?}"
+                    ),
+                })
+        })
+        .collect()
 }

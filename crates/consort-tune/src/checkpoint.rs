@@ -153,11 +153,13 @@ impl Checkpoint {
     pub fn state(&self) -> Result<LoopState> {
         let state: LoopState = load_json(&self.path.join(STATE_FILE))?;
         if state.format != FORMAT {
-            return Err(ConsortError::Serialization(format!(
-                "{} has checkpoint format {}, this build reads {FORMAT}",
-                self.path.display(),
-                state.format
-            )));
+            return Err(ConsortError::serialization_at(
+                &self.path,
+                format!(
+                    "checkpoint format {}, this build reads {FORMAT}",
+                    state.format
+                ),
+            ));
         }
         Ok(state)
     }

@@ -44,12 +44,16 @@ impl ParquetRows {
         let mut kept = Vec::new();
         for field in schema.get_fields() {
             if !field.is_primitive() {
-                return Err(ConsortError::InvalidInput(format!(
-                    "{}: column {:?} is nested (a struct, list or map); Consort reads flat \
-                     tables: flatten it or leave it out when writing the file",
-                    path.display(),
-                    field.name()
-                )));
+                // Where a CSV file's header errors point: line 1.
+                return Err(ConsortError::Parse {
+                    source_name: path.display().to_string(),
+                    line: 1,
+                    message: format!(
+                        "column {:?} is nested (a struct, list or map); Consort reads flat \
+                         tables: flatten it or leave it out when writing the file",
+                        field.name()
+                    ),
+                });
             }
             let index = field.name().starts_with(PANDAS_INDEX_PREFIX);
             kept.push(!index);

@@ -117,8 +117,7 @@ pub(super) fn run_client(
     });
     let limit = client_time_limit();
     let start = Instant::now();
-    let mut next_heartbeat = CLIENT_HEARTBEAT;
-    let mut next_count = Duration::ZERO;
+    let mut reporter = Reporter::new(program, cwd, watch, limit);
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
@@ -139,31 +138,7 @@ pub(super) fn run_client(
                 ),
             ));
         }
-        if let Some(w) = watch.filter(|_| waited >= next_count) {
-            next_count += WATCH_EVERY;
-            // Short of the end until the client is done (a file may be written twice).
-            let bytes = bytes_below(cwd).min(w.total.saturating_sub(1));
-            w.observer.notify(&Event::Download {
-                label: &w.label,
-                bytes,
-                total: w.total,
-            });
-        }
-        if waited >= next_heartbeat {
-            next_heartbeat += CLIENT_HEARTBEAT;
-            let level = if watch.is_some() {
-                log::Level::Debug
-            } else {
-                log::Level::Info
-            };
-            log::log!(
-                level,
-                "  `{program}`: {:.1} MB downloaded so far ({} s; stopped after {} s)",
-                bytes_below(cwd) as f64 / 1e6,
-                waited.as_secs(),
-                limit.as_secs()
-            );
-        }
+        reporter.tick(waited);
         std::thread::sleep(Duration::from_millis(50));
     };
     let stderr = reader.join().unwrap_or_default();
@@ -179,12 +154,72 @@ pub(super) fn run_client(
             );
         return Err(fail(asset, format!("`{shown}` failed ({status}): {last}")));
     }
-    if let Some(w) = watch {
-        w.observer.notify(&Event::Download {
-            label: &w.label,
-            bytes: w.total,
-            total: w.total,
+    reporter.done();
+    Ok(())
+}
+
+/// What a running client's wait reports: its download's bytes to the watch's observer, and a
+/// heartbeat log line (`info`, or `debug` where a bar shows the bytes).
+struct Reporter<'a> {
+    program: &'a str,
+    cwd: &'a Path,
+    watch: Option<&'a Watch<'a>>,
+    limit: Duration,
+    next_count: Duration,
+    next_heartbeat: Duration,
+}
+
+impl<'a> Reporter<'a> {
+    fn new(program: &'a str, cwd: &'a Path, watch: Option<&'a Watch<'a>>, limit: Duration) -> Self {
+        Self {
+            program,
+            cwd,
+            watch,
+            limit,
+            next_count: Duration::ZERO,
+            next_heartbeat: CLIENT_HEARTBEAT,
+        }
+    }
+
+    fn tick(&mut self, waited: Duration) {
+        if let Some(w) = self.watch.filter(|_| waited >= self.next_count) {
+            self.next_count += WATCH_EVERY;
+            // Short of the end until the client is done (a file may be written twice).
+            let bytes = bytes_below(self.cwd).min(w.total.saturating_sub(1));
+            w.notify(bytes);
+        }
+        if waited >= self.next_heartbeat {
+            self.next_heartbeat += CLIENT_HEARTBEAT;
+            let level = if self.watch.is_some() {
+                log::Level::Debug
+            } else {
+                log::Level::Info
+            };
+            log::log!(
+                level,
+                "  `{}`: {:.1} MB downloaded so far ({} s; stopped after {} s)",
+                self.program,
+                bytes_below(self.cwd) as f64 / 1e6,
+                waited.as_secs(),
+                self.limit.as_secs()
+            );
+        }
+    }
+
+    /// The client succeeded: the download is whole.
+    fn done(&self) {
+        if let Some(w) = self.watch {
+            w.notify(w.total);
+        }
+    }
+}
+
+impl Watch<'_> {
+    fn notify(&self, bytes: u64) {
+        self.observer.notify(&Event::Download {
+            label: &self.label,
+            bytes,
+            total: self.total,
         });
     }
-    Ok(())
 }

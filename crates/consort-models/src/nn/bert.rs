@@ -81,10 +81,10 @@ impl BertConfig {
         if let Some(act) = hf.hidden_act.as_deref()
             && act != "gelu"
         {
-            return Err(ConsortError::Serialization(format!(
-                "{}: hidden_act {act:?}; this encoder implements BERT's exact gelu",
-                path.display()
-            )));
+            return Err(ConsortError::serialization_at(
+                path,
+                format!("hidden_act {act:?}; this encoder implements BERT's exact gelu"),
+            ));
         }
         let config = Self {
             vocab_size: hf.vocab_size,
@@ -241,30 +241,24 @@ impl Bert {
                 .iter()
                 .map(|(path, _)| path.clone())
                 .collect();
-            return Err(ConsortError::Serialization(format!(
-                "{} does not fill the encoder: {} tensors missing ({}{})",
-                path.display(),
-                missing.len(),
-                missing
-                    .iter()
-                    .take(5)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                if missing.len() > 5 { ", ..." } else { "" }
-            )));
+            return Err(ConsortError::serialization_at(
+                path,
+                format!(
+                    "does not fill the encoder: {} tensors missing ({}{})",
+                    missing.len(),
+                    missing
+                        .iter()
+                        .take(5)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    if missing.len() > 5 { ", ..." } else { "" }
+                ),
+            ));
         }
         if !result.errors.is_empty() {
-            return Err(ConsortError::Serialization(format!(
-                "{}: {}",
-                path.display(),
-                result
-                    .errors
-                    .iter()
-                    .map(|e| format!("{e:?}"))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            )));
+            let errors: Vec<String> = result.errors.iter().map(|e| format!("{e:?}")).collect();
+            return Err(ConsortError::serialization_at(path, errors.join("; ")));
         }
         Ok(model)
     }

@@ -135,12 +135,14 @@ impl<M: Network> NetworkClassifier<M> {
     {
         let manifest: Manifest<S> = load_manifest(dir)?;
         if manifest.architecture != manifest.spec.name() {
-            return Err(ConsortError::Serialization(format!(
-                "{} holds a {} network, not a {}",
-                dir.display(),
-                manifest.architecture,
-                manifest.spec.name()
-            )));
+            return Err(ConsortError::serialization_at(
+                dir,
+                format!(
+                    "holds a {} network, not a {}",
+                    manifest.architecture,
+                    manifest.spec.name()
+                ),
+            ));
         }
         let model = manifest
             .spec

@@ -4,8 +4,11 @@
 //! put 15% of the time there (6 layers x 32 x 128 x 1536 activations per batch). Outside
 //! autodiff this module evaluates the same function with a rational approximation of `erf`
 //! (the one XLA and Eigen use for `f32`, a few ulp from the exact value) in a loop the compiler
-//! vectorises, over both cores. Under autodiff (fine-tuning) burn's own GELU keeps the
-//! gradient.
+//! vectorises, over both cores, on flex tensors only. Under autodiff (fine-tuning) burn's own
+//! GELU keeps the gradient; on other backends burn's GELU keeps the tensor on its device.
+
+// Without the flex backend only burn's GELU is used.
+#![cfg_attr(not(feature = "flex"), allow(dead_code, unused_imports))]
 
 use burn::tensor::{DType, Tensor, TensorData};
 use rayon::prelude::*;
@@ -40,20 +43,32 @@ fn gelu_in_place(values: &mut [f32]) {
     });
 }
 
-/// GELU of `x`: the fast loop on plain tensors, burn's differentiable GELU under autodiff.
+/// GELU of `x`: the fast loop on plain flex tensors (the CPU backend, whose memory is the
+/// host's: no copy to a device and back), burn's GELU everywhere else: under autodiff (it keeps
+/// the gradient), for other float types, and on every other backend, where the tensor stays on
+/// its device.
 pub(crate) fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
-    // Autodiff needs burn's op for the gradient; other float types keep burn's too.
-    if x.is_autodiff() || x.dtype() != DType::F32 {
-        return burn::tensor::activation::gelu(x);
+    #[cfg(feature = "flex")]
+    if let Some(out) = flex_gelu(&x) {
+        return out;
     }
-    let device = x.device();
+    burn::tensor::activation::gelu(x)
+}
+
+/// The fast loop, when `x` is a plain f32 flex tensor.
+#[cfg(feature = "flex")]
+fn flex_gelu<const D: usize>(x: &Tensor<D>) -> Option<Tensor<D>> {
+    use burn::backend::Flex;
+    use burn::backend::flex::FlexTensor;
+    if x.is_autodiff() || x.dtype() != DType::F32 {
+        return None;
+    }
     let shape = x.shape();
-    let mut values = match x.clone().into_data().try_into_vec::<f32>() {
-        Ok(v) => v,
-        Err(_) => return burn::tensor::activation::gelu(x),
-    };
+    let primitive: FlexTensor = x.clone().try_into_primitive::<Flex>().ok()?;
+    let mut values = primitive.to_contiguous().as_slice::<f32>()?.to_vec();
     gelu_in_place(&mut values);
-    Tensor::from_data(TensorData::new(values, shape), &device)
+    let out = FlexTensor::from_data(TensorData::new(values, shape));
+    Some(Tensor::from_primitive::<Flex>(out))
 }
 
 #[cfg(test)]

@@ -122,12 +122,14 @@ impl MiniLm {
         }
         let tokenizer = WordPieceTokenizer::from_file(&dir.join("tokenizer.json"), max_len)?;
         if tokenizer.vocab_size() != config.vocab_size {
-            return Err(ConsortError::Serialization(format!(
-                "{}: the tokenizer has {} tokens, the model {}",
-                dir.display(),
-                tokenizer.vocab_size(),
-                config.vocab_size
-            )));
+            return Err(ConsortError::serialization_at(
+                dir,
+                format!(
+                    "the tokenizer has {} tokens, the model {}",
+                    tokenizer.vocab_size(),
+                    config.vocab_size
+                ),
+            ));
         }
         let bert = Bert::from_safetensors(&config, &dir.join("model.safetensors"), device)?;
         Ok(Self {

@@ -81,11 +81,13 @@ impl MfRecommender {
     pub fn load(dir: &Path, device: &Device) -> Result<Self> {
         let manifest: Manifest = load_manifest(dir)?;
         if manifest.architecture != ARCHITECTURE {
-            return Err(ConsortError::Serialization(format!(
-                "{} holds a {} network, not a {ARCHITECTURE}",
-                dir.display(),
-                manifest.architecture
-            )));
+            return Err(ConsortError::serialization_at(
+                dir,
+                format!(
+                    "holds a {} network, not a {ARCHITECTURE}",
+                    manifest.architecture
+                ),
+            ));
         }
         let model = load_weights(manifest.config.try_init(device)?, dir)?;
         Ok(Self::new(model, device.clone(), manifest.config))
