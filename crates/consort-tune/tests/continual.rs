@@ -350,3 +350,121 @@ fn incremental_updates_continue_the_optimiser_like_one_long_run() {
     assert!(carried_gap < 1e-3, "{carried_gap}");
     assert!(restarted_gap > 0.05, "{restarted_gap}");
 }
+
+/// Rounds to a target: the driver feeds an incremental MLP 100-row chunks of the training
+/// stream and stops at the first round whose held-out accuracy reaches 0.90, having used part
+/// of the stream, and the accuracy it stopped at holds on the test rows it never saw (within 3
+/// points). The target, the chunk size and the 10 epochs per round were fixed before any run
+/// and not tuned; the chunk orders are seeds 0-2.
+#[test]
+fn incremental_rounds_stop_at_the_target_with_part_of_the_stream() {
+    use consort_core::ParamGuard;
+    use consort_tune::NetworkEstimator;
+    use consort_tune::continual::{
+        IncrementalNetwork, RoundsConfig, RoundsStop, chunked_stream, holdout_accuracy,
+        rounds_to_target,
+    };
+    let (train, test) = digits();
+    let (stream_rows, holdout) = train_test_split(&train, 0.2, 0).unwrap();
+    let target = RoundsConfig::accuracy(0.90, 20).checked().unwrap();
+    for seed in 0..3 {
+        let chunks = chunked_stream(&stream_rows, 100, seed).unwrap();
+        let total: usize = chunks.iter().map(Dataset::len).sum();
+        let mut net =
+            IncrementalNetwork::new(NetworkEstimator::new(mlp(), cfg()), train.n_features(), 10)
+                .unwrap();
+        let report = rounds_to_target(
+            &mut net,
+            chunks.into_iter().map(Ok),
+            &holdout,
+            &target,
+            holdout_accuracy,
+            &ObserverHandle::none(),
+        )
+        .unwrap();
+        let scores: Vec<String> = report
+            .rounds
+            .iter()
+            .map(|r| format!("{:.3}", r.score))
+            .collect();
+        let on_test = holdout_accuracy(&net, &test).unwrap();
+        eprintln!(
+            "seed {seed}: {} rounds, {} of {total} rows, held-out {}, test {on_test:.4}",
+            report.rounds.len(),
+            report.rows_used(),
+            scores.join(" ")
+        );
+        assert_eq!(report.stop, RoundsStop::TargetReached);
+        assert_eq!(net.updates(), report.rounds.len());
+        let (last, earlier) = report.rounds.split_last().unwrap();
+        assert!(last.score >= 0.90 && earlier.iter().all(|r| r.score < 0.90));
+        assert!(
+            report.rows_used() < total,
+            "stopped before the stream ran out: {} of {total}",
+            report.rows_used()
+        );
+        assert!(
+            on_test >= 0.87,
+            "the target holds on unseen rows: {on_test}"
+        );
+    }
+}
+
+/// The other two ways the rounds end: the budget (a target out of reach, 3 rounds), and the
+/// stream (naive Bayes, whose accuracy on digits stays below 0.95, fed every chunk).
+#[test]
+fn incremental_rounds_end_at_the_budget_or_the_end_of_the_stream() {
+    use consort_core::Fit;
+    use consort_core::ParamGuard;
+    use consort_models::GaussianNbConfig;
+    use consort_tune::continual::{
+        RoundsConfig, RoundsStop, chunked_stream, holdout_accuracy, rounds_to_target,
+    };
+    let (train, test) = digits();
+    let chunks = chunked_stream(&train, 150, 7).unwrap();
+    let mut nb = GaussianNbConfig::default().fit(&chunks[0]).unwrap();
+    let budget = RoundsConfig::accuracy(0.999, 3).checked().unwrap();
+    let report = rounds_to_target(
+        &mut nb,
+        chunks[1..].iter().cloned().map(Ok),
+        &test,
+        &budget,
+        holdout_accuracy,
+        &ObserverHandle::none(),
+    )
+    .unwrap();
+    assert_eq!(
+        (report.stop, report.rounds.len()),
+        (RoundsStop::BudgetSpent, 3)
+    );
+    assert!(!report.reached());
+    let mut nb = GaussianNbConfig::default().fit(&chunks[0]).unwrap();
+    let whole = RoundsConfig::accuracy(0.95, 100).checked().unwrap();
+    let report = rounds_to_target(
+        &mut nb,
+        chunks[1..].iter().cloned().map(Ok),
+        &test,
+        &whole,
+        holdout_accuracy,
+        &ObserverHandle::none(),
+    )
+    .unwrap();
+    assert_eq!(report.stop, RoundsStop::StreamEnded);
+    assert_eq!(report.rows_used(), train.len() - chunks[0].len());
+    assert!(report.final_score().unwrap() < 0.95);
+    // Bad settings and an empty hold-out are errors, not rounds.
+    assert!(RoundsConfig::accuracy(f64::NAN, 3).checked().is_err());
+    assert!(RoundsConfig::accuracy(0.9, 0).checked().is_err());
+    let empty = test.subset(&[]);
+    assert!(
+        rounds_to_target(
+            &mut nb,
+            std::iter::empty(),
+            &empty,
+            &whole,
+            holdout_accuracy,
+            &ObserverHandle::none()
+        )
+        .is_err()
+    );
+}

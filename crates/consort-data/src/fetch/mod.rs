@@ -235,8 +235,9 @@ impl Staging<'_> {
     }
 }
 
-/// [`fetch`], telling `observer` how each download progresses ([`Event::Download`]
-/// (consort_core::Event::Download): bytes so far against the pinned file's size).
+/// [`fetch`], telling `observer` how each download progresses
+/// ([`Event::Download`](consort_core::Event::Download): bytes so far against the pinned
+/// file's size).
 pub fn fetch_with(asset: Asset, observer: &ObserverHandle) -> Result<PathBuf> {
     let root = data_dir();
     // Staging folders of fetches that were killed (SIGKILL, a power cut) go first, cached

@@ -15,12 +15,17 @@ mod ewc;
 mod hooks;
 mod incremental;
 mod replay;
+mod rounds;
 mod stream;
 
 pub use ewc::{ElasticWeightConsolidation, EwcConfig};
 pub use hooks::{LearningWithoutForgetting, TaskHead};
 pub use incremental::IncrementalNetwork;
 pub use replay::{BufferPolicy, ReplayBuffer, ReplayConfig};
+pub use rounds::{
+    Round, RoundsConfig, RoundsReport, RoundsStop, chunked_stream, holdout_accuracy,
+    rounds_to_target,
+};
 pub use stream::{Adaptation, PageHinkley, Prequential, prequential};
 
 use consort_core::seed::{derive_seed, seeded};
