@@ -201,6 +201,18 @@ fn parquet_not_compiled(path: &Path) -> ConsortError {
     ))
 }
 
+/// How every table reader reads CSV: a header row, cells trimmed, and flexible row lengths
+/// (checked by the layout, to tell an unclosed quote or a trailing delimiter from a short row).
+fn table_reader(delimiter: u8) -> csv::ReaderBuilder {
+    let mut builder = csv::ReaderBuilder::new();
+    builder
+        .delimiter(delimiter)
+        .has_headers(true)
+        .flexible(true)
+        .trim(csv::Trim::All);
+    builder
+}
+
 /// The column names of a table file: a CSV file's header row (read as [`read_table`] reads it:
 /// quotes, a byte-order mark, surrounding spaces) or a Parquet file's flat columns.
 pub fn read_header(path: impl AsRef<Path>, delimiter: u8) -> Result<Vec<String>> {
@@ -208,12 +220,7 @@ pub fn read_header(path: impl AsRef<Path>, delimiter: u8) -> Result<Vec<String>>
     if is_parquet(path) {
         return read_parquet_header(path);
     }
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(true)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(open_line_limited(path)?);
+    let mut rdr = table_reader(delimiter).from_reader(open_line_limited(path)?);
     let header = rdr
         .headers()
         .map_err(|e| csv_error(&path.display().to_string(), e))?;
@@ -229,12 +236,7 @@ pub fn read_column(path: impl AsRef<Path>, column: &str, delimiter: u8) -> Resul
         return read_parquet_column(path, column);
     }
     let source = path.display().to_string();
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(true)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(open_line_limited(path)?);
+    let mut rdr = table_reader(delimiter).from_reader(open_line_limited(path)?);
     let header: Vec<String> = rdr
         .headers()
         .map_err(|e| csv_error(&source, e))?
@@ -269,14 +271,7 @@ pub fn parse_csv(reader: impl Read, source_name: &str, options: &CsvOptions) -> 
 /// `Error`, which stops at the first one with the ways forward.
 pub fn parse_table(reader: impl Read, source_name: &str, options: &CsvOptions) -> Result<RawTable> {
     let reader = LineLimited::new(reader, options.limits.max_line_bytes);
-    // Flexible: row lengths are checked here, to tell an unclosed quote or a trailing
-    // delimiter from a short row.
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(options.delimiter)
-        .has_headers(true)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(reader);
+    let mut rdr = table_reader(options.delimiter).from_reader(reader);
     let mut layout = Layout::read(&mut rdr, source_name, options)?;
     let records = layout.records(&mut rdr, source_name, options)?;
     let cells = layout.cells(&records, source_name, options)?;
