@@ -6,7 +6,7 @@
 //!
 //! `cargo run --release -p consort-examples --example continual`
 
-use consort_core::{ObserverHandle, ParamGuard};
+use consort_core::ParamGuard;
 use consort_data::{Dataset, Scenario, StandardScaler, embedded, train_test_split};
 use consort_models::MlpSpec;
 use consort_tune::continual::{
@@ -21,6 +21,8 @@ fn main() -> consort_core::Result<()> {
     let (train, test) = StandardScaler::standardize_split(&train, &test)?;
     let mlp = MlpSpec::new(vec![256, 256]);
     let cfg = TrainConfig::new().with_epochs(10).with_seed(0);
+    let mut network = NetworkEstimator::new(mlp.clone(), cfg.clone());
+    network.backend = Some(consort_examples::backend()?);
     let ewc = |lambda| {
         Strategy::naive().with_ewc(EwcConfig {
             lambda,
@@ -58,7 +60,7 @@ fn main() -> consort_core::Result<()> {
         ];
         let runs = strategies
             .iter()
-            .map(|s| run_stream(&mlp, &cfg, &scenario, s, &ObserverHandle::none()))
+            .map(|s| run_stream(&network, &scenario, s))
             .collect::<consort_core::Result<Vec<_>>>()?;
         println!("\n## {name}\n\n{}", strategy_table(&runs));
         if name == "class-incremental" {

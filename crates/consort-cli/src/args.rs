@@ -164,6 +164,9 @@ pub struct ContinualArgs {
     /// fresh optimiser.
     #[arg(long)]
     pub carry_optimizer: bool,
+    /// Backend for the network: flex, ndarray or wgpu (default: CONSORT_BACKEND or flex).
+    #[arg(long)]
+    pub backend: Option<BackendKind>,
     /// A folder for the report: `report.md` and `report.html` with the strategy table, each
     /// strategy's accuracy matrix and heatmap, and the average accuracy after each experience.
     #[arg(long, value_name = "DIR")]

@@ -45,7 +45,9 @@ pub(crate) fn continual(args: &ContinualArgs, verbosity: Verbosity) -> Result<()
     let cfg = consort_tune::TrainConfig::new()
         .with_epochs(args.epochs)
         .with_seed(args.seed);
-    let observer = observer(verbosity);
+    let mut network =
+        consort_tune::NetworkEstimator::new(mlp, cfg).with_observer(observer(verbosity));
+    network.backend = args.backend;
     let mut runs = Vec::new();
     for s in &strategies {
         let s = &consort_tune::continual::Strategy {
@@ -53,7 +55,7 @@ pub(crate) fn continual(args: &ContinualArgs, verbosity: Verbosity) -> Result<()
             ..s.clone()
         };
         log::info!("{}: {} ...", args.scenario, s.name());
-        runs.push(run_stream(&mlp, &cfg, &scenario, s, &observer)?);
+        runs.push(run_stream(&network, &scenario, s)?);
     }
     let mut w = stdout();
     writeln!(

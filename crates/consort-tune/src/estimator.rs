@@ -83,6 +83,11 @@ impl<S: NetworkSpec> NetworkEstimator<S> {
         self
     }
 
+    /// Where training events go.
+    pub fn observer(&self) -> &ObserverHandle {
+        &self.options.observer
+    }
+
     /// Draws batches with a custom sampler.
     pub fn with_sampler(mut self, sampler: Arc<dyn BatchSampler>) -> Self {
         self.options.sampler = Some(sampler);

@@ -5,10 +5,10 @@
 use consort_core::ObserverHandle;
 use consort_data::{Dataset, Scenario, StandardScaler, embedded, train_test_split};
 use consort_models::MlpSpec;
-use consort_tune::TrainConfig;
 use consort_tune::continual::{
     ContinualRun, EwcConfig, LwfConfig, ReplayConfig, Strategy, run_stream,
 };
+use consort_tune::{NetworkEstimator, TrainConfig};
 
 fn digits() -> (Dataset, Dataset) {
     let (train, test) = train_test_split(&embedded::digits(), 0.25, 0).unwrap();
@@ -25,7 +25,7 @@ fn cfg() -> TrainConfig {
 
 /// The MLP on `scenario` with `strategy`, 10 epochs per experience.
 fn stream(scenario: &Scenario, strategy: &Strategy) -> ContinualRun {
-    run_stream(&mlp(), &cfg(), scenario, strategy, &ObserverHandle::none()).unwrap()
+    run_stream(&NetworkEstimator::new(mlp(), cfg()), scenario, strategy).unwrap()
 }
 
 #[test]
@@ -261,7 +261,6 @@ fn drift_is_detected_and_adaptation_recovers_faster() {
 #[test]
 fn an_incremental_network_keeps_learning_from_each_part() {
     use consort_core::{Classifier, FitWith};
-    use consort_tune::NetworkEstimator;
     use consort_tune::continual::IncrementalNetwork;
     let (train, test) = digits();
     let acc = |m: &dyn Classifier| {
@@ -301,7 +300,6 @@ fn an_incremental_network_keeps_learning_from_each_part() {
 #[test]
 fn incremental_updates_continue_the_optimiser_like_one_long_run() {
     use consort_core::{Classifier, Fit, FitWith};
-    use consort_tune::NetworkEstimator;
     use consort_tune::continual::IncrementalNetwork;
     let (train, test) = digits();
     let full_batch = |epochs| {
@@ -359,7 +357,6 @@ fn incremental_updates_continue_the_optimiser_like_one_long_run() {
 #[test]
 fn incremental_rounds_stop_at_the_target_with_part_of_the_stream() {
     use consort_core::ParamGuard;
-    use consort_tune::NetworkEstimator;
     use consort_tune::continual::{
         IncrementalNetwork, RoundsConfig, RoundsStop, chunked_stream, holdout_accuracy,
         rounds_to_target,

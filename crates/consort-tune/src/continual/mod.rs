@@ -29,13 +29,13 @@ pub use rounds::{
 pub use stream::{Adaptation, PageHinkley, Prequential, prequential};
 
 use consort_core::seed::{derive_seed, seeded};
-use consort_core::{BackendKind, Classifier, Event, ObserverHandle, Result};
+use consort_core::{BackendKind, Classifier, Event, Result};
 use consort_data::{Dataset, Scenario};
 use consort_eval::AccuracyMatrix;
 pub use consort_eval::continual::{ContinualRun, strategy_table};
 use consort_models::nn::{NetworkClassifier, NetworkSpec};
 
-use crate::{NetworkEstimator, TrainConfig};
+use crate::NetworkEstimator;
 
 /// Learning without forgetting's settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -170,22 +170,22 @@ fn accuracy(model: &dyn Classifier, test: &Dataset, task: Option<&[usize]>) -> R
     Ok(correct as f64 / test.len().max(1) as f64)
 }
 
-/// Trains a network of `spec` on `scenario`'s experiences in order with `strategy`, each
-/// experience with `train`'s settings, and tests it on every experience after each one.
-/// `observer` sees every experience's training run and a progress event per experience.
+/// Trains `network` (its architecture, training settings, backend, hooks and observer) on
+/// `scenario`'s experiences in order with `strategy`, and tests it on every experience after
+/// each one. The observer sees every experience's training run and a progress event per
+/// experience.
 pub fn run_stream<S: NetworkSpec>(
-    spec: &S,
-    train: &TrainConfig,
+    network: &NetworkEstimator<S>,
     scenario: &Scenario,
     strategy: &Strategy,
-    observer: &ObserverHandle,
 ) -> Result<ContinualRun>
 where
     NetworkClassifier<S::Net>: Classifier,
 {
+    let (spec, train, observer) = (&network.spec, &network.train, network.observer());
     let first = &scenario.experiences[0].train;
     let (d, k) = (first.n_features(), first.n_classes());
-    let device = BackendKind::chosen(None)?.device()?;
+    let device = BackendKind::chosen(network.backend)?.device()?;
     let train_device = device.clone().autodiff();
     let mut model = seeded(&train_device, train.seed, || {
         spec.build(d, k, &train_device)
@@ -219,9 +219,8 @@ where
         let cfg = train
             .clone()
             .with_seed(derive_seed(train.seed, &format!("experience{i}")));
-        let estimator = NetworkEstimator::new(spec.clone(), cfg)
-            .with_start(model)
-            .with_observer(observer.clone());
+        let mut estimator = network.clone().with_start(model);
+        estimator.train = cfg;
         let estimator = stream.plug_in(estimator, strategy, scenario, i, &data, k)?;
         let (classifier, outcome) = estimator.fit_with_history(&data)?;
         model = outcome.model;
