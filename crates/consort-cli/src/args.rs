@@ -310,6 +310,10 @@ pub struct PredictArgs {
     /// copied into the predictions as their first column.
     #[arg(long, value_name = "COLUMN")]
     pub id: Option<String>,
+    /// Backend for the model's networks: flex, ndarray or wgpu (default: CONSORT_BACKEND or
+    /// flex).
+    #[arg(long)]
+    pub backend: Option<BackendKind>,
 }
 
 impl RunArgs {

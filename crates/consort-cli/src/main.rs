@@ -12,7 +12,7 @@ use consort_cli::args::{Cli, Command, PredictArgs, RunArgs, Verbosity};
 use consort_cli::progress::{self, ProgressBars};
 use consort_core::{BackendKind, ConsortError, ObserverHandle};
 use consort_data::embedded;
-use consort_experiment::{Experiment, default_predictions_path, predict_csv_with_id};
+use consort_experiment::{Experiment, PredictOptions, default_predictions_path, predict_csv_with};
 
 mod paradigms;
 use paradigms::{auto, continual, recommend, rl, search};
@@ -100,7 +100,11 @@ fn predict(args: &PredictArgs) -> Result<(), Failure> {
     if out.as_os_str() != "-" {
         consort_core::io::check_output_file(&out, &[&args.data])?;
     }
-    let predictions = predict_csv_with_id(&args.model, &args.data, args.id.as_deref())?;
+    let options = PredictOptions {
+        id: args.id.clone(),
+        backend: args.backend,
+    };
+    let predictions = predict_csv_with(&args.model, &args.data, &options)?;
     let mut w = stdout();
     if out.as_os_str() == "-" {
         w.write_all(predictions.csv.as_bytes())?;

@@ -66,7 +66,9 @@ pub use config::{
     ExperimentConfig, Folds, Fraction, MAIN_JOB_TOML, MemberSet, MlpParams, ModelKind, ModelSpec,
     Role, SequenceParams,
 };
-pub use predict::{Predictions, default_predictions_path, predict_csv, predict_csv_with_id};
+pub use predict::{
+    PredictOptions, Predictions, default_predictions_path, predict_csv, predict_csv_with,
+};
 pub use prepare::{Prepared, Preprocessing, TextViews, prepare, prepare_observed, prepare_on};
 pub use run::{Experiment, ExperimentOutcome};
 pub use saved::SavedModel;

@@ -19,8 +19,9 @@ use crate::members::MemberFile;
 #[cfg(doc)]
 use crate::members::SaveableClassifier;
 
-/// Reads a member saved by [`SaveableClassifier::save_to`].
-pub(crate) fn load_member(dir: &Path) -> Result<Arc<dyn Classifier>> {
+/// Reads a member saved by [`SaveableClassifier::save_to`]; a network member loads onto
+/// `backend` (`None`: the default backend).
+pub(crate) fn load_member(dir: &Path, backend: Option<BackendKind>) -> Result<Arc<dyn Classifier>> {
     let path = dir.join("member.json");
     let file: MemberFile<serde_json::Value> = consort_core::io::load_json(&path)?;
     // Parsed, then checked (shapes, indices, acyclic trees): a corrupted file is an error
@@ -44,11 +45,12 @@ pub(crate) fn load_member(dir: &Path) -> Result<Arc<dyn Classifier>> {
         file: MemberFile<serde_json::Value>,
         dir: &Path,
         path: &Path,
+        backend: Option<BackendKind>,
     ) -> Result<Arc<dyn Classifier>>
     where
         S: NetworkSpec + DeserializeOwned + 'static,
     {
-        let device = BackendKind::default_kind()?.device()?;
+        let device = BackendKind::chosen(backend)?.device()?;
         let net = NetworkClassifier::<S::Net>::load::<S>(&dir.join("network"), &device)?;
         if !file.standardized {
             return Ok(Arc::new(net));
@@ -61,10 +63,12 @@ pub(crate) fn load_member(dir: &Path) -> Result<Arc<dyn Classifier>> {
         ConsortError::serialization_at(dir, format!("unknown member kind {:?}", file.kind))
     })?;
     match kind {
-        ModelKind::Mlp(_) => network::<MlpSpec>(file, dir, &path),
-        ModelKind::Cnn(_) => network::<CnnConfig>(file, dir, &path),
-        ModelKind::Transformer(_) => network::<TransformerClassifierConfig>(file, dir, &path),
-        ModelKind::Lstm(_) => network::<LstmClassifierConfig>(file, dir, &path),
+        ModelKind::Mlp(_) => network::<MlpSpec>(file, dir, &path, backend),
+        ModelKind::Cnn(_) => network::<CnnConfig>(file, dir, &path, backend),
+        ModelKind::Transformer(_) => {
+            network::<TransformerClassifierConfig>(file, dir, &path, backend)
+        }
+        ModelKind::Lstm(_) => network::<LstmClassifierConfig>(file, dir, &path, backend),
         ModelKind::Logistic(_) => classical::<m::LogisticRegression>(file, &path),
         ModelKind::Tree(_) => classical::<m::DecisionTree>(file, &path),
         ModelKind::Forest(_) => classical::<m::RandomForest>(file, &path),

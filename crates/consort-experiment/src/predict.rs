@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use consort_core::{ConsortError, Matrix, Result};
+use consort_core::{BackendKind, ConsortError, Matrix, Result};
 
 use crate::saved::{SavedModel, predictions_csv};
 
@@ -22,13 +22,27 @@ pub struct Predictions {
 /// Loads the model in `model_dir` and predicts every row of the CSV file `data` (read with
 /// the model's preprocessing; the label column is optional and, when present, scored).
 pub fn predict_csv(model_dir: &Path, data: &Path) -> Result<Predictions> {
-    predict_csv_with_id(model_dir, data, None)
+    predict_csv_with(model_dir, data, &PredictOptions::default())
 }
 
-/// [`predict_csv`], with the column `id` of `data` (read as text, not as a feature) copied
-/// into the predictions as their first column, so that rows match by id rather than by order.
-pub fn predict_csv_with_id(model_dir: &Path, data: &Path, id: Option<&str>) -> Result<Predictions> {
-    let saved = SavedModel::load(model_dir)?;
+/// How [`predict_csv_with`] predicts.
+#[derive(Debug, Clone, Default)]
+pub struct PredictOptions {
+    /// A column of the data (read as text, not as a feature) copied into the predictions as
+    /// their first column, so that rows match by id rather than by order.
+    pub id: Option<String>,
+    /// Where the model's networks run (`None`: the default backend).
+    pub backend: Option<BackendKind>,
+}
+
+/// [`predict_csv`] with `options`: an id column carried through, a backend.
+pub fn predict_csv_with(
+    model_dir: &Path,
+    data: &Path,
+    options: &PredictOptions,
+) -> Result<Predictions> {
+    let id = options.id.as_deref();
+    let saved = SavedModel::load_on(model_dir, options.backend)?;
     let mut preprocessing = saved.preprocessing.clone();
     if let Some(id) = id {
         if id == preprocessing.label_column {

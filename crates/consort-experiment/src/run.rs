@@ -6,6 +6,7 @@ use std::sync::Arc;
 use consort_core::{ConsortError, EpochHistory, Event, Matrix, ObserverHandle, Result};
 use consort_eval::{DataSummary, Report};
 
+use crate::combine::FittedCombiner;
 use crate::config::ExperimentConfig;
 use crate::figures;
 use crate::members::SaveableClassifier;
@@ -146,22 +147,14 @@ impl Experiment {
         })?;
         sections.extend(diversity_section(&fitted)?);
         if let (true, Some(staged)) = (cfg.select, &staged) {
-            let chosen = match fitted.iter().position(|f| f.member.name == recommended) {
-                Some(m) => Chosen::Member(m),
-                None => Chosen::Combiner(
-                    combiners
-                        .iter()
-                        .find(|c| c.name == recommended)
-                        .expect("the recommended candidate is a member or a combiner"),
-                ),
-            };
-            save_recommended(staged.path(), &fitted, chosen, &preprocessing, &test)?;
-            notes.push(format!(
-                "saved {recommended} (fitted on all {} training rows) to model/ in the run \
-                 folder with its preprocessing; its test predictions are in predictions.csv \
-                 there",
-                train.len(),
-            ));
+            let model = (&fitted[..], &combiners[..], recommended.as_str());
+            let rows = (train.len(), &test, backend);
+            notes.push(save_recommended(
+                staged.path(),
+                model,
+                &preprocessing,
+                rows,
+            )?);
         }
         let report = Report {
             title: format!("Consort run on {data_name}"),
@@ -196,29 +189,38 @@ impl Experiment {
     }
 }
 
-/// Saves the recommended member or combiner (`chosen`) with its preprocessing in `model/` of
-/// the run folder `dir`.
+/// Saves the recommended candidate (a member or a combiner of `model`) with its preprocessing
+/// in `model/` of the run folder `dir`, checked by loading it back onto the run's backend and
+/// predicting the test rows; returns the note that says so.
 fn save_recommended(
     dir: &std::path::Path,
-    fitted: &[FittedMember],
-    chosen: Chosen<'_>,
+    (fitted, combiners, recommended): (&[FittedMember], &[FittedCombiner], &str),
     preprocessing: &crate::Preprocessing,
-    test: &consort_data::Dataset,
-) -> Result<()> {
-    let name = match &chosen {
-        Chosen::Member(m) => fitted[*m].member.name.clone(),
-        Chosen::Combiner(c) => c.name.clone(),
+    (train_rows, test, backend): (usize, &consort_data::Dataset, consort_core::BackendKind),
+) -> Result<String> {
+    let chosen = match fitted.iter().position(|f| f.member.name == recommended) {
+        Some(m) => Chosen::Member(m),
+        None => Chosen::Combiner(
+            combiners
+                .iter()
+                .find(|c| c.name == recommended)
+                .expect("the recommended candidate is a member or a combiner"),
+        ),
     };
     let saveables: Vec<Arc<dyn SaveableClassifier>> =
         fitted.iter().map(|f| f.saveable.clone()).collect();
     save_selected(
         &dir.join("model"),
-        &name,
+        recommended,
         &saveables,
         chosen,
         preprocessing,
-        test,
-    )
+        (test, backend),
+    )?;
+    Ok(format!(
+        "saved {recommended} (fitted on all {train_rows} training rows) to model/ in the run \
+         folder with its preprocessing; its test predictions are in predictions.csv there"
+    ))
 }
 
 /// Writes the report and the model card (beside the saved model too, when there is one) into

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use consort_core::io::{Validate, ensure, load_json, save_json, validated, write_atomic};
-use consort_core::{Classifier, ConsortError, Matrix, Result};
+use consort_core::{BackendKind, Classifier, ConsortError, Matrix, Result};
 use consort_data::Dataset;
 use consort_ensemble::{
     AverageEnsemble, Cascade, Confidence, Member, StackingClassifier, Voting, VotingEnsemble,
@@ -92,14 +92,15 @@ impl Validate for Manifest {
 }
 
 /// Writes the chosen model into `dir` (which must not exist): into a temporary sibling first,
-/// renamed into place when complete, so a failure leaves nothing half-written.
+/// renamed into place when complete, so a failure leaves nothing half-written. It is checked
+/// by loading it back onto the run's backend and predicting the `test` rows as the run did.
 pub(crate) fn save_selected(
     dir: &Path,
     name: &str,
     members: &[Arc<dyn SaveableClassifier>],
     chosen: Chosen<'_>,
     preprocessing: &Preprocessing,
-    test: &Dataset,
+    (test, backend): (&Dataset, BackendKind),
 ) -> Result<()> {
     let (indices, combination, names): (Vec<usize>, Combination, Vec<String>) = match &chosen {
         Chosen::Member(m) => (vec![*m], Combination::Member, vec![name.to_string()]),
@@ -157,7 +158,7 @@ pub(crate) fn save_selected(
         // The run's own predictions for its test rows: what the model loaded back (and
         // `consort predict`) must repeat exactly; a model that does not is not saved.
         let csv = predictions_csv(&in_memory.0, &in_memory.1, &preprocessing.class_names);
-        let loaded = SavedModel::load(&staging)?;
+        let loaded = SavedModel::load_on(&staging, Some(backend))?;
         let (proba, predicted) = loaded.model.predict_with_proba(test.features())?;
         if predictions_csv(&proba, &predicted, &preprocessing.class_names) != csv {
             return Err(ConsortError::serialization_at(
@@ -194,13 +195,18 @@ impl std::fmt::Debug for SavedModel {
 }
 
 impl SavedModel {
-    /// Loads a model folder written by a run with `select`. Every error names the folder
-    /// or the file in it that is wrong.
+    /// Loads a model folder written by a run with `select`, its networks on the default
+    /// backend. Every error names the folder or the file in it that is wrong.
     pub fn load(dir: &Path) -> Result<Self> {
-        Self::load_unnamed(dir).map_err(|e| name_model_folder(e, dir))
+        Self::load_on(dir, None)
     }
 
-    fn load_unnamed(dir: &Path) -> Result<Self> {
+    /// [`load`](Self::load), its networks on `backend` (`None`: the default backend).
+    pub fn load_on(dir: &Path, backend: Option<BackendKind>) -> Result<Self> {
+        Self::load_unnamed(dir, backend).map_err(|e| name_model_folder(e, dir))
+    }
+
+    fn load_unnamed(dir: &Path, backend: Option<BackendKind>) -> Result<Self> {
         let manifest_path = dir.join("consort-model.json");
         if !manifest_path.is_file() {
             return Err(ConsortError::InvalidInput(format!(
@@ -225,7 +231,7 @@ impl SavedModel {
             .map(|(i, n)| {
                 Ok(Member::new(
                     n,
-                    load_member(&dir.join("members").join(i.to_string()))?,
+                    load_member(&dir.join("members").join(i.to_string()), backend)?,
                 ))
             })
             .collect::<Result<Vec<_>>>()?;
