@@ -21,7 +21,12 @@ fn main() -> consort_core::Result<()> {
     for agent in consort_rl::report::ALGORITHMS {
         for seed in 0..3 {
             log::info!("{agent}, seed {seed} ...");
-            runs.push(run_cartpole(agent, seed, &progress)?);
+            runs.push(run_cartpole(
+                agent,
+                seed,
+                Some(consort_examples::backend()?),
+                &progress,
+            )?);
         }
     }
     println!("## CartPole-v1 (solved: 100 consecutive training episodes average 475)\n");

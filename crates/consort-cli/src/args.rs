@@ -127,6 +127,10 @@ pub struct RlArgs {
     /// A folder for the report (`report.md`, `report.html`, `learning-curve.svg`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Backend for the policy and value networks: flex, ndarray or wgpu (default:
+    /// CONSORT_BACKEND or flex).
+    #[arg(long)]
+    pub backend: Option<BackendKind>,
 }
 
 /// Options of `consort continual`.

@@ -118,7 +118,12 @@ pub(crate) fn rl(args: &RlArgs, verbosity: Verbosity) -> Result<(), Failure> {
     let mut runs = Vec::new();
     for agent in &agents {
         for seed in 0..args.seeds {
-            runs.push(consort_rl::report::run_cartpole(agent, seed, &observer)?);
+            runs.push(consort_rl::report::run_cartpole(
+                agent,
+                seed,
+                args.backend,
+                &observer,
+            )?);
         }
     }
     let mut w = stdout();

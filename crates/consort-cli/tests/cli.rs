@@ -515,6 +515,27 @@ fn a_parquet_file_runs_and_predicts_as_its_csv_does() {
     assert!(lines[0].starts_with("id,"), "{}", lines[0]);
     assert!(lines[1].starts_with("flower-001,") && lines[150].starts_with("flower-150,"));
     assert!(text(&predict.stderr).contains("accuracy against the file's labels"));
+    // The backend named: the same predictions on flex; an unknown one is a usage error.
+    let model = from_parquet.join("model");
+    let on = |backend: &str| {
+        let args = [
+            "predict",
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            parquet.to_str().unwrap(),
+            "--id",
+            "id",
+            "--output",
+            "-",
+            "--backend",
+            backend,
+        ];
+        consort(&args, dir.path())
+    };
+    assert_eq!(text(&on("flex").stdout), printed);
+    let unknown = on("abacus");
+    assert_eq!(unknown.status.code(), Some(2), "{}", text(&unknown.stderr));
     // A study reads it through the data section (`parquet` is another name for `csv`).
     let study = format!(
         "model = \"logistic\"\ntrials = 2\nfolds = 2\n\n[data]\nparquet = {:?}\n\

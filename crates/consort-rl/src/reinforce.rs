@@ -43,6 +43,8 @@ pub struct ReinforceConfig {
     pub solve: Option<SolveCriterion>,
     /// Seed of initialisation, environments and action draws.
     pub seed: u64,
+    /// Backend of the networks (`None`: the default backend).
+    pub backend: Option<BackendKind>,
 }
 
 impl ReinforceConfig {
@@ -60,6 +62,7 @@ impl ReinforceConfig {
             hidden: vec![64, 64],
             solve: Some(SolveCriterion::cartpole()),
             seed: 0,
+            backend: None,
         }
     }
 
@@ -73,6 +76,12 @@ impl ReinforceConfig {
     /// Another seed.
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+
+    /// Another backend.
+    pub fn with_backend(mut self, backend: Option<BackendKind>) -> Self {
+        self.backend = backend;
         self
     }
 }
@@ -217,7 +226,7 @@ pub fn train_reinforce<E: Environment>(
     observer: &ObserverHandle,
 ) -> Result<ReinforceRun> {
     config.check()?;
-    let device = BackendKind::chosen(None)?.device()?;
+    let device = BackendKind::chosen(config.backend)?.device()?;
     let train_device = device.clone().autodiff();
     let mut envs: Vec<EpisodeStatistics<E>> = (0..config.episodes_per_update)
         .map(|i| EpisodeStatistics::new(make_env(i)))

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use consort_core::io::write_atomic;
-use consort_core::{ConsortError, ObserverHandle, Result};
+use consort_core::{BackendKind, ConsortError, ObserverHandle, Result};
 use consort_eval::{Chart, MarkdownTable};
 
 use crate::env::CartPole;
@@ -36,13 +36,18 @@ pub struct AgentRun {
 }
 
 /// Trains `algorithm` on CartPole-v1 with `seed` and evaluates it on 20 held-out episodes.
-pub fn run_cartpole(algorithm: &str, seed: u64, observer: &ObserverHandle) -> Result<AgentRun> {
+pub fn run_cartpole(
+    algorithm: &str,
+    seed: u64,
+    backend: Option<BackendKind>,
+    observer: &ObserverHandle,
+) -> Result<AgentRun> {
     let start = Instant::now();
     let env = |i: usize| CartPole::v1(i as u64);
     let (episodes, solved_at_step, solved_at_episode, policy, device) = match algorithm {
         "ppo" => {
             let run = train_ppo(
-                &PpoConfig::cartpole().with_seed(seed),
+                &PpoConfig::cartpole().with_seed(seed).with_backend(backend),
                 env,
                 None,
                 None,
@@ -60,7 +65,9 @@ pub fn run_cartpole(algorithm: &str, seed: u64, observer: &ObserverHandle) -> Re
             )
         }
         "reinforce" | "reinforce-no-baseline" => {
-            let mut config = ReinforceConfig::cartpole().with_seed(seed);
+            let mut config = ReinforceConfig::cartpole()
+                .with_seed(seed)
+                .with_backend(backend);
             if algorithm == "reinforce-no-baseline" {
                 config = config.without_baseline();
             }

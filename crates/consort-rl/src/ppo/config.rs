@@ -1,7 +1,7 @@
 //! PPO's settings: the hyperparameters, the KL penalty to a reference policy and the solve
 //! criterion, validated once before training.
 
-use consort_core::{ConsortError, ParamGuard, Result};
+use consort_core::{BackendKind, ConsortError, ParamGuard, Result};
 
 /// The KL penalty to a reference policy.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -97,6 +97,8 @@ pub struct PpoConfig {
     pub hidden: Vec<usize>,
     /// Seed of the initialisation, the environments, the action draws and the minibatches.
     pub seed: u64,
+    /// Backend of the networks (`None`: the default backend).
+    pub backend: Option<BackendKind>,
 }
 
 impl Default for PpoConfig {
@@ -123,6 +125,7 @@ impl Default for PpoConfig {
             solve: None,
             hidden: vec![64, 64],
             seed: 0,
+            backend: None,
         }
     }
 }
@@ -154,6 +157,12 @@ impl PpoConfig {
     /// The same settings with another seed.
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+
+    /// The same settings on another backend.
+    pub fn with_backend(mut self, backend: Option<BackendKind>) -> Self {
+        self.backend = backend;
         self
     }
 

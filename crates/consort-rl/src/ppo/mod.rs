@@ -84,7 +84,7 @@ pub fn train_ppo<E: Environment>(
     observer: &ObserverHandle,
 ) -> Result<PpoRun> {
     config.check()?;
-    let device = BackendKind::chosen(None)?.device()?;
+    let device = BackendKind::chosen(config.backend)?.device()?;
     let train_device = device.clone().autodiff();
     let envs = VectorEnv::new(config.n_envs, |i| EpisodeStatistics::new(make_env(i)))?;
     let (d, k) = (envs.observation_dim(), envs.n_actions());
