@@ -113,6 +113,10 @@ pub struct SearchArgs {
     /// A folder for the report (`report.md`, `report.html`, `history.svg`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Backend for the networks: flex, ndarray or wgpu (default: the study file's `backend`,
+    /// else CONSORT_BACKEND or flex).
+    #[arg(long)]
+    pub backend: Option<BackendKind>,
 }
 
 /// Options of `consort rl`.

@@ -279,7 +279,8 @@ pub(crate) fn auto(args: &RunArgs) -> Result<(), Failure> {
 }
 
 pub(crate) fn search(args: &SearchArgs, verbosity: Verbosity) -> Result<(), Failure> {
-    let config = consort_hpo::study_file::StudyConfig::load(&args.config)?;
+    let mut config = consort_hpo::study_file::StudyConfig::load(&args.config)?;
+    config.backend = args.backend.or(config.backend);
     if let Some(dir) = &args.out {
         check_output_dir(dir)?;
     }

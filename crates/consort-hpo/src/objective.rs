@@ -6,8 +6,8 @@ use consort_core::{Classifier, ClassifierEstimator, FitWith, Result};
 use consort_data::{Dataset, over_folds, stratified_kfold};
 use consort_eval::{cross_validate, model_accuracy};
 use consort_models::{NetworkClassifier, NetworkSpec};
+use consort_tune::NetworkEstimator;
 use consort_tune::continual::IncrementalNetwork;
-use consort_tune::{NetworkEstimator, TrainConfig};
 
 use crate::trial::Trial;
 
@@ -21,15 +21,14 @@ pub fn cv_accuracy(
     Ok(cross_validate(estimator, data, folds, seed)?.mean)
 }
 
-/// Trains a network of `spec` with `train` (its `epochs` is the most epochs run) on each of
-/// `folds` stratified folds of `data`, one epoch at a time (weights and optimiser state carry
-/// over, so this is the same training as one long fit); after each epoch reports the mean
-/// held-out accuracy to `trial` and stops when the trial should be pruned. Returns the last
-/// mean accuracy and the epochs run (per fold).
+/// Trains `network` (its architecture, settings, backend and hooks; its `epochs` is the most
+/// epochs run) on each of `folds` stratified folds of `data`, one epoch at a time (weights and
+/// optimiser state carry over, so this is the same training as one long fit); after each epoch
+/// reports the mean held-out accuracy to `trial` and stops when the trial should be pruned.
+/// Returns the last mean accuracy and the epochs run (per fold).
 pub fn network_cv<S: NetworkSpec>(
     trial: &mut Trial<'_>,
-    spec: &S,
-    train: &TrainConfig,
+    network: &NetworkEstimator<S>,
     data: &Dataset,
     folds: usize,
     seed: u64,
@@ -37,17 +36,13 @@ pub fn network_cv<S: NetworkSpec>(
 where
     NetworkClassifier<S::Net>: Classifier,
 {
+    let train = &network.train;
     let splits = stratified_kfold(data.labels(), data.n_classes(), folds, seed)?;
-    let one_epoch = train.clone().with_epochs(1);
+    let mut one_epoch = network.clone();
+    one_epoch.train = train.clone().with_epochs(1);
     let mut nets = splits
         .iter()
-        .map(|_| {
-            IncrementalNetwork::new(
-                NetworkEstimator::new(spec.clone(), one_epoch.clone()),
-                data.n_features(),
-                data.n_classes(),
-            )
-        })
+        .map(|_| IncrementalNetwork::new(one_epoch.clone(), data.n_features(), data.n_classes()))
         .collect::<Result<Vec<_>>>()?;
     let parts: Vec<(Dataset, Dataset)> =
         over_folds(data, &splits, |fit, held_out| Ok((fit, held_out)))?;

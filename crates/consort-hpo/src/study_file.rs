@@ -36,13 +36,14 @@ use std::time::Duration;
 
 use consort_catalog::{EstimatorSettings, ModelKind};
 use consort_core::params::ensure_at_least;
-use consort_core::{ConsortError, Direction, ObserverHandle, Result};
+use consort_core::{BackendKind, ConsortError, Direction, ObserverHandle, Result};
 use consort_data::{CsvOptions, Dataset, StandardScaler, embedded, read_csv};
 use serde::Deserialize;
 
 use crate::objective::{cv_accuracy, network_cv};
 use crate::storage::{MemoryStorage, StorageOptions, StudyStorage, open_storage};
 use crate::{Hyperband, MedianPruner, RandomSampler, Study, SuccessiveHalving, TpeSampler, Trial};
+use consort_tune::NetworkEstimator;
 
 /// One parameter's range.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -108,6 +109,10 @@ pub struct StudyConfig {
     /// A network's most epochs.
     #[serde(default = "twenty")]
     pub epochs: usize,
+    /// Backend of the networks: flex, ndarray or wgpu (default: `CONSORT_BACKEND`, else
+    /// flex); `consort search --backend` overrides it.
+    #[serde(default)]
+    pub backend: Option<BackendKind>,
     /// The search space, by parameter name.
     pub params: BTreeMap<String, ParamRange>,
 }
@@ -360,13 +365,15 @@ fn objective(config: &StudyConfig, data: &Dataset, t: &mut Trial<'_>) -> Result<
     }
     let (folds, seed) = (config.folds, config.seed);
     if let ModelKind::Mlp(p) = &kind {
-        let train = p.train_config(config.epochs, seed);
-        return network_cv(t, &p.network(), &train, data, folds, seed).map(|r| r.0);
+        let mut network = NetworkEstimator::new(p.network(), p.train_config(config.epochs, seed));
+        network.backend = config.backend;
+        return network_cv(t, &network, data, folds, seed).map(|r| r.0);
     }
     // Scaling, where the kind wants it, was done once on the whole dataset.
     let settings = EstimatorSettings {
         seed,
         epochs: Some(config.epochs),
+        backend: config.backend,
         ..EstimatorSettings::default()
     };
     cv_accuracy(kind.estimator(&settings).as_ref(), data, folds, seed)

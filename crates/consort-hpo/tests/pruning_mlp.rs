@@ -9,7 +9,7 @@ use consort_data::{StandardScaler, embedded, train_test_split};
 use consort_hpo::objective::network_cv;
 use consort_hpo::{RandomSampler, Study, SuccessiveHalving, TrialState};
 use consort_models::MlpSpec;
-use consort_tune::TrainConfig;
+use consort_tune::{NetworkEstimator, TrainConfig};
 
 #[test]
 fn successive_halving_halves_the_epochs_of_an_mlp_study() {
@@ -33,8 +33,8 @@ fn successive_halving_halves_the_epochs_of_an_mlp_study() {
                     .with_learning_rate(lr)
                     .with_weight_decay(decay as f32)
                     .with_seed(0);
-                let (score, ran) =
-                    network_cv(t, &MlpSpec::new(vec![width]), &config, &train, 3, 0)?;
+                let network = NetworkEstimator::new(MlpSpec::new(vec![width]), config);
+                let (score, ran) = network_cv(t, &network, &train, 3, 0)?;
                 epochs += ran;
                 Ok(score)
             })
