@@ -99,6 +99,10 @@ pub struct RecommendArgs {
     /// Seed of the splits and the models.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Backend for the factorisations: flex, ndarray or wgpu (default: CONSORT_BACKEND or
+    /// flex).
+    #[arg(long)]
+    pub backend: Option<BackendKind>,
 }
 
 /// Options of `consort search`.

@@ -158,6 +158,7 @@ pub(crate) fn recommend(args: &RecommendArgs, verbosity: Verbosity) -> Result<()
         k: args.k,
         seed: args.seed,
         observer: observer(verbosity),
+        backend: args.backend,
         ..Default::default()
     };
     let report = consort_experiment::recommend::run_recommender(

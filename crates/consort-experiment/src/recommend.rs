@@ -52,6 +52,8 @@ pub struct RecommendConfig {
     pub seed: u64,
     /// Where progress goes: a stage per candidate and the factorisations' epochs.
     pub observer: ObserverHandle,
+    /// Backend of the factorisations (`None`: the default backend).
+    pub backend: Option<consort_core::BackendKind>,
 }
 
 impl Default for RecommendConfig {
@@ -61,7 +63,23 @@ impl Default for RecommendConfig {
             l2: 0.2,
             seed: 0,
             observer: ObserverHandle::none(),
+            backend: None,
         }
+    }
+}
+
+impl RecommendConfig {
+    /// A factorisation with these settings: L2, seed, backend, observer.
+    fn factorisation(&self, feedback: Feedback) -> MatrixFactorizationEstimator {
+        let mut est = MatrixFactorizationEstimator {
+            l2: self.l2,
+            feedback,
+            backend: self.backend,
+            ..Default::default()
+        }
+        .with_observer(self.observer.clone());
+        est.train = est.train.with_seed(self.seed);
+        est
     }
 }
 
@@ -81,13 +99,7 @@ fn build(
     config: &RecommendConfig,
 ) -> Result<Option<Arc<dyn Recommend>>> {
     let mf = |feedback| -> Result<Arc<dyn Recommend>> {
-        let mut est = MatrixFactorizationEstimator {
-            l2: config.l2,
-            feedback,
-            ..Default::default()
-        }
-        .with_observer(config.observer.clone());
-        est.train = est.train.with_seed(config.seed);
+        let mut est = config.factorisation(feedback);
         if feedback != Feedback::Explicit {
             est.train = est.train.with_epochs(20);
         }
@@ -141,12 +153,7 @@ pub fn run_recommender(
     };
     stage(0, "rating prediction: MF explicit on a random 80%");
     let (train, test) = ratings.split_random(0.2, config.seed)?;
-    let explicit = MatrixFactorizationEstimator {
-        l2: config.l2,
-        ..Default::default()
-    }
-    .with_observer(config.observer.clone())
-    .fit(&train)?;
+    let explicit = config.factorisation(Feedback::Explicit).fit(&train)?;
     let rmse_pair = (
         rmse(
             &test.values,
