@@ -55,6 +55,8 @@ pub struct MetaConfig {
     pub hidden: Vec<usize>,
     /// Seed of initialisation and tasks.
     pub seed: u64,
+    /// Backend of the network (`None`: the default backend).
+    pub backend: Option<BackendKind>,
 }
 
 impl Default for MetaConfig {
@@ -70,6 +72,7 @@ impl Default for MetaConfig {
             iterations: 3000,
             hidden: vec![40, 40],
             seed: 0,
+            backend: None,
         }
     }
 }
@@ -179,7 +182,7 @@ pub fn meta_train_sinusoid(
     observer: &ObserverHandle,
 ) -> Result<MetaRun> {
     config.check()?;
-    let device = BackendKind::chosen(None)?.device()?.autodiff();
+    let device = BackendKind::chosen(config.backend)?.device()?.autodiff();
     let mut model = seeded(&device, derive_seed(config.seed, "meta-init"), || {
         MlpConfig::new(1, config.hidden.clone(), 1).init(&device)
     });

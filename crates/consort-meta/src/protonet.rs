@@ -29,6 +29,8 @@ pub struct ProtoConfig {
     pub learning_rate: f64,
     /// Seed of initialisation and episodes.
     pub seed: u64,
+    /// Backend of the embedding network (`None`: the default backend).
+    pub backend: Option<BackendKind>,
 }
 
 impl Default for ProtoConfig {
@@ -39,6 +41,7 @@ impl Default for ProtoConfig {
             episodes: 2000,
             learning_rate: 1e-3,
             seed: 0,
+            backend: None,
         }
     }
 }
@@ -118,7 +121,7 @@ impl<N: Network> ProtoNet<N> {
                 sampler.n_features()
             )));
         }
-        let plain = BackendKind::chosen(None)?.device()?;
+        let plain = BackendKind::chosen(config.backend)?.device()?;
         let device = plain.clone().autodiff();
         let mut embed = seeded(&device, derive_seed(config.seed, "protonet-init"), || {
             spec.build(n_features, config.embedding_dim, &device)
@@ -216,7 +219,8 @@ pub fn nearest_centroid(episode: &Episode) -> Result<f64> {
 
 /// The fine-tuning baseline: `pretrained` (a classifier of the meta-train classes, inference
 /// weights) gets a fresh head for the episode's classes, then every weight trains for
-/// `steps` full-batch Adam steps of `lr` on the support rows, through the supervised loop.
+/// `steps` full-batch Adam steps of `lr` on the support rows, through the supervised loop,
+/// on the backend `pretrained` lives on.
 pub fn fine_tune<N: HasHead>(
     pretrained: &N,
     episode: &Episode,
@@ -224,7 +228,10 @@ pub fn fine_tune<N: HasHead>(
     lr: f64,
     seed: u64,
 ) -> Result<f64> {
-    let plain = BackendKind::chosen(None)?.device()?;
+    let plain = match pretrained.devices().into_iter().next() {
+        Some(device) => device,
+        None => BackendKind::chosen(None)?.device()?,
+    };
     let device = plain.clone().autodiff();
     let support = &episode.support;
     let model = seeded(&device, seed, || {
