@@ -5,6 +5,8 @@
 #
 #   bash scripts/report_screenshot.sh [RUN_DIR]   # default: a fresh run on iris
 #
+# CONSORT_BIN names a built `consort` to run (default: `cargo run -p consort-cli`).
+#
 # Writes target/report-screenshot.png. Needs `chromium` (apt-get install chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +19,11 @@ run_dir=${1:-}
 if [ -z "$run_dir" ]; then
   out=target/screenshot-runs
   rm -rf "$out"
-  cargo run -q -p consort-cli -- run --dataset iris --folds 3 --epochs 10 -q --out "$out" >/dev/null
+  if [ -n "${CONSORT_BIN:-}" ]; then
+    "$CONSORT_BIN" run --dataset iris --folds 3 --epochs 10 -q --out "$out" >/dev/null
+  else
+    cargo run -q -p consort-cli -- run --dataset iris --folds 3 --epochs 10 -q --out "$out" >/dev/null
+  fi
   run_dir=$(ls -d "$out"/*/ | head -1)
 fi
 png=target/report-screenshot.png
