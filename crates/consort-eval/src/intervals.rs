@@ -71,10 +71,13 @@ impl IntervalChart {
     }
 
     #[cfg(feature = "plots")]
-    /// The chart as an SVG document, 720 pixels wide, 28 pixels per row.
+    /// The chart as an SVG document, 720 pixels wide, 28 pixels per row, with two empty rows
+    /// on top for the legend (so it never covers a row's interval).
     pub fn to_svg(&self) -> Result<String> {
+        const LEGEND_ROWS: usize = 2;
         let (x0, x1) = self.check()?;
         let n = self.rows.len();
+        let bands = n + LEGEND_ROWS;
         let label_width = self
             .rows
             .iter()
@@ -84,7 +87,7 @@ impl IntervalChart {
             .clamp(4, 40) as u32
             * 7
             + 16;
-        let height = 110 + 28 * n as u32;
+        let height = 110 + 28 * bands as u32;
         let (blue, orange, accent) = (
             RGBColor(31, 119, 180),
             RGBColor(255, 127, 14),
@@ -100,13 +103,13 @@ impl IntervalChart {
                 .margin(12)
                 .x_label_area_size(40)
                 .y_label_area_size(label_width)
-                .build_cartesian_2d(x0..x1, 0.0..n as f64)
+                .build_cartesian_2d(x0..x1, 0.0..bands as f64)
                 .map_err(plot_error)?;
             let labels: Vec<String> = self.rows.iter().map(|r| r.label.clone()).collect();
             chart
                 .configure_mesh()
                 .x_desc(self.x_label.as_str())
-                .y_labels(n * 2 + 1)
+                .y_labels(bands * 2 + 1)
                 .y_label_formatter(&|y| {
                     let i = n as f64 - y - 0.5;
                     let k = i.round();
