@@ -494,31 +494,10 @@ fn a_parquet_file_runs_and_predicts_as_its_csv_does() {
     let md = std::fs::read_to_string(from_parquet.join("report.md")).unwrap();
     assert!(md.contains("150 samples, 4 features, 3 classes"), "{md}");
     let parquet = fixtures.join("iris_ids_zstd.parquet");
-    let predict = consort(
-        &[
-            "predict",
-            "--model",
-            from_parquet.join("model").to_str().unwrap(),
-            "--data",
-            parquet.to_str().unwrap(),
-            "--id",
-            "id",
-            "--output",
-            "-",
-        ],
-        dir.path(),
-    );
-    assert!(predict.status.success(), "{}", text(&predict.stderr));
-    let printed = text(&predict.stdout);
-    let lines: Vec<&str> = printed.lines().collect();
-    assert_eq!(lines.len(), 151, "a header and one line per flower");
-    assert!(lines[0].starts_with("id,"), "{}", lines[0]);
-    assert!(lines[1].starts_with("flower-001,") && lines[150].starts_with("flower-150,"));
-    assert!(text(&predict.stderr).contains("accuracy against the file's labels"));
-    // The backend named: the same predictions on flex; an unknown one is a usage error.
     let model = from_parquet.join("model");
-    let on = |backend: &str| {
-        let args = [
+    // `predict` with the id column, on the default backend or the one named.
+    let predict_on = |backend: &[&str]| {
+        let mut args = vec![
             "predict",
             "--model",
             model.to_str().unwrap(),
@@ -528,11 +507,20 @@ fn a_parquet_file_runs_and_predicts_as_its_csv_does() {
             "id",
             "--output",
             "-",
-            "--backend",
-            backend,
         ];
+        args.extend_from_slice(backend);
         consort(&args, dir.path())
     };
+    let predict = predict_on(&[]);
+    assert!(predict.status.success(), "{}", text(&predict.stderr));
+    let printed = text(&predict.stdout);
+    let lines: Vec<&str> = printed.lines().collect();
+    assert_eq!(lines.len(), 151, "a header and one line per flower");
+    assert!(lines[0].starts_with("id,"), "{}", lines[0]);
+    assert!(lines[1].starts_with("flower-001,") && lines[150].starts_with("flower-150,"));
+    assert!(text(&predict.stderr).contains("accuracy against the file's labels"));
+    // The backend named: the same predictions on flex; an unknown one is a usage error.
+    let on = |backend: &str| predict_on(&["--backend", backend]);
     assert_eq!(text(&on("flex").stdout), printed);
     let unknown = on("abacus");
     assert_eq!(unknown.status.code(), Some(2), "{}", text(&unknown.stderr));
