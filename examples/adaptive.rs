@@ -12,6 +12,8 @@ use consort_examples::adaptive::{adaptive_over_seeds, switch_chart};
 use consort_examples::{f4, print_table};
 
 fn main() -> consort_core::Result<()> {
+    // Stage lines and progress bars on standard error (-q silences them).
+    let _ = consort_examples::progress();
     consort_core::allocator::keep_freed_memory();
     let out = consort_examples::out_dir();
     let summary = adaptive_over_seeds(&(0..10).collect::<Vec<u64>>())?;

@@ -16,6 +16,8 @@ use consort_tune::{NetworkEstimator, TrainConfig, count_parameters, freeze_paths
 const LEN: usize = 16;
 
 fn main() -> Result<()> {
+    // Stage lines and progress bars on standard error (-q silences them).
+    let _ = consort_examples::progress();
     consort_core::allocator::keep_freed_memory();
     let vocab = order_vocab_size(20);
     let source = order_sequences(1200, LEN, 8, 1)?;

@@ -18,6 +18,8 @@ use consort_models::{
 use consort_tune::{NetworkEstimator, TrainConfig};
 
 fn main() -> consort_core::Result<()> {
+    // Stage lines and progress bars on standard error (-q silences them).
+    let _ = consort_examples::progress();
     consort_core::allocator::keep_freed_memory();
     let (train, test) = train_test_split(&embedded::digits(), 0.25, 0)?;
     // Members fit on 80% of the training split; weights, meta-learner and thresholds learn on

@@ -35,6 +35,19 @@ pub fn progress() -> consort_core::ObserverHandle {
     }
 }
 
+/// Where the shared scenarios (also run by the tests) report their long steps: the progress
+/// bars once an example's `main` has called [`progress`] (the logger is on), nothing in a
+/// test (no logger).
+pub fn observer() -> consort_core::ObserverHandle {
+    if log::max_level() >= log::LevelFilter::Info {
+        consort_core::ObserverHandle::new(std::sync::Arc::new(
+            consort_cli::progress::ProgressBars::new(),
+        ))
+    } else {
+        consort_core::ObserverHandle::none()
+    }
+}
+
 /// The backend an example's networks run on: `--backend NAME` on its command line (flex,
 /// ndarray or wgpu, where compiled in), else `CONSORT_BACKEND`, else the first CPU backend.
 pub fn backend() -> consort_core::Result<consort_core::BackendKind> {

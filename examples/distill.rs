@@ -43,6 +43,8 @@ fn soft_targets<M>(
 }
 
 fn main() -> consort_core::Result<()> {
+    // Stage lines and progress bars on standard error (-q silences them).
+    let _ = consort_examples::progress();
     consort_core::allocator::keep_freed_memory();
     let (train, test) = train_test_split(&embedded::digits(), 0.25, 0)?;
     let (train, test) = StandardScaler::standardize_split(&train, &test)?;

@@ -15,7 +15,10 @@ use consort_examples::weight_averaging::{
 use consort_examples::{f4, print_table};
 
 fn main() -> consort_core::Result<()> {
+    // Stage lines and progress bars on standard error (-q silences them).
+    let _ = consort_examples::progress();
     consort_core::allocator::keep_freed_memory();
+    log::info!("[1/3] fused supervision on digits");
     let outcome = fused_supervision_on_digits(0)?;
     println!(
         "fused supervision: {} labelled training rows, {} unlabelled (shifted copies)\n",
@@ -37,6 +40,7 @@ fn main() -> consort_core::Result<()> {
     print_table(&["model", "test accuracy", "MACs per prediction"], &rows);
 
     let d = digits_splits()?;
+    log::info!("[2/3] model soups");
     let soups = soups_on_digits(&d)?;
     println!(
         "\nmodel soups: MLP 64-128-10 pretrained on a third of the {} training rows, fine-tuned on all of them six ways; \
@@ -72,6 +76,7 @@ fn main() -> consort_core::Result<()> {
     ]);
     print_table(&["network", "test accuracy"], &rows);
 
+    log::info!("[3/3] stochastic weight averaging and snapshot ensembles");
     let avg = swa_and_snapshots_on_digits(&d)?;
     println!("\nSWA and snapshots: MLP with dropout 0.2, SGD momentum 0.9, 40 epochs\n");
     let mut rows = vec![

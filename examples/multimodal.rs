@@ -11,6 +11,8 @@ use consort_examples::multimodal::{TextEncoder, multimodal_on_emoji};
 use consort_examples::{f4, print_table};
 
 fn main() -> consort_core::Result<()> {
+    // Stage lines and progress bars on standard error (-q silences them).
+    let _ = consort_examples::progress();
     consort_core::allocator::keep_freed_memory();
     for (encoder, text) in [
         (TextEncoder::MiniLm, "MiniLM embeddings + MLP"),

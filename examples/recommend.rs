@@ -12,6 +12,8 @@ use consort_models::Popularity;
 use consort_tune::{Feedback, MatrixFactorizationEstimator};
 
 fn main() -> consort_core::Result<()> {
+    // Stage lines and progress bars on standard error (-q silences them).
+    let _ = consort_examples::progress();
     consort_core::allocator::keep_freed_memory();
     let ratings = match std::env::args().nth(1) {
         Some(path) => read_ratings_csv(&path, b',')?,

@@ -44,6 +44,8 @@ impl Run<'_> {
 }
 
 fn main() -> Result<()> {
+    // Stage lines and progress bars on standard error (-q silences them).
+    let _ = consort_examples::progress();
     consort_core::allocator::keep_freed_memory();
     let (train, test) = train_test_split(&embedded::digits(), 0.25, 0)?;
     let scaler = StandardScaler::fit(train.features())?;

@@ -95,6 +95,7 @@ fn fine_tune(
 /// Runs the three scenarios; `seed` draws the split, the labelled images, the new head and
 /// the batches.
 pub fn adaptive_on_digits(seed: u64) -> Result<Vec<ScenarioOutcome>> {
+    log::info!("seed {seed}: pretraining the CNN on digits 0-4");
     let (train, test) = train_test_split(&embedded::digits(), 0.25, seed)?;
     let scaler = StandardScaler::fit(train.features())?;
     let source = scaler.transform_dataset(&shifted_copies(
@@ -133,6 +134,7 @@ pub fn adaptive_on_digits(seed: u64) -> Result<Vec<ScenarioOutcome>> {
     ];
     let mut outcomes = Vec::new();
     for (name, target, test) in scenarios {
+        log::info!("seed {seed}, {name}: the fixed strategies, then the controller");
         let (target, test) = (
             scaler.transform_dataset(&target)?,
             scaler.transform_dataset(&test)?,

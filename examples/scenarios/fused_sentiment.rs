@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use consort_core::{Classifier, ClassifierEstimator, Fit, Matrix, ObserverHandle};
+use consort_core::{Classifier, ClassifierEstimator, Fit, Matrix};
 use consort_data::{Dataset, TextDataset, TfidfConfig, TfidfVectorizer};
 use consort_ensemble::{Member, NamedEstimator, OutOfFold, StackingClassifier, StackingConfig};
 use consort_eval::model_accuracy;
@@ -140,7 +140,7 @@ impl SentimentViews {
         let minilm = minilm_from_cache(sizes.max_tokens, &crate::backend()?.device()?)?;
         let embed = |texts: &[String]| {
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-            minilm.embed(&refs, 32, &ObserverHandle::none())
+            minilm.embed(&refs, 32, &crate::observer())
         };
         let start = Instant::now();
         let test_emb = embed(&test_text.texts)?;

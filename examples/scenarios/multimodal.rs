@@ -10,7 +10,6 @@
 
 use std::sync::Arc;
 
-use consort_core::ObserverHandle;
 use consort_core::{Classifier, Fit, Matrix, Result};
 use consort_data::fetch::{Asset, EMOJI_SIDE, fetch};
 use consort_data::tfidf::{TfidfConfig, TfidfVectorizer};
@@ -140,7 +139,7 @@ pub fn multimodal_on_emoji(seed: u64, encoder: TextEncoder) -> Result<Multimodal
             let minilm = minilm_from_cache(32, &crate::backend()?.device()?)?;
             Box::new(move |s: &ImageTextSet| {
                 let texts: Vec<&str> = s.texts.iter().map(String::as_str).collect();
-                minilm.embed(&texts, 64, &ObserverHandle::none())
+                minilm.embed(&texts, 64, &crate::observer())
             })
         }
         TextEncoder::Tfidf => {
@@ -191,6 +190,7 @@ pub fn multimodal_on_emoji(seed: u64, encoder: TextEncoder) -> Result<Multimodal
             ..RandomForestConfig::default()
         },
     };
+    log::info!("fitting the image, text and record members, then the fusions");
     let image: Arc<dyn Classifier> = Arc::new(image_estimator.fit(&train_x)?);
     let text: Arc<dyn Classifier> = Arc::new(text_estimator.fit(&train_x)?);
     let tabular: Arc<dyn Classifier> = Arc::new(tabular_estimator.fit(&train_x)?);
